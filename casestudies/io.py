@@ -1,0 +1,227 @@
+"""Reading user tables, checking their columns, writing files atomically, and JSON output.
+
+All problems with a user's file are raised as :class:`~casestudies.errors.DataError` with a
+one-line message that names the file or the column and says what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casestudies.errors import DataError
+
+TABLE_SUFFIXES = {".csv": "CSV", ".txt": "CSV", ".tsv": "TSV", ".parquet": "Parquet",
+                  ".pq": "Parquet"}
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV, TSV or Parquet file into a DataFrame.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. The format is chosen by the suffix (``.csv``, ``.tsv``, ``.parquet``/``.pq``);
+        any other suffix is read as CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At least one row and one column.
+
+    Raises
+    ------
+    DataError
+        The file is missing, is a directory, is empty, or cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file not found: {path}")
+    if path.is_dir():
+        raise DataError(f"data path is a directory, not a file: {path}")
+    if path.stat().st_size == 0:
+        raise DataError(f"data file is empty: {path}")
+    kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
+    try:
+        if kind == "Parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",", low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
+            ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"cannot read {path.name} as {kind}: {reason}") from exc
+    except Exception as exc:  # pyarrow raises its own exception types for corrupt files
+        if type(exc).__module__.startswith("pyarrow"):
+            raise DataError(f"cannot read {path.name} as {kind}: {exc}") from exc
+        raise
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise DataError(f"data file {path.name} has no rows or no columns")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str = "the data"
+                    ) -> None:
+    """Raise :class:`DataError` naming every column of ``columns`` missing from ``frame``."""
+    missing = [c for c in columns if c is not None and c not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in frame.columns[:12])
+        more = " …" if frame.shape[1] > 12 else ""
+        raise DataError(
+            f"column {', '.join(repr(c) for c in missing)} not found in {source}; "
+            f"available columns: {shown}{more}"
+        )
+
+
+def numeric_column(frame: pd.DataFrame, column: str, *, allow_nan: bool = False) -> pd.Series:
+    """Return ``frame[column]`` as float, or raise :class:`DataError` saying what is wrong.
+
+    Text that does not parse as a number, and (unless ``allow_nan``) missing or infinite values,
+    are reported with their count and the first offending row.
+    """
+    require_columns(frame, [column])
+    raw = frame[column]
+    if pd.api.types.is_bool_dtype(raw):
+        values = raw.astype(float)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad_text = values.isna() & raw.notna()
+    if bad_text.any():
+        first = raw[bad_text].iloc[0]
+        raise DataError(
+            f"column {column!r} must be numeric but {int(bad_text.sum())} value(s) are not, "
+            f"e.g. {str(first)[:40]!r}"
+        )
+    if not allow_nan:
+        bad = ~np.isfinite(values.to_numpy())
+        if bad.any():
+            raise DataError(
+                f"column {column!r} has {int(bad.sum())} missing or infinite value(s) "
+                f"(first at row {int(np.flatnonzero(bad)[0])}); fill or drop them first"
+            )
+    return values
+
+
+def datetime_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Parse ``frame[column]`` as timestamps, or raise :class:`DataError` if any do not parse."""
+    require_columns(frame, [column])
+    raw = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+    bad = parsed.isna()
+    if bad.any():
+        first = raw[bad].iloc[0]
+        raise DataError(
+            f"time column {column!r} has {int(bad.sum())} value(s) that do not parse as dates, "
+            f"e.g. {str(first)[:40]!r}"
+        )
+    return parsed
+
+
+def fingerprint_frame(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's canonical bytes: column names, dtypes and values, in order.
+
+    Two frames with the same columns, dtypes and values give the same fingerprint whatever file
+    format they were read from.
+    """
+    digest = hashlib.sha256()
+    for name in frame.columns:
+        column = frame[name]
+        digest.update(f"{name}\x1f{column.dtype}\x1e".encode())
+        digest.update(pd.util.hash_pandas_object(column, index=False).to_numpy().tobytes())
+    digest.update(f"rows={len(frame)}".encode())
+    return digest.hexdigest()
+
+
+def fingerprint_arrays(*arrays: np.ndarray) -> str:
+    """SHA-256 of numpy arrays' shapes, dtypes and bytes (C order)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A reader never sees a half-written file, and an error before the rename leaves any previous
+    file untouched.
+    """
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Byte version of :func:`atomic_write_text`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert results (dataclasses, numpy, pandas, dates) to plain JSON types.
+
+    Non-finite floats become ``None`` so that the output is strict JSON.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.metadata.get("json", True)}
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return {"columns": [str(c) for c in value.columns],
+                "index": to_jsonable(list(value.index)),
+                "data": to_jsonable(value.to_numpy(dtype=object).tolist())}
+    if isinstance(value, pd.Series):
+        return {"index": to_jsonable(list(value.index)), "data": to_jsonable(value.tolist())}
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, (pd.Timestamp, _dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, (pd.Timedelta, _dt.timedelta)):
+        return str(value)
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, str):
+        return value
+    if value is pd.NaT:
+        return None
+    return str(value)
+
+
+def dumps_json(value: Any) -> str:
+    """Serialise ``value`` with :func:`to_jsonable`, deterministically (sorted keys, indented)."""
+    return json.dumps(to_jsonable(value), indent=1, sort_keys=True, allow_nan=False,
+                      ensure_ascii=False)
