@@ -7,6 +7,7 @@ code 2, having written nothing; any other exception is a bug and keeps its trace
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import sys
 import time
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class Outcome:
 
 def execute(study: Study, args: argparse.Namespace, argv: list[str] | None = None) -> Outcome:
     """Configure, load, analyse and build the report for ``study``; write nothing."""
+    started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     config = study.make_config(args)
     progress.status(f"[{study.name}] loading data")
@@ -96,6 +98,7 @@ def execute(study: Study, args: argparse.Namespace, argv: list[str] | None = Non
         data_source=data.source,
         data_fingerprint=data.fingerprint,
         stage_seconds=dict(getattr(result, "stage_seconds", {}) or {}),
+        started=started_at,
     )
     provenance.duration_s = time.perf_counter() - started
     return Outcome(result=result, report=report, provenance=provenance)

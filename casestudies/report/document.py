@@ -162,13 +162,13 @@ class Report:
         The question the study answers, one sentence.
     short_answer : str
         The one-line answer with this run's numbers (plain text; also goes to the index).
-    templates : str, optional
-        The study's package (``"casestudies.calibration"``) whose ``templates/`` folder holds
-        its Markdown prose.
+    templates : str or path-like, optional
+        Where the Markdown prose lives: a package name (``"casestudies.calibration"``, whose
+        ``templates/`` folder is used) or a folder path.
     """
 
     def __init__(self, study: str, title: str, question: str, short_answer: str,
-                 templates: str | None = None):
+                 templates: str | os.PathLike | None = None):
         self.study = study
         self.title = title
         self.question = question
@@ -176,7 +176,12 @@ class Report:
         self.sections: list[Section] = []
         self.figure_count = 0
         self.table_count = 0
-        loader = jinja2.PackageLoader(templates, "templates") if templates else None
+        if templates is None:
+            loader = None
+        elif isinstance(templates, os.PathLike):
+            loader = jinja2.FileSystemLoader(os.fspath(templates))
+        else:
+            loader = jinja2.PackageLoader(templates, "templates")
         self._env = make_environment(loader)
 
     def section(self, title: str, anchor: str | None = None) -> Section:

@@ -1,0 +1,155 @@
+"""The report document: blocks, escaping of user text, numbers, atomic writes."""
+
+import re
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+import pytest
+
+from casestudies.cli import Outcome, write_outputs
+from casestudies.io import atomic_write_text
+from casestudies.report import Report
+from casestudies.report.formatting import format_number, format_percent, format_pvalue
+from casestudies.report.math import MathError
+
+HOSTILE = "<script>alert(1)</script>"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def test_page_is_self_contained(sample_html):
+    assert sample_html.startswith("<!DOCTYPE html>")
+    assert "<script" not in sample_html  # no script at all: the hostile column is text
+    assert not re.search(r"""(src|href)=["']https?://""", sample_html)
+    assert "@import" not in sample_html and "url(http" not in sample_html
+    assert "<style>" in sample_html and "<svg" in sample_html and "<math" in sample_html
+
+
+def test_hostile_column_name_appears_only_as_text(sample_html):
+    assert HOSTILE not in sample_html
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    # in prose, in inline code, in a figure caption, in a table header and a table cell
+    assert sample_html.count(escaped) >= 5
+
+
+def test_blocks_render(sample_html):
+    assert '<aside class="callout pitfall">' in sample_html
+    assert '<section class="qa"><p class="question">Why does' in sample_html
+    assert "<figcaption><strong>Figure 1.</strong>" in sample_html
+    assert '<table id="table-1">' in sample_html
+    assert 'aria-label="a rising curve"' in sample_html
+
+
+def test_table_of_contents_and_reproducibility(sample_html):
+    toc = sample_html[sample_html.index('<nav class="toc"'):sample_html.index("</nav>")]
+    assert toc.count("<li>") == 3  # two sections + reproducibility
+    assert 'href="#the-math"' in toc and 'href="#reproducibility"' in toc
+    assert "0" * 64 in sample_html and "python -m casestudies sample" in sample_html
+    assert "numpy" in sample_html and "scikit-learn" in sample_html
+
+
+def test_numbers_are_formatted_in_prose_and_tables(sample_html):
+    assert "here 0.0123, for" in sample_html
+    assert "1.2% base rate" in sample_html
+    assert '<td class="num">1,000,000</td>' in sample_html
+    assert '<td class="num">1.23</td>' in sample_html
+
+
+def test_figure_ids_do_not_collide_between_figures():
+    from casestudies.report import new_figure
+
+    report = Report("x", "t", "q", "a")
+    section = report.section("S")
+    for _ in range(2):
+        fig, ax = new_figure()
+        ax.plot([0, 1], [0, 1])
+        section.figure(fig, "c", "a")
+    ids = re.findall(r'\bid="([^"]+)"', "".join(section.blocks))
+    assert len(ids) == len(set(ids))
+
+
+def _without_generation_time(html: str) -> str:
+    return re.sub(r"Generated [^<]* by casestudies", "", html)
+
+
+def test_rendering_is_deterministic(sample_report, make_sample_report, provenance):
+    first = sample_report.render(provenance)
+    again = make_sample_report().render(provenance)
+    assert _without_generation_time(first) == _without_generation_time(again)
+
+
+def test_missing_template_value_is_an_error():
+    report = Report("x", "t", "q", "a", templates=TEMPLATES)
+    with pytest.raises(ValueError, match="prose.md"):
+        report.section("S").text("prose.md", threshold=1.0)
+
+
+def test_bad_formula_in_template_fails_while_building():
+    report = Report("x", "t", "q", "a", templates=TEMPLATES)
+    with pytest.raises(MathError, match="invalid LaTeX"):
+        report.section("S").text("bad_math.md")
+
+
+def test_failed_build_leaves_previous_report_untouched(tmp_path, sample_report, provenance,
+                                                      monkeypatch):
+    (tmp_path / "sample.html").write_text("previous html")
+    (tmp_path / "sample.json").write_text("previous json")
+
+    def broken_render(provenance):
+        raise RuntimeError("rendering failed half-way")
+
+    monkeypatch.setattr(sample_report, "render", broken_render)
+    outcome = Outcome(result={"short_answer": "x"}, report=sample_report,
+                      provenance=provenance)
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_outputs(outcome, tmp_path)
+    assert (tmp_path / "sample.html").read_text() == "previous html"
+    assert (tmp_path / "sample.json").read_text() == "previous json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sample.html", "sample.json"]
+
+
+def test_report_write_replaces_file_only_when_complete(tmp_path, sample_report, provenance):
+    target = tmp_path / "sample.html"
+    target.write_text("previous html")
+    with pytest.raises(jinja2.UndefinedError):
+        sample_report.write(target, provenance=object())  # render fails: no provenance fields
+    assert target.read_text() == "previous html"
+    sample_report.write(target, provenance)
+    assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_write_is_atomic_on_error(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    atomic_write_text(target, "old report")
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new report")
+    assert target.read_text() == "old report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.123456, "0.123"), (1234567, "1,234,567"), (0.0000123, "1.23e-05"), (12.345, "12.3"),
+    (1234.5, "1,234"), (0.0, "0"), (float("nan"), "—"), (-0.5, "-0.500"),
+])
+def test_format_number(value, text):
+    assert format_number(value) == text
+
+
+def test_format_percent_and_pvalue():
+    assert format_percent(0.0123) == "1.2%"
+    assert format_pvalue(0.0004) == "< 0.001"
+    assert format_pvalue(0.0456) == "0.046"
+
+
+def test_table_escapes_and_formats():
+    report = Report("x", "t", "q", "a")
+    frame = pd.DataFrame({"<b>": ["<i>x</i>"], "share": [0.25]})
+    report.section("S").table(frame, caption="c", percent=("share",))
+    block = report.sections[0].blocks[0]
+    assert "<th>&lt;b&gt;</th>" in block and "<td>&lt;i&gt;x&lt;/i&gt;</td>" in block
+    assert '<td class="num">25.0%</td>' in block

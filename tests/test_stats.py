@@ -1,0 +1,50 @@
+"""Bootstrap intervals and binomial bands against hand computations and known behaviour."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from casestudies.stats import binomial_band, bootstrap_ci, wilson_interval
+
+
+def test_bootstrap_interval_of_a_mean_matches_the_normal_theory_width():
+    rng = np.random.default_rng(1)
+    x = rng.normal(10, 2, 2000)
+    estimate = bootstrap_ci(np.mean, x, n_resamples=2000, random_state=0)
+    standard_error = x.std(ddof=1) / np.sqrt(x.size)
+    assert estimate.value == pytest.approx(x.mean())
+    assert estimate.high - estimate.low == pytest.approx(2 * 1.96 * standard_error, rel=0.1)
+    assert estimate.low < x.mean() < estimate.high
+
+
+def test_bootstrap_is_paired_and_deterministic():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=300)
+    y = x + rng.normal(scale=0.01, size=300)
+    difference = bootstrap_ci(lambda a, b: np.mean(a - b), x, y, n_resamples=300, random_state=3)
+    # paired: the interval of the mean difference is as narrow as the noise, not as the data
+    assert difference.high - difference.low < 0.01
+    again = bootstrap_ci(lambda a, b: np.mean(a - b), x, y, n_resamples=300, random_state=3)
+    assert difference == again
+
+
+def test_bootstrap_drops_undefined_replicates():
+    y = np.array([0] * 99 + [1])
+    estimate = bootstrap_ci(lambda v: 1 / v.sum() if v.sum() else np.nan, y, n_resamples=200)
+    assert np.isfinite(estimate.low) and np.isfinite(estimate.high)
+
+
+def test_wilson_interval_by_hand():
+    k, n, z = 7, 50, stats.norm.ppf(0.975)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half))
+
+
+def test_binomial_band_holds_the_nominal_share_of_simulated_proportions():
+    rng = np.random.default_rng(4)
+    low, high = binomial_band(0.8, 200)
+    observed = rng.binomial(200, 0.8, size=4000) / 200
+    inside = np.mean((observed >= low) & (observed <= high))
+    assert inside >= 0.95
