@@ -1,0 +1,237 @@
+"""Calibration metrics for binary probabilities: proper scores, the Brier decomposition,
+calibration-in-the-large and slope, Spiegelhalter's test, binned calibration errors and their
+noise floor.
+
+Every function takes labels ``y`` (0/1) and probabilities ``p`` of the positive class.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+EPS = 1e-12
+
+
+def logit(p: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """``ln(p / (1 - p))`` with ``p`` clipped to ``[eps, 1 - eps]`` so that 0 and 1 stay finite."""
+    p = np.clip(np.asarray(p, dtype=np.float64), eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
+
+
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean negative log-likelihood ``-mean(y ln p + (1 - y) ln(1 - p))`` (p clipped at 1e-12)."""
+    y = np.asarray(y, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def brier_score(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean squared error of the probabilities, ``mean((p - y)^2)``."""
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.mean((np.asarray(p, dtype=np.float64) - y) ** 2))
+
+
+def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None
+                        ) -> dict[str, float]:
+    """Murphy's decomposition ``BS = REL - RES + UNC`` (Murphy 1973).
+
+    With ``K`` groups of forecasts (``n_k`` rows, mean forecast ``f_k``, observed rate ``o_k``,
+    overall rate ``o``)::
+
+        REL = sum_k n_k (f_k - o_k)^2 / N,  RES = sum_k n_k (o_k - o)^2 / N,  UNC = o (1 - o).
+
+    Parameters
+    ----------
+    n_bins : int or None
+        ``None`` groups rows by their distinct forecast values, and the identity is exact.
+        An integer groups continuous forecasts into equal-mass bins; ``within`` then holds the
+        remainder ``BS - (REL - RES + UNC)`` due to the spread of forecasts inside the bins.
+
+    Returns
+    -------
+    dict
+        ``brier``, ``reliability``, ``resolution``, ``uncertainty``, ``within``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if n_bins is None:
+        _, group = np.unique(p, return_inverse=True)
+    else:
+        group = equal_mass_bins(p, n_bins)
+    n = np.bincount(group).astype(np.float64)
+    keep = n > 0
+    f = np.bincount(group, weights=p)[keep] / n[keep]
+    o = np.bincount(group, weights=y)[keep] / n[keep]
+    n = n[keep]
+    base = y.mean()
+    reliability = float(np.sum(n * (f - o) ** 2) / y.size)
+    resolution = float(np.sum(n * (o - base) ** 2) / y.size)
+    uncertainty = float(base * (1 - base))
+    brier = brier_score(y, p)
+    return {"brier": brier, "reliability": reliability, "resolution": resolution,
+            "uncertainty": uncertainty,
+            "within": brier - (reliability - resolution + uncertainty)}
+
+
+def observed_expected(y: np.ndarray, p: np.ndarray) -> float:
+    """Calibration in the large: observed over expected number of events, ``sum y / sum p``."""
+    return float(np.sum(y) / max(np.sum(p), EPS))
+
+
+def cox_calibration(y: np.ndarray, p: np.ndarray, max_iter: int = 100
+                    ) -> tuple[float, float]:
+    """Cox (1958) calibration intercept ``a`` and slope ``b``: the maximum-likelihood logistic
+    regression ``logit P(y=1) = a + b logit(p)``, by Newton-Raphson with step halving.
+
+    Perfect calibration is ``a = 0, b = 1``; ``b < 1`` means over-confident forecasts (too
+    extreme), ``b > 1`` under-confident ones. NaN when ``y`` holds a single class.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.min() == y.max():
+        return float("nan"), float("nan")
+    design = np.column_stack([np.ones(y.size), logit(p)])
+
+    def loglik(coef: np.ndarray) -> float:
+        eta = design @ coef
+        return float(np.sum(y * eta - np.logaddexp(0, eta)))
+
+    coef = np.array([0.0, 1.0])
+    current = loglik(coef)
+    for _ in range(max_iter):
+        mu = 1 / (1 + np.exp(-(design @ coef)))
+        gradient = design.T @ (y - mu)
+        hessian = design.T @ (design * (mu * (1 - mu))[:, None])
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            return float("nan"), float("nan")
+        # Halve the step until the likelihood improves: plain Newton can overshoot when
+        # forecasts sit at the clipping limits.
+        for _ in range(30):
+            candidate = loglik(coef + step)
+            if candidate >= current - 1e-12:
+                break
+            step /= 2
+        coef, improvement, current = coef + step, candidate - current, candidate
+        if np.max(np.abs(step)) < 1e-9 or abs(improvement) < 1e-12:
+            break
+    return float(coef[0]), float(coef[1])
+
+
+def spiegelhalter_z(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Spiegelhalter's (1986) test of calibration.
+
+    ``Z = sum (y - p)(1 - 2p) / sqrt(sum (1 - 2p)^2 p (1 - p))`` is standard normal when the
+    ``p`` are the true probabilities. Returns ``(Z, two-sided p-value)``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    numerator = np.sum((y - p) * (1 - 2 * p))
+    variance = np.sum((1 - 2 * p) ** 2 * p * (1 - p))
+    z = float(numerator / np.sqrt(max(variance, EPS)))
+    return z, float(2 * stats.norm.sf(abs(z)))
+
+
+def equal_width_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index of each ``p`` among ``n_bins`` equal-width bins of [0, 1]."""
+    return np.clip((np.asarray(p) * n_bins).astype(np.int64), 0, n_bins - 1)
+
+
+def equal_mass_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
+    """Bin index of each ``p`` among ``n_bins`` bins holding (nearly) equal numbers of rows,
+    by rank so that ties at the same value may straddle a bin edge."""
+    p = np.asarray(p)
+    ranks = np.empty(p.size, dtype=np.int64)
+    ranks[np.argsort(p, kind="stable")] = np.arange(p.size)
+    return (ranks * n_bins // max(p.size, 1)).astype(np.int64)
+
+
+def _bin_means(y: np.ndarray, p: np.ndarray, bins: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = np.bincount(bins).astype(np.float64)
+    keep = n > 0
+    f = np.bincount(bins, weights=p)[keep] / n[keep]
+    o = np.bincount(bins, weights=y)[keep] / n[keep]
+    return n[keep], f, o
+
+
+def ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15, strategy: str = "width") -> float:
+    """Expected calibration error ``sum_b (n_b / N) |o_b - f_b|`` over equal-width
+    (``strategy="width"``) or equal-mass (``"mass"``) bins."""
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    bins = equal_width_bins(p, n_bins) if strategy == "width" else equal_mass_bins(p, n_bins)
+    n, f, o = _bin_means(y, p, bins)
+    return float(np.sum(n * np.abs(o - f)) / y.size)
+
+
+def debiased_ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15) -> float:
+    """Debiased l2 calibration error over equal-mass bins (Kumar, Liang & Ma 2019).
+
+    The plug-in ``sum_b (n_b/N)(o_b - f_b)^2`` is biased upwards by the binomial noise of
+    ``o_b``; subtracting its estimate ``o_b (1 - o_b) / (n_b - 1)`` removes it. Returns the square
+    root of the debiased squared error, 0 when the debiased estimate is negative (no
+    miscalibration detectable above noise).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    n, f, o = _bin_means(y, p, equal_mass_bins(p, n_bins))
+    noise = np.where(n > 1, o * (1 - o) / np.maximum(n - 1, 1), 0.0)
+    squared = float(np.sum(n * ((o - f) ** 2 - noise)) / y.size)
+    return float(np.sqrt(max(squared, 0.0)))
+
+
+def ece_sweep(y: np.ndarray, p: np.ndarray, max_bins: int = 200) -> tuple[float, int]:
+    """ECE_sweep (Roelofs et al. 2022): equal-mass ECE with the largest number of bins for which
+    the observed rates still increase monotonically with the bins.
+
+    Returns ``(ece, n_bins)``.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    ranks = np.empty(p.size, dtype=np.int64)
+    ranks[np.argsort(p, kind="stable")] = np.arange(p.size)
+    chosen, chosen_ece = 1, abs(y.mean() - p.mean())
+    for n_bins in range(2, min(max_bins, y.size) + 1):
+        n, f, o = _bin_means(y, p, ranks * n_bins // p.size)
+        if np.any(np.diff(o) < 0):
+            break
+        chosen, chosen_ece = n_bins, float(np.sum(n * np.abs(o - f)) / y.size)
+    return chosen_ece, chosen
+
+
+def noise_floor(metric, p: np.ndarray, n_resamples: int = 200,
+                random_state: int | np.random.Generator | None = 0) -> np.ndarray:
+    """Values of ``metric(y_star, p)`` on labels drawn from the forecasts themselves,
+    ``y_star ~ Bernoulli(p)``: what a *perfectly calibrated* model scores at this sample size.
+
+    A metric on real labels inside the range of these values shows no miscalibration that this
+    many rows can detect.
+    """
+    rng = np.random.default_rng(random_state)
+    p = np.asarray(p, dtype=np.float64)
+    return np.array([metric((rng.random(p.size) < p).astype(np.float64), p)
+                     for _ in range(n_resamples)])
+
+
+def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10, n_consistency: int = 500,
+                      random_state: int | np.random.Generator | None = 0) -> dict[str, np.ndarray]:
+    """Reliability diagram over equal-mass bins with Bröcker & Smith (2007) consistency bars.
+
+    For each bin: mean forecast, observed rate, count, and the 2.5 % and 97.5 % quantiles of the
+    observed rate when labels are drawn from the bin's own forecasts (where a perfectly
+    calibrated model's point would fall).
+    """
+    rng = np.random.default_rng(random_state)
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    bins = equal_mass_bins(p, n_bins)
+    n, f, o = _bin_means(y, p, bins)
+    low, high = np.empty_like(f), np.empty_like(f)
+    for b, label in enumerate(np.unique(bins)):
+        forecasts = p[bins == label]
+        draws = (rng.random((n_consistency, forecasts.size)) < forecasts).mean(axis=1)
+        low[b], high[b] = np.quantile(draws, [0.025, 0.975])
+    return {"count": n, "mean_predicted": f, "observed": o, "consistency_low": low,
+            "consistency_high": high}
