@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
-from casestudies.calibration.metrics import logit
+from casestudies.calibration.metrics import cox_calibration, logistic_fit, logit
 
 LOGIT_CLIP = 1e-6
 
@@ -30,10 +29,8 @@ class PlattCalibrator:
     """
 
     def fit(self, p: np.ndarray, y: np.ndarray) -> PlattCalibrator:
-        model = LogisticRegression(C=np.inf, max_iter=1000)
-        model.fit(logit(p, LOGIT_CLIP)[:, None], y)
-        self.slope_ = float(model.coef_[0, 0])
-        self.intercept_ = float(model.intercept_[0])
+        # The same likelihood as Cox's calibration regression of y on logit(p).
+        self.intercept_, self.slope_ = cox_calibration(y, p)
         return self
 
     def predict(self, p: np.ndarray) -> np.ndarray:
@@ -66,25 +63,26 @@ class BetaCalibrator:
 
     It contains the identity (``a = b = 1, c = 0``) and Platt on the log-odds (``a = b``), and
     can bend differently near 0 and near 1. A negative ``a`` or ``b`` would make the map
-    non-monotone; that feature is then dropped and the model refitted, as the authors do.
+    non-monotone; the model is then refitted on the feature with the larger coefficient only,
+    as the authors do.
     """
 
     def fit(self, p: np.ndarray, y: np.ndarray) -> BetaCalibrator:
         features = self._features(p)
         keep = [0, 1]
         for _ in range(2):
-            model = LogisticRegression(C=np.inf, max_iter=1000).fit(features[:, keep], y)
-            coef = model.coef_[0]
-            if np.all(coef >= 0):
+            design = np.column_stack([features[:, keep], np.ones(len(features))])
+            coef = logistic_fit(design, y)
+            if np.all(coef[:-1] >= 0) or len(keep) == 1:
                 break
-            keep = [k for k, c in zip(keep, coef, strict=True) if c >= 0] or [int(np.argmax(coef))]
+            keep = [keep[int(np.argmax(coef[:-1]))]]
         self.a_, self.b_ = 0.0, 0.0
-        for k, c in zip(keep, model.coef_[0], strict=True):
+        for k, c in zip(keep, coef[:-1], strict=True):
             if k == 0:
                 self.a_ = float(c)
             else:
                 self.b_ = float(c)
-        self.c_ = float(model.intercept_[0])
+        self.c_ = float(coef[-1])
         return self
 
     @staticmethod

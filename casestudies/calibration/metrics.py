@@ -79,24 +79,18 @@ def observed_expected(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.sum(y) / max(np.sum(p), EPS))
 
 
-def cox_calibration(y: np.ndarray, p: np.ndarray, max_iter: int = 100
-                    ) -> tuple[float, float]:
-    """Cox (1958) calibration intercept ``a`` and slope ``b``: the maximum-likelihood logistic
-    regression ``logit P(y=1) = a + b logit(p)``, by Newton-Raphson with step halving.
-
-    Perfect calibration is ``a = 0, b = 1``; ``b < 1`` means over-confident forecasts (too
-    extreme), ``b > 1`` under-confident ones. NaN when ``y`` holds a single class.
-    """
+def logistic_fit(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = None,
+                 max_iter: int = 100) -> np.ndarray:
+    """Unpenalised maximum-likelihood logistic regression ``P(y=1) = sigmoid(design @ coef)``
+    by Newton-Raphson with step halving (a few columns, many rows: faster than a general
+    solver). Returns NaNs when the Hessian is singular."""
     y = np.asarray(y, dtype=np.float64)
-    if y.min() == y.max():
-        return float("nan"), float("nan")
-    design = np.column_stack([np.ones(y.size), logit(p)])
+    coef = np.zeros(design.shape[1]) if start is None else np.asarray(start, dtype=np.float64)
 
-    def loglik(coef: np.ndarray) -> float:
-        eta = design @ coef
+    def loglik(c: np.ndarray) -> float:
+        eta = design @ c
         return float(np.sum(y * eta - np.logaddexp(0, eta)))
 
-    coef = np.array([0.0, 1.0])
     current = loglik(coef)
     for _ in range(max_iter):
         mu = 1 / (1 + np.exp(-(design @ coef)))
@@ -105,18 +99,33 @@ def cox_calibration(y: np.ndarray, p: np.ndarray, max_iter: int = 100
         try:
             step = np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
-            return float("nan"), float("nan")
+            return np.full(design.shape[1], np.nan)
         # Halve the step until the likelihood improves: plain Newton can overshoot when
         # forecasts sit at the clipping limits.
         for _ in range(30):
             candidate = loglik(coef + step)
             if candidate >= current - 1e-12:
                 break
-            step /= 2
+            step = step / 2
         coef, improvement, current = coef + step, candidate - current, candidate
         if np.max(np.abs(step)) < 1e-9 or abs(improvement) < 1e-12:
             break
-    return float(coef[0]), float(coef[1])
+    return coef
+
+
+def cox_calibration(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Cox (1958) calibration intercept ``a`` and slope ``b``: the maximum-likelihood logistic
+    regression ``logit P(y=1) = a + b logit(p)``.
+
+    Perfect calibration is ``a = 0, b = 1``; ``b < 1`` means over-confident forecasts (too
+    extreme), ``b > 1`` under-confident ones. NaN when ``y`` holds a single class.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.size == 0 or y.min() == y.max():
+        return float("nan"), float("nan")
+    design = np.column_stack([np.ones(y.size), logit(p)])
+    a, b = logistic_fit(design, y, start=np.array([0.0, 1.0]))
+    return float(a), float(b)
 
 
 def spiegelhalter_z(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:

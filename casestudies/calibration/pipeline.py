@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
@@ -176,6 +178,9 @@ class CalibrationResult:
     focus_intervals: pd.DataFrame
     noise: pd.DataFrame
     reliability: dict[str, dict[str, np.ndarray]]
+    model_reliability: dict[str, dict[str, np.ndarray]]
+    constant_forecast: dict[str, float]
+    sklearn_sigmoid: dict[str, Any]
     decisions_constant: pd.DataFrame
     decisions_amount: pd.DataFrame | None
     cost_curve: dict[str, np.ndarray]
@@ -330,6 +335,27 @@ def _decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: Calibr
     return pd.DataFrame(rows)
 
 
+def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.ndarray,
+                     X_test: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
+    """scikit-learn's ``CalibratedClassifierCV(method="sigmoid")`` on a frozen model that has no
+    ``decision_function`` (so the sigmoid is fitted on ``predict_proba``), against Platt on the
+    log-odds, for the best-ranking such model."""
+    candidates = [f for f in fitted if not hasattr(f.model, "decision_function")]
+    if not candidates:
+        return {}
+    chosen = max(candidates, key=lambda f: average_precision_score(y_cal, f.calibration_scores))
+    calibrated = CalibratedClassifierCV(FrozenEstimator(chosen.model), method="sigmoid")
+    p_sklearn = calibrated.fit(X_cal, y_cal).predict_proba(X_test)[:, 1]
+    p_logit = chosen.test_probabilities["Platt (logit)"]
+    return {"model": chosen.name,
+            "log_loss_sklearn": cm.log_loss(y_test, p_sklearn),
+            "log_loss_logit": cm.log_loss(y_test, p_logit),
+            "observed_expected_sklearn": cm.observed_expected(y_test, p_sklearn),
+            "observed_expected_logit": cm.observed_expected(y_test, p_logit),
+            "cox_slope_sklearn": cm.cox_calibration(y_test, p_sklearn)[1],
+            "cox_slope_logit": cm.cox_calibration(y_test, p_logit)[1]}
+
+
 def _undersampling_check(seed: int, n: int = 200_000, beta: float = 0.02) -> dict[str, float]:
     """Simulate a known posterior, undersample the negatives with rate ``beta``, and check that
     the analytic correction recovers the posterior from the biased one."""
@@ -377,6 +403,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         for f in fitted:
             _calibrate(f, y_cal)
         focus = max(fitted, key=lambda f: average_precision_score(y_cal, f.calibration_scores))
+        sklearn_sigmoid = _sklearn_sigmoid(fitted, X[split.calibration], y_cal,
+                                           X[split.test], y_test)
         selection = _select_calibrator(focus, y_cal)
         chosen = str(selection.loc[selection["holdout_log_loss"].idxmin(), "calibrator"])
     t_star = config.t_star
@@ -437,6 +465,19 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         reliability = {
             RAW: cm.reliability_table(y_test, p_raw, 10, random_state=config.seed),
             chosen: cm.reliability_table(y_test, p_chosen, 10, random_state=config.seed),
+        }
+        model_reliability = {
+            f.name: cm.reliability_table(y_test, f.test_scores, 10, n_consistency=200,
+                                         random_state=config.seed) for f in fitted}
+        # A forecast that knows nothing but the calibration block's fraud rate: calibrated in
+        # the large, useless for ranking; the yardstick that shows what global ECE rewards.
+        constant = np.full(y_test.size, y_cal.mean())
+        constant_forecast = {
+            "rate": float(y_cal.mean()),
+            "ece_width": cm.ece(y_test, constant, config.n_bins, "width"),
+            "log_loss": cm.log_loss(y_test, constant),
+            "brier": cm.brier_score(y_test, constant),
+            "observed_expected": cm.observed_expected(y_test, constant),
         }
 
     with timer.stage("decisions"):
@@ -567,7 +608,9 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         scenario_counts=scenario_counts, settings=settings, split=split_frame, models=models,
         focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection,
         calibrator_parameters=parameters, metrics=metrics, focus_intervals=focus_intervals,
-        noise=noise, reliability=reliability, decisions_constant=decisions_constant,
+        noise=noise, reliability=reliability, model_reliability=model_reliability,
+        constant_forecast=constant_forecast, sklearn_sigmoid=sklearn_sigmoid,
+        decisions_constant=decisions_constant,
         decisions_amount=decisions_amount, cost_curve=cost_curve, budgets=budgets,
         size_sweep=size_sweep, prior_shift=prior_shift, decay=decay,
         undersampling_check=undersampling_check, test_y=y_test, test_p_chosen=p_chosen,
