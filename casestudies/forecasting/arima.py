@@ -1,0 +1,294 @@
+"""ARIMA as a probabilistic model: order selection, psi-weights, and three kinds of interval.
+
+The model is a regression on a constant (d = 0) or a time trend (d = 1), plus Fourier terms for
+a seasonal series, with ARIMA(p, d, q) errors, fitted by exact Gaussian maximum likelihood with
+statsmodels' state-space ARIMA. The intervals come (1) from statsmodels' analytic forecast
+variance, (2) from our own psi-weights, (3) from simulated future paths, optionally drawing the
+parameters from their asymptotic distribution.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from casestudies.progress import progress
+
+MAX_HARMONICS = 3
+
+
+def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> np.ndarray:
+    """The first ``n_weights`` psi-weights of an ARIMA(p, d, q) process.
+
+    The process :math:`\\phi(B)(1-B)^d y_t = \\theta(B)\\varepsilon_t` with
+    :math:`\\phi(B) = 1 - \\sum_i \\phi_i B^i` and :math:`\\theta(B) = 1 + \\sum_j \\theta_j B^j`
+    has the MA(∞) form :math:`y_t = \\sum_{j \\ge 0} \\psi_j \\varepsilon_{t-j}` with
+    :math:`\\psi(B) = \\theta(B) / (\\phi(B)(1-B)^d)`, found by the recursion
+    :math:`\\psi_0 = 1,\\ \\psi_j = \\theta_j + \\sum_{i=1}^{j} \\varphi_i \\psi_{j-i}` where
+    :math:`\\varphi` are the coefficients of the expanded autoregressive polynomial
+    :math:`\\phi(B)(1-B)^d = 1 - \\sum_i \\varphi_i B^i` (Box & Jenkins, ch. 5).
+
+    Parameters
+    ----------
+    ar : array-like
+        :math:`\\phi_1, \\dots, \\phi_p` (the sign convention of ``y_t = phi_1 y_{t-1} + ...``).
+    ma : array-like
+        :math:`\\theta_1, \\dots, \\theta_q`.
+    n_weights : int
+        How many weights, :math:`\\psi_0` to :math:`\\psi_{n-1}`.
+    d : int, default 0
+        Order of differencing.
+    """
+    polynomial = np.r_[1.0, -np.asarray(ar, dtype=float)]
+    for _ in range(d):
+        polynomial = np.convolve(polynomial, [1.0, -1.0])
+    varphi = -polynomial[1:]
+    theta = np.asarray(ma, dtype=float)
+    psi = np.zeros(n_weights)
+    for j in range(n_weights):
+        value = 1.0 if j == 0 else (theta[j - 1] if j - 1 < theta.size else 0.0)
+        for i in range(1, min(j, varphi.size) + 1):
+            value += varphi[i - 1] * psi[j - i]
+        psi[j] = value
+    return psi
+
+
+def forecast_variance(ar: np.ndarray, ma: np.ndarray, sigma2: float, horizon: int, d: int = 0
+                      ) -> np.ndarray:
+    """h-step forecast error variance :math:`\\sigma^2 \\sum_{j<h} \\psi_j^2` for h = 1..horizon.
+
+    This is the variance with known parameters and an infinitely long past; for a long sample it
+    equals the state-space (Kalman filter) forecast variance.
+    """
+    return sigma2 * np.cumsum(psi_weights(ar, ma, horizon, d) ** 2)
+
+
+def fourier_terms(n_steps: int, period: float | None, harmonics: int) -> np.ndarray | None:
+    """Columns :math:`\\sin(2\\pi k t/m), \\cos(2\\pi k t/m)` for k = 1..harmonics, t = 0..n-1."""
+    if not period or harmonics < 1:
+        return None
+    t = np.arange(n_steps)[:, None]
+    k = np.arange(1, harmonics + 1)[None, :]
+    angle = 2 * np.pi * k * t / period
+    return np.column_stack([np.sin(angle), np.cos(angle)])
+
+
+def harmonics_for(period: float | None) -> int:
+    """Fourier pairs used for a seasonal period: up to 3, fewer for short periods."""
+    if not period:
+        return 0
+    return int(min(MAX_HARMONICS, np.floor(period / 2)))
+
+
+def choose_differencing(train: np.ndarray, level: float = 0.05) -> tuple[int, float]:
+    """d = 1 when the augmented Dickey–Fuller test cannot reject a unit root at ``level``.
+
+    Orders with different d have likelihoods of different data, so AIC cannot choose d; the
+    unit-root test does, as in Hyndman & Khandakar's auto.arima (which uses KPSS).
+    """
+    from statsmodels.tsa.stattools import adfuller
+
+    pvalue = float(adfuller(train, autolag="AIC", result_object=False)[1])
+    return (0 if pvalue < level else 1), pvalue
+
+
+@dataclass
+class ArimaFit:
+    """The chosen ARIMA model and the AIC grid it was chosen from.
+
+    Attributes
+    ----------
+    order : (p, d, q)
+    trend : str
+        ``"c"`` (constant, d = 0) or ``"t"`` (linear trend, i.e. drift, d = 1).
+    harmonics : int
+        Fourier pairs in the regression (0 when not seasonal).
+    period : float or None
+    adf_pvalue : float
+        p-value of the unit-root test that chose d.
+    aic_table : DataFrame
+        p, q, AIC and whether the optimiser converged, one row per candidate.
+    params : dict
+        Maximum-likelihood estimates by statsmodels name.
+    ar, ma : ndarray
+        AR and MA coefficients; ``sigma2`` the innovation variance.
+    """
+
+    order: tuple[int, int, int]
+    trend: str
+    harmonics: int
+    period: float | None
+    adf_pvalue: float
+    aic_table: pd.DataFrame
+    params: dict[str, float]
+    param_se: dict[str, float]
+    ar: np.ndarray
+    ma: np.ndarray
+    sigma2: float
+    results: Any = field(default=None, repr=False, metadata={"json": False})
+
+
+def _model(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str):
+    from statsmodels.tsa.arima.model import ARIMA
+
+    return ARIMA(endog, exog=exog, order=order, trend=trend)
+
+
+def _fit(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str):
+    with warnings.catch_warnings():
+        # Starting-value and convergence warnings are recorded in the AIC table instead.
+        warnings.simplefilter("ignore")
+        # Standard errors are computed for the chosen order only (they cost more than the fit).
+        return _model(endog, exog, order, trend).fit(cov_type="none")
+
+
+def condition(fit: ArimaFit, values: np.ndarray, origin: int, params: np.ndarray | None = None):
+    """The fitted model (or ``params``) Kalman-filtered on ``values[:origin]``: its forecasts
+    are conditional on the data up to the origin, with the parameters held fixed."""
+    exog = fourier_terms(origin, fit.period, fit.harmonics)
+    model = _model(values[:origin], exog, fit.order, fit.trend)
+    return model.filter(fit.results.params if params is None else params, cov_type="none")
+
+
+def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: int
+                   ) -> ArimaFit:
+    """Choose d by the ADF test, then (p, q) on the grid 0..max_p × 0..max_q by AIC, and fit."""
+    d, adf_pvalue = choose_differencing(train)
+    trend = "c" if d == 0 else "t"
+    harmonics = harmonics_for(period)
+    exog = fourier_terms(len(train), period, harmonics)
+    rows, best, best_aic = [], None, np.inf
+    grid = [(p, q) for p in range(max_p + 1) for q in range(max_q + 1)]
+    for p, q in progress(grid, desc="ARIMA order grid"):
+        results = _fit(train, exog, (p, d, q), trend)
+        converged = bool(results.mle_retvals.get("converged", True))
+        rows.append({"p": p, "d": d, "q": q, "AIC": float(results.aic), "converged": converged})
+        if np.isfinite(results.aic) and results.aic < best_aic:
+            best, best_aic = results, results.aic
+    table = pd.DataFrame(rows)
+    table["chosen"] = np.isclose(table["AIC"], best_aic)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        best = best.model.filter(best.params, cov_type="approx")
+    names = list(best.model.param_names)
+    se = np.sqrt(np.clip(np.diag(best.cov_params()), 0, None))
+    return ArimaFit(
+        order=(int(best.model.order[0]), d, int(best.model.order[2])), trend=trend,
+        harmonics=harmonics, period=period, adf_pvalue=adf_pvalue, aic_table=table,
+        params=dict(zip(names, map(float, best.params), strict=True)),
+        param_se=dict(zip(names, map(float, se), strict=True)),
+        ar=np.asarray(best.arparams, dtype=float), ma=np.asarray(best.maparams, dtype=float),
+        sigma2=float(best.params[names.index("sigma2")]), results=best,
+    )
+
+
+@dataclass
+class ArimaForecasts:
+    """ARIMA forecasts at each origin (rows) for horizons 1..H (columns).
+
+    ``var_statsmodels`` is the analytic forecast variance of the state-space model;
+    ``var_psi`` our psi-weight variance; ``samples`` simulated future paths (origins × H ×
+    paths) with the estimated parameters.
+    """
+
+    mean: np.ndarray
+    var_statsmodels: np.ndarray
+    var_psi: np.ndarray
+    samples: np.ndarray = field(metadata={"json": False})
+
+
+def arima_backtest(fit: ArimaFit, values: np.ndarray, origins: np.ndarray, horizon: int,
+                   paths: int, random_state: np.random.Generator) -> ArimaForecasts:
+    """Forecast ``horizon`` steps from each origin with the parameters fixed at ``fit``.
+
+    At origin o the model is re-filtered on ``values[:o]`` (the new data are used, the
+    parameters are not re-estimated), the analytic mean and variance are read, and ``paths``
+    futures are simulated from the filtered state.
+    """
+    exog = fourier_terms(len(values), fit.period, fit.harmonics)
+    var_psi = forecast_variance(fit.ar, fit.ma, fit.sigma2, horizon, fit.order[1])
+    means, variances, samples = [], [], []
+    for origin in progress(origins, desc="ARIMA backtest"):
+        future = None if exog is None else exog[origin:origin + horizon]
+        conditioned = condition(fit, values, origin)
+        forecast = conditioned.get_forecast(horizon, exog=future)
+        means.append(np.asarray(forecast.predicted_mean))
+        variances.append(np.asarray(forecast.var_pred_mean))
+        simulated = conditioned.simulate(horizon, anchor="end", repetitions=paths, exog=future,
+                                         rng=random_state)
+        samples.append(np.asarray(simulated).reshape(horizon, paths))
+    n = len(origins)
+    return ArimaForecasts(mean=np.array(means), var_statsmodels=np.array(variances),
+                          var_psi=np.tile(var_psi, (n, 1)), samples=np.array(samples))
+
+
+def true_forecasts(truth, values: np.ndarray, origins: np.ndarray, horizon: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the true conditional distribution of a simulated series.
+
+    The Kalman filter with the true order and parameters gives the exact distribution of
+    ``y[o:o+h]`` given ``y[:o]``.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+
+    means, variances = [], []
+    for origin in origins:
+        model = ARIMA(values[:origin], order=truth.order, trend=truth.trend)
+        forecast = model.filter(np.asarray(truth.params)).get_forecast(horizon)
+        means.append(np.asarray(forecast.predicted_mean))
+        variances.append(np.asarray(forecast.var_pred_mean))
+    return np.array(means), np.array(variances)
+
+
+def _admissible(fit: ArimaFit, names: list[str], draw: np.ndarray) -> bool:
+    """A parameter draw with a stationary AR part, an invertible MA part and sigma² > 0."""
+    ar = [draw[i] for i, n in enumerate(names) if n.startswith("ar.")]
+    ma = [draw[i] for i, n in enumerate(names) if n.startswith("ma.")]
+    sigma2 = draw[names.index("sigma2")]
+    ar_roots = np.roots(np.r_[-np.asarray(ar)[::-1], 1.0]) if ar else np.array([])
+    ma_roots = np.roots(np.r_[np.asarray(ma)[::-1], 1.0]) if ma else np.array([])
+    return bool(sigma2 > 0 and np.all(np.abs(ar_roots) > 1) and np.all(np.abs(ma_roots) > 1))
+
+
+def parameter_uncertainty_paths(fit: ArimaFit, values: np.ndarray, origin: int, horizon: int,
+                                draws: int, paths_per_draw: int,
+                                random_state: np.random.Generator) -> np.ndarray:
+    """Future paths at one origin with the parameters drawn from their estimated distribution.
+
+    Each draw takes the parameters from :math:`N(\\hat\\theta, \\widehat{\\mathrm{Cov}})` (the
+    inverse information the fit reports), keeps only admissible draws, re-filters the data with
+    them and simulates ``paths_per_draw`` futures: the spread then includes estimation error,
+    which the analytic interval treats as zero. Returns an array of shape (horizon, paths).
+    """
+    names = list(fit.results.model.param_names)
+    mean = np.asarray(fit.results.params, dtype=float)
+    cov = np.asarray(fit.results.cov_params(), dtype=float)
+    exog = fourier_terms(len(values), fit.period, fit.harmonics)
+    future = None if exog is None else exog[origin:origin + horizon]
+    collected = []
+    for _ in progress(range(draws), desc="ARIMA parameter draws"):
+        draw = random_state.multivariate_normal(mean, cov, method="eigh")
+        for _retry in range(20):
+            if _admissible(fit, names, draw):
+                break
+            draw = random_state.multivariate_normal(mean, cov, method="eigh")
+        else:
+            draw = mean
+        refiltered = condition(fit, values, origin, draw)
+        simulated = refiltered.simulate(horizon, anchor="end", repetitions=paths_per_draw,
+                                        exog=future, rng=random_state)
+        collected.append(np.asarray(simulated).reshape(horizon, paths_per_draw))
+    return np.concatenate(collected, axis=1)
+
+
+def gaussian_interval(mean: np.ndarray, variance: np.ndarray, level: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Central ``level`` interval :math:`\\hat y \\pm z_{1-\\alpha/2}\\sqrt{v}` of a normal."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    half = z * np.sqrt(variance)
+    return mean - half, mean + half

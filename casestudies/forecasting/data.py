@@ -1,0 +1,322 @@
+"""The series the study forecasts: two simulated with known truth, two real ones shipped with
+statsmodels, and a user's file.
+
+Every loader returns :class:`Series` objects on a regular grid with no missing values; how they
+got there (interpolated weeks, sorted rows) is recorded in ``Series.notes`` for the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casestudies.errors import DataError
+from casestudies.forecasting.config import ForecastingConfig
+from casestudies.io import datetime_column, fingerprint_arrays, numeric_column, read_table
+
+WEEKS_PER_YEAR = 365.25 / 7
+# Seasonal period (in steps) implied by a pandas frequency code, for ARIMA's Fourier terms.
+PERIOD_OF_FREQ = {"W": WEEKS_PER_YEAR, "M": 12.0, "MS": 12.0, "ME": 12.0, "Q": 4.0, "QS": 4.0,
+                  "QE": 4.0, "D": 7.0, "B": 5.0, "h": 24.0, "H": 24.0}
+MIN_WINDOW = 48
+SIMULATED_TRAINING = 800
+
+
+@dataclass(frozen=True)
+class TrueModel:
+    """The data-generating process of a simulated series, in statsmodels' ARIMA parameterisation
+    (a regression on a constant or a time trend with ARIMA errors)."""
+
+    order: tuple[int, int, int]
+    trend: str
+    params: tuple[float, ...]
+    formula: str  # LaTeX of the process, for the report
+
+
+@dataclass
+class Series:
+    """One univariate series on a regular grid.
+
+    Attributes
+    ----------
+    key : str
+        ``"arma"``, ``"arima"``, ``"co2"``, ``"elnino"`` or ``"user"``.
+    name : str
+        What the series is, for titles.
+    values : ndarray
+        The observations, finite.
+    time : DatetimeIndex or None
+        Timestamps when known.
+    period : float or None
+        Seasonal period in steps (None: no seasonality modelled).
+    truth : TrueModel or None
+        The generating process of a simulated series.
+    notes : list of str
+        What was done to the raw data (Markdown sentences).
+    """
+
+    key: str
+    name: str
+    values: np.ndarray
+    time: pd.DatetimeIndex | None
+    period: float | None
+    truth: TrueModel | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class ForecastingData:
+    """What :func:`load_data` returns: the series plus their description and fingerprint."""
+
+    series: list[Series]
+    source: str
+    fingerprint: str
+
+
+def lstm_window(config: ForecastingConfig, period: float | None) -> int:
+    """Input window of the LSTM: ``--window``, or two seasons and at least 48 steps."""
+    if config.window:
+        return config.window
+    seasons = int(np.ceil(2 * period)) if period else 0
+    return max(MIN_WINDOW, seasons)
+
+
+def required_length(config: ForecastingConfig, period: float | None) -> tuple[int, int]:
+    """Observations a series needs, and how many of them train the models.
+
+    The test origins are the last ``origins`` points spaced by ``origin_step`` whose ``horizon``
+    future values are observed; the calibration origins come before them, with their forecasts
+    ending before the first test origin; at least ``window + horizon + 100`` observations before
+    the first calibration origin train the models (about 100 training windows).
+    """
+    block = (config.origins - 1) * config.origin_step + config.horizon
+    calibration = (config.calibration_origins - 1) * config.origin_step + config.horizon
+    training = lstm_window(config, period) + config.horizon + 100
+    return training + calibration + block, training
+
+
+def check_length(series: Series, config: ForecastingConfig) -> None:
+    """Raise :class:`DataError` when ``series`` is too short for the horizon and the backtest."""
+    needed, _ = required_length(config, series.period)
+    if series.n < needed:
+        raise DataError(
+            f"series {series.name!r} has {series.n} observations but horizon {config.horizon} "
+            f"with {config.calibration_origins} calibration and {config.origins} test origins "
+            f"every {config.origin_step} steps needs at least {needed}; use a shorter --horizon "
+            f"or fewer --origins/--calibration-origins"
+        )
+
+
+def check_not_constant(series: Series) -> None:
+    """Raise :class:`DataError` when ``series`` has (numerically) no variation."""
+    values = series.values
+    if np.ptp(values) <= 1e-12 * max(1.0, float(np.abs(values).max())):
+        raise DataError(f"series {series.name!r} is constant ({values[0]:g}); there is nothing "
+                        f"to forecast")
+
+
+# --------------------------------------------------------------------------- simulated series
+
+ARMA_TRUTH = TrueModel(order=(2, 0, 1), trend="c", params=(10.0, 1.2, -0.4, 0.3, 1.0),
+                       formula=r"y_t - 10 = 1.2\,(y_{t-1} - 10) - 0.4\,(y_{t-2} - 10) "
+                               r"+ \varepsilon_t + 0.3\,\varepsilon_{t-1},\quad "
+                               r"\varepsilon_t \sim N(0, 1)")
+ARIMA_TRUTH = TrueModel(order=(1, 1, 1), trend="t", params=(0.05, 0.5, 0.3, 1.0),
+                        formula=r"\Delta y_t - 0.05 = 0.5\,(\Delta y_{t-1} - 0.05) "
+                                r"+ \varepsilon_t + 0.3\,\varepsilon_{t-1},\quad "
+                                r"\varepsilon_t \sim N(0, 1)")
+
+
+def simulate_arma_process(ar: tuple[float, ...], ma: tuple[float, ...], n: int, sigma: float,
+                          random_state: int | np.random.Generator, burn_in: int = 500
+                          ) -> np.ndarray:
+    """Simulate a zero-mean ARMA process ``(1 - sum ar_i B^i) x = (1 + sum ma_j B^j) e``.
+
+    Gaussian shocks of standard deviation ``sigma``; the first ``burn_in`` values are dropped so
+    that the series starts in the stationary distribution.
+    """
+    rng = np.random.default_rng(random_state)
+    shocks = sigma * rng.standard_normal(n + burn_in)
+    x = np.zeros(n + burn_in)
+    for t in range(n + burn_in):
+        ar_part = sum(a * x[t - i - 1] for i, a in enumerate(ar) if t - i - 1 >= 0)
+        ma_part = sum(m * shocks[t - j - 1] for j, m in enumerate(ma) if t - j - 1 >= 0)
+        x[t] = ar_part + shocks[t] + ma_part
+    return x[burn_in:]
+
+
+def simulated_length(config: ForecastingConfig) -> int:
+    """Length of a simulated series: the backtest's need plus a long training stretch."""
+    needed, _ = required_length(config, None)
+    return needed + SIMULATED_TRAINING
+
+
+def simulate_arma(config: ForecastingConfig) -> Series:
+    """The stationary ARMA(2,1) of :data:`ARMA_TRUTH`, seeded by ``config.seed``."""
+    n = simulated_length(config)
+    mean, phi1, phi2, theta, sigma2 = ARMA_TRUTH.params
+    x = simulate_arma_process((phi1, phi2), (theta,), n, np.sqrt(sigma2),
+                              random_state=[config.seed, 1])
+    return Series(key="arma", name="simulated ARMA(2,1)", values=mean + x, time=None, period=None,
+                  truth=ARMA_TRUTH,
+                  notes=[f"Simulated with seed {config.seed}: {n} steps after a 500-step "
+                         "burn-in, Gaussian shocks."])
+
+
+def simulate_arima(config: ForecastingConfig) -> Series:
+    """The integrated ARIMA(1,1,1) with drift of :data:`ARIMA_TRUTH`, seeded."""
+    n = simulated_length(config)
+    drift, phi, theta, sigma2 = ARIMA_TRUTH.params
+    w = simulate_arma_process((phi,), (theta,), n, np.sqrt(sigma2), random_state=[config.seed, 2])
+    values = 50.0 + np.cumsum(drift + w)
+    return Series(key="arima", name="simulated ARIMA(1,1,1)", values=values, time=None,
+                  period=None, truth=ARIMA_TRUTH,
+                  notes=[f"Simulated with seed {config.seed}: {n} steps, the differences after a "
+                         "500-step burn-in, started at 50."])
+
+
+# --------------------------------------------------------------------------- real series
+
+def load_co2() -> Series:
+    """Weekly Mauna Loa CO2 (ppm) from ``statsmodels.datasets.co2``; missing weeks interpolated."""
+    from statsmodels.datasets import co2
+
+    frame = co2.load_pandas().data
+    missing = int(frame["co2"].isna().sum())
+    values = frame["co2"].interpolate(method="linear", limit_direction="both")
+    return Series(key="co2", name="Mauna Loa CO2 (weekly, ppm)", values=values.to_numpy(float),
+                  time=pd.DatetimeIndex(frame.index), period=WEEKS_PER_YEAR,
+                  notes=[f"{missing} missing weeks of {len(frame)} were filled by linear "
+                         "interpolation between neighbouring weeks, so a few backtest targets "
+                         "are interpolated values, not measurements."])
+
+
+def load_elnino() -> Series:
+    """Monthly El Niño sea surface temperature (°C) from ``statsmodels.datasets.elnino``."""
+    from statsmodels.datasets import elnino
+
+    frame = elnino.load_pandas().data
+    months = frame.columns[1:]
+    values = frame[months].to_numpy(float).ravel()
+    start = pd.Timestamp(year=int(frame["YEAR"].iloc[0]), month=1, day=1)
+    time = pd.date_range(start, periods=len(values), freq="MS")
+    return Series(key="elnino", name="El Niño sea surface temperature (monthly, °C)",
+                  values=values, time=time, period=12.0,
+                  notes=["The year × month table was reshaped to one monthly series."])
+
+
+BUILT_IN = {"arma": simulate_arma, "arima": simulate_arima, "co2": lambda config: load_co2(),
+            "elnino": lambda config: load_elnino()}
+
+
+# --------------------------------------------------------------------------- a user's file
+
+def _infer_offset(time: pd.DatetimeIndex) -> pd.DateOffset | None:
+    if len(time) < 3:
+        return None
+    with pd.option_context("future.infer_freq_returns_offset", True):
+        return pd.infer_freq(time)
+
+
+def period_of_offset(offset: pd.DateOffset | None) -> float | None:
+    """Seasonal period implied by a frequency (weekly data: 52.18 per year), or None."""
+    if offset is None:
+        return None
+    code = offset.rule_code.split("-")[0]
+    return PERIOD_OF_FREQ.get(code)
+
+
+def load_user_series(config: ForecastingConfig) -> Series:
+    """Read ``config.data`` and validate it into a regular, complete :class:`Series`.
+
+    Rows are sorted by ``--time`` when given; with ``--freq`` (or a frequency pandas can infer)
+    missing periods are inserted. Missing values up to ``max_missing`` of the series are filled
+    by linear interpolation; more is an error, as are text values, infinite values, unparseable
+    or duplicated timestamps and a constant series.
+    """
+    frame = read_table(config.data)
+    name = config.value
+    values = numeric_column(frame, config.value, allow_nan=True)
+    if np.isinf(values.to_numpy()).any():
+        raise DataError(f"column {config.value!r} has infinite values; remove or fix them")
+    notes = []
+    time = None
+    offset = None
+    if config.time:
+        stamps = datetime_column(frame, config.time)
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert(None)
+        duplicated = stamps.duplicated()
+        if duplicated.any():
+            raise DataError(f"time column {config.time!r} has {int(duplicated.sum())} duplicated "
+                            f"timestamp(s), e.g. {stamps[duplicated].iloc[0]}; aggregate them "
+                            f"to one row per time first")
+        order = np.argsort(stamps.to_numpy(), kind="stable")
+        if (np.diff(order) < 0).any():
+            notes.append(f"Rows were sorted by {config.time!r}.")
+        series = pd.Series(values.to_numpy()[order], index=pd.DatetimeIndex(stamps.to_numpy()[order]))
+        if config.freq:
+            try:
+                offset = pd.tseries.frequencies.to_offset(config.freq)
+            except ValueError as exc:
+                raise DataError(f"--freq {config.freq!r} is not a pandas frequency such as D, W, "
+                                f"MS or h") from exc
+            regular = series.asfreq(offset)
+            if regular.index.size and not series.index.isin(regular.index).all():
+                raise DataError(f"timestamps in {config.time!r} do not fall on the --freq "
+                                f"{config.freq!r} grid; choose the frequency of the data")
+            if len(regular) > len(series):
+                notes.append(f"{len(regular) - len(series)} missing period(s) were inserted on "
+                             f"the {config.freq} grid.")
+            series = regular
+        else:
+            offset = _infer_offset(series.index)
+            if offset is None:
+                notes.append("No regular frequency could be inferred from the timestamps; the "
+                             "series is treated as equally spaced in row order.")
+        time = pd.DatetimeIndex(series.index)
+        values = series
+    values = values.reset_index(drop=True)
+    missing = int(values.isna().sum())
+    if missing:
+        share = missing / len(values)
+        if share > config.max_missing:
+            raise DataError(f"column {config.value!r} has {missing} missing value(s) "
+                            f"({share:.1%}), more than the --max-missing tolerance of "
+                            f"{config.max_missing:.0%}; fill them or raise --max-missing")
+        values = values.interpolate(method="linear", limit_direction="both")
+        notes.append(f"{missing} missing value(s) ({share:.1%}) were filled by linear "
+                     "interpolation.")
+    if config.season is not None:
+        period = config.season or None
+    else:
+        period = period_of_offset(offset)
+    result = Series(key="user", name=name, values=values.to_numpy(float), time=time,
+                    period=period, notes=notes)
+    return result
+
+
+def load_data(config: ForecastingConfig) -> ForecastingData:
+    """The series of this run: the user's file, or the built-in ``config.series``."""
+    if config.data:
+        series = [load_user_series(config)]
+        source = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
+        source = f"{source}, column {config.value!r}"
+    else:
+        series = [BUILT_IN[key](config) for key in config.series]
+        if config.season is not None:
+            for item in series:
+                if item.truth is None:
+                    item.period = config.season or None
+        source = "; ".join(f"{s.name} (n={s.n:,})" for s in series)
+    for item in series:
+        check_not_constant(item)
+        check_length(item, config)
+    fingerprint = fingerprint_arrays(*(s.values for s in series))
+    return ForecastingData(series=series, source=source, fingerprint=fingerprint)
