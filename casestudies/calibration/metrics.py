@@ -224,18 +224,28 @@ def noise_floor(metric, p: np.ndarray, n_resamples: int = 200,
                      for _ in range(n_resamples)])
 
 
-def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 10, n_consistency: int = 500,
-                      random_state: int | np.random.Generator | None = 0) -> dict[str, np.ndarray]:
-    """Reliability diagram over equal-mass bins with Bröcker & Smith (2007) consistency bars.
+def logit_bins(p: np.ndarray, n_bins: int = 14, low: float = -9.0, high: float = 5.0
+               ) -> np.ndarray:
+    """Bin index of each ``p`` among ``n_bins`` equal-width bins of the log-odds on
+    ``[low, high]`` (scores beyond fall in the end bins): at a low base rate these resolve the
+    tail where thresholds lie, which equal-mass bins spend on near-zero scores."""
+    edges = np.linspace(low, high, n_bins + 1)[1:-1]
+    return np.searchsorted(edges, logit(p), side="right").astype(np.int64)
 
-    For each bin: mean forecast, observed rate, count, and the 2.5 % and 97.5 % quantiles of the
-    observed rate when labels are drawn from the bin's own forecasts (where a perfectly
-    calibrated model's point would fall).
+
+def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 14, n_consistency: int = 500,
+                      random_state: int | np.random.Generator | None = 0) -> dict[str, np.ndarray]:
+    """Reliability diagram over log-odds bins (:func:`logit_bins`) with Bröcker & Smith (2007)
+    consistency bars.
+
+    For each non-empty bin: mean forecast, observed rate, count, and the 2.5 % and 97.5 %
+    quantiles of the observed rate when labels are drawn from the bin's own forecasts (where a
+    perfectly calibrated model's point would fall).
     """
     rng = np.random.default_rng(random_state)
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
-    bins = equal_mass_bins(p, n_bins)
+    bins = logit_bins(p, n_bins)
     n, f, o = _bin_means(y, p, bins)
     low, high = np.empty_like(f), np.empty_like(f)
     for b, label in enumerate(np.unique(bins)):

@@ -463,11 +463,11 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
             })
         noise = pd.DataFrame(noise_rows)
         reliability = {
-            RAW: cm.reliability_table(y_test, p_raw, 10, random_state=config.seed),
-            chosen: cm.reliability_table(y_test, p_chosen, 10, random_state=config.seed),
+            RAW: cm.reliability_table(y_test, p_raw, random_state=config.seed),
+            chosen: cm.reliability_table(y_test, p_chosen, random_state=config.seed),
         }
         model_reliability = {
-            f.name: cm.reliability_table(y_test, f.test_scores, 10, n_consistency=200,
+            f.name: cm.reliability_table(y_test, f.test_scores, n_consistency=200,
                                          random_state=config.seed) for f in fitted}
         # A forecast that knows nothing but the calibration block's fraud rate: calibrated in
         # the large, useless for ranking; the yardstick that shows what global ECE rewards.

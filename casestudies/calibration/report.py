@@ -99,8 +99,8 @@ def _logit_axis(values: np.ndarray) -> np.ndarray:
 
 
 def _probability_ticks(ax, axis: str) -> None:
-    ticks = np.array([1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99])
-    labels = ["0.0001", "0.001", "0.01", "0.05", "0.2", "0.5", "0.8", "0.95", "0.99"]
+    ticks = np.array([1e-4, 1e-3, 0.01, 0.1, 0.5, 0.9, 0.99])
+    labels = ["0.0001", "0.001", "0.01", "0.1", "0.5", "0.9", "0.99"]
     setter = ax.set_xticks if axis == "x" else ax.set_yticks
     setter(logit(ticks), labels)
 
@@ -162,8 +162,10 @@ def _figure_cost_curve(result: CalibrationResult):
     ax.set_xscale("log")
     ax.set_xlabel("threshold")
     ax.set_ylabel("expected cost per test transaction")
-    top = float(np.nanmax(np.r_[curve["chosen"], curve["raw"]]))
-    ax.set_ylim(0, top * 1.05)
+    # Zoom on the region around the minimum: far from it every rule is obviously bad.
+    lowest = float(np.nanmin(np.r_[curve["chosen"], curve["raw"]]))
+    ax.set_ylim(0, 4 * lowest)
+    ax.set_xlim(1e-3, 1)
     ax.legend(loc="upper right")
     return fig
 
@@ -255,9 +257,10 @@ def build(result: CalibrationResult) -> Report:
     evidence = report.section("The evidence")
     evidence.text("evidence_taxonomy.md", **ctx)
     evidence.figure(_figure_taxonomy(result),
-                    caption="Raw scores of every model on the test block, ten equal-mass bins on "
-                            "log-odds axes. Points outside the grey consistency bars are "
-                            "miscalibrated beyond what chance explains at this bin size.",
+                    caption="Raw scores of every model on the test block, in bins of equal "
+                            "width on the log-odds scale. Points outside the grey consistency "
+                            "bars are miscalibrated beyond what chance explains at this bin "
+                            "size.",
                     alt="Reliability diagrams of the raw scores of each model")
     evidence.table(_metric_table(result),
                    caption="Calibration of every model and calibrator on the test block. O/E is "
