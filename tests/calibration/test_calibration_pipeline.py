@@ -1,0 +1,112 @@
+"""The pipeline end to end on small data: determinism, reported numbers against hand
+computations, the time split, and the full command line on the default data."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casestudies.calibration import metrics as cm
+from casestudies.calibration.data import from_frame, load_data
+from casestudies.calibration.pipeline import (
+    RAW,
+    _shifted_sample,
+    run,
+    time_split,
+)
+from casestudies.cli import main
+
+
+@pytest.fixture(scope="module")
+def result(quick_config):
+    config = quick_config()
+    return run(config, load_data(config))
+
+
+def test_same_seed_same_numbers(result, quick_config):
+    config = quick_config()
+    again = run(config, load_data(config))
+    assert again.short_answer == result.short_answer
+    pd.testing.assert_frame_equal(again.metrics, result.metrics)
+    pd.testing.assert_frame_equal(again.decisions_constant, result.decisions_constant)
+
+
+def test_reported_metrics_match_a_recomputation(result):
+    row = result.metrics.set_index(["model", "calibrator"]).loc[
+        (result.focus_model, result.chosen_calibrator)]
+    y, p = result.test_y, result.test_p_chosen
+    assert row["log_loss"] == pytest.approx(cm.log_loss(y, p))
+    assert row["observed_expected"] == pytest.approx(y.sum() / p.sum())
+    raw = result.metrics.set_index(["model", "calibrator"]).loc[(result.focus_model, RAW)]
+    assert raw["brier"] == pytest.approx(np.mean((result.test_p_raw - y) ** 2))
+
+
+def test_decisions_and_budgets_match_a_recomputation(result):
+    settings = result.settings
+    t_star = settings["cost_fp"] / (settings["cost_fp"] + settings["cost_fn"])
+    assert settings["t_star"] == pytest.approx(t_star)
+    y, p = result.test_y, result.test_p_chosen
+    blocked = p >= t_star
+    hand = (settings["cost_fp"] * np.sum(blocked & (y == 0))
+            + settings["cost_fn"] * np.sum(~blocked & (y == 1))) / y.size
+    rules = result.decisions_constant.set_index("label")
+    assert rules.loc["t* on calibrated probability", "cost"] == pytest.approx(hand)
+    assert rules.loc["oracle threshold on test (lower bound)", "cost"] <= min(
+        rules.loc["t* on raw score", "cost"], rules.loc["threshold tuned on calibration block",
+                                                         "cost"]) + 1e-12
+    for budget in result.budgets.to_dict("records"):
+        k = int(np.ceil(budget["budget"] * y.size))
+        queue = np.argsort(-p, kind="stable")[:k]
+        assert budget["predicted_frauds"] == pytest.approx(p[queue].sum())
+        assert budget["realised_frauds"] == y[queue].sum()
+    for row in rules.to_dict("records"):
+        assert row["cost_low"] <= row["cost"] <= row["cost_high"]
+
+
+def test_blocks_follow_in_time_with_a_gap(result):
+    split = result.split.set_index("block")
+    assert split.loc["train", "end"] < split.loc["calibration", "start"]
+    assert split.loc["calibration", "end"] < split.loc["test", "start"]
+    gap = split.loc["calibration", "start"] - split.loc["train", "end"]
+    assert gap >= pd.Timedelta(days=result.settings["gap_days"])
+
+
+def test_time_split_without_time_uses_row_shares():
+    split = time_split(100, None, 0.5, 0.25, gap_days=7)
+    assert (len(split.train), len(split.calibration), len(split.test)) == (50, 25, 25)
+    assert split.dropped == 0
+
+
+def test_shifted_sample_has_the_requested_rate():
+    rng = np.random.default_rng(0)
+    y = (rng.random(100_000) < 0.02).astype(int)
+    for factor in (0.5, 2.0):
+        rows = _shifted_sample(y, factor, rng)
+        assert y[rows].mean() == pytest.approx(factor * y.mean(), rel=0.02)
+
+
+def test_file_without_time_or_amount_skips_the_amount_rule(small_transactions, quick_config):
+    frame = small_transactions.drop(columns=["timestamp"])
+    data = from_frame(frame, "is_fraud", source="frame")
+    result = run(quick_config(), data)
+    assert result.decisions_amount is None
+    assert not result.has_time
+    assert result.settings["gap_rows_dropped"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("calibration_only")
+def test_command_line_on_the_default_data(tmp_path, capsys):
+    code = main(["calibration", "--quick", "--quiet", "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    html = (tmp_path / "calibration.html").read_text()
+    payload = json.loads((tmp_path / "calibration.json").read_text())
+    result = payload["result"]
+    assert payload["short_answer"].startswith("Block when the calibrated fraud probability")
+    for key in ("metrics", "decisions_constant", "decisions_amount", "budgets", "noise",
+                "size_sweep", "prior_shift", "decay", "focus_model", "chosen_calibrator"):
+        assert result[key] is not None
+    assert result["settings"]["t_star"] == pytest.approx(5 / 105)
+    assert "Interview questions" in html and "<svg" in html and "<math" in html
+    assert "Reproducibility" in html
