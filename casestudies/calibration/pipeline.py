@@ -590,15 +590,17 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         "min_calibration_positives": config.min_calibration_positives,
     }
     cost = decisions_constant.set_index("label")["cost"]
-    ratio = metrics.set_index(["model", "calibrator"])["observed_expected"]
+    raw_ratios = metrics.loc[metrics["calibrator"] == RAW].set_index("model")["observed_expected"]
+    worst = raw_ratios.index[int(np.argmax(np.abs(np.log(raw_ratios.to_numpy()))))]
+    factor = max(raw_ratios[worst], 1 / raw_ratios[worst])
     answer = (
         f"Block when the calibrated fraud probability exceeds t* = c_FP/(c_FP+c_FN) = "
-        f"{t_star:.3g}: with {focus.name} + {chosen} calibration this costs "
-        f"{cost['t* on calibrated probability']:.3g} per test transaction (threshold tuned on "
-        f"calibration data {cost['threshold tuned on calibration block']:.3g}, t* on the raw "
-        f"score {cost['t* on raw score']:.3g}, oracle "
-        f"{cost['oracle threshold on test (lower bound)']:.3g}); observed/expected frauds "
-        f"{ratio[(focus.name, RAW)]:.2f} raw vs {ratio[(focus.name, chosen)]:.2f} calibrated.")
+        f"{t_star:.3g}. On the test block, {focus.name} + {chosen} calibration costs "
+        f"{cost['t* on calibrated probability']:.3g} per transaction at t*, against "
+        f"{cost['threshold tuned on calibration block']:.3g} for a threshold tuned on raw "
+        f"scores and {cost['oracle threshold on test (lower bound)']:.3g} for the hindsight "
+        f"optimum; raw scores can be off by {factor:.3g}x ({worst}, observed/expected "
+        f"{raw_ratios[worst]:.2g}), so t* is only safe on calibrated probabilities.")
     return CalibrationResult(
         short_answer=answer, stage_seconds=timer.seconds, source=data.source, kind=data.kind,
         n_rows=len(y), feature_names=list(data.features.columns),

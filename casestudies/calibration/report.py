@@ -320,8 +320,8 @@ def build(result: CalibrationResult) -> Report:
                    "by EM, and adjusted with the true new rate.", digits=3)
     evidence.figure(_figure_decay(result),
                     caption="Observed over expected frauds in consecutive windows of the test "
-                            "block, with 95 % bootstrap intervals: calibration fitted once decays "
-                            "as fraud patterns drift.",
+                            "block, with 95 % bootstrap intervals: does a calibration fitted once "
+                            "hold while fraud patterns drift? Intervals away from 1 say no.",
                     alt="Observed over expected frauds per time window")
 
     pitfalls = report.section("Pitfalls")
