@@ -152,7 +152,7 @@ def make_config(args: argparse.Namespace) -> ForecastingConfig:
 
 def _calibration_needed(level: float) -> int:
     """Fewest calibration errors n with a finite conformal quantile: (n + 1) * level <= n."""
-    return int(math.ceil(level / (1 - level) - 1e-9))
+    return math.ceil(level / (1 - level) - 1e-9)
 
 
 def _validate(config: ForecastingConfig) -> None:

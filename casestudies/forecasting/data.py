@@ -260,7 +260,8 @@ def load_user_series(config: ForecastingConfig) -> Series:
         order = np.argsort(stamps.to_numpy(), kind="stable")
         if (np.diff(order) < 0).any():
             notes.append(f"Rows were sorted by {config.time!r}.")
-        series = pd.Series(values.to_numpy()[order], index=pd.DatetimeIndex(stamps.to_numpy()[order]))
+        series = pd.Series(values.to_numpy()[order],
+                           index=pd.DatetimeIndex(stamps.to_numpy()[order]))
         if config.freq:
             try:
                 offset = pd.tseries.frequencies.to_offset(config.freq)

@@ -33,7 +33,7 @@ from casestudies.forecasting.metrics import (
 from casestudies.provenance import StageTimer
 from casestudies.stats import binomial_band
 
-PARAMETER_DRAWS = 30
+PARAMETER_DRAWS = 100
 # Horizon bins of the coverage table: short, medium and long range.
 HORIZON_BINS = ((1, 1), (2, 10), (11, 50), (51, None))
 
@@ -79,6 +79,7 @@ class SeriesResult:
     period: float | None
     time_range: tuple[str, str] | None
     truth_formula: str | None
+    truth_order: tuple[int, int, int] | None
     preview: pd.DataFrame
     values: np.ndarray
     train_end: int
@@ -193,7 +194,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
     calibration, test = backtest_origins(series.n, config)
     train_end = int(calibration[0])
     actual = values[test[:, None] + np.arange(horizon)[None, :]]
-    season = int(round(series.period)) if series.period else 1
+    season = round(series.period) if series.period else 1
     scale = mase_scale(values[:train_end], season)
 
     progress.status(f"  {series.name}: ARIMA order search and backtest")
@@ -202,7 +203,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         forecasts = arima.arima_backtest(fit, values, test, horizon, config.paths, rng)
         parameter_paths = arima.parameter_uncertainty_paths(
             fit, values, int(test[-1]), horizon, PARAMETER_DRAWS,
-            max(config.paths // PARAMETER_DRAWS, 2), rng)
+            max(config.paths // 10, 2), rng)
     methods = [
         _gaussian_method("arima", "ARIMA analytic (statsmodels)", "ARIMA", forecasts.mean,
                          forecasts.var_statsmodels, actual, levels),
@@ -274,6 +275,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         key=series.key, name=series.name, n=series.n, notes=series.notes, period=series.period,
         time_range=time_range,
         truth_formula=series.truth.formula if series.truth is not None else None,
+        truth_order=series.truth.order if series.truth is not None else None,
         preview=preview, values=values, train_end=train_end, calibration_origins=calibration,
         test_origins=test, scale=scale, arima=fit, psi=psi,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,
@@ -317,7 +319,7 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
         for series in data.series:
             results.append(analyse_series(series, config, timer, rng))
     theory_h = max(config.horizon, 100)
-    mean_, phi1, phi2, theta, sigma2 = ARMA_TRUTH.params
+    _, phi1, phi2, theta, sigma2 = ARMA_TRUTH.params
     _, arima_phi, arima_theta, arima_sigma2 = ARIMA_TRUTH.params
     result = ForecastingResult(
         short_answer="", horizon=config.horizon, levels=config.levels, quick=config.quick,

@@ -1,0 +1,300 @@
+"""The forecasting report: fan charts, width and coverage by horizon, the tables and the
+explanation, read from a :class:`~casestudies.forecasting.pipeline.ForecastingResult`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casestudies.forecasting import STUDY
+from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
+from casestudies.report import PALETTE, Report, new_figure
+
+COLOURS = {
+    "arima": PALETTE[0], "arima_paths": "#5b8bd0", "truth": "#222222",
+    "quantile": PALETTE[3], "gaussian": PALETTE[1], "dropout": PALETTE[6],
+    "bootstrap": PALETTE[4], "conformal": PALETTE[2], "lstm_recursive": PALETTE[7],
+    "lstm_direct": PALETTE[5],
+}
+SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",
+                   "pinball", "MAE", "RMSE", "MASE"]
+
+
+def figure_series(series: SeriesResult):
+    """The whole series with the training, calibration and test stretches shaded."""
+    fig, ax = new_figure(7.5, 2.8)
+    steps = np.arange(series.n)
+    ax.plot(steps, series.values, color=PALETTE[0], lw=0.8)
+    cal0 = series.train_end
+    test0 = int(series.test_origins[0])
+    ax.axvspan(cal0, test0, color=PALETTE[3], alpha=0.18, lw=0, label="calibration origins")
+    ax.axvspan(test0, series.n, color=PALETTE[2], alpha=0.15, lw=0, label="test backtest")
+    ax.set_xlabel("step" + (f" (from {series.time_range[0]})" if series.time_range else ""))
+    ax.set_ylabel("value")
+    ax.legend(loc="best")
+    return fig
+
+
+def _history(ax, series: SeriesResult):
+    show = series.showcase
+    h = len(show.history)
+    steps = np.arange(show.origin - h, show.origin)
+    future = np.arange(show.origin, show.origin + len(show.actual))
+    ax.plot(steps, show.history, color="#555555", lw=0.9, label="observed")
+    ax.plot(future, show.actual, color="#000000", lw=0.9, ls=":", label="what happened")
+    ax.axvline(show.origin, color="#999999", lw=0.8)
+    return future
+
+
+def figure_fan_arima(series: SeriesResult):
+    """ARIMA fan chart at the last origin, with the true interval on a simulated series."""
+    fig, ax = new_figure(7.5, 3.2)
+    future = _history(ax, series)
+    show = series.showcase
+    for level, alpha in (("95", 0.18), ("80", 0.3)):
+        low, high = show.bands["arima"][level]
+        ax.fill_between(future, low, high, color=COLOURS["arima"], alpha=alpha, lw=0,
+                        label=f"ARIMA {level}% interval")
+    ax.plot(future, show.points["arima"], color=COLOURS["arima"], label="ARIMA mean")
+    if "truth" in show.bands:
+        low, high = show.bands["truth"]["95"]
+        ax.plot(future, low, color=COLOURS["truth"], lw=1.0, ls="--",
+                label="true 95% interval")
+        ax.plot(future, high, color=COLOURS["truth"], lw=1.0, ls="--")
+    ax.set_xlabel("step")
+    ax.legend(loc="upper left", ncols=2)
+    return fig
+
+
+def figure_fan_lstm(series: SeriesResult):
+    """LSTM point forecasts alone, then with two kinds of interval, at the last origin."""
+    fig, axes = new_figure(7.5, 3.2, 1, 2, sharey=True)
+    show = series.showcase
+    future = _history(axes[0], series)
+    axes[0].plot(future, show.points["lstm_recursive"], color=COLOURS["lstm_recursive"],
+                 label="recursive (MSE)")
+    axes[0].plot(future, show.points["lstm_direct"], color=COLOURS["lstm_direct"],
+                 label="direct (MSE)")
+    axes[0].set_title("the point forecaster: no interval")
+    axes[0].legend(loc="upper left")
+    _history(axes[1], series)
+    for key, label in (("gaussian", "Gaussian head (a)"), ("conformal", "conformal (d)")):
+        low, high = show.bands[key]["95"]
+        axes[1].fill_between(future, low, high, color=COLOURS[key], alpha=0.22, lw=0,
+                             label=f"{label} 95%")
+    axes[1].set_title("with 95% intervals added")
+    axes[1].legend(loc="upper left")
+    for ax in axes:
+        ax.set_xlabel("step")
+    return fig
+
+
+def figure_width(series: SeriesResult, result: ForecastingResult):
+    """Mean 95% width by horizon for every method against the psi-weight prediction."""
+    fig, ax = new_figure(7.5, 4.4)
+    h = np.arange(1, result.horizon + 1)
+    for score in series.scores:
+        if 0.95 in score.width and score.key not in ("arima_psi",):
+            style = "--" if score.key == "truth" else "-"
+            ax.plot(h, score.width[0.95], color=COLOURS[score.key], ls=style, lw=1.3,
+                    label=score.label)
+    predicted = 2 * 1.959964 * np.sqrt(series.psi_variance)
+    ax.plot(h, predicted, color="#000000", lw=2.2, alpha=0.35,
+            label=r"psi-weights: $2 \times 1.96\,\hat\sigma\sqrt{\sum_{j<h}\hat\psi_j^2}$")
+    ax.plot(h, series.showcase.parameter_paths_width95, color=COLOURS["arima"], ls=":",
+            lw=1.3, label="ARIMA + parameter uncertainty (last origin)")
+    ax.set_xlabel("horizon h (steps ahead)")
+    ax.set_ylabel("mean width of 95% interval")
+    fig.legend(loc="outside lower center", fontsize=7, ncols=3)
+    return fig
+
+
+def figure_coverage(series: SeriesResult, result: ForecastingResult):
+    """Coverage by horizon for every interval method with the binomial band of the nominal."""
+    fig, axes = new_figure(7.5, 4.4, 1, 2, sharey=True)
+    h = np.arange(1, result.horizon + 1)
+    for ax, level in zip(axes, result.levels, strict=True):
+        ax.axhspan(series.binomial_low[level], series.binomial_high[level], color="#bbbbbb",
+                   alpha=0.35, lw=0, label="binomial 95% band")
+        ax.axhline(level, color="#555555", lw=0.8)
+        for score in series.scores:
+            if level in score.coverage and score.key != "arima_psi":
+                ax.plot(h, score.coverage[level], color=COLOURS[score.key], lw=1.1,
+                        ls="--" if score.key == "truth" else "-", label=score.label)
+        ax.set_title(f"nominal {level:.0%}")
+        ax.set_xlabel("horizon h")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0].set_ylabel(f"share of {len(series.test_origins)} origins covered")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+    return fig
+
+
+def figure_theory(result: ForecastingResult):
+    """Forecast error variance by horizon for the true ARMA(2,1) and ARIMA(1,1,1)."""
+    fig, axes = new_figure(7.5, 3.0, 1, 2)
+    h = np.arange(1, len(result.theory_variance_arma) + 1)
+    axes[0].plot(h, result.theory_variance_arma, color=PALETTE[0], label="ARMA(2,1)")
+    axes[0].axhline(result.theory_unconditional_arma, color="#555555", ls="--",
+                    label="unconditional variance")
+    axes[0].set_title("stationary: converges")
+    axes[1].plot(h, result.theory_variance_arima, color=PALETTE[1], label="ARIMA(1,1,1)")
+    axes[1].plot(h, h, color="#555555", ls="--", label=r"random walk $h\sigma^2$")
+    axes[1].set_title("integrated: grows without bound")
+    for ax in axes:
+        ax.set_xlabel("horizon h")
+        ax.set_ylabel(r"$\mathrm{Var}(e_h)$")
+        ax.legend(loc="best")
+    return fig
+
+
+def _summary_frame(series: SeriesResult) -> pd.DataFrame:
+    frame = series.summary[[c for c in SUMMARY_COLUMNS if c in series.summary.columns]]
+    return frame
+
+
+def _numbers(series: SeriesResult, result: ForecastingResult) -> dict[str, Any]:
+    """Every value the per-series templates use."""
+    sc = {s.key: s.summary for s in series.scores}
+    label = {s.key: s.label for s in series.scores}
+    lstm_interval = [s.key for s in series.scores if s.family == "LSTM" and s.coverage]
+    by_closeness = sorted(lstm_interval, key=lambda k: abs(sc[k]["coverage 95"] - 0.95))
+    low95, high95 = series.binomial_low[0.95], series.binomial_high[0.95]
+    consistent = [k for k in lstm_interval if low95 <= sc[k]["coverage 95"] <= high95]
+    width_h = {s.key: float(s.width[0.95][-1]) for s in series.scores if s.width}
+    pu_ratio = float(series.showcase.parameter_paths_width95[-1]
+                     / series.showcase.analytic_width95[-1])
+    fit = series.arima
+    return {
+        "s": series, "sc": sc, "label": label, "fit": fit,
+        "best_lstm": by_closeness[0], "worst_lstm": by_closeness[-1],
+        "consistent": [label[k] for k in consistent], "low95": low95, "high95": high95,
+        "n_test": len(series.test_origins), "n_cal": len(series.calibration_origins),
+        "width_h": width_h, "pu_ratio": pu_ratio,
+        "arima_inside": low95 <= sc["arima"]["coverage 95"] <= high95,
+        "has_truth": "truth" in sc,
+        "true_order": series.truth_order,
+        "psi_gap": series.psi_max_relative_gap,
+        "sigma": float(np.sqrt(fit.sigma2)),
+        "var_1": float(series.psi_variance[0]), "var_h": float(series.psi_variance[-1]),
+        "rec_vs_direct": sc["lstm_recursive"]["MAE"] - sc["lstm_direct"]["MAE"],
+        "lstm_beats_arima": sc["lstm_direct"]["MAE"] < sc["arima"]["MAE"],
+        "logs": series.lstm_logs,
+    }
+
+
+def _theory(result: ForecastingResult) -> dict[str, float]:
+    """Numbers of the math section, from the true simulated processes."""
+    arma, arima_ = result.theory_variance_arma, result.theory_variance_arima
+    steps = len(arma)
+    return {"arma_1": float(arma[0]), "arma_10": float(arma[9]), "arma_H": float(arma[-1]),
+            "arma_unconditional": result.theory_unconditional_arma, "steps": steps,
+            "arma_share_10": float(arma[9] / result.theory_unconditional_arma),
+            "arima_1": float(arima_[0]), "arima_H": float(arima_[-1]),
+            "arima_slope": float(arima_[-1] - arima_[-2]),
+            "psi_gap": max(s.psi_max_relative_gap for s in result.series)}
+
+
+def build(result: ForecastingResult) -> Report:
+    """The report of ``result``."""
+    report = Report(STUDY.name, title=STUDY.title, question=STUDY.question,
+                    short_answer=result.short_answer, templates="casestudies.forecasting")
+    per_series = [_numbers(s, result) for s in result.series]
+    first = per_series[0]
+    everywhere = [label for key, label in first["label"].items()
+                  if all(label in n["consistent"] for n in per_series)]
+    common = {"r": result, "first": first, "all": per_series, "H": result.horizon,
+              "theory": _theory(result), "covering_everywhere": everywhere,
+              "dropout_below_everywhere": all(n["sc"]["dropout"]["coverage 95"] < n["low95"]
+                                              for n in per_series)}
+
+    question = report.section("The question")
+    question.text("question.md", **common)
+    question.callout("answer", "answer.md", title="Short answer", **common)
+
+    data = report.section("The data")
+    data.text("data.md", **common)
+    for numbers in per_series:
+        series = numbers["s"]
+        data.text("data_series.md", **numbers)
+        data.table(series.preview, caption=f"First rows of {series.name}.", digits=4)
+        data.figure(figure_series(series),
+                    caption=f"{series.name}: the models are fitted once on the unshaded start; "
+                            "conformal intervals are calibrated on forecasts from the yellow "
+                            "stretch; every score comes from forecasts made in the green "
+                            "stretch.",
+                    alt=f"Line plot of {series.name} with the backtest stretches shaded")
+
+    math = report.section("The math")
+    math.text("math_arima.md", **common)
+    math.figure(figure_theory(result),
+                caption="Forecast error variance by horizon computed from the psi-weights of "
+                        "the two simulated processes: the stationary one levels off at its "
+                        "unconditional variance, the integrated one keeps growing, like a "
+                        "random walk's $h\\sigma^2$.",
+                alt="Two line plots of forecast variance against horizon")
+    math.text("math_lstm.md", **common)
+    math.text("math_scores.md", **common)
+
+    evidence = report.section("The evidence")
+    evidence.text("evidence_intro.md", **common)
+    for numbers in per_series:
+        series = numbers["s"]
+        evidence.text("evidence_arima.md", **numbers, **common)
+        evidence.table(series.arima.aic_table, caption=f"{series.name}: the ARMA order grid "
+                       "by AIC, with d fixed by the unit-root test.", digits=5)
+        evidence.figure(figure_fan_arima(series),
+                        caption=f"{series.name}: ARIMA's {result.horizon}-step fan chart at the "
+                                "last origin. Look at how the band widens with the horizon"
+                                + (", and how close it is to the true interval (dashed)."
+                                   if numbers["has_truth"] else "."),
+                        alt="Fan chart of the ARIMA forecast")
+        evidence.figure(figure_fan_lstm(series),
+                        caption=f"{series.name}: the MSE-trained LSTM gives one path (left); "
+                                "intervals exist only once a method adds them (right).",
+                        alt="LSTM point forecasts and LSTM intervals")
+        evidence.figure(figure_width(series, result),
+                        caption=f"{series.name}: mean width of the 95% intervals by horizon. The "
+                                "grey curve is the psi-weight formula; ARIMA's analytic width "
+                                "lies on it by construction, the LSTM methods' widths come "
+                                "from training data or calibration errors.",
+                        alt="Interval width against horizon for every method")
+        evidence.figure(figure_coverage(series, result),
+                        caption=f"{series.name}: share of the {numbers['n_test']} test origins "
+                                "whose interval held the truth, by horizon. Inside the grey "
+                                "band a method is consistent with its nominal coverage; "
+                                "neighbouring horizons share origins, so the curves are "
+                                "smooth, not independent.",
+                        alt="Coverage against horizon for every method")
+        evidence.table(_summary_frame(series),
+                       caption=f"{series.name}: backtest over {numbers['n_test']} origins × "
+                               f"{result.horizon} horizons. Coverage should be near nominal; "
+                               "among methods that cover, smaller MSIS, CRPS and pinball are "
+                               "better. MSIS and MASE are scaled by the in-sample naive MAE.",
+                       percent=("coverage 80", "coverage 95"))
+        evidence.table(series.coverage_by_horizon,
+                       caption=f"{series.name}: 95% coverage by horizon range.",
+                       percent=tuple(c for c in series.coverage_by_horizon.columns
+                                     if c != "method"))
+        if series.truth_comparison is not None:
+            evidence.table(series.truth_comparison,
+                           caption=f"{series.name}: each 95% interval's width relative to the "
+                                   "true conditional interval (1 = exact).",
+                           percent=("coverage", "true coverage"))
+        logs = pd.DataFrame([{"network": log.name, "training windows": log.windows,
+                              "epochs run": len(log.train_loss), "epoch kept": log.best_epoch,
+                              "validation loss": log.validation_loss[log.best_epoch - 1],
+                              "seconds": log.seconds} for log in series.lstm_logs])
+        evidence.text("evidence_lstm.md", **numbers, **common)
+        evidence.table(logs, caption=f"{series.name}: how the four networks trained (early "
+                                     "stopping on a later validation block).")
+
+    pitfalls = report.section("Pitfalls")
+    pitfalls.text("pitfalls.md", **common)
+    interview = report.section("Interview questions")
+    interview.text("interview.md", **common)
+    own = report.section("Use it on your own data")
+    own.text("own_data.md", **common)
+    return report
