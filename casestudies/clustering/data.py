@@ -1,0 +1,414 @@
+"""The study's data: a customer simulator with known segments, scikit-learn's digits, or a
+user's customer table, all turned into one standardised feature matrix by :func:`prepare_features`.
+
+The true segment is kept beside the features for evaluation only; it never enters a feature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from casestudies.clustering.config import ClusteringConfig
+from casestudies.errors import DataError
+from casestudies.io import fingerprint_arrays, fingerprint_frame, read_table, require_columns
+
+CATEGORIES = ("groceries", "fashion", "electronics", "home", "beauty", "sports", "toys_baby",
+              "garden", "books", "pets")
+CHANNELS = ("web", "app", "store")
+DEVICES = ("mobile", "desktop", "tablet")
+TIERS = ("none", "silver", "gold")
+REGIONS = ("north", "south", "east", "west")
+LIFE_STAGE = "life-stage families"
+N_NOISE_COLUMNS = 4
+SKEW_THRESHOLD = 1.0  # sample skewness above which a non-negative column is log-transformed
+MAX_LEVELS = 50  # categorical columns with more levels are dropped rather than one-hot encoded
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One simulated customer segment: its share of customers, its spread and its habits.
+
+    Location parameters are on the log scale for counts and amounts and on the logit scale for
+    probabilities; every per-customer deviation is multiplied by ``spread``.
+    """
+
+    name: str
+    share: float
+    spread: float
+    log_recency: float
+    log_orders: float
+    log_order_value: float
+    tenure_months: float
+    age: float
+    household: float
+    category_logit: tuple[float, ...]  # probability of buying in each of CATEGORIES
+    category_weight: tuple[float, ...]  # log weight of each category in the basket
+    channel_logit: tuple[float, float, float]
+    device_p: tuple[float, float, float]
+    tier_p: tuple[float, float, float]
+
+
+SEGMENTS = (
+    Segment("bargain hunters", 0.30, 1.0, np.log(12), np.log(24), np.log(25), 24, 45, 1.0,
+            (3, -0.5, -1, 0, 0.5, -1, -1, -1, -0.5, 0.5), (1.5, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+            (0.0, -1.0, 1.0), (0.5, 0.3, 0.2), (0.8, 0.15, 0.05)),
+    Segment("premium loyalists", 0.10, 0.4, np.log(7), np.log(18), np.log(180), 60, 52, 1.5,
+            (1, 2.5, 2, 2, 2, 1, -2, 0.5, 1.5, -1), (0, 1, 1.2, 1, 0.8, 0.5, 0, 0, 0, 0),
+            (1.0, 0.5, 0.5), (0.3, 0.5, 0.2), (0.1, 0.3, 0.6)),
+    Segment("lapsed", 0.22, 1.8, np.log(200), np.log(2), np.log(50), 30, 40, 1.0,
+            (0, -1, -1.5, -1.5, -1, -1.5, -2, -2, -1, -1.5), (0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+            (0.5, -1.0, 0.5), (0.4, 0.4, 0.2), (0.9, 0.08, 0.02)),
+    Segment("digital natives", 0.18, 0.8, np.log(9), np.log(14), np.log(60), 10, 27, 0.5,
+            (0.5, 2, 2.5, -1, 1.5, 1.5, -2, -3, 0, -1), (0, 1, 1.5, 0, 0.5, 0.5, 0, 0, 0, 0),
+            (0.0, 2.0, -1.5), (0.85, 0.1, 0.05), (0.6, 0.35, 0.05)),
+    Segment(LIFE_STAGE, 0.20, 0.6, np.log(15), np.log(12), np.log(70), 0, 0, 0,
+            (2, 0, 0, 0, 0, 0, 0, 0, 0, 0), (1, 0, 0, 1, 0, 0, 1, 1, 0, 0),
+            (0.5, 0.5, 0.5), (0.5, 0.3, 0.2), (0.5, 0.35, 0.15)),
+)
+
+
+@dataclass
+class ClusteringData:
+    """Features ready for PCA and t-SNE, plus what the report says about where they came from.
+
+    Attributes
+    ----------
+    source : str
+        Human description of the data.
+    fingerprint : str
+        SHA-256 of the raw table (or arrays).
+    kind : str
+        ``"customers"``, ``"digits"`` or ``"user"``.
+    table : DataFrame
+        The raw table as read or simulated (the report previews its first rows).
+    features : ndarray of shape (n, p)
+        Standardised features (mean 0, standard deviation 1 per column).
+    unscaled : ndarray of shape (n, p)
+        The same features before standardisation (after logs and one-hot encoding).
+    feature_names : list of str
+    labels : ndarray of str or None
+        Known segment of each row, for evaluation only.
+    label_name : str or None
+    life_stage : ndarray or None
+        Position of each life-stage customer along the trajectory (NaN for other segments);
+        simulator only, for evaluation.
+    preprocessing : Preprocessing
+        What was transformed, encoded or dropped.
+    """
+
+    source: str
+    fingerprint: str
+    kind: str
+    table: pd.DataFrame
+    features: np.ndarray
+    unscaled: np.ndarray
+    feature_names: list[str]
+    labels: np.ndarray | None
+    label_name: str | None
+    life_stage: np.ndarray | None
+    preprocessing: Preprocessing
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.features.shape[0])
+
+
+@dataclass
+class Preprocessing:
+    """The record of :func:`prepare_features`: which columns became which features and why."""
+
+    numeric: list[str] = field(default_factory=list)
+    logged: list[str] = field(default_factory=list)
+    one_hot: dict[str, int] = field(default_factory=dict)  # column -> number of levels
+    missing_as_level: list[str] = field(default_factory=list)
+    dropped_constant: list[str] = field(default_factory=list)
+    dropped_many_levels: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # id, label and --drop columns
+    scaled: bool = True
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _segment_sizes(n: int) -> np.ndarray:
+    shares = np.array([s.share for s in SEGMENTS])
+    sizes = np.floor(shares * n).astype(int)
+    sizes[0] += n - sizes.sum()
+    return sizes
+
+
+def _simulate_segment(segment: Segment, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Customers of one segment; the life-stage segment follows a curved trajectory in t."""
+    s = segment.spread
+    k = len(CATEGORIES)
+    life = segment.name == LIFE_STAGE
+    t = rng.uniform(0, 1, n) if life else np.full(n, np.nan)
+    z = rng.standard_normal((n, 8))
+
+    category_logit = np.tile(np.asarray(segment.category_logit, float), (n, 1))
+    age = segment.age + 7 * s * z[:, 0]
+    tenure = segment.tenure_months * np.exp(0.4 * s * z[:, 1])
+    household_rate = np.full(n, segment.household)
+    log_order_value = segment.log_order_value + 0.35 * s * z[:, 2]
+    if life:
+        # young single -> young family -> established family -> empty nester
+        age = 22 + 50 * t + 3 * s * z[:, 0]
+        tenure = (4 + 90 * t) * np.exp(0.2 * s * z[:, 1])
+        household_rate = 0.2 + 2.8 * np.sin(np.pi * t)
+        log_order_value = np.log(35) + 1.3 * t + 0.3 * s * z[:, 2]
+        category_logit[:, CATEGORIES.index("toys_baby")] = -3 + 7 * np.exp(
+            -(((t - 0.4) / 0.15) ** 2))
+        category_logit[:, CATEGORIES.index("garden")] = -3 + 6 * t
+        category_logit[:, CATEGORIES.index("fashion")] = 2.5 - 5 * t
+        category_logit[:, CATEGORIES.index("home")] = -1.5 + 4 * np.sin(np.pi * t)
+        category_logit[:, CATEGORIES.index("electronics")] = 1.5 - 3 * t
+
+    recency = np.exp(segment.log_recency + 0.5 * s * z[:, 3])
+    orders = rng.poisson(np.exp(segment.log_orders + 0.4 * s * z[:, 4]))
+    monetary = orders * np.exp(log_order_value)
+    buys = rng.uniform(size=(n, k)) < _expit(category_logit + s * rng.standard_normal((n, k)))
+    weights = _softmax(np.asarray(segment.category_weight) + 0.7 * s * rng.standard_normal((n, k)))
+    weights = np.where(buys, weights, 0.0)
+    total = weights.sum(axis=1, keepdims=True)
+    basket = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    spend = basket * monetary[:, None]
+    channels = _softmax(np.asarray(segment.channel_logit) + 0.6 * s * z[:, 5:8])
+
+    frame = pd.DataFrame({
+        "recency_days": np.clip(np.round(recency), 0, 730).astype(int),
+        "orders_12m": orders,
+        "monetary_12m": np.round(monetary, 2),
+    })
+    for j, name in enumerate(CATEGORIES):
+        frame[f"spend_{name}"] = np.round(spend[:, j], 2)
+    for j, name in enumerate(CHANNELS):
+        frame[f"share_{name}"] = np.round(channels[:, j], 3)
+    frame["main_device"] = rng.choice(DEVICES, size=n, p=segment.device_p)
+    frame["tenure_months"] = np.clip(np.round(tenure), 0, None).astype(int)
+    frame["age"] = np.clip(np.round(age), 18, 95).astype(int)
+    frame["household_size"] = 1 + rng.poisson(household_rate)
+    frame["membership_tier"] = rng.choice(TIERS, size=n, p=segment.tier_p)
+    frame["region"] = rng.choice(REGIONS, size=n)
+    frame["segment"] = segment.name
+    frame["_life_stage"] = t
+    return frame
+
+
+def simulate_customers(n: int = 3000, random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Simulate a customer table with five known segments.
+
+    The segments differ in size (10 % to 30 %) and spread (a tight premium segment, a diffuse
+    lapsed one); one of them, the life-stage families, is a curved one-dimensional trajectory
+    (age, household size and the categories bought all change non-linearly along it). Spend is
+    skewed and zero-inflated; device, membership tier and region are categorical; region and
+    ``noise_1`` … ``noise_4`` carry no information about the segment.
+
+    Parameters
+    ----------
+    n : int
+        Number of customers (at least 50).
+    random_state : int
+        Seed.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per customer: ``customer_id``, the features and the true ``segment``.
+    life_stage : ndarray of shape (n,)
+        Position along the life-stage trajectory in [0, 1] (NaN outside that segment).
+    """
+    if n < 50:
+        raise DataError(f"--customers must be at least 50, got {n}")
+    rng = np.random.default_rng(random_state)
+    parts = [_simulate_segment(seg, size, rng) for seg, size in zip(SEGMENTS, _segment_sizes(n),
+                                                                     strict=True)]
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.iloc[rng.permutation(n)].reset_index(drop=True)
+    noise = rng.standard_normal((n, N_NOISE_COLUMNS))
+    for j in range(N_NOISE_COLUMNS):
+        frame[f"noise_{j + 1}"] = np.round(noise[:, j], 4)
+    life_stage = frame.pop("_life_stage").to_numpy()
+    frame.insert(0, "customer_id", [f"C{i:06d}" for i in range(1, n + 1)])
+    segment = frame.pop("segment")
+    frame["segment"] = segment
+    return frame, life_stage
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+
+
+def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_skewed: bool = True,
+                     scale: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], Preprocessing]:
+    """Turn a customer table into a numeric feature matrix.
+
+    Numeric columns that are non-negative with sample skewness above 1 (spend, counts) are
+    replaced by ``log1p``; text, categorical and boolean-text columns are one-hot encoded (a
+    missing category becomes its own level); constant columns, and text columns with more than
+    50 levels (free text, e-mail addresses), are dropped with a note; finally every column is
+    standardised to mean 0 and standard deviation 1.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    exclude : tuple of str
+        Columns that are not features (id, label, ``--drop``).
+    log_skewed : bool
+        Apply ``log1p`` to skewed non-negative numeric columns.
+    scale : bool
+        Standardise the columns.
+
+    Returns
+    -------
+    features, unscaled : ndarray of shape (n, p)
+    names : list of str
+    record : Preprocessing
+
+    Raises
+    ------
+    DataError
+        A numeric column has missing values, or fewer than two feature columns remain.
+    """
+    record = Preprocessing(excluded=[c for c in exclude if c in frame.columns], scaled=scale)
+    blocks: list[pd.DataFrame] = []
+    for name in frame.columns:
+        if name in exclude:
+            continue
+        column = frame[name]
+        if _is_numeric(column):
+            values = column.astype(float)
+            missing = int(values.isna().sum())
+            if missing:
+                first = int(np.flatnonzero(values.isna().to_numpy())[0])
+                raise DataError(
+                    f"column {name!r} has {missing} missing value(s) (first at row {first}); "
+                    f"fill them, or leave the column out with --drop {name}")
+            if not np.isfinite(values.to_numpy()).all():
+                raise DataError(f"column {name!r} has infinite values; fix or --drop {name}")
+            if values.nunique() <= 1:
+                record.dropped_constant.append(name)
+                continue
+            record.numeric.append(name)
+            if log_skewed and values.min() >= 0 and stats.skew(values) > SKEW_THRESHOLD:
+                values = np.log1p(values)
+                record.logged.append(name)
+            blocks.append(values.to_frame(name))
+        else:
+            text = column.astype("string")
+            if text.isna().any():
+                record.missing_as_level.append(name)
+                text = text.fillna("(missing)")
+            levels = text.nunique()
+            if levels <= 1:
+                record.dropped_constant.append(name)
+                continue
+            if levels > MAX_LEVELS:
+                record.dropped_many_levels.append(name)
+                continue
+            record.one_hot[name] = int(levels)
+            dummies = pd.get_dummies(text, prefix=name, prefix_sep="=", dtype=float)
+            blocks.append(dummies)
+    if not blocks or sum(b.shape[1] for b in blocks) < 2:
+        raise DataError(
+            "fewer than two usable feature columns after preprocessing (constant or "
+            "high-cardinality columns are dropped); the table needs numeric or categorical "
+            "customer attributes")
+    table = pd.concat(blocks, axis=1)
+    unscaled = table.to_numpy(dtype=float)
+    features = unscaled.copy()
+    if scale:
+        features = (features - features.mean(axis=0)) / features.std(axis=0)
+    return features, unscaled, [str(c) for c in table.columns], record
+
+
+def minimum_rows(config: ClusteringConfig) -> int:
+    """Fewest rows a run can use: t-SNE needs more than 3 x perplexity neighbours per point and
+    the scorecard's neighbourhoods must be smaller than half the sample."""
+    return max(int(np.ceil(3 * max(config.perplexities))) + 2, 2 * max(config.neighbours) + 2)
+
+
+def _check_rows(n: int, config: ClusteringConfig, what: str) -> None:
+    need = minimum_rows(config)
+    if n < need:
+        raise DataError(
+            f"{what} has {n} rows but perplexity {max(config.perplexities):g} needs at least "
+            f"{need} (3 x perplexity + 2); lower --perplexities or use more rows")
+
+
+def load_user_table(config: ClusteringConfig) -> ClusteringData:
+    """Read and validate a user's customer table (``--data``, ``--id``, ``--label``, ``--drop``)."""
+    table = read_table(config.data_path)
+    name = str(config.data_path).replace("\\", "/").rsplit("/", 1)[-1]
+    wanted = [c for c in (config.id_column, config.label_column, *config.drop_columns) if c]
+    require_columns(table, wanted, source=name)
+    if config.id_column:
+        ids = table[config.id_column]
+        if ids.isna().any():
+            raise DataError(f"id column {config.id_column!r} has missing values; every row "
+                            f"needs an id")
+        duplicated = ids.duplicated()
+        if duplicated.any():
+            raise DataError(
+                f"id column {config.id_column!r} is not unique: {int(duplicated.sum())} "
+                f"duplicate(s), e.g. {str(ids[duplicated].iloc[0])[:40]!r}; remove duplicate rows")
+    labels = None
+    if config.label_column:
+        raw = table[config.label_column]
+        if raw.isna().any():
+            raise DataError(f"label column {config.label_column!r} has {int(raw.isna().sum())} "
+                            f"missing value(s); fill them or run without --label")
+        labels = raw.astype(str).to_numpy()
+    _check_rows(len(table), config, name)
+    features, unscaled, names, record = prepare_features(table, tuple(wanted))
+    return ClusteringData(
+        source=f"{name} ({len(table):,} rows)", fingerprint=fingerprint_frame(table), kind="user",
+        table=table, features=features, unscaled=unscaled, feature_names=names, labels=labels,
+        label_name=config.label_column, life_stage=None, preprocessing=record)
+
+
+def load_customers(config: ClusteringConfig) -> ClusteringData:
+    """The simulated customers, prepared exactly as a user's table would be."""
+    table, life_stage = simulate_customers(config.n_customers, config.seed)
+    _check_rows(len(table), config, "the simulated table")
+    features, unscaled, names, record = prepare_features(table, ("customer_id", "segment"))
+    return ClusteringData(
+        source=f"simulated customers (n={len(table):,}, seed {config.seed})",
+        fingerprint=fingerprint_frame(table), kind="customers", table=table, features=features,
+        unscaled=unscaled, feature_names=names, labels=table["segment"].to_numpy(dtype=str),
+        label_name="segment", life_stage=life_stage, preprocessing=record)
+
+
+def load_digits_data(config: ClusteringConfig) -> ClusteringData:
+    """scikit-learn's 1,797 handwritten digits (8x8 grey levels 0-16); pixels are not logged."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    table = pd.DataFrame(bunch.data, columns=[f"pixel_{i // 8}_{i % 8}" for i in range(64)])
+    table["digit"] = bunch.target
+    _check_rows(len(table), config, "the digits data")
+    features, unscaled, names, record = prepare_features(table, ("digit",), log_skewed=False)
+    return ClusteringData(
+        source=f"scikit-learn digits (n={len(table):,}, 64 pixels)",
+        fingerprint=fingerprint_arrays(bunch.data, bunch.target), kind="digits", table=table,
+        features=features, unscaled=unscaled, feature_names=names,
+        labels=bunch.target.astype(str), label_name="digit", life_stage=None,
+        preprocessing=record)
+
+
+def load_data(config: ClusteringConfig) -> ClusteringData:
+    """The data of a run: the user's table if given, else the chosen built-in data set."""
+    if config.uses_user_data:
+        return load_user_table(config)
+    if config.dataset == "digits":
+        return load_digits_data(config)
+    return load_customers(config)

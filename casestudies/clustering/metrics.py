@@ -1,0 +1,146 @@
+"""How faithful a 2-D map is to the data: neighbourhoods, distances, segments and clusters.
+
+Trustworthiness and continuity follow Venna & Kaski (2001); kNN recall is the share of each
+point's k nearest neighbours in the data that are also among its k nearest in the map; the
+global score is Spearman's correlation between all pairwise distances in the data and in the map.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+from scipy.spatial.distance import pdist, squareform
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+
+
+def neighbour_ranks(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean neighbour order and ranks of every point.
+
+    Returns
+    -------
+    order : ndarray of shape (n, n-1)
+        ``order[i]`` lists the other points from nearest to farthest.
+    ranks : ndarray of shape (n, n)
+        ``ranks[i, j]`` is the position (1 = nearest) of j among i's neighbours; 0 on the
+        diagonal.
+    """
+    D = squareform(pdist(np.asarray(X, dtype=float)))
+    np.fill_diagonal(D, np.inf)
+    order = np.argsort(D, axis=1, kind="stable")[:, :-1]
+    n = D.shape[0]
+    ranks = np.zeros((n, n), dtype=np.int64)
+    ranks[np.arange(n)[:, None], order] = np.arange(1, n)
+    return order, ranks
+
+
+def _rank_penalty(ranks_reference: np.ndarray, order_other: np.ndarray, k: int) -> float:
+    """1 - normalised sum of (rank in the reference - k) over the other space's k nearest
+    neighbours that are not among the reference's k nearest."""
+    n = ranks_reference.shape[0]
+    excess = ranks_reference[np.arange(n)[:, None], order_other[:, :k]] - k
+    total = excess[excess > 0].sum()
+    return float(1.0 - 2.0 * total / (n * k * (2.0 * n - 3.0 * k - 1.0)))
+
+
+def trustworthiness(X: np.ndarray, Y: np.ndarray, k: int) -> float:
+    """Trustworthiness of map ``Y`` of data ``X`` at neighbourhood size ``k``.
+
+    .. math:: T(k) = 1 - \\frac{2}{nk(2n-3k-1)}\\sum_i \\sum_{j\\in U_i^k} (r_{ij} - k)
+
+    where :math:`U_i^k` are the map's k nearest neighbours of i that are not among its k
+    nearest in the data and :math:`r_{ij}` is j's rank among i's neighbours in the data. It
+    penalises false neighbours: points brought close in the map that are far in the data.
+    """
+    _, ranks_x = neighbour_ranks(X)
+    order_y, _ = neighbour_ranks(Y)
+    return _rank_penalty(ranks_x, order_y, k)
+
+
+def continuity(X: np.ndarray, Y: np.ndarray, k: int) -> float:
+    """Continuity: trustworthiness with the roles of data and map swapped; it penalises true
+    neighbours torn apart by the map."""
+    order_x, _ = neighbour_ranks(X)
+    _, ranks_y = neighbour_ranks(Y)
+    return _rank_penalty(ranks_y, order_x, k)
+
+
+def knn_recall(X: np.ndarray, Y: np.ndarray, k: int) -> float:
+    """Mean share of each point's k nearest neighbours in ``X`` that are also among its k
+    nearest in ``Y``."""
+    order_x, _ = neighbour_ranks(X)
+    order_y, _ = neighbour_ranks(Y)
+    return neighbour_overlap(order_x, order_y, k)
+
+
+def neighbour_overlap(order_x: np.ndarray, order_y: np.ndarray, k: int) -> float:
+    """Mean share of the first k entries of each row of ``order_x`` found among the first k of
+    the same row of ``order_y`` (neighbour lists from :func:`neighbour_ranks` or a kNN search)."""
+    nx, ny = order_x[:, :k], order_y[:, :k]
+    shared = [np.intersect1d(a, b, assume_unique=True).size for a, b in zip(nx, ny, strict=True)]
+    return float(np.mean(shared) / k)
+
+
+def distance_correlation(X: np.ndarray, Y: np.ndarray) -> float:
+    """Spearman correlation between all pairwise Euclidean distances in ``X`` and in ``Y``."""
+    return float(stats.spearmanr(pdist(np.asarray(X, float)), pdist(np.asarray(Y, float)))[0])
+
+
+def neighbourhood_scores(X: np.ndarray, Y: np.ndarray, ks: tuple[int, ...]) -> dict[str, list]:
+    """Trustworthiness, continuity and kNN recall of map ``Y`` at every k of ``ks``, sharing
+    one neighbour ranking of each space."""
+    order_x, ranks_x = neighbour_ranks(X)
+    order_y, ranks_y = neighbour_ranks(Y)
+    return {
+        "trustworthiness": [_rank_penalty(ranks_x, order_y, k) for k in ks],
+        "continuity": [_rank_penalty(ranks_y, order_x, k) for k in ks],
+        "knn_recall": [neighbour_overlap(order_x, order_y, k) for k in ks],
+    }
+
+
+def knn_accuracy(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
+                 random_state: int = 0) -> float:
+    """Cross-validated accuracy of a k-nearest-neighbour classifier of ``labels`` on ``Y``: how
+    well the known segments can be read off the map."""
+    labels = np.asarray(labels)
+    smallest = int(np.unique(labels, return_counts=True)[1].min())
+    splitter = StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True,
+                               random_state=random_state)
+    scores = cross_val_score(KNeighborsClassifier(n_neighbors=k), Y, labels, cv=splitter)
+    return float(np.mean(scores))
+
+
+def choose_k_by_bic(Z: np.ndarray, max_k: int, random_state: int = 0
+                    ) -> tuple[int, np.ndarray]:
+    """Number of Gaussian-mixture components (full covariances) with the lowest BIC,
+    :math:`\\mathrm{BIC} = -2\\log L + m\\log n` for m free parameters, over k = 1..max_k."""
+    bic = np.array([
+        GaussianMixture(k, covariance_type="full", random_state=random_state, n_init=1,
+                        reg_covar=1e-5).fit(Z).bic(Z)
+        for k in range(1, max_k + 1)])
+    return int(np.argmin(bic)) + 1, bic
+
+
+def cluster_agreement(Z: np.ndarray, labels: np.ndarray | None, max_k: int,
+                      true_k: int | None, random_state: int = 0) -> dict[str, float | int | None]:
+    """Cluster ``Z`` with a BIC-chosen Gaussian mixture and with k-means, and compare with the
+    known segments by the adjusted Rand index (None when there are no labels).
+
+    k-means uses the true number of segments when it is known (the most favourable case for
+    it) and the BIC choice otherwise.
+    """
+    k_bic, _ = choose_k_by_bic(Z, max_k, random_state)
+    gmm = GaussianMixture(k_bic, covariance_type="full", random_state=random_state,
+                          reg_covar=1e-5).fit(Z)
+    k_means_k = true_k or k_bic
+    kmeans = KMeans(k_means_k, n_init=10, random_state=random_state).fit(Z)
+    has_labels = labels is not None
+    return {
+        "gmm_k": k_bic,
+        "gmm_ari": float(adjusted_rand_score(labels, gmm.predict(Z))) if has_labels else None,
+        "kmeans_k": int(k_means_k),
+        "kmeans_ari": float(adjusted_rand_score(labels, kmeans.labels_)) if has_labels else None,
+    }
