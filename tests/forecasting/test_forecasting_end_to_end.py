@@ -1,0 +1,57 @@
+"""Whole runs: determinism of the pipeline under a seed, and the default report in quick mode."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casestudies.cli import main, parse_study_args
+from casestudies.forecasting import STUDY
+
+
+def _quick_result(seed: int):
+    args = parse_study_args("forecasting", series=["arma"], quick=True, seed=seed, quiet=True)
+    config = STUDY.make_config(args)
+    return STUDY.run(config, STUDY.load_data(config))
+
+
+def test_pipeline_is_deterministic_under_a_seed():
+    first, second = _quick_result(0), _quick_result(0)
+    assert first.short_answer == second.short_answer
+    pd.testing.assert_frame_equal(first.series[0].summary, second.series[0].summary)
+    np.testing.assert_array_equal(first.series[0].showcase.parameter_paths_width95,
+                                  second.series[0].showcase.parameter_paths_width95)
+    other = _quick_result(1)
+    assert not np.array_equal(first.series[0].values, other.series[0].values)
+
+
+def test_simulated_series_report_the_true_distribution():
+    result = _quick_result(0)
+    series = result.series[0]
+    keys = [s.key for s in series.scores]
+    assert "truth" in keys and series.truth_comparison is not None
+    assert series.psi_max_relative_gap < 1e-8
+
+
+@pytest.mark.slow
+def test_default_report_in_quick_mode(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["forecasting", "--quick", "--quiet", "--out", str(out)]) == 0
+    html = (out / "forecasting.html").read_text()
+    payload = json.loads((out / "forecasting.json").read_text())
+    assert "ARIMA" in payload["short_answer"] and "LSTM" in payload["short_answer"]
+    series = payload["result"]["series"]
+    assert [s["key"] for s in series] == ["arma", "co2"]
+    for item in series:
+        assert item["psi_max_relative_gap"] < 1e-8
+        summary = item["summary"]
+        assert "coverage 95" in summary["columns"] and "CRPS" in summary["columns"]
+        methods = [row[0] for row in summary["data"]]
+        assert "ARIMA analytic (statsmodels)" in methods
+        assert "LSTM split conformal (d)" in methods
+    for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
+                    "Interview questions", "Use it on your own data", "Reproducibility"):
+        assert section in html
+    assert html.count("<svg") >= 10 and "<math" in html
+    assert "casestudies forecasting --data" in html
