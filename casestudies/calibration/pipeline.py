@@ -347,7 +347,7 @@ def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.nda
     calibrated = CalibratedClassifierCV(FrozenEstimator(chosen.model), method="sigmoid")
     p_sklearn = calibrated.fit(X_cal, y_cal).predict_proba(X_test)[:, 1]
     p_logit = chosen.test_probabilities["Platt (logit)"]
-    return {"model": chosen.name,
+    return {"model": chosen.name, "zero_share": float(np.mean(chosen.test_scores == 0)),
             "log_loss_sklearn": cm.log_loss(y_test, p_sklearn),
             "log_loss_logit": cm.log_loss(y_test, p_logit),
             "observed_expected_sklearn": cm.observed_expected(y_test, p_sklearn),
@@ -414,7 +414,10 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         for f in progress.progress(fitted, desc="calibration metrics"):
             for name, p in f.test_probabilities.items():
                 rows.append({"model": f.name, "calibrator": name,
-                             **point_metrics(y_test, p, config.n_bins, band)})
+                             **point_metrics(y_test, p, config.n_bins, band),
+                             "block_rate_at_t_star": float(np.mean(p >= t_star)),
+                             "cost_at_t_star": dec.constant_cost(y_test, p >= t_star,
+                                                                 config.cost_fp, config.cost_fn)})
         metrics = pd.DataFrame(rows)
         models = pd.DataFrame([{
             "model": f.name, "expected": f.expected, "train_seconds": f.train_seconds,

@@ -204,11 +204,13 @@ def _figure_decay(result: CalibrationResult):
 def _metric_table(result: CalibrationResult) -> pd.DataFrame:
     table = result.metrics[["model", "calibrator", "log_loss", "brier", "observed_expected",
                             "cox_intercept", "cox_slope", "ece_mass",
-                            "band_observed_expected", "average_precision"]]
+                            "band_observed_expected", "average_precision",
+                            "cost_at_t_star"]]
     return table.rename(columns={
         "log_loss": "log loss", "brier": "Brier", "observed_expected": "O/E",
         "cox_intercept": "Cox a", "cox_slope": "Cox b", "ece_mass": "ECE (mass)",
-        "band_observed_expected": "O/E near t*", "average_precision": "avg precision"})
+        "band_observed_expected": "O/E near t*", "average_precision": "avg precision",
+        "cost_at_t_star": "cost at t*"})
 
 
 def _interval_table(result: CalibrationResult) -> pd.DataFrame:
@@ -267,7 +269,8 @@ def build(result: CalibrationResult) -> Report:
                            "observed over expected frauds (1 is calibrated in the large); Cox a "
                            "and b are the calibration intercept and slope (0 and 1 ideal); "
                            "O/E near t* is measured only on transactions scored in the band "
-                           "around the threshold.", digits=3)
+                           "around the threshold; cost at t* is the cost per transaction of "
+                           "blocking at p >= t*.", digits=3)
     evidence.text("evidence_focus.md", **ctx)
     evidence.figure(_figure_reliability(result),
                     caption=f"Reliability of {result.focus_model} before and after "
