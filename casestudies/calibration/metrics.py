@@ -32,8 +32,8 @@ def brier_score(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.mean((np.asarray(p, dtype=np.float64) - y) ** 2))
 
 
-def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None
-                        ) -> dict[str, float]:
+def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None,
+                        bins: np.ndarray | None = None) -> dict[str, float]:
     """Murphy's decomposition ``BS = REL - RES + UNC`` (Murphy 1973).
 
     With ``K`` groups of forecasts (``n_k`` rows, mean forecast ``f_k``, observed rate ``o_k``,
@@ -47,6 +47,9 @@ def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None
         ``None`` groups rows by their distinct forecast values, and the identity is exact.
         An integer groups continuous forecasts into equal-mass bins; ``within`` then holds the
         remainder ``BS - (REL - RES + UNC)`` due to the spread of forecasts inside the bins.
+    bins : array of int, optional
+        Precomputed group of each row (overrides ``n_bins``), e.g. the bins of the full sample
+        kept fixed across bootstrap resamples.
 
     Returns
     -------
@@ -55,7 +58,9 @@ def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None
     """
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
-    if n_bins is None:
+    if bins is not None:
+        group = np.asarray(bins)
+    elif n_bins is None:
         _, group = np.unique(p, return_inverse=True)
     else:
         group = equal_mass_bins(p, n_bins)
@@ -165,27 +170,30 @@ def _bin_means(y: np.ndarray, p: np.ndarray, bins: np.ndarray
     return n[keep], f, o
 
 
-def ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15, strategy: str = "width") -> float:
+def ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15, strategy: str = "width",
+        bins: np.ndarray | None = None) -> float:
     """Expected calibration error ``sum_b (n_b / N) |o_b - f_b|`` over equal-width
-    (``strategy="width"``) or equal-mass (``"mass"``) bins."""
+    (``strategy="width"``) or equal-mass (``"mass"``) bins, or over precomputed ``bins``."""
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
-    bins = equal_width_bins(p, n_bins) if strategy == "width" else equal_mass_bins(p, n_bins)
+    if bins is None:
+        bins = equal_width_bins(p, n_bins) if strategy == "width" else equal_mass_bins(p, n_bins)
     n, f, o = _bin_means(y, p, bins)
     return float(np.sum(n * np.abs(o - f)) / y.size)
 
 
-def debiased_ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15) -> float:
+def debiased_ece(y: np.ndarray, p: np.ndarray, n_bins: int = 15,
+                 bins: np.ndarray | None = None) -> float:
     """Debiased l2 calibration error over equal-mass bins (Kumar, Liang & Ma 2019).
 
     The plug-in ``sum_b (n_b/N)(o_b - f_b)^2`` is biased upwards by the binomial noise of
     ``o_b``; subtracting its estimate ``o_b (1 - o_b) / (n_b - 1)`` removes it. Returns the square
     root of the debiased squared error, 0 when the debiased estimate is negative (no
-    miscalibration detectable above noise).
+    miscalibration detectable above noise). ``bins`` overrides the equal-mass binning.
     """
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
-    n, f, o = _bin_means(y, p, equal_mass_bins(p, n_bins))
+    n, f, o = _bin_means(y, p, equal_mass_bins(p, n_bins) if bins is None else bins)
     noise = np.where(n > 1, o * (1 - o) / np.maximum(n - 1, 1), 0.0)
     squared = float(np.sum(n * ((o - f) ** 2 - noise)) / y.size)
     return float(np.sqrt(max(squared, 0.0)))

@@ -143,6 +143,42 @@ def point_metrics(y: np.ndarray, p: np.ndarray, n_bins: int, band: tuple[float, 
     }
 
 
+def _band_ratio(y: np.ndarray, p: np.ndarray, band: tuple[float, float]) -> float:
+    """Observed over expected frauds among the rows scored inside ``band``."""
+    inside = (p >= band[0]) & (p <= band[1])
+    return cm.observed_expected(y[inside], p[inside]) if inside.any() else float("nan")
+
+
+def _metric_card(probabilities: dict[str, np.ndarray], y: np.ndarray,
+                 config: CalibrationConfig) -> pd.DataFrame:
+    """Every calibration metric with a paired bootstrap interval, one column pair per set of
+    probabilities. Binned metrics keep the bins of the full test block in every resample
+    (fixed bin edges), so that the interval reflects the labels' noise, not re-binning."""
+    rows = []
+    for label, p in progress.progress(probabilities.items(), desc="metric card"):
+        mass = cm.equal_mass_bins(p, config.n_bins)
+        width = cm.equal_width_bins(p, config.n_bins)
+        statistics = {
+            "reliability": lambda y_, p_, m_, w_: cm.brier_decomposition(
+                y_, p_, bins=m_)["reliability"],
+            "resolution": lambda y_, p_, m_, w_: cm.brier_decomposition(
+                y_, p_, bins=m_)["resolution"],
+            "cox_intercept": lambda y_, p_, m_, w_: cm.cox_calibration(y_, p_)[0],
+            "cox_slope": lambda y_, p_, m_, w_: cm.cox_calibration(y_, p_)[1],
+            "spiegelhalter_z": lambda y_, p_, m_, w_: cm.spiegelhalter_z(y_, p_)[0],
+            "ece_width": lambda y_, p_, m_, w_: cm.ece(y_, p_, bins=w_),
+            "ece_mass": lambda y_, p_, m_, w_: cm.ece(y_, p_, bins=m_),
+            "ece_debiased": lambda y_, p_, m_, w_: cm.debiased_ece(y_, p_, bins=m_),
+            "ece_sweep": lambda y_, p_, m_, w_: cm.ece_sweep(y_, p_)[0],
+        }
+        for metric, statistic in statistics.items():
+            e = bootstrap_ci(statistic, y, p, mass, width, n_resamples=config.n_bootstrap,
+                             random_state=config.seed, desc=f"{metric}: {label}")
+            rows.append({"metric": metric, "probabilities": label, "value": e.value,
+                         "low": e.low, "high": e.high})
+    return pd.DataFrame(rows)
+
+
 def _estimate_row(label: str, estimates: dict[str, Estimate]) -> dict[str, Any]:
     row: dict[str, Any] = {"label": label}
     for name, e in estimates.items():
@@ -176,6 +212,7 @@ class CalibrationResult:
     calibrator_parameters: dict[str, float]
     metrics: pd.DataFrame
     focus_intervals: pd.DataFrame
+    metric_card: pd.DataFrame
     noise: pd.DataFrame
     reliability: dict[str, dict[str, np.ndarray]]
     model_reliability: dict[str, dict[str, np.ndarray]]
@@ -439,12 +476,10 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                 "log_loss": ci(cm.log_loss),
                 "brier": ci(cm.brier_score),
                 "observed_expected": ci(cm.observed_expected),
-                "ece_mass": ci(lambda y_, p_: cm.ece(y_, p_, config.n_bins, "mass")),
-                "band_observed_expected": ci(lambda y_, p_: cm.observed_expected(
-                    y_[(p_ >= band[0]) & (p_ <= band[1])], p_[(p_ >= band[0]) & (p_ <= band[1])])
-                    if np.any((p_ >= band[0]) & (p_ <= band[1])) else np.nan),
+                "band_observed_expected": ci(lambda y_, p_: _band_ratio(y_, p_, band)),
             }))
         focus_intervals = pd.DataFrame(interval_rows)
+        card = _metric_card({RAW: p_raw, chosen: p_chosen}, y_test, config)
     with timer.stage("noise floor"):
         noise_rows = []
         estimators = {
@@ -613,6 +648,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         scenario_counts=scenario_counts, settings=settings, split=split_frame, models=models,
         focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection,
         calibrator_parameters=parameters, metrics=metrics, focus_intervals=focus_intervals,
+        metric_card=card,
         noise=noise, reliability=reliability, model_reliability=model_reliability,
         constant_forecast=constant_forecast, sklearn_sigmoid=sklearn_sigmoid,
         decisions_constant=decisions_constant,

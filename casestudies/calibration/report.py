@@ -217,10 +217,28 @@ def _interval_table(result: CalibrationResult) -> pd.DataFrame:
     frame = result.focus_intervals
     out = pd.DataFrame({"calibrator": frame["label"]})
     for name, label in (("log_loss", "log loss"), ("brier", "Brier"),
-                        ("observed_expected", "O/E"), ("ece_mass", "ECE (mass)"),
+                        ("observed_expected", "O/E"),
                         ("band_observed_expected", "O/E near t*")):
         out[label] = [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in
                       zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)]
+    return out
+
+
+CARD_LABELS = {
+    "reliability": "Brier reliability", "resolution": "Brier resolution",
+    "cox_intercept": "Cox intercept a", "cox_slope": "Cox slope b",
+    "spiegelhalter_z": "Spiegelhalter Z", "ece_width": "ECE, equal width",
+    "ece_mass": "ECE, equal mass", "ece_debiased": "debiased ECE (Kumar et al.)",
+    "ece_sweep": "ECE sweep (Roelofs et al.)",
+}
+
+
+def _card_table(result: CalibrationResult) -> pd.DataFrame:
+    card = result.metric_card
+    out = pd.DataFrame({"metric": [CARD_LABELS[m] for m in dict.fromkeys(card["metric"])]})
+    for label, group in card.groupby("probabilities", sort=False):
+        out[label] = [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in
+                      zip(group["value"], group["low"], group["high"], strict=True)]
     return out
 
 
@@ -282,6 +300,10 @@ def build(result: CalibrationResult) -> Report:
                    caption=f"{result.focus_model} with each calibrator: point estimates and "
                            f"95 % paired bootstrap intervals ({result.settings['n_bootstrap']} "
                            "resamples of the test transactions).")
+    evidence.table(_card_table(result),
+                   caption=f"Every calibration metric of {result.focus_model}, raw and after "
+                           f"{result.chosen_calibrator}, with 95 % paired bootstrap intervals; "
+                           "binned metrics keep the full test block's bins in every resample.")
     evidence.text("evidence_noise.md", **ctx)
     evidence.table(result.noise.rename(columns={
         "chosen": "calibrated", "floor_mean": "noise floor mean",

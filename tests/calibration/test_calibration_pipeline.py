@@ -15,7 +15,9 @@ from casestudies.calibration.pipeline import (
     run,
     time_split,
 )
+from casestudies.calibration.report import build
 from casestudies.cli import main
+from casestudies.provenance import Provenance
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,22 @@ def test_file_without_time_or_amount_skips_the_amount_rule(small_transactions, q
     assert result.decisions_amount is None
     assert not result.has_time
     assert result.settings["gap_rows_dropped"] == 0
+    html = build(result).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    assert "amount-dependent rule is skipped" in html
+    assert "When the cost of a miss is the amount" not in html
+
+
+def test_metric_card_matches_the_point_metrics(result):
+    card = result.metric_card.set_index(["probabilities", "metric"])
+    y, p = result.test_y, result.test_p_chosen
+    chosen = result.chosen_calibrator
+    assert card.loc[(chosen, "cox_slope"), "value"] == pytest.approx(cm.cox_calibration(y, p)[1])
+    assert card.loc[(chosen, "ece_width"), "value"] == pytest.approx(
+        cm.ece(y, p, result.settings["n_bins"], "width"))
+    assert card.loc[(chosen, "ece_sweep"), "value"] == pytest.approx(cm.ece_sweep(y, p)[0])
+    inside = card[card["low"].notna()]
+    assert ((inside["low"] <= inside["value"] + 1e-12)
+            & (inside["value"] <= inside["high"] + 1e-12)).mean() > 0.8
 
 
 @pytest.mark.slow
