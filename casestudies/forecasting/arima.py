@@ -162,16 +162,22 @@ def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: i
     trend = "c" if d == 0 else "t"
     harmonics = harmonics_for(period)
     exog = fourier_terms(len(train), period, harmonics)
-    rows, best, best_aic = [], None, np.inf
+    rows, fitted = [], {}
     grid = [(p, q) for p in range(max_p + 1) for q in range(max_q + 1)]
     for p, q in progress(grid, desc="ARIMA order grid"):
         results = _fit(train, exog, (p, d, q), trend)
         converged = bool(results.mle_retvals.get("converged", True))
+        fitted[(p, q)] = results
         rows.append({"p": p, "d": d, "q": q, "AIC": float(results.aic), "converged": converged})
-        if np.isfinite(results.aic) and results.aic < best_aic:
-            best, best_aic = results, results.aic
     table = pd.DataFrame(rows)
-    table["chosen"] = np.isclose(table["AIC"], best_aic)
+    # An optimiser that stopped early reports a likelihood that is not the maximum: choose
+    # among converged fits, unless none converged.
+    eligible = table[table["converged"] & np.isfinite(table["AIC"])]
+    if eligible.empty:
+        eligible = table[np.isfinite(table["AIC"])]
+    chosen = eligible["AIC"].idxmin()
+    table["chosen"] = table.index == chosen
+    best = fitted[(int(table.loc[chosen, "p"]), int(table.loc[chosen, "q"]))]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         best = best.model.filter(best.params, cov_type="approx")
