@@ -265,9 +265,9 @@ def build(result: CalibrationResult) -> Report:
     data = report.section("The data")
     data.text("data.md", **ctx)
     data.table(result.preview, caption="The first rows of the data as read.", digits=4)
-    data.table(result.split, caption="The time-ordered blocks: models learn on *train*, "
-               "calibrators on *calibration*, every number below is measured on *test*.",
-               percent=("fraud_rate",))
+    data.table(result.split.rename(columns={"fraud_rate": "fraud rate"}),
+               caption="The time-ordered blocks: models learn on *train*, calibrators on "
+                       "*calibration*, every number below is measured on *test*.")
 
     math = report.section("The math")
     math.text("math_threshold.md", **ctx)
