@@ -142,10 +142,13 @@ def _table_html(frame: pd.DataFrame, number: int, caption: str, digits: int, ind
             text, numeric = _cell(value, digits, column in percent)
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    # The caption sits outside the scrolling wrapper so that it wraps at the page width even
+    # when a wide table scrolls sideways.
     return (
-        f'<div class="table-wrap"><table id="table-{number}"><caption><strong>Table {number}.'
-        f"</strong> {inline_markdown_to_html(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f'<figure class="table"><figcaption><strong>Table {number}.</strong> '
+        f"{inline_markdown_to_html(caption)}</figcaption>"
+        f'<div class="table-wrap"><table id="table-{number}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></figure>"
     )
 
 
