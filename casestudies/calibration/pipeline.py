@@ -252,25 +252,23 @@ def _select_calibrator(fitted: FittedModel, y_cal: np.ndarray) -> pd.DataFrame:
 def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarray | None,
                    cost, config: CalibrationConfig, thresholds: dict[str, float]
                    ) -> pd.DataFrame:
-    """Cost, block rate, share of frauds and of fraud amount caught for each rule, with paired
-    bootstrap intervals over the test transactions."""
+    """Cost, block rate, share of frauds and (with amounts) of fraud amount caught for each rule,
+    with paired bootstrap intervals over the test transactions."""
     rows = []
     weight = amount if amount is not None else np.ones_like(y, dtype=np.float64)
+    statistics = {
+        "cost": cost,
+        "block_rate": lambda y_, b_, w_: b_.mean(),
+        "recall": lambda y_, b_, w_: (y_ * b_).sum() / y_.sum(),
+    }
+    if amount is not None:
+        statistics["amount_caught"] = lambda y_, b_, w_: (y_ * b_ * w_).sum() / (y_ * w_).sum()
     for label, blocked in progress.progress(rules.items(), desc="decision intervals"):
         b = blocked.astype(np.float64)
-        seed = config.seed
-        estimates = {
-            "cost": bootstrap_ci(cost, y, b, weight, n_resamples=config.n_bootstrap,
-                                 random_state=seed, desc=f"cost: {label}"),
-            "block_rate": bootstrap_ci(lambda y_, b_, w_: b_.mean(), y, b, weight,
-                                       n_resamples=config.n_bootstrap, random_state=seed),
-            "recall": bootstrap_ci(lambda y_, b_, w_: (y_ * b_).sum() / y_.sum(), y, b, weight,
-                                   n_resamples=config.n_bootstrap, random_state=seed),
-            "amount_caught": bootstrap_ci(
-                lambda y_, b_, w_: (y_ * b_ * w_).sum() / (y_ * w_).sum(), y, b, weight,
-                n_resamples=config.n_bootstrap, random_state=seed),
-        }
-        row = _estimate_row(label, estimates)
+        row = _estimate_row(label, {
+            name: bootstrap_ci(statistic, y, b, weight, n_resamples=config.n_bootstrap,
+                               random_state=config.seed, desc=f"{name}: {label}")
+            for name, statistic in statistics.items()})
         row["threshold"] = thresholds.get(label, float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)

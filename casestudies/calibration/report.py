@@ -247,6 +247,8 @@ def _decision_table(frame: pd.DataFrame) -> pd.DataFrame:
     for name, label, scale in (("cost", "cost / transaction", 1), ("block_rate", "blocked %", 100),
                                ("recall", "frauds caught %", 100),
                                ("amount_caught", "fraud amount caught %", 100)):
+        if name not in frame:
+            continue
         out[label] = [f"{scale * v:.3g} ({scale * lo:.3g} to {scale * hi:.3g})" for v, lo, hi in
                       zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)]
     return out
