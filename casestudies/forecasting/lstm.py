@@ -147,13 +147,17 @@ def train(model: nn.Module, loss_fn, inputs: np.ndarray, targets: np.ndarray, va
                        seconds=time.perf_counter() - started)
 
 
+def _thin(starts: np.ndarray, most: int) -> np.ndarray:
+    """Every k-th element, with k the smallest stride leaving at most ``most``."""
+    return starts[::max(1, int(np.ceil(len(starts) / max(most, 1))))]
+
+
 def _split(starts: np.ndarray, max_windows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Time-ordered split of window starts into training (thinned to ``max_windows``) and
-    validation (the last share, also thinned), so that validation targets come later."""
+    """Time-ordered split of window starts: training windows (at most ``max_windows``) and,
+    after them, validation windows (at most a quarter as many), so that validation targets
+    come later than training ones."""
     cut = int(len(starts) * (1 - VALIDATION_SHARE))
-    fit, held = starts[:cut], starts[cut:]
-    stride = max(1, int(np.ceil(len(fit) / max_windows)))
-    return fit[::stride], held[::max(1, int(np.ceil(len(held) / (max_windows // 4 or 1))))]
+    return _thin(starts[:cut], max_windows), _thin(starts[cut:], max_windows // 4)
 
 
 @dataclass
@@ -208,7 +212,7 @@ class _Transform:
 def _recursive_paths(model: SequenceLSTM, windows: np.ndarray, horizon: int, repeats: int,
                      noise) -> np.ndarray:
     """Run ``model`` recursively from each window, ``repeats`` paths each, feeding back the
-    prediction plus ``noise(output, step)`` (zero for the point forecast). Returns
+    prediction plus ``noise(output)`` (zero for the point forecast). Returns
     (origins, horizon, repeats) standardised values."""
     n = len(windows)
     with torch.no_grad():
@@ -216,8 +220,8 @@ def _recursive_paths(model: SequenceLSTM, windows: np.ndarray, horizon: int, rep
         output, state = model(x)
         last = output[:, -1]
         steps = []
-        for step in range(horizon):
-            value = last[:, 0] + noise(last, step)
+        for _ in range(horizon):
+            value = last[:, 0] + noise(last)
             steps.append(value)
             output, state = model(value[:, None, None], state)
             last = output[:, -1]
@@ -322,7 +326,9 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
         test_windows = transform.windows(test_origins, window)
 
         # The point forecasters of the question: recursive and direct, MSE, no distribution.
-        zero = lambda last, step: 0.0  # noqa: E731
+        def zero(last):
+            return 0.0
+
         rec_point = transform.paths_to_levels(
             _recursive_paths(recursive, test_windows, horizon, 1, zero), test_origins)[..., 0]
         methods.append(MethodForecast("lstm_recursive", "LSTM recursive (MSE)", "LSTM",
@@ -333,7 +339,7 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
         # (a) Gaussian head, sampled recursively.
         noise_generator = torch.Generator().manual_seed(seed + 1)
 
-        def gaussian_noise(last, step):
+        def gaussian_noise(last):
             eps = torch.randn(len(last), generator=noise_generator)
             return torch.exp(0.5 * last[:, 1]) * eps
 
@@ -351,7 +357,7 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
         residuals = (observed - predicted)[train_end - transform.first - 1:]
         residual_t = torch.as_tensor(residuals)
 
-        def bootstrap_noise(last, step):
+        def bootstrap_noise(last):
             pick = torch.randint(len(residual_t), (len(last),), generator=noise_generator)
             return residual_t[pick]
 

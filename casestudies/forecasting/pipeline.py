@@ -82,6 +82,7 @@ class SeriesResult:
     truth_order: tuple[int, int, int] | None
     preview: pd.DataFrame
     values: np.ndarray
+    time: np.ndarray
     train_end: int
     calibration_origins: np.ndarray
     test_origins: np.ndarray
@@ -276,8 +277,8 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         time_range=time_range,
         truth_formula=series.truth.formula if series.truth is not None else None,
         truth_order=series.truth.order if series.truth is not None else None,
-        preview=preview, values=values, train_end=train_end, calibration_origins=calibration,
-        test_origins=test, scale=scale, arima=fit, psi=psi,
+        preview=preview, values=values, time=time_axis, train_end=train_end,
+        calibration_origins=calibration, test_origins=test, scale=scale, arima=fit, psi=psi,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,
         unconditional_variance=unconditional, lstm_window=run.window, lstm_logs=run.logs,
         lstm_seconds=run.seconds, conformal_halfwidth=run.conformal_halfwidth,

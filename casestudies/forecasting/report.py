@@ -25,13 +25,13 @@ SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95"
 def figure_series(series: SeriesResult):
     """The whole series with the training, calibration and test stretches shaded."""
     fig, ax = new_figure(7.5, 2.8)
-    steps = np.arange(series.n)
-    ax.plot(steps, series.values, color=PALETTE[0], lw=0.8)
-    cal0 = series.train_end
-    test0 = int(series.test_origins[0])
+    time = series.time
+    ax.plot(time, series.values, color=PALETTE[0], lw=0.8)
+    cal0 = time[series.train_end]
+    test0 = time[int(series.test_origins[0])]
     ax.axvspan(cal0, test0, color=PALETTE[3], alpha=0.18, lw=0, label="calibration origins")
-    ax.axvspan(test0, series.n, color=PALETTE[2], alpha=0.15, lw=0, label="test backtest")
-    ax.set_xlabel("step" + (f" (from {series.time_range[0]})" if series.time_range else ""))
+    ax.axvspan(test0, time[-1], color=PALETTE[2], alpha=0.15, lw=0, label="test backtest")
+    ax.set_xlabel("time" if series.time_range else "step")
     ax.set_ylabel("value")
     ax.legend(loc="best")
     return fig
@@ -39,18 +39,16 @@ def figure_series(series: SeriesResult):
 
 def _history(ax, series: SeriesResult):
     show = series.showcase
-    h = len(show.history)
-    steps = np.arange(show.origin - h, show.origin)
-    future = np.arange(show.origin, show.origin + len(show.actual))
-    ax.plot(steps, show.history, color="#555555", lw=0.9, label="observed")
+    future = show.future_time
+    ax.plot(show.history_time, show.history, color="#555555", lw=0.9, label="observed")
     ax.plot(future, show.actual, color="#000000", lw=0.9, ls=":", label="what happened")
-    ax.axvline(show.origin, color="#999999", lw=0.8)
+    ax.axvline(future[0], color="#999999", lw=0.8)
     return future
 
 
 def figure_fan_arima(series: SeriesResult):
     """ARIMA fan chart at the last origin, with the true interval on a simulated series."""
-    fig, ax = new_figure(7.5, 3.2)
+    fig, ax = new_figure(7.5, 3.8)
     future = _history(ax, series)
     show = series.showcase
     for level, alpha in (("95", 0.18), ("80", 0.3)):
@@ -63,14 +61,14 @@ def figure_fan_arima(series: SeriesResult):
         ax.plot(future, low, color=COLOURS["truth"], lw=1.0, ls="--",
                 label="true 95% interval")
         ax.plot(future, high, color=COLOURS["truth"], lw=1.0, ls="--")
-    ax.set_xlabel("step")
-    ax.legend(loc="upper left", ncols=2)
+    ax.set_xlabel("time" if series.time_range else "step")
+    fig.legend(loc="outside lower center", ncols=3)
     return fig
 
 
 def figure_fan_lstm(series: SeriesResult):
     """LSTM point forecasts alone, then with two kinds of interval, at the last origin."""
-    fig, axes = new_figure(7.5, 3.2, 1, 2, sharey=True)
+    fig, axes = new_figure(7.5, 3.8, 1, 2, sharey=True)
     show = series.showcase
     future = _history(axes[0], series)
     axes[0].plot(future, show.points["lstm_recursive"], color=COLOURS["lstm_recursive"],
@@ -78,16 +76,17 @@ def figure_fan_lstm(series: SeriesResult):
     axes[0].plot(future, show.points["lstm_direct"], color=COLOURS["lstm_direct"],
                  label="direct (MSE)")
     axes[0].set_title("the point forecaster: no interval")
-    axes[0].legend(loc="upper left")
     _history(axes[1], series)
     for key, label in (("gaussian", "Gaussian head (a)"), ("conformal", "conformal (d)")):
         low, high = show.bands[key]["95"]
         axes[1].fill_between(future, low, high, color=COLOURS[key], alpha=0.22, lw=0,
                              label=f"{label} 95%")
     axes[1].set_title("with 95% intervals added")
-    axes[1].legend(loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    more = axes[1].get_legend_handles_labels()
+    fig.legend(handles + more[0][2:], labels + more[1][2:], loc="outside lower center", ncols=3)
     for ax in axes:
-        ax.set_xlabel("step")
+        ax.set_xlabel("time" if series.time_range else "step")
     return fig
 
 
