@@ -89,8 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the forecasting options to ``parser``."""
     parser.add_argument("--series", nargs="+", choices=SERIES_NAMES, default=list(DEFAULT_SERIES),
                         help="built-in series to analyse: arma = simulated ARMA(2,1), arima = "
-                             "simulated ARIMA(1,1,1), co2 = weekly Mauna Loa CO2, elnino = monthly "
-                             "El Niño sea temperature (default: %(default)s; ignored with --data)")
+                             "simulated ARIMA(1,1,1), co2 = weekly Mauna Loa CO2, elnino = "
+                             "monthly El Niño sea temperature (default: "
+                             f"{' '.join(DEFAULT_SERIES)}; ignored with --data)")
     parser.add_argument("--value", metavar="COL",
                         help="with --data: the column holding the series (required)")
     parser.add_argument("--time", metavar="COL",

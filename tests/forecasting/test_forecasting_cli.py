@@ -119,3 +119,29 @@ def test_user_file_end_to_end(tmp_path, capsys):
     series = payload["result"]["series"][0]
     assert series["name"] == "y" and series["period"] == 7.0
     assert (out / "forecasting.html").read_text().count("<svg") >= 5
+
+
+def test_built_in_series_load_complete_and_seeded():
+    config = ForecastingConfig(series=("arma", "arima", "co2", "elnino"))
+    series = {s.key: s for s in load_data(config).series}
+    assert series["co2"].n == 2284 and np.all(np.isfinite(series["co2"].values))
+    assert any("59 missing weeks" in note for note in series["co2"].notes)
+    assert series["elnino"].n == 732 and series["elnino"].period == 12.0
+    assert series["arma"].truth is not None and series["arima"].truth.order == (1, 1, 1)
+    again = load_data(config).series[0]
+    np.testing.assert_array_equal(again.values, series["arma"].values)
+    other = load_data(ForecastingConfig(series=("arma",), seed=5)).series[0]
+    assert not np.array_equal(other.values, series["arma"].values)
+
+
+def test_simulated_arma_has_the_stated_mean_and_autocorrelation():
+    config = ForecastingConfig(series=("arma",))
+    values = load_data(config).series[0].values
+    # ARMA(2,1) lag-1 autocorrelation from its psi-weights: sum psi_j psi_{j+1} / sum psi_j^2.
+    from casestudies.forecasting.arima import psi_weights
+
+    psi = psi_weights((1.2, -0.4), (0.3,), 500)
+    rho1 = np.sum(psi[:-1] * psi[1:]) / np.sum(psi**2)
+    sample = np.corrcoef(values[:-1], values[1:])[0, 1]
+    assert abs(values.mean() - 10.0) < 0.6
+    assert sample == pytest.approx(rho1, abs=0.05)
