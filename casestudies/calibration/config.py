@@ -76,11 +76,6 @@ class CalibrationConfig:
     n_days: int = 120
     label_delay_days: int = 7
 
-    @property
-    def t_star(self) -> float:
-        """Bayes-optimal threshold for constant costs, ``c_FP / (c_FP + c_FN)``."""
-        return self.cost_fp / (self.cost_fp + self.cost_fn)
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The study's own command-line options (``--data``, ``--out``, ``--seed`` are common)."""

@@ -325,6 +325,7 @@ def _shifted_sample(y: np.ndarray, factor: float, rng: np.random.Generator) -> n
 def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
                  config: CalibrationConfig) -> pd.DataFrame:
     rng = np.random.default_rng(config.seed)
+    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
     for factor in (0.5, 1.0, 2.0):
         index = _shifted_sample(y, factor, rng)
@@ -339,11 +340,11 @@ def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
             "mean_predicted": float(ps.mean()), "em_rate": estimate,
             "observed_expected": cm.observed_expected(ys, ps),
             "observed_expected_em": cm.observed_expected(ys, adjusted),
-            "cost_before": dec.constant_cost(ys, ps >= config.t_star, config.cost_fp,
+            "cost_before": dec.constant_cost(ys, ps >= t_star, config.cost_fp,
                                              config.cost_fn),
-            "cost_em": dec.constant_cost(ys, adjusted >= config.t_star, config.cost_fp,
+            "cost_em": dec.constant_cost(ys, adjusted >= t_star, config.cost_fp,
                                          config.cost_fn),
-            "cost_true_rate": dec.constant_cost(ys, oracle >= config.t_star, config.cost_fp,
+            "cost_true_rate": dec.constant_cost(ys, oracle >= t_star, config.cost_fp,
                                                 config.cost_fn),
         })
     return pd.DataFrame(rows)
@@ -442,7 +443,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                            X[split.test], y_test)
         selection = _select_calibrator(focus, y_cal)
         chosen = str(selection.loc[selection["holdout_log_loss"].idxmin(), "calibrator"])
-    t_star = config.t_star
+    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     band = (t_star / 3, min(3 * t_star, 1.0))
     with timer.stage("metrics"):
         rows = []
