@@ -34,6 +34,16 @@ class TrueModel:
     params: tuple[float, ...]
     formula: str  # LaTeX of the process, for the report
 
+    @property
+    def ar(self) -> tuple[float, ...]:
+        """AR coefficients (the parameters after the trend coefficient)."""
+        return self.params[1:1 + self.order[0]]
+
+    @property
+    def ma(self) -> tuple[float, ...]:
+        """MA coefficients (after the AR ones; sigma² is last)."""
+        return self.params[1 + self.order[0]:1 + self.order[0] + self.order[2]]
+
 
 @dataclass
 class Series:

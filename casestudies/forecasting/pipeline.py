@@ -60,6 +60,7 @@ class Showcase:
     bands: dict[str, dict[str, np.ndarray]]
     points: dict[str, np.ndarray]
     parameter_paths_width95: np.ndarray
+    parameter_path_count: int
     analytic_width95: np.ndarray
 
 
@@ -80,6 +81,7 @@ class SeriesResult:
     time_range: tuple[str, str] | None
     truth_formula: str | None
     truth_order: tuple[int, int, int] | None
+    truth_psi_max_gap: float | None
     preview: pd.DataFrame
     values: np.ndarray
     time: np.ndarray
@@ -258,9 +260,15 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         future_time=time_axis[origin:origin + horizon], actual=actual[last], bands=bands,
         points={key: by_key[key].point[last] for key in
                 ("arima", "lstm_recursive", "lstm_direct", "truth") if key in by_key},
-        parameter_paths_width95=parameter_width, analytic_width95=analytic_width)
+        parameter_paths_width95=parameter_width, parameter_path_count=parameter_paths.shape[1],
+        analytic_width95=analytic_width)
 
     psi = arima.psi_weights(fit.ar, fit.ma, horizon, fit.order[1])
+    truth_gap = None
+    if series.truth is not None:
+        true_psi = arima.psi_weights(series.truth.ar, series.truth.ma, horizon,
+                                     series.truth.order[1])
+        truth_gap = float(np.max(np.abs(psi - true_psi)))
     unconditional = None
     if fit.order[1] == 0:
         unconditional = float(arima.forecast_variance(fit.ar, fit.ma, fit.sigma2, 5000)[-1])
@@ -277,6 +285,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         time_range=time_range,
         truth_formula=series.truth.formula if series.truth is not None else None,
         truth_order=series.truth.order if series.truth is not None else None,
+        truth_psi_max_gap=truth_gap,
         preview=preview, values=values, time=time_axis, train_end=train_end,
         calibration_origins=calibration, test_origins=test, scale=scale, arima=fit, psi=psi,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,
