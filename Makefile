@@ -54,11 +54,14 @@ report-all: $(STAMP)
 index: $(STAMP)
 	$(RUN) index --out "$(OUT)"
 
+# Two test workers on two cores: one math-library thread each, so that they do not oversubscribe.
+TEST_ENV = OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
 test: $(STAMP)
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
