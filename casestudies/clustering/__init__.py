@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated columns to leave out of the features")
     parser.add_argument("--perplexities", metavar="P1,P2,...", type=_number_list,
                         default=ClusteringConfig.perplexities,
-                        help="t-SNE perplexity sweep (default: 5,30,100,250)")
+                        help="t-SNE perplexity sweep (default: 5,30,100,200)")
     parser.add_argument("--perplexity", type=float, default=ClusteringConfig.main_perplexity,
                         help="perplexity of the main map, one of the sweep (default: %(default)s)")
     parser.add_argument("--stability-seeds", type=int, default=ClusteringConfig.stability_seeds,

@@ -52,14 +52,14 @@ class ClusteringConfig:
     """
 
     dataset: str = "customers"
-    n_customers: int = 3000
+    n_customers: int = 2500
     data_path: str | None = None
     id_column: str | None = None
     label_column: str | None = None
     drop_columns: tuple[str, ...] = ()
-    perplexities: tuple[float, ...] = (5.0, 30.0, 100.0, 250.0)
+    perplexities: tuple[float, ...] = (5.0, 30.0, 100.0, 200.0)
     main_perplexity: float = 30.0
-    stability_seeds: int = 3
+    stability_seeds: int = 2
     neighbours: tuple[int, ...] = (5, 15, 50)
     metric_sample: int = 2000
     max_clusters: int = 10

@@ -204,7 +204,7 @@ def _simulate_segment(segment: Segment, n: int, rng: np.random.Generator) -> pd.
     return frame
 
 
-def simulate_customers(n: int = 3000, random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+def simulate_customers(n: int = 2500, random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """Simulate a customer table with five known segments.
 
     The segments differ in size (10 % to 30 %) and spread (a tight premium segment, a diffuse
@@ -332,9 +332,10 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
 
 
 def minimum_rows(config: ClusteringConfig) -> int:
-    """Fewest rows a run can use: t-SNE needs more than 3 x perplexity neighbours per point and
-    the scorecard's neighbourhoods must be smaller than half the sample."""
-    return max(int(np.ceil(3 * max(config.perplexities))) + 2, 2 * max(config.neighbours) + 2)
+    """Fewest rows a run can use: t-SNE needs more than 3 x perplexity neighbours per point
+    (and the scorecard's smallest neighbourhood must be below half the rows; larger ones are
+    left out on small tables)."""
+    return max(int(np.ceil(3 * max(config.perplexities))) + 2, 2 * min(config.neighbours) + 2)
 
 
 def _check_rows(n: int, config: ClusteringConfig, what: str) -> None:

@@ -44,7 +44,7 @@ STABILITY_K = 15
 SPEARMAN_POINTS = 1000  # all pairs of this many points (~500,000 distances)
 SHEPARD_PAIRS = 3000
 EXACT_KL_LIMIT = 6000  # the exact KL check needs an n x n matrix
-NOISE_PERPLEXITIES = (3.0, 30.0)
+NOISE_PERPLEXITIES = (2.0, 30.0)
 
 
 @dataclass
@@ -143,6 +143,7 @@ class ClusteringResult:
     neighbourhoods: pd.DataFrame
     scorecard: pd.DataFrame
     metric_rows: int
+    neighbours: list[int]
     stability: pd.DataFrame
     clustering: pd.DataFrame
     placement: Placement
@@ -369,12 +370,12 @@ def _short_answer(result_parts: dict) -> str:
     parts.append("Use PCA for the main axes, distances and the number of components, t-SNE to "
                  "see local groups; ")
     if r["noise_k"] > r["noise_k_data"]:
-        parts.append(f"never read cluster sizes, distances or counts off a t-SNE map (it split "
-                     f"pure noise into {r['noise_k']} clusters), and cluster in the data, not on "
-                     f"its coordinates.")
+        parts.append(f"never read cluster sizes, distances or counts off a t-SNE map, nor "
+                     f"cluster on its coordinates: at perplexity {r['noise_perplexity']:g} it "
+                     f"turned pure noise into {r['noise_k']} clusters.")
     else:
-        parts.append("never read cluster sizes or distances off a t-SNE map, and cluster in "
-                     "the data, not on its coordinates.")
+        parts.append("never read cluster sizes or distances off a t-SNE map, nor cluster on its "
+                     "coordinates.")
     return "".join(parts)
 
 
@@ -403,6 +404,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     rng = np.random.default_rng(config.seed)
     sample = np.sort(rng.choice(n, size=min(n, config.metric_sample), replace=False))
     sample = rng.permutation(sample)  # Spearman uses the first points: keep them random
+    # Trustworthiness is defined for k below half the points scored.
+    ks = tuple(k for k in config.neighbours if 2 * k + 2 <= sample.size)
 
     with timer.stage("PCA"):
         progress.status("[clustering] PCA and parallel analysis")
@@ -440,7 +443,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
 
     with timer.stage("scorecard"):
         neighbourhoods, scorecard, shepard = _scorecard(X, labels, embeddings, sample,
-                                                        config.neighbours, config.seed)
+                                                        ks, config.seed)
 
     with timer.stage("seed stability"):
         stability = _stability(X, main, config, sample)
@@ -464,12 +467,11 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     with timer.stage("pitfalls"):
         progress.status("[clustering] pitfalls on synthetic data")
         m = config.pitfall_points
-        noise = noise_pitfall(m, NOISE_PERPLEXITIES, config.max_clusters, config.seed,
-                              config.n_jobs)
+        noise = noise_pitfall(m, NOISE_PERPLEXITIES, config.seed, config.n_jobs)
         spread = spread_pitfall(m, 30.0, config.seed, config.n_jobs)
         distances = distance_pitfall(m, 30.0, config.seed, config.n_jobs)
 
-    k_mid = config.neighbours[len(config.neighbours) // 2]
+    k_mid = ks[len(ks) // 2]
     answer = _short_answer({
         "perplexity": main.perplexity, "k": k_mid,
         "trust_tsne": _lookup(neighbourhoods, main.name, k_mid, "trustworthiness"),
@@ -478,7 +480,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         "acc_pca": _summary(scorecard, pca_embedding.name, "10-NN segment accuracy"),
         "spearman_tsne": _summary(scorecard, main.name, "Spearman distance correlation"),
         "spearman_pca": _summary(scorecard, pca_embedding.name, "Spearman distance correlation"),
-        "noise_k": noise.k_maps[0], "noise_k_data": noise.k_data})
+        "noise_k": noise.clusters_maps[0], "noise_k_data": noise.clusters_data,
+        "noise_perplexity": noise.perplexities[0]})
     sizes = None
     if labels is not None:
         values, counts = np.unique(labels, return_counts=True)
@@ -492,7 +495,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         loadings=_loadings(pca, data.feature_names, n_shown), reconstruction=reconstruction,
         scaling=_scaling_comparison(data, pca), main_name=main.name, embeddings=embeddings,
         affinity=affinity, neighbourhoods=neighbourhoods, scorecard=scorecard,
-        metric_rows=int(sample.size), stability=stability, clustering=clustering,
+        metric_rows=int(sample.size), neighbours=list(ks), stability=stability,
+        clustering=clustering,
         placement=placement, life_stage=life, noise=noise, spread=spread, distances=distances,
         labels=labels, life_stage_position=data.life_stage, shepard=shepard)
 

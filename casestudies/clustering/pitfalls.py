@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.cluster import HDBSCAN
 
-from casestudies.clustering.metrics import choose_k_by_bic
 from casestudies.clustering.tsne import opentsne_embedding
 
 DIMENSIONS = 10
@@ -16,13 +16,25 @@ DIMENSIONS = 10
 
 @dataclass
 class NoisePitfall:
-    """t-SNE of isotropic Gaussian noise: the Gaussian-mixture BIC choice of k in the data and
-    on maps at a low and a usual perplexity."""
+    """t-SNE of isotropic Gaussian noise: how many clusters a density-based clustering (HDBSCAN)
+    finds in the data and on maps at a low and a usual perplexity.
+
+    Attributes
+    ----------
+    clusters_data : int
+        Clusters HDBSCAN finds in the 10-D noise itself.
+    clusters_maps : list of int
+        Clusters it finds on each map.
+    clustered_share : list of float
+        Share of the points it assigns to a cluster (the rest it calls noise) on each map.
+    """
 
     n: int
     perplexities: list[float]
-    k_data: int
-    k_maps: list[int]
+    min_cluster_size: int
+    clusters_data: int
+    clusters_maps: list[int]
+    clustered_share: list[float]
     maps: list[np.ndarray] = field(metadata={"json": False})
 
 
@@ -71,15 +83,22 @@ def _centroid_ratio(Z: np.ndarray, labels: np.ndarray) -> float:
     return float(np.linalg.norm(c - a) / np.linalg.norm(b - a))
 
 
-def noise_pitfall(n: int, perplexities: tuple[float, float], max_k: int, random_state: int,
-                  n_jobs: int = 1) -> NoisePitfall:
-    """Embed n points of 10-D standard Gaussian noise at each perplexity and count clusters."""
+def _hdbscan_clusters(Z: np.ndarray, min_cluster_size: int) -> tuple[int, float]:
+    labels = HDBSCAN(min_cluster_size=min_cluster_size, copy=True).fit(Z).labels_
+    return int(np.unique(labels[labels >= 0]).size), float(np.mean(labels >= 0))
+
+
+def noise_pitfall(n: int, perplexities: tuple[float, float], random_state: int,
+                  n_jobs: int = 1, min_cluster_size: int = 10) -> NoisePitfall:
+    """Embed n points of 10-D standard Gaussian noise at each perplexity and count the clusters
+    HDBSCAN finds in the data and on each map."""
     X = np.random.default_rng(random_state).standard_normal((n, DIMENSIONS))
-    k_data, _ = choose_k_by_bic(X, max_k, random_state)
+    clusters_data, _ = _hdbscan_clusters(X, min_cluster_size)
     maps = [opentsne_embedding(X, p, random_state, n_jobs).coordinates for p in perplexities]
-    return NoisePitfall(n=n, perplexities=list(perplexities), k_data=k_data,
-                        k_maps=[choose_k_by_bic(m, max_k, random_state)[0] for m in maps],
-                        maps=maps)
+    found = [_hdbscan_clusters(m, min_cluster_size) for m in maps]
+    return NoisePitfall(n=n, perplexities=list(perplexities), min_cluster_size=min_cluster_size,
+                        clusters_data=clusters_data, clusters_maps=[f[0] for f in found],
+                        clustered_share=[f[1] for f in found], maps=maps)
 
 
 def spread_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int = 1,

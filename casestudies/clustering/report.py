@@ -11,6 +11,8 @@ from casestudies.report import PALETTE, Report, new_figure
 
 N_TOP_LOADINGS = 6
 POINT_SIZE = 4
+# Scatter plots of thousands of customers are embedded as images inside the SVG: as vector
+# marks they would make the report tens of megabytes; axes and text stay vector.
 
 
 def _colours(labels: np.ndarray | None, n: int) -> tuple[list, list[str]]:
@@ -32,7 +34,7 @@ def _scatter(ax, coordinates: np.ndarray, labels: np.ndarray | None, title: str,
              legend: bool = False) -> None:
     colours, names = _colours(labels, coordinates.shape[0])
     ax.scatter(coordinates[:, 0], coordinates[:, 1], c=colours, s=POINT_SIZE, linewidths=0,
-               rasterized=False)
+               rasterized=True)
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -84,6 +86,8 @@ def _neighbourhood_figure(result: ClusteringResult):
             ax.plot(rows["k"], rows[column], marker="o", ms=3,
                     color=PALETTE[i % len(PALETTE)], label=name)
         ax.set_xscale("log")
+        ax.set_xticks(result.neighbours, [str(k) for k in result.neighbours])
+        ax.minorticks_off()
         ax.set_xlabel("neighbourhood size k")
         ax.set_title(column.replace("_", " "))
     axes[0].legend(fontsize=7)
@@ -95,7 +99,7 @@ def _shepard_figure(result: ClusteringResult):
     fig, axes = new_figure(8, 3.4, 1, 2)
     for ax, name in zip(axes, names, strict=True):
         data, mapped = result.shepard[name]
-        ax.scatter(data, mapped, s=3, alpha=0.4, linewidths=0)
+        ax.scatter(data, mapped, s=3, alpha=0.4, linewidths=0, rasterized=True)
         rho = result.score(name, "Spearman distance correlation")
         ax.set_title(f"{name}: Spearman ρ = {rho:.2f}")
         ax.set_xlabel("distance in the data")
@@ -109,8 +113,9 @@ def _life_stage_figure(result: ClusteringResult):
     fig, axes = new_figure(8, 3.4, 1, 2)
     for ax, name in zip(axes, ["PCA 2-D", result.main_name], strict=True):
         xy = result.embedding(name).coordinates
-        ax.scatter(xy[:, 0], xy[:, 1], s=2, c="#dddddd", linewidths=0)
-        points = ax.scatter(xy[rows, 0], xy[rows, 1], s=5, c=t, cmap="viridis", linewidths=0)
+        ax.scatter(xy[:, 0], xy[:, 1], s=2, c="#dddddd", linewidths=0, rasterized=True)
+        points = ax.scatter(xy[rows, 0], xy[rows, 1], s=5, c=t, cmap="viridis", linewidths=0,
+                            rasterized=True)
         ax.set_title(name)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -123,8 +128,8 @@ def _noise_figure(result: ClusteringResult):
     noise = result.noise
     fig, axes = new_figure(8, 3.4, 1, 2)
     for ax, perplexity, coordinates, k in zip(axes, noise.perplexities, noise.maps,
-                                              noise.k_maps, strict=True):
-        _scatter(ax, coordinates, None, f"perplexity {perplexity:g}: BIC picks {k} clusters")
+                                              noise.clusters_maps, strict=True):
+        _scatter(ax, coordinates, None, f"perplexity {perplexity:g}: HDBSCAN finds {k} clusters")
     return fig
 
 
@@ -143,7 +148,7 @@ def _placement_figure(result: ClusteringResult):
     fig, ax = new_figure(5.5, 4.2)
     colours, _ = _colours(placement.train_labels, placement.train_map.shape[0])
     ax.scatter(placement.train_map[:, 0], placement.train_map[:, 1], c=colours, s=3,
-               linewidths=0, alpha=0.35)
+               linewidths=0, alpha=0.35, rasterized=True)
     if placement.new_labels is not None:
         lookup = dict(zip(placement.train_labels, colours, strict=False))
         new_colours = [lookup.get(v, PALETTE[6]) for v in placement.new_labels]
@@ -177,7 +182,7 @@ def _top_loadings(result: ClusteringResult) -> pd.DataFrame:
 def _values(result: ClusteringResult) -> dict:
     """Every number the templates quote, looked up once."""
     cfg = result.config
-    k_mid = cfg.neighbours[len(cfg.neighbours) // 2]
+    k_mid = result.neighbours[len(result.neighbours) // 2]
     main, pca = result.main_name, "PCA 2-D"
     sklearn_name = next((e.name for e in result.embeddings if e.method.startswith("scikit")),
                         None)

@@ -1,0 +1,99 @@
+"""Bad input through the command line: exit code 2, one line on stderr, nothing written."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casestudies.cli import main
+
+FAST = ["--perplexities", "5", "--perplexity", "5", "--quiet"]
+
+
+def _table(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(n)],
+        "orders": rng.poisson(5, n),
+        "spend": rng.lognormal(3, 1, n).round(2),
+        "channel": rng.choice(["web", "store"], n),
+        "segment": rng.choice(["x", "y"], n),
+    })
+
+
+def _fails(tmp_path, capsys, args, expected):
+    out = tmp_path / "out"
+    code = main(["clustering", *args, "--out", str(out), *FAST])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert expected in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_file(tmp_path, capsys):
+    _fails(tmp_path, capsys, ["--data", str(tmp_path / "nope.csv")], "not found")
+
+
+def test_too_few_rows_for_the_perplexity(tmp_path, capsys):
+    path = tmp_path / "small.csv"
+    _table(40).to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["clustering", "--data", str(path), "--perplexities", "5,30", "--out", str(out),
+                 "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "40 rows" in err and "perplexity 30" in err and "92" in err
+    assert not out.exists()
+
+
+def test_no_usable_column(tmp_path, capsys):
+    path = tmp_path / "ids.csv"
+    table = _table()
+    table[["customer_id"]].assign(flag=1).to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "usable feature")
+
+
+def test_missing_numeric_values(tmp_path, capsys):
+    path = tmp_path / "gaps.csv"
+    table = _table()
+    table.loc[7, "spend"] = np.nan
+    table.to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "'spend' has 1 missing")
+
+
+def test_id_not_unique(tmp_path, capsys):
+    path = tmp_path / "dupes.csv"
+    table = _table()
+    table.loc[3, "customer_id"] = "c0"
+    table.to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "not unique")
+
+
+def test_unknown_columns(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    _table().to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "cust"], "'cust' not found")
+    _fails(tmp_path, capsys, ["--data", str(path), "--drop", "zip"], "'zip' not found")
+
+
+def test_label_with_missing_values(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    table = _table()
+    table.loc[2, "segment"] = None
+    table.to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--label", "segment"], "label column")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--perplexity", "50"], "must be one of"),
+    (["--perplexities", "1"], "at least 2"),
+    (["--id", "customer_id"], "add --data"),
+    (["--customers", "10"], "at least 50"),
+    (["--stability-seeds", "1"], "at least 2"),
+])
+def test_bad_options(tmp_path, capsys, args, expected):
+    out = tmp_path / "out"
+    code = main(["clustering", *args, "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and expected in err
+    assert not out.exists()
