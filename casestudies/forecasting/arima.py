@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from casestudies.errors import DataError
 from casestudies.progress import progress
 
 MAX_HARMONICS = 3
@@ -165,11 +166,19 @@ def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: i
     rows, fitted = [], {}
     grid = [(p, q) for p in range(max_p + 1) for q in range(max_q + 1)]
     for p, q in progress(grid, desc="ARIMA order grid"):
-        results = _fit(train, exog, (p, d, q), trend)
+        try:
+            results = _fit(train, exog, (p, d, q), trend)
+        except (np.linalg.LinAlgError, ValueError):
+            # A numerically degenerate candidate is skipped, not fatal: it shows as AIC = inf.
+            rows.append({"p": p, "d": d, "q": q, "AIC": np.inf, "converged": False})
+            continue
         converged = bool(results.mle_retvals.get("converged", True))
         fitted[(p, q)] = results
         rows.append({"p": p, "d": d, "q": q, "AIC": float(results.aic), "converged": converged})
     table = pd.DataFrame(rows)
+    if not np.isfinite(table["AIC"]).any():
+        raise DataError("no ARIMA order on the grid could be fitted to this series; check it "
+                        "for extreme values or a very short training stretch")
     # An optimiser that stopped early reports a likelihood that is not the maximum: choose
     # among converged fits, unless none converged.
     eligible = table[table["converged"] & np.isfinite(table["AIC"])]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -170,7 +170,6 @@ class LstmRun:
     residual_sd: float
     conformal_halfwidth: dict[float, np.ndarray]
     seconds: float
-    samples: dict[str, np.ndarray] = field(default_factory=dict, metadata={"json": False})
 
 
 class _Transform:
@@ -403,5 +402,4 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
         {lv: direct_point + halfwidth[lv] for lv in levels}))
     return LstmRun(methods=methods, window=window, logs=logs,
                    residual_sd=float(np.std(residuals) * transform.sd),
-                   conformal_halfwidth=halfwidth, seconds=time.perf_counter() - started,
-                   samples=samples)
+                   conformal_halfwidth=halfwidth, seconds=time.perf_counter() - started)

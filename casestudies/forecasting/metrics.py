@@ -118,10 +118,6 @@ class MethodForecast:
     upper: dict[float, np.ndarray] = field(default_factory=dict)
     crps: np.ndarray | None = None
 
-    @property
-    def has_intervals(self) -> bool:
-        return bool(self.lower)
-
 
 @dataclass
 class MethodScores:
