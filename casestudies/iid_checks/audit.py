@@ -1,0 +1,369 @@
+"""The battery of checks on one :class:`~casestudies.iid_checks.data.AuditTable`: one row per
+test and column with statistic, p-value, effect size, adjusted p-value and verdict.
+
+A check is a *violation* when its adjusted p-value is below alpha **and** its effect size is
+beyond the threshold of :data:`EFFECTS`; significant checks with a smaller effect are reported
+as *significant, small effect*, because with many rows every p-value is tiny.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.neighbors import NearestNeighbors
+from statsmodels.tsa.stattools import acf, pacf
+
+from casestudies.iid_checks import checks
+from casestudies.iid_checks.data import AuditTable
+from casestudies.progress import progress
+from casestudies.stats import Estimate, bootstrap_ci
+
+# Effect size of each test, and the size from which it is called material. These are
+# conventions (stated in the report), not laws: 0.1 is the usual "small" for correlations,
+# Cramér's V and KS distances, and PSI's "moderate shift".
+EFFECTS = {
+    "Ljung-Box": ("max |ACF| up to lag h", 0.1),
+    "runs": ("runs / expected - 1", 0.1),
+    "Durbin-Watson": ("implied lag-1 correlation", 0.1),
+    "BDS": ("W / sqrt(n)", 0.1),
+    "ANOVA across groups": ("intraclass correlation", 0.1),
+    "Kolmogorov-Smirnov": ("KS distance D", 0.1),
+    "chi-square": ("Cramér's V", 0.1),
+    "Anderson-Darling": ("Wasserstein distance / SD", 0.2),
+    "PSI": ("PSI", 0.1),
+    "energy distance": ("energy coefficient H", 0.05),
+    "adversarial AUC": ("AUC - 0.5", 0.05),
+    "ADF + KPSS": ("ADF persistence 1 + gamma", np.nan),
+    "exact duplicates": ("share of test rows", 0.01),
+    "near duplicates": ("share of test rows", 0.01),
+    "groups on both sides": ("share of test rows", 0.01),
+}
+ASSUMPTION = {
+    "Ljung-Box": "independent", "runs": "independent", "Durbin-Watson": "independent",
+    "BDS": "independent", "ANOVA across groups": "independent",
+    "Kolmogorov-Smirnov": "identically distributed", "chi-square": "identically distributed",
+    "Anderson-Darling": "identically distributed", "PSI": "identically distributed",
+    "energy distance": "identically distributed", "adversarial AUC": "identically distributed",
+    "ADF + KPSS": "identically distributed",
+    "exact duplicates": "no leakage", "near duplicates": "no leakage",
+    "groups on both sides": "no leakage",
+}
+NEAR_TOLERANCE = 0.01  # RMS difference per standardised feature below which rows are "near"
+MAX_NEAR_QUERIES = 5_000
+ADVERSARIAL_FOLDS = 3
+IMPORTANCE_ROWS = 5_000  # held-out rows on which permutation importance is measured
+ACF_COLUMNS = 4
+VERDICTS = ("violation", "significant, small effect", "no evidence")
+
+
+@dataclass
+class Adversarial:
+    """The classifier that tries to tell the two sides apart."""
+
+    auc: Estimate
+    p_value: float
+    rows: int
+    importance: pd.DataFrame  # feature, drop in AUC when permuted
+
+
+@dataclass
+class Correlogram:
+    """ACF with Bartlett bands and PACF with white-noise bands of one series."""
+
+    column: str
+    acf: np.ndarray
+    acf_low: np.ndarray
+    acf_high: np.ndarray
+    pacf: np.ndarray
+    white_noise_band: float
+
+
+@dataclass
+class AuditResult:
+    """Every check on one table, adjusted for multiple testing."""
+
+    name: str
+    rows: int
+    checks: pd.DataFrame
+    correction: str
+    alpha: float
+    correlograms: list[Correlogram] = field(default_factory=list)
+    adversarial: Adversarial | None = None
+    stationarity: dict[str, checks.StationarityResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def violated(self, assumption: str) -> bool:
+        rows = self.checks[self.checks["assumption"] == assumption]
+        return bool((rows["verdict"] == "violation").any())
+
+
+def _row(test: str, column: str, result: checks.TestResult, note: str = "") -> dict:
+    name, threshold = EFFECTS[test]
+    return {"assumption": ASSUMPTION[test], "test": test, "column": column,
+            "statistic": result.statistic, "p_value": result.p_value, "effect": result.effect,
+            "effect_name": name, "threshold": threshold, "note": note}
+
+
+def correlogram(x: np.ndarray, column: str, nlags: int = 30) -> Correlogram:
+    """ACF with Bartlett's 95% bands (valid under an MA(k-1) null at lag k) and PACF."""
+    x = np.asarray(x, dtype=float)
+    nlags = max(1, min(nlags, len(x) // 4))
+    values, bands = acf(x, nlags=nlags, alpha=0.05, fft=True, result_object=False)
+    partial = pacf(x, nlags=nlags, method="ywadjusted")
+    return Correlogram(column=column, acf=values[1:], acf_low=bands[1:, 0] - values[1:],
+                       acf_high=bands[1:, 1] - values[1:], pacf=partial[1:],
+                       white_noise_band=float(1.96 / np.sqrt(len(x))))
+
+
+def _group_anova(y: np.ndarray, groups: np.ndarray) -> checks.TestResult:
+    """One-way ANOVA of ``y`` across groups; effect: the intraclass correlation ICC(1)."""
+    labels, codes = np.unique(groups, return_inverse=True)
+    k, n = len(labels), len(y)
+    counts = np.bincount(codes)
+    means = np.bincount(codes, weights=y) / counts
+    ss_between = float(np.sum(counts * (means - y.mean()) ** 2))
+    ss_within = float(np.sum((y - means[codes]) ** 2))
+    ms_between = ss_between / (k - 1)
+    ms_within = ss_within / (n - k)
+    f = ms_between / ms_within if ms_within > 0 else np.inf
+    k0 = (n - np.sum(counts**2) / n) / (k - 1)  # average group size, unbalanced correction
+    icc = (ms_between - ms_within) / (ms_between + (k0 - 1) * ms_within)
+    return checks.TestResult(float(f), float(stats.f.sf(f, k - 1, n - k)), float(icc))
+
+
+def independence_rows(table: AuditTable, max_series: int) -> list[dict]:
+    """Ljung-Box, runs, BDS (on block means when long) per series; Durbin-Watson on the
+    residuals of a linear model of the target; ANOVA across groups when there are groups."""
+    rows = []
+    frame = table.frame
+    for column in table.series_columns:
+        x = frame[column].to_numpy(dtype=float)
+        rows.append(_row("Ljung-Box", column, checks.ljung_box(x),
+                         f"h = {checks.ljung_box_lags(len(x))}"))
+        rows.append(_row("runs", column, checks.runs_test(x)))
+        reduced = checks.block_means(x, max_series)
+        note = f"on {len(reduced):,} block means" if len(reduced) < len(x) else ""
+        rows.append(_row("BDS", column, checks.bds_test(reduced), note))
+        if table.groups is not None:
+            rows.append(_row("ANOVA across groups", column, _group_anova(x, table.groups)))
+    if table.target is not None and table.numeric:
+        design = np.column_stack([np.ones(len(frame)), frame[table.numeric].to_numpy(float)])
+        y = frame[table.target].to_numpy(dtype=float)
+        coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+        rows.append(_row("Durbin-Watson", table.target,
+                         checks.durbin_watson_test(y - design @ coefficients),
+                         "residuals of a linear fit on the numeric features"))
+    return rows
+
+
+def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> list[dict]:
+    """Per column: KS, Anderson-Darling and PSI (continuous) or chi-square (discrete,
+    categorical); jointly: the energy-distance permutation test on standardised features."""
+    rows = []
+    frame, test = table.frame, table.is_test
+    columns = table.features + ([table.target] if table.target is not None else [])
+    for column in progress(columns, desc="distribution checks"):
+        values = frame[column].to_numpy()
+        a, b = values[~test], values[test]
+        discrete = (column in table.discrete or column in table.categorical
+                    or (column == table.target and table.task == "classification"))
+        if discrete:
+            rows.append(_row("chi-square", column, checks.chi_square_test(a, b)))
+            continue
+        a, b = a.astype(float), b.astype(float)
+        rows.append(_row("Kolmogorov-Smirnov", column, checks.ks_test(a, b)))
+        rows.append(_row("Anderson-Darling", column, checks.anderson_test(a, b),
+                         "p-value clipped to [0.001, 0.25]"))
+        rows.append(_row("PSI", column, checks.psi(a, b), "deciles of the first side"))
+    if table.numeric:
+        numeric = frame[table.numeric].to_numpy(dtype=float)
+        scale = numeric.std(axis=0)
+        numeric = (numeric - numeric.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+        sides = []
+        for mask in (~test, test):
+            index = np.flatnonzero(mask)
+            if len(index) > config.max_energy_rows:
+                index = np.sort(rng.choice(index, config.max_energy_rows, replace=False))
+            sides.append(numeric[index])
+        note = (f"{len(sides[0]):,} + {len(sides[1]):,} rows, {config.permutations} "
+                f"permutations")
+        rows.append(_row("energy distance", "all numeric features",
+                         checks.energy_test(sides[0], sides[1], config.permutations, rng), note))
+    return rows
+
+
+def model_matrix(table: AuditTable, index: np.ndarray) -> pd.DataFrame:
+    features = table.frame.loc[index, table.features].copy()
+    for column in table.categorical:
+        features[column] = features[column].astype("category")
+    return features
+
+
+def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
+                           ) -> tuple[Adversarial, dict]:
+    """Train a gradient-boosting classifier to tell the test (late) side from the other.
+
+    Out-of-fold probabilities give the AUC (with a bootstrap interval) and the Mann-Whitney
+    p-value of AUC = 0.5 (AUC is the Mann-Whitney U divided by ``n1 n0``); permutation
+    importance on a held-out half names the features that give the split away.
+    """
+    index = np.arange(len(table.frame))
+    if len(index) > config.max_rows:
+        index = np.sort(rng.choice(index, config.max_rows, replace=False))
+    features = model_matrix(table, index)
+    side = table.is_test[index].astype(int)
+    model = HistGradientBoostingClassifier(max_iter=100, random_state=config.seed,
+                                           categorical_features="from_dtype")
+    folds = StratifiedKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True, random_state=config.seed)
+    scores = cross_val_predict(model, features, side, cv=folds, method="predict_proba")[:, 1]
+    auc = bootstrap_ci(roc_auc_score, side, scores, n_resamples=config.bootstrap,
+                       random_state=rng.integers(2**32), desc="adversarial AUC bootstrap")
+    p_value = stats.mannwhitneyu(scores[side == 1], scores[side == 0]).pvalue
+    fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=0.5,
+                                           stratify=side, random_state=config.seed)
+    held_rows = held_rows[:IMPORTANCE_ROWS]
+    model.fit(features.iloc[fit_rows], side[fit_rows])
+    importance = permutation_importance(model, features.iloc[held_rows], side[held_rows],
+                                        scoring="roc_auc", n_repeats=2,
+                                        random_state=config.seed)
+    ranking = pd.DataFrame({"feature": table.features, "auc_drop": importance.importances_mean})
+    ranking = ranking.sort_values("auc_drop", ascending=False, ignore_index=True)
+    note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
+    row = _row("adversarial AUC", "all features",
+               checks.TestResult(auc.value, float(p_value), auc.value - 0.5), note)
+    return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), importance=ranking), row
+
+
+def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int) -> list[dict]:
+    """Exact and near duplicates of test rows among the other side, and shared groups."""
+    rows = []
+    frame, test = table.frame, table.is_test
+    n_test = int(test.sum())
+    if len(table.features) >= 2:
+        hashes = pd.util.hash_pandas_object(frame[table.features], index=False).to_numpy()
+        exact = np.isin(hashes[test], hashes[~test])
+        share = float(exact.mean())
+        rows.append(_row("exact duplicates", "all features",
+                         checks.TestResult(float(exact.sum()), np.nan, share),
+                         f"{int(exact.sum()):,} of {n_test:,} test rows"))
+        if len(table.numeric) >= 2:
+            rows.append(_near_duplicates(table, exact, rng, max_rows))
+    if table.groups is not None:
+        shared = np.isin(table.groups[test], table.groups[~test])
+        n_groups = len(np.intersect1d(table.groups[test], table.groups[~test]))
+        rows.append(_row("groups on both sides", table.group_name or "group",
+                         checks.TestResult(float(n_groups), np.nan, float(shared.mean())),
+                         f"{n_groups:,} groups on both sides"))
+    return rows
+
+
+def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Generator,
+                     max_rows: int) -> dict:
+    """Share of test rows (not exact copies) whose nearest other-side row differs by less than
+    :data:`NEAR_TOLERANCE` SD per feature (root mean square over the numeric features)."""
+    values = table.frame[table.numeric].to_numpy(dtype=float)
+    scale = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    train = np.flatnonzero(~table.is_test)
+    queries = np.flatnonzero(table.is_test)[~exact]
+    note = ""
+    if len(train) > max_rows:
+        train = rng.choice(train, max_rows, replace=False)
+        note = f"; searched among {max_rows:,} subsampled rows (a lower bound)"
+    if len(queries) > MAX_NEAR_QUERIES:
+        queries = rng.choice(queries, MAX_NEAR_QUERIES, replace=False)
+    if len(queries) == 0:
+        return _row("near duplicates", "numeric features", checks.TestResult(0.0, np.nan, 0.0))
+    distance, _ = NearestNeighbors(n_neighbors=1).fit(values[train]).kneighbors(values[queries])
+    rms = distance[:, 0] / np.sqrt(values.shape[1])
+    near = rms < NEAR_TOLERANCE
+    # Queries are (a sample of) the test rows that are not exact copies: scale to all test rows.
+    share = float(near.mean()) * (~exact).sum() / exact.size
+    return _row("near duplicates", "numeric features",
+                checks.TestResult(float(near.sum()), np.nan, share),
+                f"{int(near.sum()):,} of {len(queries):,} test rows checked{note}")
+
+
+def stationarity_rows(table: AuditTable, alpha: float, max_series: int
+                      ) -> tuple[list[dict], dict[str, checks.StationarityResult]]:
+    """ADF + KPSS per series (block means of long series); the p-value in the row is KPSS's."""
+    rows, results = [], {}
+    for column in table.series_columns:
+        x = checks.block_means(table.frame[column].to_numpy(dtype=float), max_series)
+        result = checks.adf_kpss(x, alpha)
+        results[column] = result
+        note = result.reading + (f"; on {len(x):,} block means" if len(x) < len(table.frame)
+                                 else "")
+        rows.append(_row("ADF + KPSS", column,
+                         checks.TestResult(result.kpss_statistic, result.kpss_p_value,
+                                           result.persistence), note))
+    return rows, results
+
+
+def adjust(frame: pd.DataFrame, alpha: float, correction: str) -> pd.DataFrame:
+    """Add adjusted p-values (Holm or Benjamini-Hochberg over every test with a p-value, except
+    the ADF/KPSS pairs) and the verdict of each row."""
+    frame = frame.copy()
+    stationarity = (frame["test"] == "ADF + KPSS").to_numpy()
+    # KPSS p-values are read from a table and clipped at 0.01: adjusted for many tests they
+    # could never reject, so the ADF/KPSS pair is read at level alpha on its own.
+    tested = frame["p_value"].notna().to_numpy() & ~stationarity
+    adjusted = np.full(len(frame), np.nan)
+    if tested.any():
+        method = checks.holm if correction == "holm" else checks.benjamini_hochberg
+        adjusted[tested] = method(frame.loc[tested, "p_value"].to_numpy())
+    frame["p_adjusted"] = adjusted
+    material = (frame["effect"].abs() >= frame["threshold"]).to_numpy().copy()
+    significant = np.where(tested, adjusted < alpha, True)
+    # The joint ADF/KPSS reading decides: only "stationary" is no evidence of a violation.
+    material[stationarity] = ~frame.loc[stationarity, "note"].str.startswith(
+        "stationary").to_numpy()
+    significant[stationarity] = True
+    verdict = np.where(significant & material, VERDICTS[0],
+                       np.where(significant & tested & ~stationarity, VERDICTS[1], VERDICTS[2]))
+    frame["material"] = material
+    frame["verdict"] = verdict
+    return frame
+
+
+def run_audit(table: AuditTable, config, random_state: int | np.random.Generator,
+              adversarial: bool = True) -> AuditResult:
+    """Run every check on ``table`` and adjust the p-values for multiple testing.
+
+    Parameters
+    ----------
+    table : AuditTable
+        The validated data.
+    config : IIDConfig
+        Levels, sizes and subsampling limits.
+    random_state : int or Generator
+        Seed of the subsamples, permutations and bootstraps.
+    adversarial : bool, default True
+        Train the adversarial classifier (the costliest check).
+    """
+    rng = np.random.default_rng(random_state)
+    rows = independence_rows(table, config.max_series)
+    rows += distribution_rows(table, config, rng)
+    stationarity, readings = stationarity_rows(table, config.alpha, config.max_series)
+    rows += stationarity
+    found = None
+    if adversarial:
+        found, row = adversarial_validation(table, config, rng)
+        rows.append(row)
+    rows += leakage_rows(table, rng, config.max_rows)
+    # A test that cannot run on a column (a runs test on a column equal to its median almost
+    # everywhere) gives no row rather than a silent "no evidence".
+    rows = [r for r in rows if np.isfinite(r["statistic"])]
+    frame = adjust(pd.DataFrame(rows), config.alpha, config.correction)
+    grams = [correlogram(table.frame[c].to_numpy(dtype=float), c)
+             for c in table.series_columns[:ACF_COLUMNS]]
+    return AuditResult(name=table.name, rows=len(table.frame), checks=frame,
+                       correction=config.correction, alpha=config.alpha, correlograms=grams,
+                       adversarial=found, stationarity=readings, notes=list(table.notes))

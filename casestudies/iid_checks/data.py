@@ -1,0 +1,459 @@
+"""Data for the IID audit: a gallery of simulated datasets whose violations are known, the default
+card transactions (from the calibration study's simulator) and sunspots (shipped with
+statsmodels), and the validation of a user's file into an :class:`AuditTable`.
+
+Every problem with a user's file is a :class:`~casestudies.errors.DataError` with a one-line
+message naming the column and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from casestudies.errors import DataError
+from casestudies.io import datetime_column, fingerprint_frame, numeric_column, read_table
+
+# Fewest rows each check needs, in the order they are verified (the largest first); a smaller
+# file is refused naming the check.
+MIN_ROWS = {"BDS test": 50, "ADF test": 30, "Ljung-Box test": 20}
+MIN_ROWS_PER_SIDE = 10
+
+GALLERY = ("iid", "ar1_weak", "ar1_strong", "mean_shift", "variance_change", "grouped",
+           "duplicates")
+# Which assumption each simulated dataset breaks, by construction.
+GALLERY_TRUTH = {
+    "iid": (),
+    "ar1_weak": ("independent",),
+    "ar1_strong": ("independent",),
+    "mean_shift": ("identically distributed",),
+    "variance_change": ("identically distributed",),
+    "grouped": ("independent", "no leakage"),
+    "duplicates": ("no leakage",),
+}
+GALLERY_DESCRIPTION = {
+    "iid": "independent standard-normal features, linear target plus noise",
+    "ar1_weak": "features and noise are AR(1) with coefficient 0.3",
+    "ar1_strong": "features and noise are AR(1) with coefficient 0.9",
+    "mean_shift": "at the middle row the features and the target's intercept shift by one SD",
+    "variance_change": "at the middle row the SD of features and noise doubles",
+    "grouped": "rows come in groups of 10 sharing a random effect on the target and two "
+               "group-level features; groups arrive over time",
+    "duplicates": "15% exact and 10% near copies of other rows, random train/test split",
+}
+AR_COEFFICIENTS = {"ar1_weak": 0.3, "ar1_strong": 0.9}
+COEFFICIENTS = np.array([1.0, -0.5, 0.5, 0.25])
+GROUP_SIZE = 10
+
+
+@dataclass
+class AuditTable:
+    """A dataset validated for the audit, rows in time order.
+
+    Attributes
+    ----------
+    name : str
+        Short name shown in the report.
+    frame : DataFrame
+        Feature columns (and the target), rows sorted by time, index 0..n-1.
+    numeric, categorical : list of str
+        Feature columns by kind; ``discrete`` lists the numeric ones with few distinct values.
+    target : str or None
+        The column a model predicts; ``task`` is ``"classification"`` (0/1) or ``"regression"``.
+    groups : ndarray or None
+        Group of each row, as integer codes (``group_name`` is the column).
+    is_test : ndarray of bool
+        The side each row is on in the identical-distribution comparison: the test side of
+        the split column, else the later half of the rows.
+    comparison : str
+        ``"train vs test"`` or ``"early vs late"``.
+    order : str
+        What orders the rows (a time column or the file's row order).
+    time_values : ndarray or None
+        The time of each row, for the figures.
+    notes : list of str
+        Columns skipped and why.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    numeric: list[str]
+    discrete: list[str]
+    categorical: list[str]
+    target: str | None
+    task: str | None
+    groups: np.ndarray | None
+    group_name: str | None
+    is_test: np.ndarray
+    comparison: str
+    order: str
+    time_values: np.ndarray | None = None
+    split_by_column: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    @property
+    def series_columns(self) -> list[str]:
+        """Columns whose order-based checks (independence, stationarity) are run."""
+        columns = list(self.numeric)
+        if self.target is not None and self.task == "regression":
+            columns.append(self.target)
+        return columns
+
+
+@dataclass
+class IIDData:
+    """What :func:`load_data` returns: the table to audit and, by default, a real series."""
+
+    table: AuditTable
+    source: str
+    fingerprint: str
+    real_series: AuditTable | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# The known-truth gallery
+
+
+def _ar1(rng: np.random.Generator, n: int, columns: int, phi: float) -> np.ndarray:
+    """``columns`` independent AR(1) series with coefficient ``phi`` and unit marginal variance,
+    started from the stationary distribution."""
+    shocks = rng.normal(size=(n, columns)) * np.sqrt(1 - phi**2)
+    out = np.empty((n, columns))
+    out[0] = rng.normal(size=columns)
+    for t in range(1, n):  # a recursion: each row depends on the previous one
+        out[t] = phi * out[t - 1] + shocks[t]
+    return out
+
+
+def simulate_gallery(kind: str, n: int = 600, random_state: int | None = 0) -> pd.DataFrame:
+    """One dataset of the known-truth gallery.
+
+    Every dataset has a time index ``t``, four features ``x1..x4`` and a target
+    ``y = 1 x1 - 0.5 x2 + 0.5 x3 + 0.25 x4 + noise`` with unit noise variance; the violation of
+    ``kind`` is described in :data:`GALLERY_DESCRIPTION`.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`GALLERY`.
+    n : int, default 600
+        Rows.
+    random_state : int or None, default 0
+        Seed.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``t, x1..x4, y``, plus ``group`` for ``"grouped"`` and ``split`` (train/test)
+        for ``"duplicates"``.
+    """
+    if kind not in GALLERY:
+        raise ValueError(f"unknown gallery dataset {kind!r}; choose one of {GALLERY}")
+    rng = np.random.default_rng([random_state or 0, GALLERY.index(kind)])
+    p = len(COEFFICIENTS)
+    extra: dict[str, np.ndarray] = {}
+    if kind in AR_COEFFICIENTS:
+        phi = AR_COEFFICIENTS[kind]
+        features = _ar1(rng, n, p, phi)
+        noise = _ar1(rng, n, 1, phi)[:, 0]
+        y = features @ COEFFICIENTS + noise
+    elif kind in ("mean_shift", "variance_change"):
+        features = rng.normal(size=(n, p))
+        noise = rng.normal(size=n)
+        late = np.arange(n) >= n // 2
+        if kind == "mean_shift":
+            features[late, :2] += 1.0
+            y = features @ COEFFICIENTS + noise + late
+        else:
+            features[late] *= 2.0
+            noise[late] *= 2.0
+            y = features @ COEFFICIENTS + noise
+    elif kind == "grouped":
+        n_groups = max(n // GROUP_SIZE, 2)
+        # Groups arrive over time, each active for a few groups' spans (customers who join and
+        # stay a while), so that the latest rows belong mostly to groups not seen before.
+        arrival = np.arange(n) % n_groups + rng.uniform(0, 3, n)
+        group = (np.arange(n) % n_groups)[np.argsort(arrival, kind="stable")]
+        # x1, x2 vary by row; x3, x4 are attributes of the group (constant within it), which
+        # lets a model recognise a group it has seen and memorise its effect.
+        features = rng.normal(size=(n, p))
+        features[:, 2:] = rng.normal(size=(n_groups, p - 2))[group]
+        y = features @ COEFFICIENTS + rng.normal(size=n) + 1.5 * rng.normal(size=n_groups)[group]
+        extra["group"] = group
+    elif kind == "duplicates":
+        n_exact, n_near = int(0.15 * n), int(0.10 * n)
+        n_fresh = n - n_exact - n_near
+        fresh = rng.normal(size=(n_fresh, p))
+        y_fresh = fresh @ COEFFICIENTS + rng.normal(size=n_fresh)
+        exact = rng.integers(0, n_fresh, n_exact)
+        near = rng.integers(0, n_fresh, n_near)
+        features = np.vstack([fresh, fresh[exact],
+                              fresh[near] + 0.01 * rng.normal(size=(n_near, p))])
+        y = np.concatenate([y_fresh, y_fresh[exact],
+                            y_fresh[near] + 0.01 * rng.normal(size=n_near)])
+        order = rng.permutation(n)
+        features, y = features[order], y[order]
+        extra["split"] = np.where(rng.random(n) < 0.3, "test", "train")
+    else:  # "iid"
+        features = rng.normal(size=(n, p))
+        y = features @ COEFFICIENTS + rng.normal(size=n)
+    frame = pd.DataFrame(features, columns=[f"x{j + 1}" for j in range(p)])
+    frame.insert(0, "t", np.arange(n))
+    frame["y"] = y
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+def gallery_table(kind: str, n: int, random_state: int | None, max_levels: int = 10
+                  ) -> AuditTable:
+    """A gallery dataset prepared for the audit (roles set as the simulation defines them)."""
+    frame = simulate_gallery(kind, n, random_state)
+    return prepare_table(
+        frame, name=kind, target="y", time="t",
+        group="group" if "group" in frame else None,
+        split="split" if "split" in frame else None, max_levels=max_levels,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Default data: simulated transactions and sunspots
+
+
+TRANSACTION_ROLES = {"target": "is_fraud", "time": "timestamp", "group": "customer_id"}
+
+
+def load_transactions(n_customers: int, n_terminals: int, n_days: int,
+                      random_state: int | None) -> pd.DataFrame:
+    """Card transactions and their fraud-team features from the calibration study's simulator."""
+    from casestudies.calibration.data import add_features, feature_columns, simulate_transactions
+
+    transactions = simulate_transactions(n_customers=n_customers, n_terminals=n_terminals,
+                                         n_days=n_days, random_state=random_state)
+    features = add_features(transactions)
+    return features[["timestamp", "customer_id", *feature_columns(), "is_fraud"]]
+
+
+def load_sunspots() -> pd.DataFrame:
+    """Yearly sunspot numbers 1700-2008 (Wolf/Zurich series, shipped with statsmodels)."""
+    import statsmodels.api as sm
+
+    frame = sm.datasets.sunspots.load_pandas().data
+    return pd.DataFrame({"year": frame["YEAR"].astype(int), "sunspots": frame["SUNACTIVITY"]})
+
+
+def load_data(config) -> IIDData:
+    """The data of a run: the user's file if ``config.data`` is set, else the defaults."""
+    if config.data is not None:
+        frame = read_table(config.data)
+        name = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
+        table = prepare_table(frame, name=name, target=config.target, time=config.time,
+                              group=config.group, split=config.split, columns=config.columns,
+                              max_levels=config.max_levels)
+        return IIDData(table=table, source=f"{name} ({len(frame):,} rows, "
+                                           f"{frame.shape[1]} columns)",
+                       fingerprint=fingerprint_frame(frame))
+    frame = load_transactions(config.n_customers, config.n_terminals, config.n_days, config.seed)
+    table = prepare_table(frame, name="transactions", max_levels=config.max_levels,
+                          **TRANSACTION_ROLES)
+    sunspots = load_sunspots()
+    series = prepare_table(sunspots, name="sunspots", time="year", max_levels=config.max_levels)
+    digest = hashlib.sha256((fingerprint_frame(frame) + fingerprint_frame(sunspots)).encode())
+    source = (f"simulated card transactions ({config.n_customers:,} customers, {config.n_days} "
+              f"days, {len(frame):,} rows, seed {config.seed}) and yearly sunspots 1700-2008 "
+              f"(statsmodels)")
+    return IIDData(table=table, source=source, fingerprint=digest.hexdigest(),
+                   real_series=series)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of a table into the audit's shape
+
+
+def _time_order(frame: pd.DataFrame, time: str) -> np.ndarray:
+    """Values of the time column that sort: numbers, or parsed dates (DataError otherwise)."""
+    raw = frame[time]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        values = numeric_column(frame, time)
+        return values.to_numpy()
+    try:
+        parsed = datetime_column(frame, time)
+    except (ValueError, TypeError) as exc:  # pandas refuses mixed time zones outright
+        raise DataError(f"time column {time!r} cannot be sorted ({str(exc).split('.')[0]}); "
+                        f"convert it to one time zone first") from exc
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        raise DataError(f"time column {time!r} mixes time zones or formats and cannot be sorted; "
+                        f"convert it to one time zone first")
+    return parsed.to_numpy()
+
+
+def _is_mixed(raw: pd.Series) -> str | None:
+    """The first non-numeric value of a text column whose other values are numbers, else None."""
+    present = raw.dropna()
+    as_number = pd.to_numeric(present, errors="coerce")
+    numeric = as_number.notna()
+    if numeric.any() and not numeric.all():
+        return str(present[~numeric].iloc[0])
+    return None
+
+
+def _classify_column(frame: pd.DataFrame, column: str) -> tuple[str, pd.Series | None]:
+    """Kind of a feature column ("numeric", "categorical", "constant", "identifier") and its
+    cleaned values."""
+    raw = frame[column]
+    if raw.isna().any():
+        raise DataError(f"column {column!r} has {int(raw.isna().sum())} missing value(s) (first "
+                        f"at row {int(np.flatnonzero(raw.isna().to_numpy())[0])}); fill or drop "
+                        f"them, or leave the column out with --columns")
+    if raw.nunique() <= 1:
+        return "constant", None
+    if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        values = numeric_column(frame, column)
+        if pd.api.types.is_integer_dtype(raw) and raw.is_unique:
+            return "identifier", None
+        return "numeric", values
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return "identifier", None
+    mixed = _is_mixed(raw)
+    if mixed is not None:
+        raise DataError(f"column {column!r} mixes numbers and text (e.g. {mixed[:30]!r}); clean "
+                        f"it or leave it out with --columns")
+    if pd.to_numeric(raw, errors="coerce").notna().all():
+        return "numeric", numeric_column(frame, column)
+    if raw.is_unique:
+        return "identifier", None
+    return "categorical", raw.astype(str)
+
+
+def _target(frame: pd.DataFrame, target: str) -> tuple[pd.Series, str]:
+    raw = frame[target]
+    if raw.isna().any():
+        raise DataError(f"target column {target!r} has {int(raw.isna().sum())} missing "
+                        f"value(s); drop those rows first")
+    levels = pd.unique(raw)
+    if len(levels) < 2:
+        raise DataError(f"target column {target!r} is constant; nothing to predict")
+    if len(levels) == 2:
+        ordered = sorted(levels, key=str)
+        if set(map(str, ordered)) <= {"0", "1", "0.0", "1.0", "False", "True"}:
+            return numeric_column(frame, target).astype(int), "classification"
+        return (raw == ordered[1]).astype(int), "classification"
+    if _is_mixed(raw) is not None or not pd.to_numeric(raw, errors="coerce").notna().all():
+        raise DataError(f"target column {target!r} must be 0/1 or numeric, but it has "
+                        f"{len(levels)} text values; recode it")
+    return numeric_column(frame, target), "regression"
+
+
+def _split_side(frame: pd.DataFrame, split: str) -> np.ndarray:
+    raw = frame[split]
+    if raw.isna().any():
+        raise DataError(f"split column {split!r} has missing values; every row must be on a side")
+    levels = sorted(pd.unique(raw), key=str)
+    if len(levels) != 2:
+        shown = ", ".join(repr(str(v)) for v in levels[:5])
+        raise DataError(f"split column {split!r} must have exactly two values (train and test), "
+                        f"found {len(levels)}: {shown}")
+    named = [v for v in levels if str(v).lower() in ("test", "holdout", "valid", "validation")]
+    test_value = named[0] if named else levels[1]
+    return (raw == test_value).to_numpy()
+
+
+def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
+                  time: str | None = None, group: str | None = None, split: str | None = None,
+                  columns: tuple[str, ...] | None = None, max_levels: int = 10) -> AuditTable:
+    """Validate ``frame`` and put it in the audit's shape.
+
+    Rows are sorted by ``time`` (stably; without it the row order is kept). Feature columns are
+    ``columns`` or every column without a role; constant columns and identifiers (all values
+    distinct integers or text) are skipped with a note.
+
+    Raises
+    ------
+    DataError
+        Unknown column names, a time column that does not parse or sort, missing values, a
+        column mixing numbers and text, a target that is neither 0/1 nor numeric, a split
+        column without exactly two values, too few rows for a check or on a side.
+    """
+    roles = {"--target": target, "--time": time, "--group": group, "--split": split}
+    for option, column in roles.items():
+        if column is not None and column not in frame.columns:
+            raise DataError(f"{option} column {column!r} not found in {name}; available "
+                            f"columns: {', '.join(map(repr, frame.columns[:12]))}")
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            shown = ", ".join(map(repr, frame.columns[:12]))
+            raise DataError(f"--columns: column {', '.join(map(repr, missing))} not found in "
+                            f"{name}; available columns: {shown}")
+    n = len(frame)
+    for check, needed in MIN_ROWS.items():
+        if n < needed:
+            raise DataError(f"too few rows in {name}: the {check} needs at least {needed} rows, "
+                            f"the data has {n}")
+    order_note = "the file's row order"
+    time_values = None
+    if time is not None:
+        time_values = _time_order(frame, time)
+        order = np.argsort(time_values, kind="stable")
+        frame = frame.iloc[order].reset_index(drop=True)
+        time_values = time_values[order]
+        order_note = f"the time column {time!r}"
+    else:
+        frame = frame.reset_index(drop=True)
+
+    role_columns = {c for c in roles.values() if c is not None}
+    candidates = list(columns) if columns is not None else [
+        c for c in frame.columns if c not in role_columns]
+    candidates = [c for c in candidates if c not in role_columns]
+    numeric, categorical, discrete, notes = [], [], [], []
+    kept = {}
+    for column in candidates:
+        kind, values = _classify_column(frame, column)
+        if kind == "constant":
+            notes.append(f"{column!r} is constant and was skipped")
+        elif kind == "identifier":
+            notes.append(f"{column!r} looks like an identifier (every value distinct) and was "
+                         f"skipped")
+        else:
+            kept[column] = values
+            if kind == "numeric":
+                numeric.append(column)
+                if values.nunique() <= max_levels:
+                    discrete.append(column)
+            else:
+                categorical.append(column)
+    task = None
+    if target is not None:
+        kept[target], task = _target(frame, target)
+    if not numeric and not categorical:
+        raise DataError(f"{name} has no usable feature column (all are constant, identifiers or "
+                        f"roles); name them with --columns")
+    groups = None
+    if group is not None:
+        if frame[group].isna().any():
+            raise DataError(f"group column {group!r} has missing values; give every row a group")
+        groups = pd.factorize(frame[group])[0]
+    if split is not None:
+        is_test = _split_side(frame, split)
+        comparison = "train vs test"
+    else:
+        is_test = np.arange(n) >= n // 2
+        comparison = "early vs late"
+    for side, count in (("train", int((~is_test).sum())), ("test", int(is_test.sum()))):
+        if count < MIN_ROWS_PER_SIDE:
+            raise DataError(f"too few rows on the {side} side of the split: the two-sample tests "
+                            f"need at least {MIN_ROWS_PER_SIDE}, found {count}")
+    table = pd.DataFrame(kept)
+    return AuditTable(
+        name=name, frame=table, numeric=numeric, discrete=discrete, categorical=categorical,
+        target=target, task=task, groups=groups, group_name=group, is_test=is_test,
+        comparison=comparison, order=order_note, time_values=time_values,
+        split_by_column=split is not None, notes=notes,
+    )

@@ -1,0 +1,370 @@
+"""The IID audit report: figures, tables and the explanation, read from an
+:class:`~casestudies.iid_checks.pipeline.IIDResult`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from casestudies.iid_checks.audit import EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.checks import ljung_box_lags
+from casestudies.iid_checks.pipeline import ASSUMPTIONS, SENSITIVITY_ROWS, IIDResult
+from casestudies.iid_checks.simulation import SIMULATED_TESTS
+from casestudies.report import PALETTE, Report, new_figure
+
+TITLE = "Does my data violate the IID assumption?"
+QUESTION = ("Which IID assumption does the data break, how badly, and how much does a "
+            "validation scheme that assumes IID rows overstate the model's score?")
+TOP_CHECKS = 25
+VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
+                "no evidence": "—"}
+
+
+def _ratio(frame: pd.DataFrame) -> pd.Series:
+    return (frame["effect"].abs() / frame["threshold"]).fillna(0.0)
+
+
+def _counts(audit: AuditResult) -> dict[str, int]:
+    verdicts = audit.checks["verdict"]
+    return {v: int((verdicts == v).sum()) for v in VERDICTS} | {"total": len(verdicts)}
+
+
+def _check(audit: AuditResult, test: str, column: str | None = None) -> dict | None:
+    rows = audit.checks[audit.checks["test"] == test]
+    if column is not None:
+        rows = rows[rows["column"] == column]
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _context(result: IIDResult) -> dict[str, Any]:
+    """Every value the templates use, computed from the result."""
+    audit = result.audit
+    checks = audit.checks
+    verdicts = {row["assumption"]: row for row in result.verdicts.to_dict("records")}
+    tested = checks["p_value"].notna() & (checks["test"] != "ADF + KPSS")
+    raw_significant = int((checks.loc[tested, "p_value"] < result.config.alpha).sum())
+    adjusted_significant = int((checks.loc[tested, "p_adjusted"] < result.config.alpha).sum())
+    validation = result.validation
+    schemes = {s.scheme: s for s in validation.schemes} if validation else {}
+    sim = result.simulation
+    size = None
+    if sim is not None:
+        iid = sim.rates[sim.rates["scenario"] == "iid"]
+        inside = iid[(iid["rate"] >= sim.band_low) & (iid["rate"] <= sim.band_high)]
+        outside = iid[(iid["rate"] < sim.band_low) | (iid["rate"] > sim.band_high)]
+        size = {"inside": len(inside), "tests": len(iid),
+                "outside": outside["test"].tolist(),
+                "lb_strong": sim.rate("ar1_strong", "Ljung-Box"),
+                "lb_iid": sim.rate("iid", "Ljung-Box"),
+                "bds_iid": sim.rate("iid", "BDS"),
+                "ks_shift": sim.rate("mean_shift", "Kolmogorov-Smirnov"),
+                "energy_grouped": sim.rate("grouped", "energy distance"),
+                "lb_grouped": sim.rate("grouped", "Ljung-Box"),
+                "lb_shift": sim.rate("mean_shift", "Ljung-Box"),
+                "adf_strong": sim.rate("ar1_strong", "ADF (flags if not rejected)")}
+    gallery = {e.name: e for e in result.gallery}
+    matrix = result.gallery_matrix
+    cells = matrix[list(ASSUMPTIONS)].to_numpy().ravel()
+    missed = int(sum(c == "violated, not found" for c in cells))
+    false_flags = int(sum(c == "holds, found" for c in cells))
+    correct = int(sum(c in ("violated, found", "holds, not found") for c in cells))
+    sunspots = result.real_series
+    grams = {g.column: g for g in (sunspots.correlograms if sunspots else [])}
+    band = None
+    if "sunspots" in grams:
+        g = grams["sunspots"]
+        lag = min(10, len(g.acf))
+        band = {"lag": lag, "bartlett": float(g.acf_high[lag - 1]), "white": g.white_noise_band,
+                "acf": float(g.acf[lag - 1])}
+    shift_lb = _check(gallery["mean_shift"].audit, "Ljung-Box", "x1")
+    grouped_ks = gallery["grouped"].audit.checks
+    grouped_ks = grouped_ks[(grouped_ks["assumption"] == "identically distributed")
+                            & (grouped_ks["verdict"] == "violation")]
+    holm_threshold = result.config.alpha / max(int(tested.sum()), 1)
+    ad_floor = 0.001
+    energy = _check(audit, "energy distance")
+    small = checks[checks["verdict"] == "significant, small effect"]
+    small_ks = small[small["test"] == "Kolmogorov-Smirnov"]
+    small_lb = small[small["test"] == "Ljung-Box"]
+    lags = result.lag_sensitivity
+    return {
+        "alpha": f"{result.config.alpha:g}",
+        "small_ks": small_ks.loc[small_ks["effect"].idxmin()].to_dict() if len(small_ks) else None,
+        "small_lb": small_lb.loc[small_lb["effect"].idxmin()].to_dict() if len(small_lb) else None,
+        "lag_rows": SENSITIVITY_ROWS,
+        "lag_rejects": int((lags["p_value"] < result.config.alpha).sum()) if len(lags) else 0,
+        "dup_kfold": gallery["duplicates"].validation.scheme("random K-fold"),
+        "r": result, "c": result.config, "audit": audit, "verdicts": verdicts,
+        "counts": _counts(audit), "raw_significant": raw_significant,
+        "adjusted_significant": adjusted_significant, "tested": int(tested.sum()),
+        "correction": "Holm" if result.config.correction == "holm" else "Benjamini-Hochberg",
+        "v": validation, "schemes": schemes, "kfold": schemes.get("random K-fold"),
+        "tss": schemes.get("TimeSeriesSplit"), "gkf": schemes.get("GroupKFold"),
+        "adv": audit.adversarial,
+        "top_feature": (audit.adversarial.importance.iloc[0].to_dict()
+                        if audit.adversarial is not None else None),
+        "sim": sim, "size": size, "gallery": gallery, "missed": missed,
+        "false_flags": false_flags, "correct": correct, "cells": len(cells),
+        "sunspots": sunspots,
+        "sun_lb": _check(sunspots, "Ljung-Box") if sunspots else None,
+        "sun_kpss": sunspots.stationarity.get("sunspots") if sunspots else None,
+        "band": band, "shift_lb": shift_lb, "grouped_false": len(grouped_ks),
+        "dks": result.discrete_ks, "lags": result.lag_sensitivity.to_dict("records"),
+        "holm_threshold": holm_threshold, "ad_floor": ad_floor,
+        "energy": energy, "energy_floor": 1 / (result.config.permutations + 1),
+        "stationarity": [{"column": k, **vars(v)} for k, v in audit.stationarity.items()],
+        "non_stationary": sum(v.reading != "stationary" for v in audit.stationarity.values()),
+        "effects": EFFECTS, "is_default": result.table_name == "transactions",
+        "lb_h": ljung_box_lags(result.rows),
+    }
+
+
+# ---------------------------------------------------------------------------------- figures
+
+
+def _trace_figure(result: IIDResult):
+    columns = [c for c in result.trace.columns if c != "position"]
+    fig, axes = new_figure(7.0, 1.6 * len(columns) + 0.6, nrows=len(columns), ncols=1,
+                           squeeze=False, sharex=True)
+    for ax, column, color in zip(axes[:, 0], columns, PALETTE, strict=False):
+        ax.plot(result.trace["position"], result.trace[column], color=color)
+        ax.axvline(0.5, color=PALETTE[6], linestyle="--", linewidth=1)
+        ax.set_ylabel(column, fontsize=8)
+    axes[-1, 0].set_xlabel("position in time order (share of rows)")
+    return fig
+
+
+def _correlogram_figure(grams: list[Correlogram]):
+    fig, axes = new_figure(7.0, 1.9 * len(grams) + 0.4, nrows=len(grams), ncols=2,
+                           squeeze=False, sharex=True)
+    for row, gram in enumerate(grams):
+        lags = np.arange(1, len(gram.acf) + 1)
+        ax = axes[row, 0]
+        ax.fill_between(lags, gram.acf_low, gram.acf_high, color=PALETTE[0], alpha=0.2,
+                        label="Bartlett 95% band")
+        ax.axhline(gram.white_noise_band, color=PALETTE[1], linestyle=":", linewidth=1,
+                   label="white-noise band")
+        ax.axhline(-gram.white_noise_band, color=PALETTE[1], linestyle=":", linewidth=1)
+        ax.vlines(lags, 0, gram.acf, color=PALETTE[0])
+        ax.set_ylabel(gram.column, fontsize=8)
+        ax.set_title("ACF" if row == 0 else "")
+        ax = axes[row, 1]
+        ax.axhspan(-gram.white_noise_band, gram.white_noise_band, color=PALETTE[1], alpha=0.15)
+        ax.vlines(lags, 0, gram.pacf, color=PALETTE[2])
+        ax.set_title("PACF" if row == 0 else "")
+    axes[0, 0].legend(loc="upper right")
+    axes[-1, 0].set_xlabel("lag")
+    axes[-1, 1].set_xlabel("lag")
+    return fig
+
+
+def _validation_figure(validation, title: str):
+    fig, ax = new_figure(7.0, 0.5 * (len(validation.schemes) + 1) + 1.2)
+    names = [s.scheme for s in validation.schemes] + ["hold-out"]
+    estimates = [s.score for s in validation.schemes] + [validation.holdout]
+    y = np.arange(len(names))[::-1]
+    for yi, _name, est, color in zip(y, names, estimates, PALETTE, strict=False):
+        ax.errorbar(est.value, yi, xerr=[[est.value - est.low], [est.high - est.value]],
+                    fmt="o", color=color, capsize=3)
+    ax.axvline(validation.holdout.value, color=PALETTE[6], linestyle="--", linewidth=1)
+    ax.set_yticks(y, names)
+    ax.set_xlabel(validation.metric)
+    ax.set_title(title)
+    return fig
+
+
+def _gallery_figure(result: IIDResult):
+    fig, ax = new_figure(7.0, 3.4)
+    entries = result.gallery
+    x = np.arange(len(entries))
+    for offset, scheme, color in ((-0.2, "random K-fold", PALETTE[1]),
+                                  (0.0, "TimeSeriesSplit", PALETTE[0]),
+                                  (0.2, "GroupKFold", PALETTE[2])):
+        points = [(i, e.validation.scheme(scheme)) for i, e in enumerate(entries)
+                  if e.validation.scheme(scheme) is not None]
+        if not points:
+            continue
+        xs = np.array([i for i, _ in points]) + offset
+        est = [s.optimism for _, s in points]
+        ax.errorbar(xs, [e.value for e in est],
+                    yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
+                    fmt="o", color=color, capsize=3, label=scheme)
+    ax.axhline(0, color=PALETTE[6], linewidth=1)
+    ax.set_xticks(x, [e.name for e in entries], rotation=20)
+    ax.set_ylabel("optimism: CV R² − hold-out R²")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def _simulation_figure(result: IIDResult):
+    sim = result.simulation
+    scenarios = list(dict.fromkeys(sim.rates["scenario"]))
+    fig, ax = new_figure(7.0, 3.8)
+    pivot = sim.rates.pivot(index="test", columns="scenario", values="rate")
+    pivot = pivot.loc[list(SIMULATED_TESTS), scenarios]
+    image = ax.imshow(pivot.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), value in np.ndenumerate(pivot.to_numpy()):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value > 0.6 else "black")
+    ax.set_xticks(np.arange(len(scenarios)), scenarios, rotation=20)
+    ax.set_yticks(np.arange(len(pivot)), pivot.index, fontsize=8)
+    ax.grid(False)
+    fig.colorbar(image, ax=ax, label="flag rate")
+    return fig
+
+
+# ----------------------------------------------------------------------------------- tables
+
+
+def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.DataFrame:
+    frame = audit.checks.assign(ratio=_ratio(audit.checks))
+    order = frame["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
+    frame = frame.assign(order=order).sort_values(["order", "ratio"], ascending=[True, False])
+    if limit is not None:
+        frame = frame.head(limit)
+    return pd.DataFrame({
+        "test": frame["test"], "column": frame["column"], "statistic": frame["statistic"],
+        "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
+        "effect": frame["effect"], "effect size": frame["effect_name"],
+        "verdict": frame["verdict"].map(VERDICT_MARK), "note": frame["note"],
+    })
+
+
+def _verdict_table(result: IIDResult) -> pd.DataFrame:
+    v = result.verdicts
+    return pd.DataFrame({
+        "assumption": v["assumption"], "checks": v["checks"], "violations": v["violations"],
+        "significant, small effect": v["small effects"],
+        "verdict": np.where(v["violated"], "violated", "no evidence of a violation"),
+        "strongest violation": v["strongest"], "its effect": v["effect"],
+        "effect size": v["effect_name"],
+    })
+
+
+def _validation_table(validation) -> pd.DataFrame:
+    rows = [{"scheme": s.scheme, "rows scored": s.rows_scored, "score": s.score.value,
+             "score 95% CI": f"{s.score.low:.3f} to {s.score.high:.3f}",
+             "optimism": s.optimism.value,
+             "optimism 95% CI": f"{s.optimism.low:.3f} to {s.optimism.high:.3f}"}
+            for s in validation.schemes]
+    rows.append({"scheme": "hold-out (reference)", "rows scored": validation.holdout_rows,
+                 "score": validation.holdout.value,
+                 "score 95% CI": f"{validation.holdout.low:.3f} to {validation.holdout.high:.3f}",
+                 "optimism": 0.0, "optimism 95% CI": ""})
+    return pd.DataFrame(rows)
+
+
+def _size_table(result: IIDResult) -> pd.DataFrame:
+    sim = result.simulation
+    iid = sim.rates[sim.rates["scenario"] == "iid"]
+    return pd.DataFrame({
+        "test": iid["test"], "flagged": iid["flagged"], "replicates": iid["replicates"],
+        "size": iid["rate"], "95% Wilson CI": [f"{lo:.3f} to {hi:.3f}" for lo, hi in
+                                                zip(iid["low"], iid["high"], strict=True)],
+        "within binomial band": (iid["rate"] >= sim.band_low) & (iid["rate"] <= sim.band_high),
+    })
+
+
+# ----------------------------------------------------------------------------------- report
+
+
+def build(result: IIDResult) -> Report:
+    """The report of an IID audit."""
+    ctx = _context(result)
+    report = Report("iid_checks", title=TITLE, question=QUESTION,
+                    short_answer=result.short_answer, templates="casestudies.iid_checks")
+
+    question = report.section("The question")
+    question.text("question.md", **ctx)
+    question.callout("answer", "answer.md", title="Short answer", **ctx)
+
+    data = report.section("The data")
+    data.text("data.md", **ctx)
+    data.table(result.preview, caption=f"The first {len(result.preview)} rows of "
+                                       f"{result.table_name} in time order.")
+
+    math = report.section("The math")
+    math.text("math_iid.md", **ctx)
+    math.text("math_tests.md", **ctx)
+    math.text("math_multiple.md", **ctx)
+    math.text("math_consequence.md", **ctx)
+
+    evidence = report.section("The evidence")
+    evidence.text("evidence_verdicts.md", **ctx)
+    evidence.table(_verdict_table(result),
+                   caption="Verdict per assumption: a violation is a check significant after "
+                           f"{ctx['correction']} adjustment **and** with an effect beyond its "
+                           "threshold. Look at the strongest violation and its effect size.")
+    evidence.table(_checks_table(result.audit),
+                   caption=f"The {min(TOP_CHECKS, len(result.audit.checks))} strongest checks "
+                           f"of {ctx['counts']['total']} (violations first, by effect relative "
+                           "to its threshold); every check is in the JSON output.")
+    if result.trace.shape[1] > 1:
+        evidence.figure(_trace_figure(result),
+                        caption="Block means of columns along time; the dashed line splits the "
+                                "early and late halves compared by the two-sample tests. Look "
+                                "for drift and level shifts.",
+                        alt="Line plots of column block means along the time order")
+    if result.audit.correlograms:
+        evidence.figure(_correlogram_figure(result.audit.correlograms),
+                        caption="ACF with Bartlett's 95% band (shaded) and the white-noise band "
+                                "$\\pm 1.96/\\sqrt{n}$ (dotted), and PACF. Look at bars outside "
+                                "the bands.",
+                        alt="Autocorrelation and partial autocorrelation bars per column")
+    if result.audit.adversarial is not None:
+        evidence.text("evidence_adversarial.md", **ctx)
+        evidence.table(result.audit.adversarial.importance.head(8),
+                       caption="Features that give the split away: drop in the adversarial "
+                               "AUC when the feature is shuffled (held-out half).")
+    if result.validation is not None:
+        evidence.text("evidence_validation.md", **ctx)
+        evidence.table(_validation_table(result.validation),
+                       caption=f"Cross-validated {result.validation.metric} per scheme and "
+                               "its optimism over the hold-out, with 95% cluster-bootstrap "
+                               "intervals.")
+        evidence.figure(_validation_figure(result.validation, result.table_name),
+                        caption="Score per validation scheme with 95% intervals; the dashed "
+                                "line is the hold-out. A scheme right of it overstates.",
+                        alt="Dot plot of validation scores with confidence intervals")
+    if result.real_series is not None:
+        evidence.text("evidence_real.md", **ctx)
+        evidence.table(_checks_table(result.real_series, None),
+                       caption="Every check on the yearly sunspot numbers (early vs late "
+                               "halves for the two-sample tests).")
+        evidence.figure(_correlogram_figure(result.real_series.correlograms),
+                        caption="Sunspots: ACF with Bartlett's band and PACF. The ACF "
+                                "oscillates with the solar cycle.",
+                        alt="Autocorrelation of sunspot numbers")
+    evidence.text("evidence_gallery.md", **ctx)
+    evidence.table(result.gallery_matrix,
+                   caption="Known truth against the audit's verdicts on the simulated gallery, "
+                           "and the optimism of random K-fold (R²) on each dataset.")
+    evidence.figure(_gallery_figure(result),
+                    caption="Optimism of each cross-validation scheme over the later hold-out "
+                            "on each gallery dataset, with 95% cluster-bootstrap intervals. "
+                            "Look at where random K-fold sits above zero.",
+                    alt="Optimism per gallery dataset and validation scheme")
+    if result.simulation is not None:
+        evidence.text("evidence_simulation.md", **ctx)
+        evidence.figure(_simulation_figure(result),
+                        caption="Flag rate of each test per simulated scenario "
+                                f"({result.simulation.replicates} replicates of "
+                                f"{result.simulation.rows} rows): under iid it is the size, "
+                                "elsewhere the power.",
+                        alt="Heat map of flag rates, tests by scenarios")
+        evidence.table(_size_table(result),
+                       caption=f"Size of each test under IID at alpha = {result.config.alpha}; "
+                               f"the binomial band is {result.simulation.band_low:.3f} to "
+                               f"{result.simulation.band_high:.3f}.", percent=("size",))
+
+    pitfalls = report.section("Pitfalls")
+    pitfalls.text("pitfalls.md", **ctx)
+
+    interview = report.section("Interview questions")
+    interview.text("interview.md", **ctx)
+
+    own = report.section("Use it on your own data")
+    own.text("own_data.md", **ctx)
+    return report

@@ -1,0 +1,224 @@
+"""The consequence of a violation: how much a validation scheme that assumes IID rows overstates
+a model's score, measured against a genuine hold-out on the same data with the same model.
+
+Schemes: random K-fold (shuffled), TimeSeriesSplit with a gap, GroupKFold (when there are
+groups), and the hold-out (the latest rows, or the test side of a split column). Confidence
+intervals come from a cluster bootstrap: whole groups, or blocks of consecutive rows, are
+resampled, because resampling single rows would assume the very independence under audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.metrics import r2_score, roc_auc_score
+from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit
+from sklearn.neighbors import NearestNeighbors
+
+from casestudies.errors import DataError
+from casestudies.iid_checks.audit import NEAR_TOLERANCE, model_matrix
+from casestudies.iid_checks.data import AuditTable
+from casestudies.progress import progress
+from casestudies.stats import Estimate
+
+TIME_BLOCKS = 50  # clusters of the bootstrap when there is no group column
+
+
+@dataclass
+class SchemeScore:
+    """One validation scheme's score and its optimism over the reference hold-out."""
+
+    scheme: str
+    score: Estimate
+    optimism: Estimate
+    rows_scored: int
+
+
+@dataclass
+class ValidationResult:
+    """Cross-validated scores against the hold-out, with cluster-bootstrap intervals."""
+
+    metric: str
+    model: str
+    reference: str
+    holdout: Estimate
+    schemes: list[SchemeScore]
+    gap: int
+    folds: int
+    development_rows: int
+    holdout_rows: int
+    removed_copies: int
+    clusters: str
+    subsampled: bool
+
+    def scheme(self, name: str) -> SchemeScore | None:
+        return next((s for s in self.schemes if s.scheme == name), None)
+
+
+def _make_model(task: str, seed: int):
+    params = dict(max_iter=100, random_state=seed, categorical_features="from_dtype")
+    if task == "classification":
+        return HistGradientBoostingClassifier(**params)
+    return HistGradientBoostingRegressor(**params)
+
+
+def _predict(model, features) -> np.ndarray:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(features)[:, 1]
+    return model.predict(features)
+
+
+def _out_of_fold(task: str, seed: int, features, y: np.ndarray, splits) -> np.ndarray:
+    """Predictions for every row that is validated once (NaN for rows never validated)."""
+    predictions = np.full(len(y), np.nan)
+    for train, valid in splits:
+        model = _make_model(task, seed).fit(features.iloc[train], y[train])
+        predictions[valid] = _predict(model, features.iloc[valid])
+    return predictions
+
+
+def _copies(table: AuditTable, development: np.ndarray, holdout: np.ndarray) -> np.ndarray:
+    """Hold-out rows that are exact or near copies of a development row (numeric features)."""
+    if len(table.numeric) < 2:
+        return np.zeros(len(holdout), dtype=bool)
+    values = table.frame[table.numeric].to_numpy(dtype=float)
+    scale = values.std(axis=0)
+    values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+    neighbours = NearestNeighbors(n_neighbors=1).fit(values[development])
+    distance, _ = neighbours.kneighbors(values[holdout])
+    return distance[:, 0] / np.sqrt(values.shape[1]) < NEAR_TOLERANCE
+
+
+def _clusters(table: AuditTable, rows: np.ndarray) -> tuple[np.ndarray, str]:
+    if table.groups is not None:
+        _, codes = np.unique(table.groups[rows], return_inverse=True)
+        return codes, f"groups of {table.group_name!r}"
+    blocks = min(TIME_BLOCKS, len(rows) // 5)
+    return (np.arange(len(rows)) * blocks) // len(rows), f"{blocks} blocks of consecutive rows"
+
+
+def _cluster_bootstrap(scorers: dict[str, Callable[[np.ndarray], float]], clusters: np.ndarray,
+                       n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Replicates of each ``scorer(row_index)`` over resamples of whole clusters."""
+    members = np.split(np.argsort(clusters, kind="stable"),
+                       np.cumsum(np.bincount(clusters))[:-1])
+    n_clusters = len(members)
+    replicates = {name: np.full(n_resamples, np.nan) for name in scorers}
+    for b in progress(range(n_resamples), desc="validation bootstrap"):
+        index = np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])
+        for name, scorer in scorers.items():
+            replicates[name][b] = scorer(index)
+    return replicates
+
+
+def _interval(value: float, replicates: np.ndarray, confidence: float = 0.95) -> Estimate:
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return Estimate(value, np.nan, np.nan, confidence)
+    low, high = np.quantile(finite, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Estimate(float(value), float(low), float(high), confidence)
+
+
+def compare_validation(table: AuditTable, config, random_state: int | np.random.Generator
+                       ) -> ValidationResult:
+    """Score the same gradient-boosting model under each validation scheme and the hold-out.
+
+    The development rows (all but the latest ``config.holdout`` share, or the train side of a
+    split column) are cross-validated by each scheme; the model refitted on all of them is
+    scored on the hold-out. When hold-out rows copy development rows, the reference is the
+    hold-out without them. Optimism is ``scheme score - reference score``.
+
+    Raises
+    ------
+    DataError
+        GroupKFold needs at least ``folds`` groups among the development rows.
+    """
+    if table.target is None:
+        raise ValueError("the validation comparison needs a target")
+    rng = np.random.default_rng(random_state)
+    rows = np.arange(len(table.frame))
+    subsampled = len(rows) > config.max_rows
+    if subsampled:
+        rows = np.sort(rng.choice(rows, config.max_rows, replace=False))
+    if table.split_by_column:
+        is_holdout = table.is_test[rows]
+        reference_name = "test side of the split column"
+    else:
+        is_holdout = np.arange(len(rows)) >= round(len(rows) * (1 - config.holdout))
+        reference_name = "latest rows"
+    development, holdout = rows[~is_holdout], rows[is_holdout]
+    features = model_matrix(table, rows)
+    features.index = np.arange(len(rows))
+    y_all = table.frame[table.target].to_numpy(dtype=float)[rows]
+    if table.task == "classification":
+        y_all = y_all.astype(int)
+    dev_pos, hold_pos = np.flatnonzero(~is_holdout), np.flatnonzero(is_holdout)
+    dev_features, y_dev = features.iloc[dev_pos].reset_index(drop=True), y_all[dev_pos]
+    gap = config.gap if config.gap is not None else max(1, len(dev_pos) // 100)
+    splitters = {
+        "random K-fold": KFold(config.folds, shuffle=True, random_state=config.seed
+                               ).split(dev_features),
+    }
+    if not table.split_by_column:
+        splitters["TimeSeriesSplit"] = TimeSeriesSplit(config.folds, gap=gap).split(dev_features)
+    if table.groups is not None:
+        dev_groups = table.groups[development]
+        if len(np.unique(dev_groups)) < config.folds:
+            raise DataError(f"GroupKFold with {config.folds} folds needs at least {config.folds} "
+                            f"groups in {table.group_name!r}, the development rows have "
+                            f"{len(np.unique(dev_groups))}; lower --folds")
+        splitters["GroupKFold"] = GroupKFold(config.folds).split(dev_features, groups=dev_groups)
+
+    predictions = np.full(len(rows), np.nan)
+    scheme_predictions = {}
+    for name, splits in progress(list(splitters.items()), desc="validation schemes"):
+        scheme_predictions[name] = np.full(len(rows), np.nan)
+        scheme_predictions[name][dev_pos] = _out_of_fold(table.task, config.seed, dev_features,
+                                                         y_dev, splits)
+    model = _make_model(table.task, config.seed).fit(dev_features, y_dev)
+    predictions[hold_pos] = _predict(model, features.iloc[hold_pos])
+
+    copies = _copies(table, development, holdout) if table.split_by_column else np.zeros(
+        len(holdout), dtype=bool)
+    reference = np.zeros(len(rows), dtype=bool)
+    reference[hold_pos[~copies]] = True
+    if copies.any():
+        reference_name += " without the rows that copy development rows"
+    metric, score = (("ROC AUC", roc_auc_score) if table.task == "classification"
+                     else ("R²", r2_score))
+
+    def scorer(values: np.ndarray, mask: np.ndarray) -> Callable[[np.ndarray], float]:
+        def compute(index: np.ndarray) -> float:
+            keep = index[mask[index] & np.isfinite(values[index])]
+            if len(keep) < 2 or (table.task == "classification"
+                                 and len(np.unique(y_all[keep])) < 2):
+                return np.nan
+            return float(score(y_all[keep], values[keep]))
+        return compute
+
+    scorers = {"hold-out": scorer(predictions, reference)}
+    for name, values in scheme_predictions.items():
+        scorers[name] = scorer(values, np.isfinite(values))
+    clusters, cluster_name = _clusters(table, rows)
+    everything = np.arange(len(rows))
+    point = {name: f(everything) for name, f in scorers.items()}
+    replicates = _cluster_bootstrap(scorers, clusters, config.bootstrap, rng)
+    schemes = [
+        SchemeScore(
+            scheme=name,
+            score=_interval(point[name], replicates[name]),
+            optimism=_interval(point[name] - point["hold-out"],
+                               replicates[name] - replicates["hold-out"]),
+            rows_scored=int(np.isfinite(scheme_predictions[name]).sum()),
+        )
+        for name in scheme_predictions
+    ]
+    return ValidationResult(
+        metric=metric, model=type(model).__name__, reference=reference_name,
+        holdout=_interval(point["hold-out"], replicates["hold-out"]), schemes=schemes, gap=gap,
+        folds=config.folds, development_rows=len(dev_pos), holdout_rows=int(reference.sum()),
+        removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,
+    )

@@ -1,0 +1,31 @@
+"""The default report, end to end, through the command line."""
+
+import json
+
+import pytest
+
+from casestudies.cli import main
+
+
+@pytest.mark.slow
+def test_default_report_quick(tmp_path):
+    out = tmp_path / "reports"
+    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick"]) == 0
+    html = (out / "iid_checks.html").read_text()
+    payload = json.loads((out / "iid_checks.json").read_text())
+    result = payload["result"]
+    assert payload["short_answer"] == result["short_answer"]
+    assert result["table_name"] == "transactions"
+    assert {row[0] for row in result["verdicts"]["data"]} == {
+        "independent", "identically distributed", "no leakage"}
+    schemes = {s["scheme"]: s for s in result["validation"]["schemes"]}
+    assert set(schemes) == {"random K-fold", "TimeSeriesSplit", "GroupKFold"}
+    kfold = schemes["random K-fold"]["optimism"]
+    assert kfold["low"] <= kfold["value"] <= kfold["high"]
+    assert result["simulation"]["replicates"] == 40
+    assert len(result["gallery"]) == 7
+    assert result["real_series"]["name"] == "sunspots"
+    for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
+                    "Interview questions", "Use it on your own data", "Reproducibility"):
+        assert section in html
+    assert 'src="http' not in html and 'href="http' not in html  # nothing loaded

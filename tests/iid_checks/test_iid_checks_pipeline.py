@@ -1,0 +1,114 @@
+"""The audit, the validation comparison and the size/power simulation: known truth, calibrated
+sizes, determinism, and the report's numbers coming from the result."""
+
+import json
+
+import numpy as np
+import pytest
+
+from casestudies.cli import main
+from casestudies.iid_checks import checks
+from casestudies.iid_checks.audit import adjust, run_audit
+from casestudies.iid_checks.config import IIDConfig
+from casestudies.iid_checks.data import gallery_table
+from casestudies.iid_checks.simulation import SIMULATED_TESTS, size_and_power
+from casestudies.iid_checks.validation import compare_validation
+from casestudies.io import to_jsonable
+from casestudies.stats import binomial_band
+
+QUICK = IIDConfig(quick=True, replicates=0, permutations=99, bootstrap=50, max_energy_rows=150,
+                  gallery_rows=300)
+
+
+def test_sizes_under_iid_are_within_binomial_error():
+    replicates = 200
+    # 200 rows as in the default report (BDS is oversized on shorter series)
+    result = size_and_power(replicates, 200, 0.05, random_state=1, scenarios=("iid",))
+    low, high = binomial_band(0.05, replicates, confidence=0.99)
+    for test in SIMULATED_TESTS:
+        rate = result.rate("iid", test)
+        if test.startswith("ADF"):
+            assert rate <= high  # its null is the violation: it rarely "flags" IID data
+        elif test != "BDS":  # asymptotic: oversized below about 1,000 rows, tested below
+            assert low <= rate <= high, (test, rate)
+
+
+def test_bds_size_on_long_series():
+    rng = np.random.default_rng(3)
+    replicates = 300
+    rate = np.mean([checks.bds_test(rng.normal(size=1000)).p_value < 0.05
+                    for _ in range(replicates)])
+    low, high = binomial_band(0.05, replicates, confidence=0.99)
+    assert low <= rate <= high
+
+
+def test_ljung_box_rejects_strong_ar1():
+    result = size_and_power(40, 200, 0.05, random_state=2, scenarios=("ar1_strong",))
+    assert result.rate("ar1_strong", "Ljung-Box") >= 0.95
+
+
+def test_audit_finds_the_known_violations():
+    found = {name: run_audit(gallery_table(name, 300, 0), QUICK, 0, adversarial=False)
+             for name in ("iid", "ar1_strong", "mean_shift", "grouped", "duplicates")}
+    assert not any(found["iid"].violated(a) for a in ("independent", "no leakage"))
+    assert found["ar1_strong"].violated("independent")
+    assert found["mean_shift"].violated("identically distributed")
+    assert found["grouped"].violated("independent")
+    assert found["duplicates"].violated("no leakage")
+    exact = found["duplicates"].checks.set_index("test").loc["exact duplicates"]
+    assert exact["effect"] > 0.05
+
+
+def test_verdict_needs_significance_and_effect():
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "test": ["Ljung-Box", "Ljung-Box", "Ljung-Box", "PSI"],
+        "p_value": [1e-10, 1e-10, 0.5, np.nan], "effect": [0.5, 0.01, 0.5, 0.3],
+        "threshold": [0.1, 0.1, 0.1, 0.1], "note": ["", "", "", ""]})
+    verdicts = adjust(frame, 0.05, "holm")["verdict"].tolist()
+    assert verdicts == ["violation", "significant, small effect", "no evidence", "violation"]
+
+
+def test_random_kfold_overstates_on_grouped_data():
+    table = gallery_table("grouped", 600, 0)
+    result = compare_validation(table, QUICK, 0)
+    kfold, groups = result.scheme("random K-fold"), result.scheme("GroupKFold")
+    assert kfold.optimism.value > 0.1
+    assert abs(groups.optimism.value) < kfold.optimism.value
+    for scheme in result.schemes:
+        assert scheme.optimism.value == pytest.approx(scheme.score.value - result.holdout.value)
+        assert scheme.score.low <= scheme.score.value <= scheme.score.high
+
+
+def test_holdout_without_copies_on_duplicates():
+    table = gallery_table("duplicates", 300, 0)
+    result = compare_validation(table, QUICK, 0)
+    assert result.removed_copies > 0
+    assert "without the rows that copy" in result.reference
+    assert result.scheme("TimeSeriesSplit") is None  # a split column, not time order
+
+
+def test_audit_is_deterministic():
+    table = gallery_table("ar1_weak", 300, 0)
+    first = to_jsonable(run_audit(table, QUICK, 5))
+    second = to_jsonable(run_audit(table, QUICK, 5))
+    assert first == second
+
+
+@pytest.mark.slow
+def test_user_file_end_to_end(tmp_path, capsys):
+    frame = gallery_table("grouped", 300, 0).frame.assign(
+        when=np.arange(300), customer=np.arange(300) // 10)
+    path = tmp_path / "mine.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    args = ["iid_checks", "--data", str(path), "--time", "when", "--target", "y", "--group",
+            "customer", "--out", str(out), "--quiet", "--quick", "--replicates", "10"]
+    assert main(args) == 0
+    payload = json.loads((out / "iid_checks.json").read_text())
+    assert payload["result"]["table_name"] == "mine.csv"
+    assert (out / "iid_checks.html").read_text().count("<svg") >= 3
+    first = payload["result"]["audit"]["checks"]
+    assert main(args) == 0
+    assert json.loads((out / "iid_checks.json").read_text())["result"]["audit"]["checks"] == first
