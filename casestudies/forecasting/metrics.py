@@ -166,3 +166,54 @@ def score_method(forecast: MethodForecast, actual: np.ndarray, scale: float) -> 
     return MethodScores(key=forecast.key, label=forecast.label, family=forecast.family,
                         coverage=coverage, width=width, interval_score=score, crps=crps,
                         abs_error=np.abs(error).mean(axis=0), summary=summary)
+
+
+def adaptive_conformal(calibration_scores: np.ndarray, test_scores: np.ndarray,
+                       test_origins: np.ndarray, alpha: float, gamma: float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Adaptive conformal inference per horizon (Gibbs & Candès 2021) with delayed feedback.
+
+    For each horizon index k (h = k + 1), the test origins are processed in time order. Before
+    forecasting at origin :math:`o_i`, every earlier test origin :math:`o_j` whose target
+    :math:`y_{o_j + k}` has been observed (:math:`o_j + k < o_i`) is fed back: its score joins
+    the calibration scores and the working level moves by
+    :math:`\\alpha_{t+1} = \\alpha_t + \\gamma(\\alpha - \\mathrm{err}_t)`, where err is 1 when
+    the interval missed. The half-width is the split-conformal quantile of the pooled scores at
+    the working level, clipped to ``[1/(n+1), 1)`` so that it stays finite.
+
+    Parameters
+    ----------
+    calibration_scores : ndarray (n_cal, H)
+        Absolute errors at the calibration origins.
+    test_scores : ndarray (n_test, H)
+        Absolute errors at the test origins (each used only once observed).
+    test_origins : ndarray (n_test,)
+        Increasing origins, in the series' time steps.
+    alpha : float
+        Target miscoverage.
+    gamma : float
+        Step size of the level update.
+
+    Returns
+    -------
+    halfwidth : ndarray (n_test, H)
+    updates : ndarray (H,)
+        How many test outcomes were fed back at each horizon before the last origin.
+    """
+    n_test, horizon = test_scores.shape
+    halfwidth = np.empty((n_test, horizon))
+    updates = np.zeros(horizon, dtype=int)
+    for k in range(horizon):
+        level_alpha = alpha
+        pool = list(calibration_scores[:, k])
+        fed = 0
+        for i in range(n_test):
+            while fed < i and test_origins[fed] + k < test_origins[i]:
+                missed = float(test_scores[fed, k] > halfwidth[fed, k])
+                level_alpha += gamma * (alpha - missed)
+                pool.append(test_scores[fed, k])
+                fed += 1
+            working = min(max(level_alpha, 1.0 / (len(pool) + 1)), 1.0 - 1e-12)
+            halfwidth[i, k] = conformal_quantile(np.asarray(pool), working)
+        updates[k] = fed
+    return halfwidth, updates

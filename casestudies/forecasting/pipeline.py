@@ -98,6 +98,7 @@ class SeriesResult:
     lstm_logs: list
     lstm_seconds: float
     conformal_halfwidth: dict[float, np.ndarray]
+    adaptive_updates: np.ndarray
     residual_sd: float
     scores: list[MethodScores]
     summary: pd.DataFrame
@@ -291,6 +292,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,
         unconditional_variance=unconditional, lstm_window=run.window, lstm_logs=run.logs,
         lstm_seconds=run.seconds, conformal_halfwidth=run.conformal_halfwidth,
+        adaptive_updates=run.adaptive_updates,
         residual_sd=run.residual_sd, scores=scores, summary=_summary_table(shown),
         coverage_by_horizon=_coverage_by_horizon(shown, level95, horizon),
         truth_comparison=(_truth_comparison(shown, level95) if series.truth is not None

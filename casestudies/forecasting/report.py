@@ -15,7 +15,8 @@ from casestudies.report import PALETTE, Report, new_figure
 COLOURS = {
     "arima": PALETTE[0], "arima_paths": "#5b8bd0", "truth": "#222222",
     "quantile": PALETTE[3], "gaussian": PALETTE[1], "dropout": PALETTE[6],
-    "bootstrap": PALETTE[4], "conformal": PALETTE[2], "lstm_recursive": PALETTE[7],
+    "bootstrap": PALETTE[4], "conformal": PALETTE[2], "adaptive": "#8fc99a",
+    "lstm_recursive": PALETTE[7],
     "lstm_direct": PALETTE[5],
 }
 SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",

@@ -54,7 +54,7 @@ def test_lstm_methods_shapes_and_ordered_intervals():
     run = _tiny_run(seed=0, d=1)
     keys = [m.key for m in run.methods]
     assert keys == ["lstm_recursive", "lstm_direct", "quantile", "gaussian", "dropout",
-                    "bootstrap", "conformal"]
+                    "bootstrap", "conformal", "adaptive"]
     for method in run.methods:
         assert method.point.shape == (3, 5)
         for level in method.lower:

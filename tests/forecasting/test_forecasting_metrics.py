@@ -88,3 +88,31 @@ def test_score_method_coverage_width_and_errors():
     assert scores.summary["RMSE"] == pytest.approx(np.sqrt((0 + 1 + 1 + 36) / 4))
     expected_is = np.mean([3, 3, 3, 3 + 2 / 0.2 * 4.5])
     assert scores.summary["MSIS 80"] == pytest.approx(expected_is / 2.0)
+
+
+def test_adaptive_conformal_without_feedback_is_split_conformal():
+    # Origins one step apart and horizon index 5: no outcome is known before the last origin
+    # for k >= 3, so the half-width is the plain split-conformal quantile there.
+    calibration = np.tile(np.arange(1, 20, dtype=float)[:, None], (1, 6))
+    test_scores = np.full((3, 6), 100.0)
+    half, updates = metrics.adaptive_conformal(calibration, test_scores, np.array([10, 11, 12]),
+                                               alpha=0.05, gamma=0.02)
+    np.testing.assert_allclose(half[:, 3:], 19.0)
+    np.testing.assert_array_equal(updates, [2, 1, 0, 0, 0, 0])
+
+
+def test_adaptive_conformal_update_by_hand():
+    # One horizon, origins far apart: every earlier outcome is fed back.
+    calibration = np.arange(1, 20, dtype=float)[:, None]  # n = 19
+    test_scores = np.array([[50.0], [0.5], [0.5]])
+    half, updates = metrics.adaptive_conformal(calibration, test_scores, np.array([0, 10, 20]),
+                                               alpha=0.2, gamma=0.1)
+    # Origin 0: quantile rank ceil(20 * 0.8) = 16 -> 16.
+    assert half[0, 0] == 16.0
+    # Origin 10: outcome 0 missed (50 > 16): alpha = 0.2 + 0.1 * (0.2 - 1) = 0.12; pool n = 20,
+    # rank ceil(21 * 0.88) = 19 of [1..19, 50] -> 19.
+    assert half[1, 0] == 19.0
+    # Origin 20: outcome 1 covered: alpha = 0.12 + 0.1 * 0.2 = 0.14; pool n = 21 with 0.5,
+    # rank ceil(22 * 0.86) = 19 of [0.5, 1..19, 50] -> 18.
+    assert half[2, 0] == 18.0
+    assert updates[0] == 2
