@@ -8,6 +8,7 @@ got there (interpolated weeks, sorted rows) is recorded in ``Series.notes`` for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -251,7 +252,7 @@ def load_user_series(config: ForecastingConfig) -> Series:
     or duplicated timestamps and a constant series.
     """
     frame = read_table(config.data)
-    name = config.value
+    name = f"{config.value} ({Path(config.data).name})"
     values = numeric_column(frame, config.value, allow_nan=True)
     if np.isinf(values.to_numpy()).any():
         raise DataError(f"column {config.value!r} has infinite values; remove or fix them")
@@ -308,17 +309,15 @@ def load_user_series(config: ForecastingConfig) -> Series:
         period = config.season or None
     else:
         period = period_of_offset(offset)
-    result = Series(key="user", name=name, values=values.to_numpy(float), time=time,
-                    period=period, notes=notes)
-    return result
+    return Series(key="user", name=name, values=values.to_numpy(float), time=time,
+                  period=period, notes=notes)
 
 
 def load_data(config: ForecastingConfig) -> ForecastingData:
     """The series of this run: the user's file, or the built-in ``config.series``."""
     if config.data:
         series = [load_user_series(config)]
-        source = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
-        source = f"{source}, column {config.value!r}"
+        source = f"{Path(config.data).name}, column {config.value!r}"
     else:
         series = [BUILT_IN[key](config) for key in config.series]
         if config.season is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from casestudies.forecasting import STUDY
+from casestudies.forecasting.arima import gaussian_interval
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
 from casestudies.report import PALETTE, Report, new_figure
 
@@ -100,7 +101,8 @@ def figure_width(series: SeriesResult, result: ForecastingResult):
             style = "--" if score.key == "truth" else "-"
             ax.plot(h, score.width[0.95], color=COLOURS[score.key], ls=style, lw=1.3,
                     label=score.label)
-    predicted = 2 * 1.959964 * np.sqrt(series.psi_variance)
+    low, high = gaussian_interval(0.0, series.psi_variance, 0.95)
+    predicted = high - low
     ax.plot(h, predicted, color="#000000", lw=2.2, alpha=0.35,
             label=r"psi-weights: $2 \times 1.96\,\hat\sigma\sqrt{\sum_{j<h}\hat\psi_j^2}$")
     ax.plot(h, series.showcase.parameter_paths_width95, color=COLOURS["arima"], ls=":",

@@ -117,7 +117,7 @@ def test_user_file_end_to_end(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     payload = json.loads((out / "forecasting.json").read_text())
     series = payload["result"]["series"][0]
-    assert series["name"] == "y" and series["period"] == 7.0
+    assert series["name"] == "y (series.csv)" and series["period"] == 7.0
     assert (out / "forecasting.html").read_text().count("<svg") >= 5
 
 
