@@ -118,6 +118,18 @@ def test_report_write_replaces_file_only_when_complete(tmp_path, sample_report, 
     assert target.read_text().startswith("<!DOCTYPE html>")
 
 
+def test_written_file_has_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        path = atomic_write_text(tmp_path / "r.html", "x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
 def test_write_is_atomic_on_error(tmp_path, monkeypatch):
     target = tmp_path / "report.html"
     atomic_write_text(target, "old report")
