@@ -8,6 +8,7 @@ Makefile, :func:`casestudies.run` and the index know studies only through it. A 
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -60,3 +61,19 @@ class Study:
     load_data: Callable[[Any], Dataset]
     run: Callable[[Any, Any], Result]
     build_report: Callable[[Any], Any]
+
+
+def lazy(module: str, function: str) -> Callable[..., Any]:
+    """``module.function``, imported on the first call rather than now.
+
+    A study's ``__init__`` names its loader, pipeline and report this way, so that listing the
+    studies (``--help``) does not import torch, statsmodels or matplotlib.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), function)(*args, **kwargs)
+
+    call.__name__ = function
+    call.__qualname__ = f"lazy({module}.{function})"
+    call.__doc__ = f"Import :func:`{module}.{function}` and call it."
+    return call

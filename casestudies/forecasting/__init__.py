@@ -7,27 +7,8 @@ when the study runs.
 
 from __future__ import annotations
 
-from casestudies.forecasting.config import ForecastingConfig, add_arguments, make_config
-from casestudies.study import Study
-
-
-def _load_data(config: ForecastingConfig):
-    from casestudies.forecasting.data import load_data
-
-    return load_data(config)
-
-
-def _run(config: ForecastingConfig, data):
-    from casestudies.forecasting.pipeline import run
-
-    return run(config, data)
-
-
-def _build_report(result):
-    from casestudies.forecasting.report import build
-
-    return build(result)
-
+from casestudies.forecasting.config import add_arguments, make_config
+from casestudies.study import Study, lazy
 
 STUDY = Study(
     name="forecasting",
@@ -36,7 +17,7 @@ STUDY = Study(
              "cannot, and what does it take to give an LSTM intervals that cover?",
     add_arguments=add_arguments,
     make_config=make_config,
-    load_data=_load_data,
-    run=_run,
-    build_report=_build_report,
+    load_data=lazy("casestudies.forecasting.data", "load_data"),
+    run=lazy("casestudies.forecasting.pipeline", "run"),
+    build_report=lazy("casestudies.forecasting.report", "build"),
 )
