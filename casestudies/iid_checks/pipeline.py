@@ -28,6 +28,7 @@ from casestudies.provenance import StageTimer
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
 PREVIEW_ROWS = 5
 TRACE_POINTS = 300
+TRACE_COLUMNS = 3
 SENSITIVITY_LAGS = (1, 2, 5, 10, 20, 50)
 SENSITIVITY_ROWS = 150  # a short series, where the choice of h matters most
 
@@ -116,6 +117,14 @@ def gallery_matrix(entries: list[GalleryEntry]) -> pd.DataFrame:
         record["K-fold optimism"] = random_kfold.optimism.value
         records.append(record)
     return pd.DataFrame(records)
+
+
+def drifting_columns(audit: AuditResult, numeric: list[str], count: int) -> list[str]:
+    """The numeric columns whose two sides differ most (KS distance or Cramér's V)."""
+    frame = audit.checks
+    rows = frame[frame["test"].isin(["Kolmogorov-Smirnov", "chi-square"])
+                 & frame["column"].isin(numeric)]
+    return rows.sort_values("effect", ascending=False)["column"].head(count).tolist()
 
 
 def _trace(table: AuditTable, columns: list[str]) -> pd.DataFrame:
@@ -208,7 +217,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
                                             config.seed)
     verdicts = assumption_verdicts(audit)
     weak = gallery_table("ar1_weak", config.gallery_rows, config.seed, config.max_levels)
-    trace_columns = table.series_columns[:3]
+    trace_columns = drifting_columns(audit, table.numeric, TRACE_COLUMNS)
     return IIDResult(
         short_answer=_short_answer(table, verdicts, validation),
         source=data.source, config=config, table_name=table.name, rows=len(table.frame),

@@ -303,8 +303,8 @@ def build(result: IIDResult) -> Report:
                            "to its threshold); every check is in the JSON output.")
     if result.trace.shape[1] > 1:
         evidence.figure(_trace_figure(result),
-                        caption="Block means of columns along time; the dashed line splits the "
-                                "early and late halves compared by the two-sample tests. Look "
+                        caption="Block means, along the time order, of the columns whose two "
+                                "sides differ most; the dashed line is the middle row. Look "
                                 "for drift and level shifts.",
                         alt="Line plots of column block means along the time order")
     if result.audit.correlograms:

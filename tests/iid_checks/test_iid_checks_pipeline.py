@@ -4,6 +4,7 @@ sizes, determinism, and the report's numbers coming from the result."""
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from casestudies.cli import main
@@ -60,8 +61,6 @@ def test_audit_finds_the_known_violations():
 
 
 def test_verdict_needs_significance_and_effect():
-    import pandas as pd
-
     frame = pd.DataFrame({
         "test": ["Ljung-Box", "Ljung-Box", "Ljung-Box", "PSI"],
         "p_value": [1e-10, 1e-10, 0.5, np.nan], "effect": [0.5, 0.01, 0.5, 0.3],
@@ -112,3 +111,25 @@ def test_user_file_end_to_end(tmp_path, capsys):
     first = payload["result"]["audit"]["checks"]
     assert main(args) == 0
     assert json.loads((out / "iid_checks.json").read_text())["result"]["audit"]["checks"] == first
+
+
+@pytest.mark.slow
+def test_user_file_without_target_with_split_column(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    n = 200
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "shop": rng.choice(["north", "south", "<script>"], n),
+                          "flat": 3.0, "side": np.where(np.arange(n) < 150, "train", "test")})
+    path = tmp_path / "plain.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    assert main(["iid_checks", "--data", str(path), "--split", "side", "--out", str(out),
+                 "--quiet", "--quick", "--replicates", "0"]) == 0
+    payload = json.loads((out / "iid_checks.json").read_text())
+    result = payload["result"]
+    assert result["validation"] is None and result["simulation"] is None
+    assert result["comparison"] == "train vs test"
+    assert any("'flat' is constant" in note for note in result["notes"])
+    html = (out / "iid_checks.html").read_text()
+    assert "<script>" not in html
+    assert "the validation comparison is skipped" in html
