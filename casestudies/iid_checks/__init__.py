@@ -7,29 +7,8 @@ quick.
 
 from __future__ import annotations
 
-from typing import Any
-
 from casestudies.iid_checks.config import add_arguments, make_config
-from casestudies.study import Study
-
-
-def _load_data(config: Any) -> Any:
-    from casestudies.iid_checks.data import load_data
-
-    return load_data(config)
-
-
-def _run(config: Any, data: Any) -> Any:
-    from casestudies.iid_checks.pipeline import run
-
-    return run(config, data)
-
-
-def _build_report(result: Any) -> Any:
-    from casestudies.iid_checks.report import build
-
-    return build(result)
-
+from casestudies.study import Study, lazy
 
 STUDY = Study(
     name="iid_checks",
@@ -38,7 +17,7 @@ STUDY = Study(
              "validation scheme that assumes IID rows overstate the model's score?",
     add_arguments=add_arguments,
     make_config=make_config,
-    load_data=_load_data,
-    run=_run,
-    build_report=_build_report,
+    load_data=lazy("casestudies.iid_checks.data", "load_data"),
+    run=lazy("casestudies.iid_checks.pipeline", "run"),
+    build_report=lazy("casestudies.iid_checks.report", "build"),
 )

@@ -21,6 +21,7 @@ from casestudies.io import datetime_column, fingerprint_frame, numeric_column, r
 # file is refused naming the check.
 MIN_ROWS = {"BDS test": 50, "ADF test": 30, "Ljung-Box test": 20}
 MIN_ROWS_PER_SIDE = 10
+PREVIEW_ROWS = 5
 
 GALLERY = ("iid", "ar1_weak", "ar1_strong", "mean_shift", "variance_change", "grouped",
            "duplicates")
@@ -74,6 +75,8 @@ class AuditTable:
         What orders the rows (a time column or the file's row order).
     time_values : ndarray or None
         The time of each row, for the figures.
+    preview : DataFrame
+        The first rows of the file in time order, as read.
     notes : list of str
         Columns skipped and why.
     """
@@ -91,6 +94,7 @@ class AuditTable:
     comparison: str
     order: str
     time_values: np.ndarray | None = None
+    preview: pd.DataFrame | None = None
     split_by_column: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -455,5 +459,5 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
         name=name, frame=table, numeric=numeric, discrete=discrete, categorical=categorical,
         target=target, task=task, groups=groups, group_name=group, is_test=is_test,
         comparison=comparison, order=order_note, time_values=time_values,
-        split_by_column=split is not None, notes=notes,
+        preview=frame.head(PREVIEW_ROWS), split_by_column=split is not None, notes=notes,
     )

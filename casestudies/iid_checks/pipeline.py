@@ -26,7 +26,6 @@ from casestudies.iid_checks.validation import ValidationResult, compare_validati
 from casestudies.provenance import StageTimer
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
-PREVIEW_ROWS = 5
 TRACE_POINTS = 300
 TRACE_COLUMNS = 3
 SENSITIVITY_LAGS = (1, 2, 5, 10, 20, 50)
@@ -224,7 +223,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         numeric=table.numeric, discrete=table.discrete, categorical=table.categorical,
         target=table.target, task=table.task, group=table.group_name,
         comparison=table.comparison, order=table.order, notes=table.notes,
-        preview=table.frame.head(PREVIEW_ROWS), audit=audit, verdicts=verdicts,
+        preview=table.preview, audit=audit, verdicts=verdicts,
         validation=validation, real_series=real_series, gallery=entries,
         gallery_matrix=gallery_matrix(entries), simulation=simulation,
         discrete_ks=discrete_ks(table),

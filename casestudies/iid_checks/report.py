@@ -8,15 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from casestudies.iid_checks import STUDY
 from casestudies.iid_checks.audit import EFFECTS, VERDICTS, AuditResult, Correlogram
 from casestudies.iid_checks.checks import ljung_box_lags
 from casestudies.iid_checks.pipeline import ASSUMPTIONS, SENSITIVITY_ROWS, IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.report import PALETTE, Report, new_figure
 
-TITLE = "Does my data violate the IID assumption?"
-QUESTION = ("Which IID assumption does the data break, how badly, and how much does a "
-            "validation scheme that assumes IID rows overstate the model's score?")
 TOP_CHECKS = 25
 VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
                 "no evidence": "—"}
@@ -273,7 +271,7 @@ def _size_table(result: IIDResult) -> pd.DataFrame:
 def build(result: IIDResult) -> Report:
     """The report of an IID audit."""
     ctx = _context(result)
-    report = Report("iid_checks", title=TITLE, question=QUESTION,
+    report = Report(STUDY.name, title=STUDY.title, question=STUDY.question,
                     short_answer=result.short_answer, templates="casestudies.iid_checks")
 
     question = report.section("The question")
