@@ -36,7 +36,7 @@ def main() -> None:
                         help="also run the slow combinations (scikit-learn above 10,000 rows, "
                              "openTSNE above 30,000): expect tens of minutes")
     parser.add_argument("--perplexity", type=float, default=30.0)
-    parser.add_argument("--jobs", type=int, default=2, help="threads for t-SNE")
+    parser.add_argument("--jobs", type=int, default=1, help="threads for t-SNE")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

@@ -56,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-sklearn", action="store_true",
                         help="skip the scikit-learn TSNE reference map (slow beyond ~20,000 rows)")
     parser.add_argument("--jobs", type=int, default=ClusteringConfig.n_jobs,
-                        help="threads for neighbour search and t-SNE (default: %(default)s)")
+                        help="threads for neighbour search and t-SNE (default: %(default)s; on a "
+                             "busy machine openTSNE's Barnes-Hut runs far slower with more)")
     parser.add_argument("--quick", action="store_true",
                         help="a small, fast run (1,000 customers, perplexities 5,30,100) for "
                              "trying things out")

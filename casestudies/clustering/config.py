@@ -59,15 +59,15 @@ class ClusteringConfig:
     drop_columns: tuple[str, ...] = ()
     perplexities: tuple[float, ...] = (5.0, 30.0, 100.0, 200.0)
     main_perplexity: float = 30.0
-    stability_seeds: int = 2
+    stability_seeds: int = 3
     neighbours: tuple[int, ...] = (5, 15, 50)
     metric_sample: int = 2000
-    max_clusters: int = 10
+    max_clusters: int = 8
     parallel_analysis_draws: int = 20
     holdout_fraction: float = 0.1
     pitfall_points: int = 400
     reference_sklearn: bool = True
-    n_jobs: int = 2
+    n_jobs: int = 1
     seed: int = 0
 
     @property

@@ -136,7 +136,7 @@ def cluster_agreement(Z: np.ndarray, labels: np.ndarray | None, max_k: int,
     gmm = GaussianMixture(k_bic, covariance_type="full", random_state=random_state,
                           reg_covar=1e-5).fit(Z)
     k_means_k = true_k or k_bic
-    kmeans = KMeans(k_means_k, n_init=10, random_state=random_state).fit(Z)
+    kmeans = KMeans(k_means_k, n_init=4, random_state=random_state).fit(Z)
     has_labels = labels is not None
     return {
         "gmm_k": k_bic,
