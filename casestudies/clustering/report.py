@@ -221,6 +221,7 @@ def _values(result: ClusteringResult) -> dict:
         life=(result.life_stage.set_index("space")["life-stage R²"].to_dict()
               if result.life_stage is not None else None),
         pre=result.preprocessing,
+        items="images" if result.kind == "digits" else "customers",
     )
     if sklearn_name:
         values.update(trust_sklearn=result.neighbourhood(sklearn_name, "trustworthiness", k_mid),
