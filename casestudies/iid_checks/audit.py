@@ -60,6 +60,7 @@ MAX_NEAR_QUERIES = 5_000
 ADVERSARIAL_FOLDS = 3
 IMPORTANCE_ROWS = 5_000  # held-out rows on which permutation importance is measured
 ACF_COLUMNS = 4
+MAX_MODEL_CATEGORIES = 255  # HistGradientBoosting's limit for native categorical features
 VERDICTS = ("violation", "significant, small effect", "no evidence")
 
 
@@ -200,9 +201,16 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
 
 
 def model_matrix(table: AuditTable, index: np.ndarray) -> pd.DataFrame:
+    """Rows ``index`` of the features for the gradient-boosting models: categorical columns as
+    pandas categories, or as integer codes beyond the models' 255 categories."""
     features = table.frame.loc[index, table.features].copy()
     for column in table.categorical:
-        features[column] = features[column].astype("category")
+        # Sorted codes: codes in order of first appearance would encode time.
+        codes, levels = pd.factorize(table.frame[column], sort=True)
+        if len(levels) <= MAX_MODEL_CATEGORIES:
+            features[column] = features[column].astype("category")
+        else:
+            features[column] = codes[index]
     return features
 
 

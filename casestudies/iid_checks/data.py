@@ -324,7 +324,7 @@ def _classify_column(frame: pd.DataFrame, column: str) -> tuple[str, pd.Series |
             return "identifier", None
         return "numeric", values
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return "identifier", None
+        return "date", None
     mixed = _is_mixed(raw)
     if mixed is not None:
         raise DataError(f"column {column!r} mixes numbers and text (e.g. {mixed[:30]!r}); clean "
@@ -422,6 +422,9 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
         kind, values = _classify_column(frame, column)
         if kind == "constant":
             notes.append(f"{column!r} is constant and was skipped")
+        elif kind == "date":
+            notes.append(f"{column!r} holds dates and was skipped (give it as --time to order "
+                         f"the rows)")
         elif kind == "identifier":
             notes.append(f"{column!r} looks like an identifier (every value distinct) and was "
                          f"skipped")
