@@ -111,3 +111,12 @@ def test_mixed_time_zones_are_not_sortable():
     frame = _good_frame(60).assign(ts=["2024-01-01 00:00+01:00", "2024-01-01 01:00"] * 30)
     with pytest.raises(DataError, match="time column 'ts'"):
         prepare_table(frame, name="f", time="ts")
+
+
+def test_columns_option_accepts_text_or_list():
+    from casestudies.cli import parse_study_args
+    from casestudies.iid_checks.config import make_config
+
+    text = make_config(parse_study_args("iid_checks", columns="a, b"))
+    listed = make_config(parse_study_args("iid_checks", columns=["a", "b"]))
+    assert text.columns == listed.columns == ("a", "b")
