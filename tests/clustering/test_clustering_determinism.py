@@ -1,0 +1,39 @@
+"""Same data and seed, same numbers: the whole pipeline run twice on a small configuration."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from casestudies.clustering.config import ClusteringConfig
+from casestudies.clustering.data import load_data
+from casestudies.clustering.pipeline import run
+
+SMALL = dict(n_customers=160, perplexities=(5.0,), main_perplexity=5.0, stability_seeds=2,
+             metric_sample=200, parallel_analysis_draws=3, pitfall_points=90, max_clusters=3,
+             reference_sklearn=False)
+
+
+@pytest.fixture(scope="module")
+def two_runs():
+    config = ClusteringConfig(seed=11, **SMALL)
+    return run(config, load_data(config)), run(config, load_data(config))
+
+
+def test_tables_are_identical_apart_from_timings(two_runs):
+    first, second = two_runs
+    assert first.short_answer == second.short_answer
+    for name in ("neighbourhoods", "stability", "clustering", "reconstruction"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+    pd.testing.assert_frame_equal(first.scorecard.drop(columns="seconds"),
+                                  second.scorecard.drop(columns="seconds"))
+    for a, b in zip(first.embeddings, second.embeddings, strict=True):
+        np.testing.assert_array_equal(a.coordinates, b.coordinates)
+    assert first.noise.clusters_maps == second.noise.clusters_maps
+    assert first.placement.recall_new == second.placement.recall_new
+
+
+def test_another_seed_changes_the_data():
+    config = ClusteringConfig(seed=12, **SMALL)
+    other = load_data(config)
+    base = load_data(ClusteringConfig(seed=11, **SMALL))
+    assert other.fingerprint != base.fingerprint
