@@ -92,6 +92,17 @@ def _copies(table: AuditTable, development: np.ndarray, holdout: np.ndarray) -> 
     return distance[:, 0] / np.sqrt(values.shape[1]) < NEAR_TOLERANCE
 
 
+def _check_classes(target: str, development: np.ndarray, holdout: np.ndarray, folds: int
+                   ) -> None:
+    """Every fold needs both classes to train, and the hold-out both to compute an AUC."""
+    for name, labels, needed in (("development", development, folds), ("hold-out", holdout, 1)):
+        fewest = int(min(np.sum(labels == 0), np.sum(labels == 1)))
+        if fewest < needed:
+            raise DataError(f"target {target!r} has {fewest} row(s) of its rarer class among the "
+                            f"{name} rows; the validation comparison needs at least {needed} "
+                            f"(lower --folds or change --holdout)")
+
+
 def _clusters(table: AuditTable, rows: np.ndarray) -> tuple[np.ndarray, str]:
     if table.groups is not None:
         _, codes = np.unique(table.groups[rows], return_inverse=True)
@@ -134,7 +145,8 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     Raises
     ------
     DataError
-        GroupKFold needs at least ``folds`` groups among the development rows.
+        GroupKFold needs at least ``folds`` groups among the development rows; a 0/1 target
+        needs ``folds`` rows of each class among them and one of each in the hold-out.
     """
     if table.target is None:
         raise ValueError("the validation comparison needs a target")
@@ -156,6 +168,8 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     if table.task == "classification":
         y_all = y_all.astype(int)
     dev_pos, hold_pos = np.flatnonzero(~is_holdout), np.flatnonzero(is_holdout)
+    if table.task == "classification":
+        _check_classes(table.target, y_all[dev_pos], y_all[hold_pos], config.folds)
     dev_features, y_dev = features.iloc[dev_pos].reset_index(drop=True), y_all[dev_pos]
     gap = config.gap if config.gap is not None else max(1, len(dev_pos) // 100)
     splitters = {
