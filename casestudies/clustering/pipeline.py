@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import procrustes
 from scipy.spatial.distance import pdist
-from sklearn.model_selection import KFold, cross_val_score
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestNeighbors
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from casestudies import progress
@@ -25,9 +24,12 @@ from casestudies.clustering.pitfalls import (
     DistancePitfall,
     NoisePitfall,
     SpreadPitfall,
+    TrajectoryPitfall,
     distance_pitfall,
     noise_pitfall,
+    position_r2,
     spread_pitfall,
+    trajectory_pitfall,
 )
 from casestudies.clustering.tsne import (
     Embedding,
@@ -151,6 +153,7 @@ class ClusteringResult:
     noise: NoisePitfall
     spread: SpreadPitfall
     distances: DistancePitfall
+    trajectory: TrajectoryPitfall
     labels: np.ndarray | None = field(metadata={"json": False})
     life_stage_position: np.ndarray | None = field(metadata={"json": False})
     shepard: dict[str, tuple[np.ndarray, np.ndarray]] = field(metadata={"json": False})
@@ -332,18 +335,14 @@ def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfi
         new_labels=labels[new] if labels is not None else None)
 
 
-def _life_stage(X: np.ndarray, life_stage: np.ndarray, spaces: dict[str, np.ndarray],
-                seed: int) -> pd.DataFrame:
+def _life_stage(life_stage: np.ndarray, spaces: dict[str, np.ndarray], seed: int
+                ) -> pd.DataFrame:
     """How well the position along the life-stage trajectory can be read off each space:
     cross-validated R^2 of a 10-NN regression of the position on the coordinates."""
     rows = np.flatnonzero(np.isfinite(life_stage))
-    folds = KFold(5, shuffle=True, random_state=seed)
-    out = []
-    for name, Z in spaces.items():
-        r2 = cross_val_score(KNeighborsRegressor(KNN_CLASSIFIER_K), Z[rows], life_stage[rows],
-                             cv=folds, scoring="r2")
-        out.append({"space": name, "life-stage R²": float(np.mean(r2))})
-    return pd.DataFrame(out)
+    return pd.DataFrame([
+        {"space": name, "life-stage R²": position_r2(Z[rows], life_stage[rows], seed)}
+        for name, Z in spaces.items()])
 
 
 def _preview(data: ClusteringData) -> pd.DataFrame:
@@ -462,7 +461,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
 
     life = None
     if data.life_stage is not None:
-        life = _life_stage(X, data.life_stage, spaces, config.seed)
+        life = _life_stage(data.life_stage, spaces, config.seed)
 
     with timer.stage("pitfalls"):
         progress.status("[clustering] pitfalls on synthetic data")
@@ -470,6 +469,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         noise = noise_pitfall(m, NOISE_PERPLEXITIES, config.seed, config.n_jobs)
         spread = spread_pitfall(m, 30.0, config.seed, config.n_jobs)
         distances = distance_pitfall(m, 30.0, config.seed, config.n_jobs)
+        trajectory = trajectory_pitfall(m, 30.0, config.seed, config.n_jobs)
 
     k_mid = ks[len(ks) // 2]
     answer = _short_answer({
@@ -498,6 +498,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         metric_rows=int(sample.size), neighbours=list(ks), stability=stability,
         clustering=clustering,
         placement=placement, life_stage=life, noise=noise, spread=spread, distances=distances,
+        trajectory=trajectory,
         labels=labels, life_stage_position=data.life_stage, shepard=shepard)
 
 

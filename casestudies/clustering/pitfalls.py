@@ -1,6 +1,7 @@
 """Small synthetic data sets on which t-SNE's well-known distortions are measured: clusters in
 pure noise, equal-looking clusters of unequal spread, and lost between-cluster distances
-(Wattenberg, Viégas & Johnson 2016, "How to use t-SNE effectively")."""
+(Wattenberg, Viégas & Johnson 2016, "How to use t-SNE effectively"), and a curved trajectory
+that a linear projection folds onto itself."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.cluster import HDBSCAN
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.neighbors import KNeighborsRegressor
 
 from casestudies.clustering.tsne import opentsne_embedding
 
@@ -66,6 +69,51 @@ class DistancePitfall:
     labels: np.ndarray = field(metadata={"json": False})
     pca_map: np.ndarray = field(metadata={"json": False})
     tsne_map: np.ndarray = field(metadata={"json": False})
+
+
+@dataclass
+class TrajectoryPitfall:
+    """A one-dimensional trajectory (a helix of two turns in 10-D): how well the position t
+    along it can be read off the data, the 2-D PCA map and the t-SNE map (cross-validated R^2
+    of a 10-nearest-neighbour regression of t on the coordinates)."""
+
+    n: int
+    turns: float
+    r2_data: float
+    r2_pca: float
+    r2_tsne: float
+    perplexity: float
+    position: np.ndarray = field(metadata={"json": False})
+    pca_map: np.ndarray = field(metadata={"json": False})
+    tsne_map: np.ndarray = field(metadata={"json": False})
+
+
+def position_r2(Z: np.ndarray, position: np.ndarray, random_state: int, k: int = 10) -> float:
+    """Cross-validated (5-fold) R^2 of a k-nearest-neighbour regression of ``position`` on
+    ``Z``: how well the order along a trajectory can be read off a space."""
+    folds = KFold(5, shuffle=True, random_state=random_state)
+    return float(np.mean(cross_val_score(KNeighborsRegressor(k), Z, position, cv=folds,
+                                         scoring="r2")))
+
+
+def trajectory_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int = 1,
+                       turns: float = 2.0, radius: float = 5.0, height: float = 6.0
+                       ) -> TrajectoryPitfall:
+    """A helix whose turns are wider than its height: its top two principal components span
+    the circle, so the 2-D PCA map lays the turns on top of each other."""
+    rng = np.random.default_rng(random_state)
+    t = np.sort(rng.uniform(0, 1, n))
+    angle = 2 * np.pi * turns * t
+    X = 0.2 * rng.standard_normal((n, DIMENSIONS))
+    X[:, 0] += radius * np.cos(angle)
+    X[:, 1] += radius * np.sin(angle)
+    X[:, 2] += height * t
+    tsne = opentsne_embedding(X, perplexity, random_state, n_jobs).coordinates
+    pca = _pca_2d(X)
+    return TrajectoryPitfall(n=n, turns=turns, r2_data=position_r2(X, t, random_state),
+                             r2_pca=position_r2(pca, t, random_state),
+                             r2_tsne=position_r2(tsne, t, random_state), perplexity=perplexity,
+                             position=t, pca_map=pca, tsne_map=tsne)
 
 
 def _rms_radius(Z: np.ndarray) -> float:

@@ -124,6 +124,21 @@ def _life_stage_figure(result: ClusteringResult):
     return fig
 
 
+def _trajectory_figure(pitfall):
+    fig, axes = new_figure(8, 3.4, 1, 2)
+    for ax, coordinates, title in ((axes[0], pitfall.pca_map, "PCA 2-D"),
+                                   (axes[1], pitfall.tsne_map,
+                                    f"t-SNE, perplexity {pitfall.perplexity:g}")):
+        points = ax.scatter(coordinates[:, 0], coordinates[:, 1], c=pitfall.position, s=6,
+                            cmap="viridis", linewidths=0, rasterized=True)
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    fig.colorbar(points, ax=axes, label="position t along the helix", shrink=0.8)
+    return fig
+
+
 def _noise_figure(result: ClusteringResult):
     noise = result.noise
     fig, axes = new_figure(8, 3.4, 1, 2)
@@ -326,8 +341,13 @@ def build(result: ClusteringResult) -> Report:
                     caption="openTSNE's `transform` places new customers into an existing map "
                     "without moving it; scikit-learn's TSNE has no such method.",
                     alt="Held-out customers placed into a t-SNE map")
+    pitfalls.text("pitfall_nonlinear.md", **v)
+    pitfalls.figure(_trajectory_figure(result.trajectory),
+                    caption=f"A helix of {result.trajectory.turns:g} turns in 10 dimensions, "
+                    "coloured by the position along it: PCA lays the turns on top of each other.",
+                    alt="Helix in PCA and t-SNE maps coloured by position")
     if result.life_stage is not None:
-        pitfalls.text("pitfall_nonlinear.md", **v)
+        pitfalls.text("pitfall_life_stage.md", **v)
         pitfalls.figure(_life_stage_figure(result),
                         caption="The life-stage segment coloured by its position along the "
                         "trajectory (other customers grey).",
