@@ -420,6 +420,10 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
     kept = {}
     for column in candidates:
         kind, values = _classify_column(frame, column)
+        if kind == "identifier" and columns is not None and pd.api.types.is_numeric_dtype(
+                frame[column]):
+            # Named with --columns: an integer column with distinct values is a feature after all.
+            kind, values = "numeric", numeric_column(frame, column)
         if kind == "constant":
             notes.append(f"{column!r} is constant and was skipped")
         elif kind == "date":
@@ -427,7 +431,7 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                          f"the rows)")
         elif kind == "identifier":
             notes.append(f"{column!r} looks like an identifier (every value distinct) and was "
-                         f"skipped")
+                         f"skipped; name it with --columns to audit it")
         else:
             kept[column] = values
             if kind == "numeric":

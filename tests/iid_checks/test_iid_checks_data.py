@@ -38,6 +38,14 @@ def test_prepare_table_skips_constant_and_identifier_columns_with_a_note():
     assert any("'id' looks like an identifier" in note for note in table.notes)
 
 
+def test_named_integer_column_with_distinct_values_is_audited():
+    frame = pd.DataFrame({"t": np.arange(60), "cents": np.arange(60) * 7 + 3,
+                          "x": np.random.default_rng(0).normal(size=60)})
+    assert prepare_table(frame, name="f", time="t").numeric == ["x"]
+    assert prepare_table(frame, name="f", time="t", columns=("cents", "x")).numeric == [
+        "cents", "x"]
+
+
 def test_prepare_table_sorts_by_time_and_splits_by_column():
     frame = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=60, freq="D")[::-1],
                           "x": np.arange(60.0), "y": np.arange(60.0) % 2,
