@@ -203,13 +203,14 @@ def anderson_test(a: np.ndarray, b: np.ndarray) -> TestResult:
     return TestResult(float(result.statistic), float(result.pvalue), float(effect))
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, floor: float = 1e-4
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, pseudo_count: float = 0.5
         ) -> TestResult:
     """Population stability index of ``actual`` against ``expected``, with an approximate
     p-value.
 
-    Bins are the ``bins`` quantiles of ``expected``; with shares ``e_i`` and ``a_i`` (each at
-    least ``floor``, so that an empty bin does not give an infinite log)
+    Bins are the ``bins`` quantiles of ``expected``; the shares ``e_i`` and ``a_i`` add
+    ``pseudo_count`` to every bin's count, so that an empty bin does not give an infinite log
+    (a floor such as 1e-4 instead would make one empty bin of a small sample add about 0.7):
 
     .. math:: PSI = \\sum_i (a_i - e_i) \\ln(a_i / e_i)
 
@@ -223,8 +224,8 @@ def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, floor: float =
     edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
     e = np.bincount(np.searchsorted(edges, expected, side="right"), minlength=len(edges) + 1)
     a = np.bincount(np.searchsorted(edges, actual, side="right"), minlength=len(edges) + 1)
-    e = np.maximum(e / e.sum(), floor)
-    a = np.maximum(a / a.sum(), floor)
+    e = (e + pseudo_count) / (e.sum() + pseudo_count * len(e))
+    a = (a + pseudo_count) / (a.sum() + pseudo_count * len(a))
     value = float(np.sum((a - e) * np.log(a / e)))
     scale = 1 / len(expected) + 1 / len(actual)
     p_value = float(stats.chi2.sf(value / scale, len(edges))) if len(edges) else np.nan
