@@ -45,6 +45,11 @@ class ClusteringConfig:
         Points per synthetic pitfall data set.
     reference_sklearn : bool
         Also embed the main perplexity with scikit-learn's Barnes-Hut TSNE (the reference).
+    large_rows : int
+        Above this many rows, the seed-stability maps, the placement of new customers and the
+        clustering run on a random subsample of ``subsample_rows`` rows (their cost grows with n,
+        their conclusions do not need every row).
+    subsample_rows : int
     n_jobs : int
         Threads used by the neighbour searches and t-SNE.
     seed : int
@@ -67,6 +72,8 @@ class ClusteringConfig:
     holdout_fraction: float = 0.1
     pitfall_points: int = 400
     reference_sklearn: bool = True
+    large_rows: int = 10_000
+    subsample_rows: int = 5_000
     n_jobs: int = 1
     seed: int = 0
 

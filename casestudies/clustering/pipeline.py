@@ -146,6 +146,7 @@ class ClusteringResult:
     scorecard: pd.DataFrame
     metric_rows: int
     neighbours: list[int]
+    subsample_rows: int | None
     stability: pd.DataFrame
     clustering: pd.DataFrame
     placement: Placement
@@ -200,14 +201,7 @@ def _affinity_check(X: np.ndarray, labels: np.ndarray | None, main: Embedding,
     summary = summary.rename(columns={"count": "customers", "25%": "σ lower quartile",
                                       "50%": "σ median", "75%": "σ upper quartile"})
     summary["customers"] = summary["customers"].astype(int)
-    # Achieved perplexity of every row, recomputed from the calibrated bandwidths.
-    k = min(X.shape[0] - 1, int(3 * main.perplexity))
-    distances, _ = NearestNeighbors(n_neighbors=k, n_jobs=n_jobs).fit(X).kneighbors()
-    sq = distances**2 - (distances**2).min(axis=1, keepdims=True)
-    weights = np.exp(-sq / (2 * affinities.sigma[:, None] ** 2))
-    p = weights / weights.sum(axis=1, keepdims=True)
-    entropy = -np.sum(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0), axis=1)
-    error = float(np.max(np.abs(2.0**entropy - main.perplexity)))
+    error = float(np.max(np.abs(affinities.achieved_perplexity - main.perplexity)))
     kl_exact = kl_start = grad_init = grad_final = None
     if X.shape[0] <= EXACT_KL_LIMIT:
         kl_exact, gradient = kl_divergence(affinities.P, main.coordinates)
@@ -257,16 +251,18 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
     return pd.DataFrame(neighbourhood_rows), pd.DataFrame(summary_rows), shepard
 
 
-def _stability(X: np.ndarray, main: Embedding, config: ClusteringConfig, sample: np.ndarray
-               ) -> pd.DataFrame:
+def _stability(X: np.ndarray, main_map: np.ndarray | None, perplexity: float,
+               config: ClusteringConfig, sample: np.ndarray) -> pd.DataFrame:
     """Maps from different seeds, with PCA and with random initialisation, compared pairwise
-    by Procrustes disparity (after optimal rotation, scaling and reflection) and by the overlap
-    of their 15-nearest-neighbour sets."""
-    runs = {("pca", config.seed): main.coordinates}
-    jobs = [("pca", config.seed + i) for i in range(1, config.stability_seeds)]
+    on the rows ``sample`` by Procrustes disparity (after optimal rotation, scaling and
+    reflection) and by the overlap of their 15-nearest-neighbour sets. ``main_map`` is the
+    seed's PCA-initialised map of ``X`` when it exists already."""
+    runs = {} if main_map is None else {("pca", config.seed): main_map}
+    jobs = [("pca", config.seed + i) for i in range(config.stability_seeds)
+            if ("pca", config.seed + i) not in runs]
     jobs += [("random", config.seed + i) for i in range(config.stability_seeds)]
     for init, seed in progress.progress(jobs, desc="t-SNE seed stability"):
-        runs[(init, seed)] = opentsne_embedding(X, main.perplexity, seed, config.n_jobs,
+        runs[(init, seed)] = opentsne_embedding(X, perplexity, seed, config.n_jobs,
                                                 initialization=init).coordinates
     rows = []
     for init in ("pca", "random"):
@@ -284,7 +280,7 @@ def _stability(X: np.ndarray, main: Embedding, config: ClusteringConfig, sample:
     return pd.DataFrame(rows)
 
 
-def _clustering(X: np.ndarray, labels: np.ndarray | None, spaces: dict[str, np.ndarray],
+def _clustering(spaces: dict[str, np.ndarray], labels: np.ndarray | None,
                 config: ClusteringConfig) -> pd.DataFrame:
     true_k = int(np.unique(labels).size) if labels is not None else None
     rows = []
@@ -405,6 +401,9 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     sample = rng.permutation(sample)  # Spearman uses the first points: keep them random
     # Trustworthiness is defined for k below half the points scored.
     ks = tuple(k for k in config.neighbours if 2 * k + 2 <= sample.size)
+    # On large tables the extra maps and the clustering use a random subsample (config).
+    work = (np.sort(rng.choice(n, size=config.subsample_rows, replace=False))
+            if n > config.large_rows else np.arange(n))
 
     with timer.stage("PCA"):
         progress.status("[clustering] PCA and parallel analysis")
@@ -445,19 +444,25 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
                                                         ks, config.seed)
 
     with timer.stage("seed stability"):
-        stability = _stability(X, main, config, sample)
+        if work.size == n:
+            stability = _stability(X, main.coordinates, main.perplexity, config, sample)
+        else:
+            compare = rng.permutation(work.size)[:config.metric_sample]
+            stability = _stability(X[work], None, main.perplexity, config, compare)
 
     k_keep = max(parallel.n_components, 2)
     spaces = {f"data ({X.shape[1]} features)": X,
               f"PCA ({k_keep} components)": pca.scores[:, :k_keep],
               "PCA 2-D": pca.scores[:, :2],
               f"{main.name} map": main.coordinates}
+    work_labels = labels[work] if labels is not None else None
     with timer.stage("clustering"):
-        clustering = _clustering(X, labels, spaces, config)
+        clustering = _clustering({name: Z[work] for name, Z in spaces.items()}, work_labels,
+                                 config)
 
     with timer.stage("placing new customers"):
         progress.status("[clustering] placing held-out customers into a map")
-        placement = _placement(X, labels, config)
+        placement = _placement(X[work], work_labels, config)
 
     life = None
     if data.life_stage is not None:
@@ -495,7 +500,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         loadings=_loadings(pca, data.feature_names, n_shown), reconstruction=reconstruction,
         scaling=_scaling_comparison(data, pca), main_name=main.name, embeddings=embeddings,
         affinity=affinity, neighbourhoods=neighbourhoods, scorecard=scorecard,
-        metric_rows=int(sample.size), neighbours=list(ks), stability=stability,
+        metric_rows=int(sample.size), neighbours=list(ks),
+        subsample_rows=int(work.size) if work.size < n else None, stability=stability,
         clustering=clustering,
         placement=placement, life_stage=life, noise=noise, spread=spread, distances=distances,
         trajectory=trajectory,

@@ -87,11 +87,14 @@ class Affinities:
     sigma : ndarray of shape (n,)
         Bandwidth of each point's Gaussian.
     perplexity : float
+    achieved_perplexity : ndarray of shape (n,)
+        :math:`2^{H_i}` of each point's conditional distribution, to check the calibration.
     """
 
     P: sparse.csr_matrix
     sigma: np.ndarray
     perplexity: float
+    achieved_perplexity: np.ndarray
 
 
 def joint_affinities(X: np.ndarray, perplexity: float, n_jobs: int = 1) -> Affinities:
@@ -105,10 +108,13 @@ def joint_affinities(X: np.ndarray, perplexity: float, n_jobs: int = 1) -> Affin
     k = min(n - 1, int(3 * perplexity))
     distances, neighbours = NearestNeighbors(n_neighbors=k, n_jobs=n_jobs).fit(X).kneighbors()
     conditional, sigma = calibrate_perplexity(distances**2, perplexity)
+    positive = np.where(conditional > 0, conditional, 1.0)
+    entropy = -np.sum(conditional * np.log2(positive), axis=1)
     rows = np.repeat(np.arange(n), k)
     P = sparse.csr_matrix((conditional.ravel(), (rows, neighbours.ravel())), shape=(n, n))
     P = (P + P.T) / (2.0 * n)
-    return Affinities(P=P.tocsr(), sigma=sigma, perplexity=perplexity)
+    return Affinities(P=P.tocsr(), sigma=sigma, perplexity=perplexity,
+                      achieved_perplexity=2.0**entropy)
 
 
 def kl_divergence(P: np.ndarray | sparse.spmatrix, Y: np.ndarray, dof: float = 1.0

@@ -37,3 +37,12 @@ def test_another_seed_changes_the_data():
     other = load_data(config)
     base = load_data(ClusteringConfig(seed=11, **SMALL))
     assert other.fingerprint != base.fingerprint
+
+
+def test_large_tables_use_a_subsample_for_the_extra_maps():
+    config = ClusteringConfig(seed=11, large_rows=100, subsample_rows=120, **SMALL)
+    result = run(config, load_data(config))
+    assert result.subsample_rows == 120 and result.n_rows == 160
+    assert result.placement.n_train + result.placement.n_new == 120
+    assert len(result.stability) == 2  # one pair of seeds per initialisation
+    assert result.embedding(result.main_name).coordinates.shape == (160, 2)

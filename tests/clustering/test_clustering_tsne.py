@@ -60,6 +60,7 @@ def test_joint_affinities_match_scikit_learn(points):
     assert dense.sum() == pytest.approx(1.0)
     assert np.all(dense >= 1e-300 * 0)  # non-negative
     assert np.all(dense.sum(axis=1) >= 1 / (2 * len(points)) - 1e-12)  # every point counts
+    np.testing.assert_allclose(ours.achieved_perplexity, perplexity, rtol=1e-4)
 
 
 def _symmetric_p(n, rng):
