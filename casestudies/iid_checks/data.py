@@ -73,10 +73,10 @@ class AuditTable:
         ``"train vs test"`` or ``"early vs late"``.
     order : str
         What orders the rows (a time column or the file's row order).
-    time_values : ndarray or None
-        The time of each row, for the figures.
     preview : DataFrame
         The first rows of the file in time order, as read.
+    split_by_column : bool
+        Whether ``is_test`` comes from a split column (then the hold-out is its test side).
     notes : list of str
         Columns skipped and why.
     """
@@ -93,7 +93,6 @@ class AuditTable:
     is_test: np.ndarray
     comparison: str
     order: str
-    time_values: np.ndarray | None = None
     preview: pd.DataFrame | None = None
     split_by_column: bool = False
     notes: list[str] = field(default_factory=list)
@@ -402,12 +401,9 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
             raise DataError(f"too few rows in {name}: the {check} needs at least {needed} rows, "
                             f"the data has {n}")
     order_note = "the file's row order"
-    time_values = None
     if time is not None:
-        time_values = _time_order(frame, time)
-        order = np.argsort(time_values, kind="stable")
+        order = np.argsort(_time_order(frame, time), kind="stable")
         frame = frame.iloc[order].reset_index(drop=True)
-        time_values = time_values[order]
         order_note = f"the time column {time!r}"
     else:
         frame = frame.reset_index(drop=True)
@@ -465,6 +461,6 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
     return AuditTable(
         name=name, frame=table, numeric=numeric, discrete=discrete, categorical=categorical,
         target=target, task=task, groups=groups, group_name=group, is_test=is_test,
-        comparison=comparison, order=order_note, time_values=time_values,
+        comparison=comparison, order=order_note,
         preview=frame.head(PREVIEW_ROWS), split_by_column=split is not None, notes=notes,
     )
