@@ -201,7 +201,8 @@ def _values(result: ClusteringResult) -> dict:
     main, pca = result.main_name, "PCA 2-D"
     sklearn_name = next((e.name for e in result.embeddings if e.method.startswith("scikit")),
                         None)
-    sweep = [e for e in result.embeddings if e.method.startswith("openTSNE")]
+    sweep = sorted((e for e in result.embeddings if e.method.startswith("openTSNE")),
+                   key=lambda e: e.perplexity)
     clustering = result.clustering.set_index("space")
     spaces = list(clustering.index)
     has_labels = result.labels is not None
