@@ -160,7 +160,7 @@ def _two_maps_figure(pitfall, names: tuple[str, str]):
 
 def _placement_figure(result: ClusteringResult):
     placement = result.placement
-    fig, ax = new_figure(5.5, 4.2)
+    fig, ax = new_figure(8, 4.2)
     colours, _ = _colours(placement.train_labels, placement.train_map.shape[0])
     ax.scatter(placement.train_map[:, 0], placement.train_map[:, 1], c=colours, s=3,
                linewidths=0, alpha=0.35, rasterized=True)
