@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from casestudies.iid_checks import STUDY
-from casestudies.iid_checks.audit import EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.audit import (
+    ASSUMPTION,
+    EFFECTS,
+    NEAR_TOLERANCE,
+    VERDICTS,
+    AuditResult,
+    Correlogram,
+)
 from casestudies.iid_checks.checks import ljung_box_lags
 from casestudies.iid_checks.pipeline import ASSUMPTIONS, SENSITIVITY_ROWS, IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
@@ -115,7 +122,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "stationarity": [{"column": k, **vars(v)} for k, v in audit.stationarity.items()],
         "non_stationary": sum(v.reading != "stationary" for v in audit.stationarity.values()),
         "effects": EFFECTS, "is_default": result.table_name == "transactions",
-        "lb_h": ljung_box_lags(result.rows),
+        "lb_h": ljung_box_lags(result.rows), "near_tolerance": NEAR_TOLERANCE,
     }
 
 
@@ -241,6 +248,12 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
     })
 
 
+def _threshold_table() -> pd.DataFrame:
+    return pd.DataFrame([{"check": test, "assumption": ASSUMPTION[test], "effect size": name,
+                          "material from": threshold}
+                         for test, (name, threshold) in EFFECTS.items()])
+
+
 def _validation_table(validation) -> pd.DataFrame:
     rows = [{"scheme": s.scheme, "rows scored": s.rows_scored, "score": s.score.value,
              "score 95% CI": f"{s.score.low:.3f} to {s.score.high:.3f}",
@@ -287,6 +300,9 @@ def build(result: IIDResult) -> Report:
     math.text("math_iid.md", **ctx)
     math.text("math_tests.md", **ctx)
     math.text("math_multiple.md", **ctx)
+    math.table(_threshold_table(),
+               caption="Effect size of each check and the size from which it counts as a "
+                       "violation (ADF + KPSS: its joint reading decides).")
     math.text("math_consequence.md", **ctx)
 
     evidence = report.section("The evidence")
