@@ -10,7 +10,7 @@ from casestudies.cli import main
 @pytest.mark.slow
 def test_default_report_quick(tmp_path):
     out = tmp_path / "reports"
-    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick"]) == 0
+    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick", "--replicates", "10"]) == 0
     html = (out / "iid_checks.html").read_text()
     payload = json.loads((out / "iid_checks.json").read_text())
     result = payload["result"]
@@ -22,7 +22,7 @@ def test_default_report_quick(tmp_path):
     assert set(schemes) == {"random K-fold", "TimeSeriesSplit", "GroupKFold"}
     kfold = schemes["random K-fold"]["optimism"]
     assert kfold["low"] <= kfold["value"] <= kfold["high"]
-    assert result["simulation"]["replicates"] == 40
+    assert result["simulation"]["replicates"] == 10
     assert len(result["gallery"]) == 7
     assert result["real_series"]["name"] == "sunspots"
     for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
