@@ -198,3 +198,49 @@ def test_group_anova_matches_scipy_and_icc_by_hand():
     ms_within = 6 / 6  # each group's squared deviations sum to 2
     assert result.effect == pytest.approx((ms_between - ms_within)
                                           / (ms_between + 2 * ms_within))
+
+
+def test_variance_of_the_mean_under_ar1_and_effective_sample_size(rng):
+    # Var(mean) = sigma^2/n (1 + 2 sum_k (1 - k/n) rho_k) with rho_k = phi^k, checked by
+    # simulation, and close to sigma^2 / n_eff with n_eff = n (1 - phi) / (1 + phi).
+    n, phi = 400, 0.9
+    k = np.arange(1, n)
+    formula = (1 + 2 * np.sum((1 - k / n) * phi**k)) / n
+    means = [_ar1(rng, n, 1, phi)[:, 0].mean() for _ in range(3000)]
+    assert np.var(means) == pytest.approx(formula, rel=0.1)
+    assert formula == pytest.approx((1 + phi) / ((1 - phi) * n), rel=0.1)
+
+
+def test_acf_and_bartlett_band_by_hand(rng):
+    from casestudies.iid_checks.audit import correlogram
+
+    x = _ar1(rng, 200, 1, 0.5)[:, 0]
+    gram = correlogram(x, "x", nlags=5)
+    d = x - x.mean()
+    rho = np.array([np.sum(d[k:] * d[:-k]) / np.sum(d**2) for k in range(1, 6)])
+    np.testing.assert_allclose(gram.acf, rho, rtol=1e-10)
+    band = 1.959964 * np.sqrt((1 + 2 * np.concatenate([[0], np.cumsum(rho**2)[:-1]])) / 200)
+    np.testing.assert_allclose(gram.acf_high, band, rtol=1e-5)
+    assert gram.white_noise_band == pytest.approx(1.96 / np.sqrt(200))
+
+
+def test_auc_is_the_mann_whitney_u_over_n0_n1(rng):
+    from sklearn.metrics import roc_auc_score
+
+    scores, labels = rng.normal(size=300), rng.integers(0, 2, 300)
+    u = stats.mannwhitneyu(scores[labels == 1], scores[labels == 0]).statistic
+    n1, n0 = np.sum(labels == 1), np.sum(labels == 0)
+    assert roc_auc_score(labels, scores) == pytest.approx(u / (n1 * n0))
+
+
+def test_kpss_statistic_by_hand(rng):
+    x = np.cumsum(rng.normal(size=300)) * 0.05 + rng.normal(size=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, _, lags, _ = kpss(x, regression="c", nlags="auto", result_object=False)
+    e = x - x.mean()
+    n = len(e)
+    long_run = np.sum(e**2) + 2 * sum((1 - k / (lags + 1)) * np.sum(e[k:] * e[:-k])
+                                      for k in range(1, lags + 1))
+    eta = np.sum(np.cumsum(e) ** 2) / (n**2 * long_run / n)
+    assert checks.adf_kpss(x).kpss_statistic == pytest.approx(eta)
