@@ -121,7 +121,11 @@ def datetime_column(frame: pd.DataFrame, column: str) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        except (ValueError, TypeError) as exc:  # e.g. offsets mixed with naive times
+            raise DataError(f"time column {column!r} cannot be parsed as dates: "
+                            f"{str(exc).splitlines()[0]}") from exc
     bad = parsed.isna()
     if bad.any():
         first = raw[bad].iloc[0]

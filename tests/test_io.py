@@ -88,6 +88,13 @@ def test_datetime_column_reports_unparseable_values(frame):
         datetime_column(frame, "ts")
 
 
+def test_mixed_time_zones_are_a_data_error():
+    frame = pd.DataFrame({"t": ["2024-01-01T00:00:00+01:00", "2024-01-02T00:00:00",
+                                "2024-01-03T00:00:00-05:00"]})
+    with pytest.raises(DataError, match="time column 't' cannot be parsed as dates"):
+        datetime_column(frame, "t")
+
+
 def test_json_is_strict_and_plain():
     from dataclasses import dataclass, field
 

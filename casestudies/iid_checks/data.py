@@ -286,11 +286,7 @@ def _time_order(frame: pd.DataFrame, time: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         values = numeric_column(frame, time)
         return values.to_numpy()
-    try:
-        parsed = datetime_column(frame, time)
-    except (ValueError, TypeError) as exc:  # pandas refuses mixed time zones outright
-        raise DataError(f"time column {time!r} cannot be sorted ({str(exc).split('.')[0]}); "
-                        f"convert it to one time zone first") from exc
+    parsed = datetime_column(frame, time)
     if not pd.api.types.is_datetime64_any_dtype(parsed):
         raise DataError(f"time column {time!r} mixes time zones or formats and cannot be sorted; "
                         f"convert it to one time zone first")
