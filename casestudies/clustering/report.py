@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from casestudies.clustering.pipeline import ClusteringResult
+from casestudies.clustering.tsne import FFT_FROM
 from casestudies.report import PALETTE, Report, new_figure
 
 N_TOP_LOADINGS = 6
@@ -238,6 +239,7 @@ def _values(result: ClusteringResult) -> dict:
               if result.life_stage is not None else None),
         pre=result.preprocessing,
         items="images" if result.kind == "digits" else "customers",
+        fft_from=FFT_FROM,
     )
     if sklearn_name:
         values.update(trust_sklearn=result.neighbourhood(sklearn_name, "trustworthiness", k_mid),
