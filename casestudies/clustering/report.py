@@ -6,8 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from casestudies.clustering.pipeline import ClusteringResult
-from casestudies.clustering.tsne import FFT_FROM
+from casestudies.clustering.pipeline import EXACT_KL_LIMIT, ClusteringResult
+from casestudies.clustering.tsne import (
+    EARLY_EXAGGERATION,
+    FFT_FROM,
+    N_ITER_EXAGGERATION,
+    N_ITER_MAIN,
+)
 from casestudies.report import PALETTE, Report, new_figure
 
 N_TOP_LOADINGS = 6
@@ -239,7 +244,8 @@ def _values(result: ClusteringResult) -> dict:
               if result.life_stage is not None else None),
         pre=result.preprocessing,
         items="images" if result.kind == "digits" else "customers",
-        fft_from=FFT_FROM,
+        fft_from=FFT_FROM, n_iter_exaggeration=N_ITER_EXAGGERATION, n_iter_main=N_ITER_MAIN,
+        exaggeration=EARLY_EXAGGERATION, exact_kl_limit=EXACT_KL_LIMIT,
     )
     if sklearn_name:
         values.update(trust_sklearn=result.neighbourhood(sklearn_name, "trustworthiness", k_mid),
