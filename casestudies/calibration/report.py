@@ -351,12 +351,7 @@ def build(result: CalibrationResult) -> Report:
                             "hold while fraud patterns drift? Intervals away from 1 say no.",
                     alt="Observed over expected frauds per time window")
 
-    pitfalls = report.section("Pitfalls")
-    pitfalls.text("pitfalls.md", **ctx)
-
-    interview = report.section("Interview questions")
-    interview.text("interview.md", **ctx)
-
-    own = report.section("Use it on your own data")
-    own.text("own_data.md", **ctx)
+    report.text_section("Pitfalls", "pitfalls.md", **ctx)
+    report.text_section("Interview questions", "interview.md", **ctx)
+    report.text_section("Use it on your own data", "own_data.md", **ctx)
     return report

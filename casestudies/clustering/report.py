@@ -364,9 +364,6 @@ def build(result: ClusteringResult) -> Report:
         pitfalls.table(result.life_stage, caption="Cross-validated $R^2$ of a 10-NN "
                        "regression of the life-stage position on each space's coordinates.")
 
-    interview = report.section("Interview questions")
-    interview.text("interview.md", **v)
-
-    own = report.section("Use it on your own data")
-    own.text("own_data.md", **v)
+    report.text_section("Interview questions", "interview.md", **v)
+    report.text_section("Use it on your own data", "own_data.md", **v)
     return report

@@ -293,10 +293,7 @@ def build(result: ForecastingResult) -> Report:
         evidence.table(logs, caption=f"{series.name}: how the four networks trained (early "
                                      "stopping on a later validation block).")
 
-    pitfalls = report.section("Pitfalls")
-    pitfalls.text("pitfalls.md", **common)
-    interview = report.section("Interview questions")
-    interview.text("interview.md", **common)
-    own = report.section("Use it on your own data")
-    own.text("own_data.md", **common)
+    report.text_section("Pitfalls", "pitfalls.md", **common)
+    report.text_section("Interview questions", "interview.md", **common)
+    report.text_section("Use it on your own data", "own_data.md", **common)
     return report

@@ -373,12 +373,7 @@ def build(result: IIDResult) -> Report:
                                f"the binomial band is {result.simulation.band_low:.3f} to "
                                f"{result.simulation.band_high:.3f}.", percent=("size",))
 
-    pitfalls = report.section("Pitfalls")
-    pitfalls.text("pitfalls.md", **ctx)
-
-    interview = report.section("Interview questions")
-    interview.text("interview.md", **ctx)
-
-    own = report.section("Use it on your own data")
-    own.text("own_data.md", **ctx)
+    report.text_section("Pitfalls", "pitfalls.md", **ctx)
+    report.text_section("Interview questions", "interview.md", **ctx)
+    report.text_section("Use it on your own data", "own_data.md", **ctx)
     return report

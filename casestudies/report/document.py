@@ -198,6 +198,10 @@ class Report:
         self.sections.append(section)
         return section
 
+    def text_section(self, title: str, template: str, **values: Any) -> Section:
+        """Add a section made of one Markdown template (pitfalls, interview questions …)."""
+        return self.section(title).text(template, **values)
+
     def render_template(self, name: str, **values: Any) -> str:
         """Fill the study's Markdown template ``name`` and return the Markdown."""
         try:

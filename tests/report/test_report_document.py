@@ -78,6 +78,14 @@ def test_rendering_is_deterministic(sample_report, make_sample_report, provenanc
     assert _without_generation_time(first) == _without_generation_time(again)
 
 
+def test_text_section_is_a_section_of_one_template():
+    report = Report("x", "t", "q", "a", templates=TEMPLATES)
+    section = report.text_section("Pitfalls", "prose.md", threshold=0.5, column="c", rate=0.1,
+                                  growth=2.0)
+    assert report.sections == [section] and section.anchor == "pitfalls"
+    assert "here 0.500, for" in section.blocks[0]
+
+
 def test_missing_template_value_is_an_error():
     report = Report("x", "t", "q", "a", templates=TEMPLATES)
     with pytest.raises(ValueError, match="prose.md"):
