@@ -67,9 +67,11 @@ def test_a_study_report_renders_in_chromium(tmp_path):
     from casestudies.cli import main
 
     assert main(["calibration", "--quick", "--quiet", "--out", str(tmp_path)]) == 0
-    seen = render_in_browser(tmp_path / "calibration.html", tmp_path / "calibration.png",
-                             tmp_path / "profile")
-    assert seen["problems"] == []
-    assert all(url.startswith("file://") for url in seen["requests"]), seen["requests"]
-    assert seen["math"] and all(w > 0 and h > 0 for w, h in seen["math"])
-    assert seen["figures"] and all(w > 100 and h > 50 and v for w, h, v in seen["figures"])
+    for width in (1000, 390):
+        seen = render_in_browser(tmp_path / "calibration.html", tmp_path / f"shot{width}.png",
+                                 tmp_path / f"profile{width}", width)
+        assert seen["problems"] == []
+        assert all(url.startswith("file://") for url in seen["requests"]), seen["requests"]
+        assert seen["math"] and all(w > 0 and h > 0 for w, h in seen["math"])
+        assert seen["figures"] and all(w > 100 and h > 50 and v for w, h, v in seen["figures"])
+        assert seen["overflow"] <= 0, f"the page scrolls sideways at {width} px"
