@@ -207,7 +207,8 @@ def opentsne_map(X: np.ndarray, perplexity: float, random_state: int, n_jobs: in
     model = openTSNE.TSNE(
         perplexity=perplexity, initialization=initialization, n_jobs=n_jobs,
         random_state=random_state, negative_gradient_method=gradient_method(len(X)),
-        early_exaggeration_iter=N_ITER_EXAGGERATION, n_iter=N_ITER_MAIN, verbose=False)
+        early_exaggeration=EARLY_EXAGGERATION, early_exaggeration_iter=N_ITER_EXAGGERATION,
+        n_iter=N_ITER_MAIN, verbose=False)
     fitted = model.fit(np.asarray(X, dtype=float))
     return fitted, time.perf_counter() - started
 
