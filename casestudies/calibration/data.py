@@ -5,8 +5,9 @@ arrays the pipeline wants.
 The simulator follows the design of the Fraud Detection Handbook's transaction generator (Le
 Borgne et al., 2022), written afresh and vectorised:
 
-* customers and terminals live on a 100 x 100 grid; a customer pays at its ``k`` nearest
-  terminals, spends ``Normal(mu_c, mu_c / 2)`` per transaction with ``mu_c ~ U(5, 100)``, and makes
+* customers and terminals live on a ``GRID_SIZE`` x ``GRID_SIZE`` grid; a customer pays at its
+  ``k`` nearest terminals, spends ``Normal(mu_c, mu_c / 2)`` per transaction with
+  ``mu_c ~ U(5, 100)`` (``amount_sd_ratio``, ``mean_amount_range``), and makes
   ``Poisson(lambda_c)`` transactions a day with ``lambda_c ~ U(0, max_tx_per_day)``;
 * the time of day is ``Normal(noon, 20 000 s)`` kept inside the day;
 * three fraud scenarios, applied in order:
@@ -15,8 +16,8 @@ Borgne et al., 2022), written afresh and vectorised:
   2. every day a Poisson number of terminals is compromised for ``terminal_days`` days: all their
      transactions are fraud (caught through the terminal's delayed fraud rate);
   3. every day a Poisson number of customers' card details leak for ``customer_days`` days: a
-     third of their transactions have amounts multiplied by ``inflation`` and are fraud (caught
-     through the customer's spending history).
+     share ``leaked_share`` (a third) of their transactions have amounts multiplied by
+     ``inflation`` and are fraud (caught through the customer's spending history).
 
 Because the compromised terminals and customers change every day, the fraud pattern drifts over
 time, and labels (needed by the terminal-risk features) arrive ``label_delay_days`` late.
@@ -65,7 +66,9 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
                           terminals_per_customer: int = 8, large_amount: float = 220.0,
                           compromised_terminals_per_day: float = 0.5, terminal_days: int = 28,
                           compromised_customers_per_day: float = 1.5, customer_days: int = 14,
-                          inflation: float = 5.0) -> pd.DataFrame:
+                          inflation: float = 5.0, leaked_share: float = 1 / 3,
+                          mean_amount_range: tuple[float, float] = (5.0, 100.0),
+                          amount_sd_ratio: float = 0.5) -> pd.DataFrame:
     """Simulate card transactions with labelled fraud (see the module docstring for the design).
 
     Parameters
@@ -92,6 +95,12 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
         Scenario 3: how long the leaked card is used.
     inflation : float, default 5
         Scenario 3: factor applied to the amount of the fraudulent transactions.
+    leaked_share : float, default 1/3
+        Scenario 3: share of a leaked customer's transactions that are fraud.
+    mean_amount_range : (float, float), default (5, 100)
+        A customer's mean amount ``mu_c`` is drawn from ``U(low, high)``.
+    amount_sd_ratio : float, default 0.5
+        Standard deviation of a customer's amounts as a multiple of ``mu_c``.
 
     Returns
     -------
@@ -103,8 +112,8 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
     rng = np.random.default_rng(random_state)
     customer_xy = rng.uniform(0, GRID_SIZE, size=(n_customers, 2))
     terminal_xy = rng.uniform(0, GRID_SIZE, size=(n_terminals, 2))
-    mean_amount = rng.uniform(5, 100, n_customers)
-    std_amount = mean_amount / 2
+    mean_amount = rng.uniform(*mean_amount_range, n_customers)
+    std_amount = amount_sd_ratio * mean_amount
     tx_per_day = rng.uniform(0, max_tx_per_day, n_customers)
     k = min(terminals_per_customer, n_terminals)
     _, nearest = cKDTree(terminal_xy).query(customer_xy, k=k)
@@ -132,7 +141,7 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
     scenario[terminal_bad[terminal, day]] = 2
     customer_bad = _compromise_schedule(rng, n_customers, n_days,
                                         compromised_customers_per_day, customer_days)
-    leaked = customer_bad[customer, day] & (rng.random(n) < 1 / 3)
+    leaked = customer_bad[customer, day] & (rng.random(n) < leaked_share)
     amount[leaked] = np.round(amount[leaked] * inflation, 2)
     scenario[leaked] = 3
 

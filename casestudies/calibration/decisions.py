@@ -93,22 +93,29 @@ def top_k(scores: np.ndarray, fraction: float) -> np.ndarray:
     return mask
 
 
+def adjust_to_prior(p: np.ndarray, train_prior: float, new_prior: float) -> np.ndarray:
+    """Probabilities calibrated at base rate ``pi`` moved to base rate ``pi'`` by Bayes' rule
+    (label shift: the class-conditional score distributions stay the same),
+    ``p' = (pi'/pi) p / ((pi'/pi) p + ((1 - pi')/(1 - pi)) (1 - p))``."""
+    p = np.asarray(p, dtype=np.float64)
+    up = new_prior / train_prior * p
+    down = (1 - new_prior) / (1 - train_prior) * (1 - p)
+    return up / (up + down)
+
+
 def saerens_em(p: np.ndarray, train_prior: float, max_iter: int = 200, tol: float = 1e-8
                ) -> tuple[float, np.ndarray]:
     """Re-estimate the fraud rate of new, unlabelled data (Saerens, Latinne & Decaestecker 2002).
 
     Starting from the training prior ``pi``, iterate: adjust every probability to the current
-    rate estimate ``pi'`` by Bayes' rule,
-    ``p' = (pi'/pi) p / ((pi'/pi) p + ((1 - pi')/(1 - pi)) (1 - p))``, then set ``pi'`` to the
-    mean of the ``p'``. Returns the estimated rate and the adjusted probabilities.
+    rate estimate ``pi'`` by Bayes' rule (:func:`adjust_to_prior`), then set ``pi'`` to the mean
+    of the ``p'``. Returns the estimated rate and the adjusted probabilities.
     """
     p = np.asarray(p, dtype=np.float64)
     rate = train_prior
     adjusted = p
     for _ in range(max_iter):
-        up = rate / train_prior * p
-        down = (1 - rate) / (1 - train_prior) * (1 - p)
-        adjusted = up / (up + down)
+        adjusted = adjust_to_prior(p, train_prior, rate)
         new_rate = float(adjusted.mean())
         if abs(new_rate - rate) < tol:
             rate = new_rate

@@ -32,6 +32,13 @@ RAW = "none (raw score)"
 UNDERSAMPLING = "undersampling correction"
 MIN_TRAIN_POSITIVES = 10
 MIN_TEST_POSITIVES = 10
+# Calibration is also measured in the band [t*/BAND_FACTOR, BAND_FACTOR t*], where it decides who
+# is blocked.
+BAND_FACTOR = 3.0
+# Fraud rate at deployment, as multiples of the test block's, for the prior-shift analysis.
+PRIOR_SHIFT_FACTORS = (0.5, 1.0, 2.0)
+# Two costs per transaction closer than this relative difference are reported as "about the same".
+COST_TOLERANCE = 0.05
 
 
 @dataclass
@@ -275,7 +282,7 @@ def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarr
 
 
 def _size_sweep(fitted: FittedModel, y_cal: np.ndarray, y_test: np.ndarray, seed: int,
-                repeats: int) -> pd.DataFrame:
+                repeats: int, n_bins: int) -> pd.DataFrame:
     """Test log loss of Platt, isotonic and beta fitted on calibration subsamples holding a given
     number of frauds (genuine rows kept in the block's proportion)."""
     rng = np.random.default_rng(seed)
@@ -296,7 +303,7 @@ def _size_sweep(fitted: FittedModel, y_cal: np.ndarray, y_test: np.ndarray, seed
                 p = model.predict(fitted.test_scores)
                 rows.append({"frauds": n_pos, "rows": len(rows_), "repeat": repeat,
                              "calibrator": name, "log_loss": cm.log_loss(y_test, p),
-                             "ece_mass": cm.ece(y_test, p, 15, "mass")})
+                             "ece_mass": cm.ece(y_test, p, n_bins, "mass")})
     raw = cm.log_loss(y_test, fitted.test_scores)
     frame = pd.DataFrame(rows)
     summary = (frame.groupby(["frauds", "calibrator"], sort=True)
@@ -327,14 +334,13 @@ def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
     rng = np.random.default_rng(config.seed)
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
-    for factor in (0.5, 1.0, 2.0):
+    for factor in PRIOR_SHIFT_FACTORS:
         index = _shifted_sample(y, factor, rng)
         ys, ps = y[index], p[index]
         estimate, adjusted = dec.saerens_em(ps, calibration_rate)
         rate = ys.mean()
         # Bayes' rule with the true new rate: what a perfect rate estimate would give.
-        up = rate / calibration_rate * ps
-        oracle = up / (up + (1 - rate) / (1 - calibration_rate) * (1 - ps))
+        oracle = dec.adjust_to_prior(ps, calibration_rate, rate)
         rows.append({
             "factor": factor, "rows": len(index), "true_rate": rate,
             "mean_predicted": float(ps.mean()), "em_rate": estimate,
@@ -444,7 +450,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         selection = _select_calibrator(focus, y_cal)
         chosen = str(selection.loc[selection["holdout_log_loss"].idxmin(), "calibrator"])
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
-    band = (t_star / 3, min(3 * t_star, 1.0))
+    band = (t_star / BAND_FACTOR, min(BAND_FACTOR * t_star, 1.0))
     with timer.stage("metrics"):
         rows = []
         for f in progress.progress(fitted, desc="calibration metrics"):
@@ -590,7 +596,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         budgets = pd.DataFrame(budget_rows)
 
     with timer.stage("robustness"):
-        size_sweep = _size_sweep(focus, y_cal, y_test, config.seed, 3 if config.quick else 5)
+        size_sweep = _size_sweep(focus, y_cal, y_test, config.seed, 3 if config.quick else 5,
+                                 config.n_bins)
         prior_shift = _prior_shift(y_test, p_chosen, float(y_cal.mean()), config)
         decay = _decay(y_test, p_chosen,
                        data.time[split.test] if data.time is not None else None, config)
@@ -617,6 +624,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                        if data.scenario is not None else {})
     settings = {
         "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
+        "band_factor": BAND_FACTOR, "prior_shift_factors": list(PRIOR_SHIFT_FACTORS),
+        "cost_tolerance": COST_TOLERANCE,
         "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
         "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
         "n_bins": config.n_bins, "seed": config.seed, "quick": config.quick,
@@ -630,13 +639,19 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     raw_ratios = metrics.loc[metrics["calibrator"] == RAW].set_index("model")["observed_expected"]
     worst = raw_ratios.index[int(np.argmax(np.abs(np.log(raw_ratios.to_numpy()))))]
     factor = max(raw_ratios[worst], 1 / raw_ratios[worst])
+    calibrated_cost = cost["t* on calibrated probability"]
+    tuned_cost = cost["threshold tuned on calibration block"]
+    if abs(tuned_cost - calibrated_cost) <= COST_TOLERANCE * calibrated_cost:
+        relation = "about the same as"
+    else:
+        relation = "less than" if calibrated_cost < tuned_cost else "more than"
     answer = (
         f"Block when the calibrated fraud probability exceeds t* = c_FP/(c_FP+c_FN) = "
         f"{t_star:.3g}. On the test block, {focus.name} + {chosen} calibration costs "
-        f"{cost['t* on calibrated probability']:.3g} per transaction at t*, against "
-        f"{cost['threshold tuned on calibration block']:.3g} for a threshold tuned on raw "
-        f"scores and {cost['oracle threshold on test (lower bound)']:.3g} for the hindsight "
-        f"optimum; raw scores can be off by {factor:.3g}x ({worst}, observed/expected "
+        f"{calibrated_cost:.3g} per transaction at t*, {relation} the "
+        f"{tuned_cost:.3g} of a threshold tuned on raw scores (hindsight optimum "
+        f"{cost['oracle threshold on test (lower bound)']:.3g}); raw scores can be off by "
+        f"{factor:.3g}x ({worst}, observed/expected "
         f"{raw_ratios[worst]:.2g}), so t* is only safe on calibrated probabilities.")
     return CalibrationResult(
         short_answer=answer, stage_seconds=timer.seconds, source=data.source, kind=data.kind,

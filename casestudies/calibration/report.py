@@ -9,7 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casestudies.calibration.data import simulate_transactions
+from casestudies.calibration.calibrators import LOGIT_CLIP
+from casestudies.calibration.data import GRID_SIZE, WINDOWS_DAYS, simulate_transactions
+from casestudies.calibration.decisions import amount_thresholds
 from casestudies.calibration.metrics import logit
 from casestudies.calibration.pipeline import RAW, UNDERSAMPLING, CalibrationResult
 from casestudies.report import PALETTE, Report, new_figure
@@ -30,7 +32,14 @@ AMOUNT_RULES = {
     "oracle": "oracle single threshold on test (bound)",
 }
 UNDERSAMPLED_MODEL = "logistic, 1:1 undersample"
+# A small and a large payment, to show how the amount-dependent threshold moves.
+EXAMPLE_AMOUNTS = (10, 1000)
 LOGIT_LIMIT = 1e-4
+
+
+def _and_list(items: list[str]) -> str:
+    """``"a, b and c"``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _records(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
@@ -65,6 +74,13 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
     decay_outside = int(((decay["observed_expected_low"] > 1)
                          | (decay["observed_expected_high"] < 1)).sum())
     interval = _records(result.focus_intervals, "label")
+    by_model = metrics.groupby("model", sort=False)
+    ap_range = by_model["average_precision"].agg(lambda v: v.max() - v.min())
+    log_loss_factor = by_model["log_loss"].agg(lambda v: v.max() / v.min())
+    settings = result.settings
+    examples = [{"amount": a, "threshold": float(amount_thresholds([a], settings["cost_fp"])[0])}
+                for a in EXAMPLE_AMOUNTS]
+    factors = [f"{f:g}" for f in settings["prior_shift_factors"] if f != 1]
     attainable = [dc[k] for k in ("calibrated", "raw", "tuned")]
     costs_overlap = (max(row["cost_low"] for row in attainable)
                      <= min(row["cost_high"] for row in attainable))
@@ -91,6 +107,12 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "features": ", ".join(result.feature_names),
         "sim": {name: parameter.default for name, parameter in
                 inspect.signature(simulate_transactions).parameters.items()},
+        "grid": GRID_SIZE, "windows": _and_list([f"{w:g}" for w in WINDOWS_DAYS]),
+        "shift_factors": _and_list(factors), "examples": examples,
+        "logit_clip": LOGIT_CLIP, "logit_floor": float(logit(np.array([0.0]), LOGIT_CLIP)[0]),
+        "ap_shift": float(ap_range.max()), "ap_shift_model": str(ap_range.idxmax()),
+        "log_loss_factor": float(log_loss_factor.max()),
+        "log_loss_factor_model": str(log_loss_factor.idxmax()),
     }
 
 
@@ -341,10 +363,11 @@ def build(result: CalibrationResult) -> Report:
                             "block holding a given number of frauds (mean and standard deviation "
                             "over repeats). Look at where isotonic's curve crosses the parametric "
                             "ones.", alt="Log loss against number of frauds used for calibration")
-    evidence.table(result.prior_shift, caption="Prior shift: the test block resampled to half "
-                   "and twice its fraud rate. O/E before and after the Saerens EM re-estimation "
-                   "of the rate, and the cost at t* with the probabilities as they are, adjusted "
-                   "by EM, and adjusted with the true new rate.", digits=3)
+    evidence.table(result.prior_shift, caption="Prior shift: the test block resampled to "
+                   f"{ctx['shift_factors']} times its fraud rate. O/E before and after the "
+                   "Saerens EM re-estimation of the rate, and the cost at t* with the "
+                   "probabilities as they are, adjusted by EM, and adjusted with the true new "
+                   "rate.", digits=3)
     evidence.figure(_figure_decay(result),
                     caption="Observed over expected frauds in consecutive windows of the test "
                             "block, with 95 % bootstrap intervals: does a calibration fitted once "
