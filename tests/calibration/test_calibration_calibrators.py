@@ -115,3 +115,20 @@ def test_undersampling_correction_recovers_a_known_posterior():
     assert np.mean(np.abs(p_s - p_true)) > 0.1
     assert np.mean(np.abs(corrected - p_true)) < 0.005
     assert cm.observed_expected(y, corrected) == pytest.approx(1, abs=0.05)
+
+
+def test_temperature_prediction_is_sigmoid_of_scaled_log_odds(miscalibrated):
+    s, y, _ = miscalibrated
+    temperature = TemperatureCalibrator().fit(s, y)
+    z = np.log(s[:20]) - np.log1p(-s[:20])
+    np.testing.assert_allclose(temperature.predict(s[:20]),
+                               1 / (1 + np.exp(-z / temperature.temperature_)), rtol=1e-10)
+
+
+def test_beta_with_equal_shapes_is_platt_on_the_log_odds(miscalibrated):
+    s, _, _ = miscalibrated
+    beta = BetaCalibrator()
+    beta.a_, beta.b_, beta.c_ = 0.7, 0.7, -0.4
+    platt = PlattCalibrator()
+    platt.slope_, platt.intercept_ = 0.7, -0.4
+    np.testing.assert_allclose(beta.predict(s), platt.predict(s), rtol=1e-9)

@@ -104,3 +104,24 @@ def test_saerens_em_recovers_a_shifted_prior():
         estimate, adjusted = dec.saerens_em(p_train, train_prior)
         assert estimate == pytest.approx(y.mean(), rel=0.1)
         assert adjusted.mean() == pytest.approx(estimate)
+
+
+def test_adjust_to_prior_by_hand_and_as_odds():
+    p = np.array([0.001, 0.02, 0.3, 0.9])
+    pi, new = 0.02, 0.05
+    hand = (new / pi * p) / (new / pi * p + (1 - new) / (1 - pi) * (1 - p))
+    adjusted = dec.adjust_to_prior(p, pi, new)
+    np.testing.assert_allclose(adjusted, hand, rtol=1e-12)
+    # Bayes' rule multiplies the odds by the ratio of the prior odds.
+    odds_ratio = (new / (1 - new)) / (pi / (1 - pi))
+    np.testing.assert_allclose(adjusted / (1 - adjusted), odds_ratio * p / (1 - p), rtol=1e-10)
+    np.testing.assert_allclose(dec.adjust_to_prior(p, pi, pi), p, rtol=1e-12)
+
+
+def test_saerens_em_stops_at_its_fixed_point():
+    rng = np.random.default_rng(9)
+    p = rng.beta(0.5, 15, 50_000)
+    estimate, adjusted = dec.saerens_em(p, 0.02)
+    # pi' is the mean of the probabilities adjusted to pi' itself.
+    assert np.mean(dec.adjust_to_prior(p, 0.02, estimate)) == pytest.approx(estimate, abs=1e-7)
+    np.testing.assert_allclose(adjusted, dec.adjust_to_prior(p, 0.02, estimate), atol=1e-6)

@@ -106,6 +106,31 @@ def test_ece_by_hand_and_against_calibration_curve():
     assert cm.ece(y, p, 10, "width") == pytest.approx(from_sklearn)
 
 
+def test_equal_mass_ece_by_hand():
+    # Sorted by P: rows 7, 0, 1, 2 form the lower half, rows 3, 4, 5, 6 the upper half.
+    low, high = [7, 0, 1, 2], [3, 4, 5, 6]
+    hand = (4 * abs(Y[low].mean() - P[low].mean()) + 4 * abs(Y[high].mean() - P[high].mean())) / 8
+    assert cm.ece(Y, P, 2, "mass") == pytest.approx(hand)
+
+
+def test_noise_floor_draws_labels_from_the_forecasts():
+    p = np.array([0.1, 0.5, 0.9, 0.02])
+    rates = cm.noise_floor(lambda y_, p_: y_, p, 4000, 0)
+    # Each row's label is Bernoulli(p): its mean over the draws is p.
+    np.testing.assert_allclose(rates.mean(axis=0), p, atol=0.02)
+
+
+def test_consistency_bars_are_binomial_quantiles():
+    from scipy import stats
+
+    p = np.full(400, 0.1)
+    y = np.zeros(400)
+    table = cm.reliability_table(y, p, n_consistency=4000, random_state=0)
+    low, high = stats.binom.ppf([0.025, 0.975], 400, 0.1) / 400
+    assert table["consistency_low"][0] == pytest.approx(low, abs=1.5 / 400)
+    assert table["consistency_high"][0] == pytest.approx(high, abs=1.5 / 400)
+
+
 def test_equal_mass_bins_hold_equal_counts():
     p = np.random.default_rng(0).random(1000)
     assert set(np.bincount(cm.equal_mass_bins(p, 10))) == {100}

@@ -44,6 +44,18 @@ def test_reported_metrics_match_a_recomputation(result):
     assert raw["brier"] == pytest.approx(np.mean((result.test_p_raw - y) ** 2))
 
 
+def test_band_around_the_threshold_by_hand(result):
+    settings = result.settings
+    k, t_star = settings["band_factor"], settings["t_star"]
+    assert settings["band"] == pytest.approx([t_star / k, min(k * t_star, 1.0)])
+    y, p = result.test_y, result.test_p_chosen
+    inside = (p >= t_star / k) & (p <= k * t_star)
+    row = result.metrics.set_index(["model", "calibrator"]).loc[
+        (result.focus_model, result.chosen_calibrator)]
+    assert row["band_rows"] == inside.sum()
+    assert row["band_observed_expected"] == pytest.approx(y[inside].sum() / p[inside].sum())
+
+
 def test_decisions_and_budgets_match_a_recomputation(result):
     settings = result.settings
     t_star = settings["cost_fp"] / (settings["cost_fp"] + settings["cost_fn"])
