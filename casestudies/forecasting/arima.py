@@ -21,6 +21,8 @@ from casestudies.errors import DataError
 from casestudies.progress import progress
 
 MAX_HARMONICS = 3
+# Significance level of the unit-root test that chooses d.
+ADF_LEVEL = 0.05
 
 
 def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> np.ndarray:
@@ -86,7 +88,7 @@ def harmonics_for(period: float | None) -> int:
     return int(min(MAX_HARMONICS, np.floor(period / 2)))
 
 
-def choose_differencing(train: np.ndarray, level: float = 0.05) -> tuple[int, float]:
+def choose_differencing(train: np.ndarray, level: float = ADF_LEVEL) -> tuple[int, float]:
     """d = 1 when the augmented Dickey–Fuller test cannot reject a unit root at ``level``.
 
     Orders with different d have likelihoods of different data, so AIC cannot choose d; the

@@ -23,6 +23,10 @@ PERIOD_OF_FREQ = {"W": WEEKS_PER_YEAR, "M": 12.0, "MS": 12.0, "ME": 12.0, "Q": 4
                   "QE": 4.0, "D": 7.0, "B": 5.0, "h": 24.0, "H": 24.0}
 MIN_WINDOW = 48
 SIMULATED_TRAINING = 800
+# Simulated values dropped at the start so that a series begins in its stationary distribution.
+BURN_IN = 500
+# Level at which the simulated integrated series starts.
+ARIMA_START = 50.0
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,12 @@ class TrueModel:
     order: tuple[int, int, int]
     trend: str
     params: tuple[float, ...]
-    formula: str  # LaTeX of the process, for the report
+
+    @property
+    def label(self) -> str:
+        """``"ARMA(p,q)"`` for a stationary process, ``"ARIMA(p,d,q)"`` for an integrated one."""
+        p, d, q = self.order
+        return f"ARMA({p},{q})" if d == 0 else f"ARIMA({p},{d},{q})"
 
     @property
     def ar(self) -> tuple[float, ...]:
@@ -44,6 +53,29 @@ class TrueModel:
     def ma(self) -> tuple[float, ...]:
         """MA coefficients (after the AR ones; sigma² is last)."""
         return self.params[1 + self.order[0]:1 + self.order[0] + self.order[2]]
+
+    @property
+    def formula(self) -> str:
+        """LaTeX of the process, written from its parameters, for the report.
+
+        With ``x_t`` the series (d = 0) or its difference (d = 1) and ``c`` the mean of ``x``
+        (the trend coefficient): :math:`x_t - c = \\sum_i \\phi_i (x_{t-i} - c) + \\varepsilon_t
+        + \\sum_j \\theta_j \\varepsilon_{t-j}`.
+        """
+        x = "y" if self.order[1] == 0 else r"\Delta y"
+        c = f"{self.params[0]:g}"
+        ar = "".join(f" {_signed(phi)}\\,({x}_{{t-{i}}} - {c})"
+                     for i, phi in enumerate(self.ar, start=1))
+        ma = "".join(f" {_signed(theta)}\\,\\varepsilon_{{t-{j}}}"
+                     for j, theta in enumerate(self.ma, start=1))
+        lhs = f"{x}_t - {c}"
+        rhs = (ar.lstrip(" +") if ar else "") + (" + " if ar else "") + r"\varepsilon_t" + ma
+        return (f"{lhs} = {rhs},\\quad \\varepsilon_t \\sim N(0, {self.params[-1]:g})")
+
+
+def _signed(value: float) -> str:
+    """``"+ 0.3"`` or ``"- 0.4"``: a coefficient with its sign as an operator."""
+    return f"{'-' if value < 0 else '+'} {abs(value):g}"
 
 
 @dataclass
@@ -134,18 +166,12 @@ def check_not_constant(series: Series) -> None:
 
 # --------------------------------------------------------------------------- simulated series
 
-ARMA_TRUTH = TrueModel(order=(2, 0, 1), trend="c", params=(10.0, 1.2, -0.4, 0.3, 1.0),
-                       formula=r"y_t - 10 = 1.2\,(y_{t-1} - 10) - 0.4\,(y_{t-2} - 10) "
-                               r"+ \varepsilon_t + 0.3\,\varepsilon_{t-1},\quad "
-                               r"\varepsilon_t \sim N(0, 1)")
-ARIMA_TRUTH = TrueModel(order=(1, 1, 1), trend="t", params=(0.05, 0.5, 0.3, 1.0),
-                        formula=r"\Delta y_t - 0.05 = 0.5\,(\Delta y_{t-1} - 0.05) "
-                                r"+ \varepsilon_t + 0.3\,\varepsilon_{t-1},\quad "
-                                r"\varepsilon_t \sim N(0, 1)")
+ARMA_TRUTH = TrueModel(order=(2, 0, 1), trend="c", params=(10.0, 1.2, -0.4, 0.3, 1.0))
+ARIMA_TRUTH = TrueModel(order=(1, 1, 1), trend="t", params=(0.05, 0.5, 0.3, 1.0))
 
 
 def simulate_arma_process(ar: tuple[float, ...], ma: tuple[float, ...], n: int, sigma: float,
-                          random_state: int | np.random.Generator, burn_in: int = 500
+                          random_state: int | np.random.Generator, burn_in: int = BURN_IN
                           ) -> np.ndarray:
     """Simulate a zero-mean ARMA process ``(1 - sum ar_i B^i) x = (1 + sum ma_j B^j) e``.
 
@@ -169,27 +195,28 @@ def simulated_length(config: ForecastingConfig) -> int:
 
 
 def simulate_arma(config: ForecastingConfig) -> Series:
-    """The stationary ARMA(2,1) of :data:`ARMA_TRUTH`, seeded by ``config.seed``."""
+    """The stationary ARMA process of :data:`ARMA_TRUTH`, seeded by ``config.seed``."""
     n = simulated_length(config)
-    mean, phi1, phi2, theta, sigma2 = ARMA_TRUTH.params
-    x = simulate_arma_process((phi1, phi2), (theta,), n, np.sqrt(sigma2),
+    mean, sigma2 = ARMA_TRUTH.params[0], ARMA_TRUTH.params[-1]
+    x = simulate_arma_process(ARMA_TRUTH.ar, ARMA_TRUTH.ma, n, np.sqrt(sigma2),
                               random_state=[config.seed, 1])
-    return Series(key="arma", name="simulated ARMA(2,1)", values=mean + x, time=None, period=None,
-                  truth=ARMA_TRUTH,
-                  notes=[f"Simulated with seed {config.seed}: {n} steps after a 500-step "
+    return Series(key="arma", name=f"simulated {ARMA_TRUTH.label}", values=mean + x, time=None,
+                  period=None, truth=ARMA_TRUTH,
+                  notes=[f"Simulated with seed {config.seed}: {n} steps after a {BURN_IN}-step "
                          "burn-in, Gaussian shocks."])
 
 
 def simulate_arima(config: ForecastingConfig) -> Series:
-    """The integrated ARIMA(1,1,1) with drift of :data:`ARIMA_TRUTH`, seeded."""
+    """The integrated ARIMA process with drift of :data:`ARIMA_TRUTH`, seeded."""
     n = simulated_length(config)
-    drift, phi, theta, sigma2 = ARIMA_TRUTH.params
-    w = simulate_arma_process((phi,), (theta,), n, np.sqrt(sigma2), random_state=[config.seed, 2])
-    values = 50.0 + np.cumsum(drift + w)
-    return Series(key="arima", name="simulated ARIMA(1,1,1)", values=values, time=None,
+    drift, sigma2 = ARIMA_TRUTH.params[0], ARIMA_TRUTH.params[-1]
+    w = simulate_arma_process(ARIMA_TRUTH.ar, ARIMA_TRUTH.ma, n, np.sqrt(sigma2),
+                              random_state=[config.seed, 2])
+    values = ARIMA_START + np.cumsum(drift + w)
+    return Series(key="arima", name=f"simulated {ARIMA_TRUTH.label}", values=values, time=None,
                   period=None, truth=ARIMA_TRUTH,
                   notes=[f"Simulated with seed {config.seed}: {n} steps, the differences after a "
-                         "500-step burn-in, started at 50."])
+                         f"{BURN_IN}-step burn-in, started at {ARIMA_START:g}."])
 
 
 # --------------------------------------------------------------------------- real series

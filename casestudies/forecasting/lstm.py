@@ -35,6 +35,8 @@ from casestudies.forecasting.metrics import (
 )
 from casestudies.progress import progress
 
+# Stacked LSTM layers in every network: one is enough for a univariate series this size.
+LAYERS = 1
 LEARNING_RATE = 5e-3
 BATCH_SIZE = 32
 VALIDATION_SHARE = 0.2
@@ -68,7 +70,7 @@ class SequenceLSTM(nn.Module):
 
     def __init__(self, hidden: int, outputs: int):
         super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.lstm = nn.LSTM(1, hidden, num_layers=LAYERS, batch_first=True)
         self.head = nn.Linear(hidden, outputs)
 
     def forward(self, x: torch.Tensor, state=None):
@@ -81,7 +83,7 @@ class DirectLSTM(nn.Module):
 
     def __init__(self, hidden: int, outputs: int, dropout: float):
         super().__init__()
-        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.lstm = nn.LSTM(1, hidden, num_layers=LAYERS, batch_first=True)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, outputs)
 

@@ -34,6 +34,10 @@ from casestudies.provenance import StageTimer
 from casestudies.stats import binomial_band
 
 PARAMETER_DRAWS = 100
+# Horizons of the theory curves at least, and psi-weights summed for an unconditional variance
+# (the tail of a stationary model's weights is negligible long before).
+THEORY_HORIZON = 100
+UNCONDITIONAL_TERMS = 5000
 # Horizon bins of the coverage table: short, medium and long range.
 HORIZON_BINS = ((1, 1), (2, 10), (11, 50), (51, None))
 
@@ -114,19 +118,38 @@ class SeriesResult:
 
 
 @dataclass
+class MethodConstants:
+    """Fixed settings of the methods (module constants, not options), for the report."""
+
+    adf_level: float
+    max_harmonics: int
+    parameter_draws: int
+    lstm_layers: int
+    batch_size: int
+    learning_rate: float
+    adaptive_step: float
+
+
+@dataclass
 class ForecastingResult:
-    """The study's result: one :class:`SeriesResult` per series, plus the theory curves."""
+    """The study's result: one :class:`SeriesResult` per series, plus the theory curves of the
+    two simulated processes (``theory_arima_psi_limit`` is the integrated one's
+    :math:`\\psi_\\infty = \\theta(1)/\\phi(1)`)."""
 
     short_answer: str
     horizon: int
     levels: tuple[float, float]
     quick: bool
     config: ForecastingConfig
+    constants: MethodConstants
     series: list[SeriesResult]
+    theory_arma_label: str
+    theory_arima_label: str
     theory_psi_arma: np.ndarray
     theory_variance_arma: np.ndarray
     theory_unconditional_arma: float
     theory_variance_arima: np.ndarray
+    theory_arima_psi_limit: float
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -272,7 +295,8 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         truth_gap = float(np.max(np.abs(psi - true_psi)))
     unconditional = None
     if fit.order[1] == 0:
-        unconditional = float(arima.forecast_variance(fit.ar, fit.ma, fit.sigma2, 5000)[-1])
+        unconditional = float(arima.forecast_variance(fit.ar, fit.ma, fit.sigma2,
+                                                     UNCONDITIONAL_TERMS)[-1])
     if series.time is not None:
         time_range = (str(series.time[0].date()), str(series.time[-1].date()))
         preview = pd.DataFrame({"time": [str(t.date()) for t in series.time[:5]],
@@ -330,18 +354,26 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
     with threadpool_limits(limits=1):
         for series in data.series:
             results.append(analyse_series(series, config, timer, rng))
-    theory_h = max(config.horizon, 100)
-    _, phi1, phi2, theta, sigma2 = ARMA_TRUTH.params
-    _, arima_phi, arima_theta, arima_sigma2 = ARIMA_TRUTH.params
+    from casestudies.forecasting import lstm
+
+    theory_h = max(config.horizon, THEORY_HORIZON)
+    arma_, arima_ = ARMA_TRUTH, ARIMA_TRUTH
+    constants = MethodConstants(
+        adf_level=arima.ADF_LEVEL, max_harmonics=arima.MAX_HARMONICS,
+        parameter_draws=PARAMETER_DRAWS, lstm_layers=lstm.LAYERS, batch_size=lstm.BATCH_SIZE,
+        learning_rate=lstm.LEARNING_RATE, adaptive_step=lstm.ADAPTIVE_STEP)
     result = ForecastingResult(
         short_answer="", horizon=config.horizon, levels=config.levels, quick=config.quick,
-        config=config, series=results,
-        theory_psi_arma=arima.psi_weights([phi1, phi2], [theta], theory_h),
-        theory_variance_arma=arima.forecast_variance([phi1, phi2], [theta], sigma2, theory_h),
-        theory_unconditional_arma=float(
-            arima.forecast_variance([phi1, phi2], [theta], sigma2, 5000)[-1]),
-        theory_variance_arima=arima.forecast_variance([arima_phi], [arima_theta], arima_sigma2,
-                                                      theory_h, d=1),
+        config=config, constants=constants, series=results,
+        theory_arma_label=arma_.label, theory_arima_label=arima_.label,
+        theory_psi_arma=arima.psi_weights(arma_.ar, arma_.ma, theory_h),
+        theory_variance_arma=arima.forecast_variance(arma_.ar, arma_.ma, arma_.params[-1],
+                                                     theory_h),
+        theory_unconditional_arma=float(arima.forecast_variance(
+            arma_.ar, arma_.ma, arma_.params[-1], UNCONDITIONAL_TERMS)[-1]),
+        theory_variance_arima=arima.forecast_variance(arima_.ar, arima_.ma, arima_.params[-1],
+                                                      theory_h, d=arima_.order[1]),
+        theory_arima_psi_limit=float((1 + np.sum(arima_.ma)) / (1 - np.sum(arima_.ar))),
         stage_seconds=timer.seconds)
     result.short_answer = short_answer(result)
     return result

@@ -10,6 +10,7 @@ import pandas as pd
 
 from casestudies.forecasting import STUDY
 from casestudies.forecasting.arima import gaussian_interval
+from casestudies.forecasting.data import PERIOD_OF_FREQ
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
 from casestudies.report import PALETTE, Report, new_figure
 
@@ -20,6 +21,8 @@ COLOURS = {
     "lstm_recursive": PALETTE[7],
     "lstm_direct": PALETTE[5],
 }
+# Relative change of the 95% width by parameter draws that the report calls a widening.
+PARAMETER_EFFECT = 0.05
 SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",
                    "pinball", "MAE", "RMSE", "MASE"]
 
@@ -135,14 +138,14 @@ def figure_coverage(series: SeriesResult, result: ForecastingResult):
 
 
 def figure_theory(result: ForecastingResult):
-    """Forecast error variance by horizon for the true ARMA(2,1) and ARIMA(1,1,1)."""
+    """Forecast error variance by horizon for the two simulated processes."""
     fig, axes = new_figure(7.5, 3.0, 1, 2)
     h = np.arange(1, len(result.theory_variance_arma) + 1)
-    axes[0].plot(h, result.theory_variance_arma, color=PALETTE[0], label="ARMA(2,1)")
+    axes[0].plot(h, result.theory_variance_arma, color=PALETTE[0], label=result.theory_arma_label)
     axes[0].axhline(result.theory_unconditional_arma, color="#555555", ls="--",
                     label="unconditional variance")
     axes[0].set_title("stationary: converges")
-    axes[1].plot(h, result.theory_variance_arima, color=PALETTE[1], label="ARIMA(1,1,1)")
+    axes[1].plot(h, result.theory_variance_arima, color=PALETTE[1], label=result.theory_arima_label)
     axes[1].plot(h, h, color="#555555", ls="--", label=r"random walk $h\sigma^2$")
     axes[1].set_title("integrated: grows without bound")
     for ax in axes:
@@ -183,7 +186,8 @@ def _numbers(series: SeriesResult, result: ForecastingResult) -> dict[str, Any]:
         "var_1": float(series.psi_variance[0]), "var_h": float(series.psi_variance[-1]),
         "rec_vs_direct": sc["lstm_recursive"]["MAE"] - sc["lstm_direct"]["MAE"],
         "lstm_beats_arima": sc["lstm_direct"]["MAE"] < sc["arima"]["MAE"],
-        "logs": series.lstm_logs,
+        "logs": series.lstm_logs, "networks": len(series.lstm_logs),
+        "interval_methods": lstm_interval,
     }
 
 
@@ -196,6 +200,7 @@ def _theory(result: ForecastingResult) -> dict[str, float]:
             "arma_share_10": float(arma[9] / result.theory_unconditional_arma),
             "arima_1": float(arima_[0]), "arima_H": float(arima_[-1]),
             "arima_slope": float(arima_[-1] - arima_[-2]),
+            "arima_psi_limit": result.theory_arima_psi_limit,
             "psi_gap": max(s.psi_max_relative_gap for s in result.series)}
 
 
@@ -207,7 +212,12 @@ def build(result: ForecastingResult) -> Report:
     first = per_series[0]
     everywhere = [label for key, label in first["label"].items()
                   if all(label in n["consistent"] for n in per_series)]
-    common = {"r": result, "first": first, "all": per_series, "H": result.horizon,
+    common = {"r": result, "c": result.constants, "first": first, "all": per_series,
+              "H": result.horizon, "effect": PARAMETER_EFFECT,
+              # The adaptive variant of conformal is counted apart from the ways.
+              "interval_ways": len([k for k in first["interval_methods"] if k != "adaptive"]),
+              "periods": {name: f"{PERIOD_OF_FREQ[code]:.4g}" for name, code in
+                          (("weekly", "W"), ("monthly", "MS"), ("daily", "D"))},
               "theory": _theory(result), "covering_everywhere": everywhere,
               "dropout_below_everywhere": all(n["sc"]["dropout"]["coverage 95"] < n["low95"]
                                               for n in per_series)}
@@ -290,8 +300,8 @@ def build(result: ForecastingResult) -> Report:
                               "validation loss": log.validation_loss[log.best_epoch - 1],
                               "seconds": log.seconds} for log in series.lstm_logs])
         evidence.text("evidence_lstm.md", **numbers, **common)
-        evidence.table(logs, caption=f"{series.name}: how the four networks trained (early "
-                                     "stopping on a later validation block).")
+        evidence.table(logs, caption=f"{series.name}: how the {numbers['networks']} networks "
+                                     "trained (early stopping on a later validation block).")
 
     report.text_section("Pitfalls", "pitfalls.md", **common)
     report.text_section("Interview questions", "interview.md", **common)
