@@ -399,7 +399,7 @@ def load_digits_data(config: ClusteringConfig) -> ClusteringData:
     _check_rows(len(table), config, "the digits data")
     features, unscaled, names, record = prepare_features(table, ("digit",), log_skewed=False)
     return ClusteringData(
-        source=f"scikit-learn digits (n={len(table):,}, 64 pixels)",
+        source=f"scikit-learn digits (n={len(table):,}, {bunch.data.shape[1]} pixels)",
         fingerprint=fingerprint_arrays(bunch.data, bunch.target), kind="digits", table=table,
         features=features, unscaled=unscaled, feature_names=names,
         labels=bunch.target.astype(str), label_name="digit", life_stage=None,

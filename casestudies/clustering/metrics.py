@@ -101,13 +101,19 @@ def neighbourhood_scores(X: np.ndarray, Y: np.ndarray, ks: tuple[int, ...]) -> d
     }
 
 
+def accuracy_folds(labels: np.ndarray, folds: int) -> int:
+    """Folds of the stratified cross-validation in :func:`knn_accuracy`: ``folds``, fewer when
+    the smallest segment has fewer rows (every fold must hold each segment), and at least 2."""
+    smallest = int(np.unique(np.asarray(labels), return_counts=True)[1].min())
+    return max(2, min(folds, smallest))
+
+
 def knn_accuracy(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
                  random_state: int = 0) -> float:
     """Cross-validated accuracy of a k-nearest-neighbour classifier of ``labels`` on ``Y``: how
-    well the known segments can be read off the map."""
+    well the known segments can be read off the map (:func:`accuracy_folds` stratified folds)."""
     labels = np.asarray(labels)
-    smallest = int(np.unique(labels, return_counts=True)[1].min())
-    splitter = StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True,
+    splitter = StratifiedKFold(n_splits=accuracy_folds(labels, folds), shuffle=True,
                                random_state=random_state)
     scores = cross_val_score(KNeighborsClassifier(n_neighbors=k), Y, labels, cv=splitter)
     return float(np.mean(scores))

@@ -42,11 +42,14 @@ from casestudies.clustering.tsne import (
 from casestudies.provenance import StageTimer
 
 KNN_CLASSIFIER_K = 10
+KNN_FOLDS = 5  # cross-validation folds of the segment accuracy (fewer for tiny segments)
+ACCURACY = f"{KNN_CLASSIFIER_K}-NN segment accuracy"  # the scorecard's column
 STABILITY_K = 15
 SPEARMAN_POINTS = 1000  # all pairs of this many points (~500,000 distances)
 SHEPARD_PAIRS = 3000
 EXACT_KL_LIMIT = 6000  # the exact KL check needs an n x n matrix
 NOISE_PERPLEXITIES = (2.0, 30.0)
+PITFALL_PERPLEXITY = 30.0  # of the spread, distance and trajectory pitfalls
 
 
 @dataclass
@@ -145,6 +148,7 @@ class ClusteringResult:
     neighbourhoods: pd.DataFrame
     scorecard: pd.DataFrame
     metric_rows: int
+    accuracy_folds: int | None  # folds of the segment accuracy's cross-validation
     neighbours: list[int]
     subsample_rows: int | None
     stability: pd.DataFrame
@@ -229,8 +233,8 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
     if ls is not None:
         summary_rows.append({"embedding": f"data ({X.shape[1]} features)", "method": "—",
                              "Spearman distance correlation": 1.0,
-                             "10-NN segment accuracy": metrics.knn_accuracy(
-                                 Xs, ls, KNN_CLASSIFIER_K, random_state=seed),
+                             ACCURACY: metrics.knn_accuracy(
+                                 Xs, ls, KNN_CLASSIFIER_K, KNN_FOLDS, random_state=seed),
                              "seconds": 0.0, "KL divergence": None})
     for emb in progress.progress(embeddings, desc="faithfulness scorecard"):
         Ys = emb.coordinates[sample]
@@ -244,7 +248,7 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
             "embedding": emb.name, "method": emb.method,
             "Spearman distance correlation": metrics.distance_correlation(X[few],
                                                                           emb.coordinates[few]),
-            "10-NN segment accuracy": (metrics.knn_accuracy(Ys, ls, KNN_CLASSIFIER_K,
+            ACCURACY: (metrics.knn_accuracy(Ys, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
                                                             random_state=seed)
                                        if ls is not None else None),
             "seconds": emb.seconds, "KL divergence": emb.kl_divergence})
@@ -358,7 +362,8 @@ def _short_answer(result_parts: dict) -> str:
              f"{'better' if local == 't-SNE' else 'worse'} than a 2-D PCA (trustworthiness "
              f"{r['trust_tsne']:.3f} vs {r['trust_pca']:.3f}"]
     if r["acc_tsne"] is not None:
-        parts.append(f"; segment 10-NN accuracy {r['acc_tsne']:.0%} vs {r['acc_pca']:.0%}")
+        parts.append(f"; segment {KNN_CLASSIFIER_K}-NN accuracy {r['acc_tsne']:.0%} vs "
+                     f"{r['acc_pca']:.0%}")
     parts.append(f"), while {global_} keeps global distances better (Spearman "
                  f"{max(r['spearman_pca'], r['spearman_tsne']):.2f} vs "
                  f"{min(r['spearman_pca'], r['spearman_tsne']):.2f}). ")
@@ -472,17 +477,17 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         progress.status("[clustering] pitfalls on synthetic data")
         m = config.pitfall_points
         noise = noise_pitfall(m, NOISE_PERPLEXITIES, config.seed, config.n_jobs)
-        spread = spread_pitfall(m, 30.0, config.seed, config.n_jobs)
-        distances = distance_pitfall(m, 30.0, config.seed, config.n_jobs)
-        trajectory = trajectory_pitfall(m, 30.0, config.seed, config.n_jobs)
+        spread = spread_pitfall(m, PITFALL_PERPLEXITY, config.seed, config.n_jobs)
+        distances = distance_pitfall(m, PITFALL_PERPLEXITY, config.seed, config.n_jobs)
+        trajectory = trajectory_pitfall(m, PITFALL_PERPLEXITY, config.seed, config.n_jobs)
 
     k_mid = ks[len(ks) // 2]
     answer = _short_answer({
         "perplexity": main.perplexity, "k": k_mid,
         "trust_tsne": _lookup(neighbourhoods, main.name, k_mid, "trustworthiness"),
         "trust_pca": _lookup(neighbourhoods, pca_embedding.name, k_mid, "trustworthiness"),
-        "acc_tsne": _summary(scorecard, main.name, "10-NN segment accuracy"),
-        "acc_pca": _summary(scorecard, pca_embedding.name, "10-NN segment accuracy"),
+        "acc_tsne": _summary(scorecard, main.name, ACCURACY),
+        "acc_pca": _summary(scorecard, pca_embedding.name, ACCURACY),
         "spearman_tsne": _summary(scorecard, main.name, "Spearman distance correlation"),
         "spearman_pca": _summary(scorecard, pca_embedding.name, "Spearman distance correlation"),
         "noise_k": noise.clusters_maps[0], "noise_k_data": noise.clusters_data,
@@ -500,7 +505,10 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         loadings=_loadings(pca, data.feature_names, n_shown), reconstruction=reconstruction,
         scaling=_scaling_comparison(data, pca), main_name=main.name, embeddings=embeddings,
         affinity=affinity, neighbourhoods=neighbourhoods, scorecard=scorecard,
-        metric_rows=int(sample.size), neighbours=list(ks),
+        metric_rows=int(sample.size),
+        accuracy_folds=(metrics.accuracy_folds(labels[sample], KNN_FOLDS)
+                        if labels is not None else None),
+        neighbours=list(ks),
         subsample_rows=int(work.size) if work.size < n else None, stability=stability,
         clustering=clustering,
         placement=placement, life_stage=life, noise=noise, spread=spread, distances=distances,

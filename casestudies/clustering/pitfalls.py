@@ -14,7 +14,9 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from casestudies.clustering.tsne import opentsne_embedding
 
-DIMENSIONS = 10
+DIMENSIONS = 10  # of every synthetic pitfall data set
+POSITION_K = 10  # neighbours of the k-NN regression that reads the position along a trajectory
+POSITION_FOLDS = 5
 
 
 @dataclass
@@ -51,6 +53,7 @@ class SpreadPitfall:
     ratio_pca: float
     ratio_tsne: float
     perplexity: float
+    spread_ratio: float  # the simulated ratio of the two standard deviations
     labels: np.ndarray = field(metadata={"json": False})
     pca_map: np.ndarray = field(metadata={"json": False})
     tsne_map: np.ndarray = field(metadata={"json": False})
@@ -66,6 +69,7 @@ class DistancePitfall:
     ratio_pca: float
     ratio_tsne: float
     perplexity: float
+    offset_ratio: float  # the simulated d(A, C) / d(A, B) of the cluster centres
     labels: np.ndarray = field(metadata={"json": False})
     pca_map: np.ndarray = field(metadata={"json": False})
     tsne_map: np.ndarray = field(metadata={"json": False})
@@ -88,10 +92,11 @@ class TrajectoryPitfall:
     tsne_map: np.ndarray = field(metadata={"json": False})
 
 
-def position_r2(Z: np.ndarray, position: np.ndarray, random_state: int, k: int = 10) -> float:
-    """Cross-validated (5-fold) R^2 of a k-nearest-neighbour regression of ``position`` on
-    ``Z``: how well the order along a trajectory can be read off a space."""
-    folds = KFold(5, shuffle=True, random_state=random_state)
+def position_r2(Z: np.ndarray, position: np.ndarray, random_state: int, k: int = POSITION_K
+                ) -> float:
+    """Cross-validated (``POSITION_FOLDS``-fold) R^2 of a k-nearest-neighbour regression of
+    ``position`` on ``Z``: how well the order along a trajectory can be read off a space."""
+    folds = KFold(POSITION_FOLDS, shuffle=True, random_state=random_state)
     return float(np.mean(cross_val_score(KNeighborsRegressor(k), Z, position, cv=folds,
                                          scoring="r2")))
 
@@ -165,7 +170,8 @@ def spread_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int = 1
         return _rms_radius(Z[labels == 1]) / _rms_radius(Z[labels == 0])
 
     return SpreadPitfall(n=n, ratio_data=ratio(X), ratio_pca=ratio(pca), ratio_tsne=ratio(tsne),
-                         perplexity=perplexity, labels=labels, pca_map=pca, tsne_map=tsne)
+                         perplexity=perplexity, spread_ratio=spreads[1] / spreads[0],
+                         labels=labels, pca_map=pca, tsne_map=tsne)
 
 
 def distance_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int = 1,
@@ -180,4 +186,5 @@ def distance_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int =
     return DistancePitfall(n=n, ratio_data=_centroid_ratio(X, labels),
                            ratio_pca=_centroid_ratio(pca, labels),
                            ratio_tsne=_centroid_ratio(tsne, labels), perplexity=perplexity,
-                           labels=labels, pca_map=pca, tsne_map=tsne)
+                           offset_ratio=offsets[1] / offsets[0], labels=labels, pca_map=pca,
+                           tsne_map=tsne)

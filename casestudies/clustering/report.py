@@ -6,7 +6,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from casestudies.clustering.pipeline import EXACT_KL_LIMIT, ClusteringResult
+from casestudies.clustering.config import ClusteringConfig
+from casestudies.clustering.data import (
+    MAX_LEVELS,
+    N_NOISE_COLUMNS,
+    SEGMENTS,
+    SKEW_THRESHOLD,
+    minimum_rows,
+)
+from casestudies.clustering.pipeline import (
+    ACCURACY,
+    EXACT_KL_LIMIT,
+    KNN_CLASSIFIER_K,
+    SPEARMAN_POINTS,
+    STABILITY_K,
+    ClusteringResult,
+)
+from casestudies.clustering.pitfalls import DIMENSIONS, POSITION_FOLDS, POSITION_K
 from casestudies.clustering.tsne import (
     EARLY_EXAGGERATION,
     FFT_FROM,
@@ -223,9 +239,9 @@ def _values(result: ClusteringResult) -> dict:
         recall_pca=result.neighbourhood(pca, "knn_recall", k_mid),
         rho_main=result.score(main, "Spearman distance correlation"),
         rho_pca=result.score(pca, "Spearman distance correlation"),
-        acc_main=result.score(main, "10-NN segment accuracy") if has_labels else None,
-        acc_pca=result.score(pca, "10-NN segment accuracy") if has_labels else None,
-        acc_data=(result.scorecard["10-NN segment accuracy"].iloc[0] if has_labels else None),
+        acc_main=result.score(main, ACCURACY) if has_labels else None,
+        acc_pca=result.score(pca, ACCURACY) if has_labels else None,
+        acc_data=(result.scorecard[ACCURACY].iloc[0] if has_labels else None),
         seconds_main=result.embedding(main).seconds,
         seconds_pca=result.embedding(pca).seconds,
         kl_main=result.embedding(main).kl_divergence,
@@ -237,6 +253,13 @@ def _values(result: ClusteringResult) -> dict:
         ari=clustering.to_dict("index"),
         pc2_share=float(np.sum(result.explained_variance_ratio[:2])),
         pa_share=float(np.sum(result.explained_variance_ratio[:result.parallel.n_components])),
+        knn_k=KNN_CLASSIFIER_K, knn_folds=result.accuracy_folds, stability_k=STABILITY_K,
+        overlap=f"{STABILITY_K}-NN overlap", spearman_points=SPEARMAN_POINTS,
+        pitfall_dimensions=DIMENSIONS, position_k=POSITION_K, position_folds=POSITION_FOLDS,
+        max_levels=MAX_LEVELS, skew_threshold=SKEW_THRESHOLD, n_noise_columns=N_NOISE_COLUMNS,
+        n_segments=len(SEGMENTS), min_rows=minimum_rows(cfg),
+        default_perplexities=",".join(f"{p:g}" for p in ClusteringConfig.perplexities),
+        default_main=f"{ClusteringConfig.main_perplexity:g}",
         scaling=result.scaling.set_index("features").to_dict("index"),
         stability=result.stability.groupby("initialisation").mean(numeric_only=True)
         .to_dict("index"),
@@ -288,9 +311,10 @@ def build(result: ClusteringResult) -> Report:
     evidence = report.section("The evidence")
     evidence.text("evidence_pca.md", **v)
     evidence.figure(_scree_figure(result),
-                    caption="Left: eigenvalues of the standardised data against the 95th "
-                    "percentile of column-permuted copies; components left of the vertical line "
-                    "are kept. Right: cumulative share of variance.",
+                    caption="Left: eigenvalues of the standardised data against the "
+                    f"{result.parallel.quantile:.0%} quantile of {result.parallel.draws} "
+                    "column-permuted copies; components left of the vertical line are kept. "
+                    "Right: cumulative share of variance.",
                     alt="Scree plot with parallel-analysis threshold and cumulative variance")
     evidence.table(_top_loadings(result), caption="The largest loadings of the first "
                    "components: which customer attributes drive each axis of the PCA map.")
@@ -306,10 +330,13 @@ def build(result: ClusteringResult) -> Report:
                     f"{result.label_name or 'row'} (colour is never an input). Look at how the "
                     "perplexity changes the grain of the t-SNE maps, and at what PCA overlaps.",
                     alt="Grid of 2-D maps: PCA and t-SNE at several perplexities")
+    accuracy = (f"{KNN_CLASSIFIER_K}-NN accuracy of the known segments "
+                f"({result.accuracy_folds}-fold cross-validated), "
+                if result.accuracy_folds else "")
     evidence.table(result.scorecard, caption=f"Faithfulness scorecard on {result.metric_rows:,} "
-                   "randomly drawn rows: global distance correlation, 10-NN accuracy of the "
-                   "known segments (5-fold cross-validated), run time and final KL divergence.",
-                   digits=3, percent=("10-NN segment accuracy",))
+                   f"randomly drawn rows: global distance correlation, {accuracy}run time and "
+                   "final KL divergence.",
+                   digits=3, percent=(ACCURACY,))
     evidence.figure(_neighbourhood_figure(result),
                     caption="Trustworthiness (no false neighbours), continuity (no torn "
                     "neighbourhoods) and kNN recall against the neighbourhood size k.",
@@ -323,7 +350,7 @@ def build(result: ClusteringResult) -> Report:
     evidence.text("evidence_stability.md", **v)
     evidence.table(result.stability, caption="Seed-to-seed stability of the main t-SNE map: "
                    "Procrustes disparity (0 = identical up to rotation and scale) and overlap "
-                   "of the 15-nearest-neighbour sets.")
+                   f"of the {STABILITY_K}-nearest-neighbour sets.")
     evidence.text("evidence_clustering.md", **v)
     evidence.table(result.clustering, caption="Clustering in each space: the Gaussian mixture's "
                    "number of components chosen by BIC and k-means, with their adjusted Rand "
@@ -335,25 +362,30 @@ def build(result: ClusteringResult) -> Report:
                    "standardisation.", percent=("PC1 variance share",))
     pitfalls.text("pitfall_noise.md", **v)
     pitfalls.figure(_noise_figure(result),
-                    caption=f"t-SNE maps of {result.noise.n} points of 10-dimensional Gaussian "
-                    "noise: there is no cluster in the data.",
+                    caption=f"t-SNE maps of {result.noise.n} points of {DIMENSIONS}-dimensional "
+                    "Gaussian noise: there is no cluster in the data.",
                     alt="t-SNE maps of pure noise at two perplexities")
     pitfalls.text("pitfall_spread.md", **v)
     pitfalls.figure(_two_maps_figure(result.spread, ("tight", "wide")),
-                    caption="Two clusters, one six times wider than the other, in PCA and "
-                    "t-SNE (equal axis scales).", alt="Clusters of unequal spread in two maps")
+                    caption=f"Two clusters, one {result.spread.spread_ratio:g} times wider than "
+                    "the other, in PCA and t-SNE (equal axis scales).",
+                    alt="Clusters of unequal spread in two maps")
     pitfalls.figure(_two_maps_figure(result.distances, ("A", "B", "C")),
-                    caption="Three clusters with C five times farther from A than B is.",
+                    caption=f"Three clusters with C {result.distances.offset_ratio:g} times "
+                    "farther from A than B is.",
                     alt="Clusters at unequal distances in two maps")
     pitfalls.text("pitfall_placement.md", **v)
     pitfalls.figure(_placement_figure(result),
                     caption="openTSNE's `transform` places new customers into an existing map "
-                    "without moving it; scikit-learn's TSNE has no such method.",
+                    "without moving it; scikit-learn's TSNE "
+                    f"{'has' if result.placement.sklearn_can_transform else 'has no'} such "
+                    "method.",
                     alt="Held-out customers placed into a t-SNE map")
     pitfalls.text("pitfall_nonlinear.md", **v)
     pitfalls.figure(_trajectory_figure(result.trajectory),
-                    caption=f"A helix of {result.trajectory.turns:g} turns in 10 dimensions, "
-                    "coloured by the position along it: PCA lays the turns on top of each other.",
+                    caption=f"A helix of {result.trajectory.turns:g} turns in {DIMENSIONS} "
+                    "dimensions, coloured by the position along it: where a map lays turns on "
+                    "top of each other, the colours mix.",
                     alt="Helix in PCA and t-SNE maps coloured by position")
     if result.life_stage is not None:
         pitfalls.text("pitfall_life_stage.md", **v)
@@ -361,7 +393,7 @@ def build(result: ClusteringResult) -> Report:
                         caption="The life-stage segment coloured by its position along the "
                         "trajectory (other customers grey).",
                         alt="Life-stage trajectory in PCA and t-SNE maps")
-        pitfalls.table(result.life_stage, caption="Cross-validated $R^2$ of a 10-NN "
+        pitfalls.table(result.life_stage, caption=f"Cross-validated $R^2$ of a {POSITION_K}-NN "
                        "regression of the life-stage position on each space's coordinates.")
 
     report.text_section("Interview questions", "interview.md", **v)
