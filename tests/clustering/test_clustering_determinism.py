@@ -46,3 +46,24 @@ def test_large_tables_use_a_subsample_for_the_extra_maps():
     assert result.placement.n_train + result.placement.n_new == 120
     assert len(result.stability) == 2  # one pair of seeds per initialisation
     assert result.embedding(result.main_name).coordinates.shape == (160, 2)
+
+
+def test_reconstruction_table_adds_up_to_the_variance_per_column(two_runs):
+    # The report's caption: MSE per standardised entry + share of variance kept = 1.
+    table = two_runs[0].reconstruction
+    np.testing.assert_allclose(table["reconstruction MSE"] + table["cumulative variance"], 1.0,
+                               atol=1e-9)
+
+
+def test_short_answer_wording_follows_the_numbers():
+    from casestudies.clustering.pipeline import _short_answer
+
+    parts = dict(perplexity=30.0, k=15, trust_tsne=0.95, trust_pca=0.85, acc_tsne=0.9,
+                 acc_pca=0.7, spearman_tsne=0.5, spearman_pca=0.8, noise_k=7, noise_k_data=0,
+                 noise_perplexity=2.0)
+    answer = _short_answer(parts)
+    assert "better than a 2-D PCA" in answer and "PCA keeps global distances" in answer
+    assert "into 7 clusters" in answer
+    flipped = _short_answer({**parts, "trust_tsne": 0.8, "spearman_tsne": 0.9, "noise_k": 0})
+    assert "worse than a 2-D PCA" in flipped and "t-SNE keeps global distances" in flipped
+    assert "pure noise" not in flipped

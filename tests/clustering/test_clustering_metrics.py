@@ -90,3 +90,43 @@ def test_bic_and_ari_on_clear_clusters():
     found = metrics.cluster_agreement(Z, labels, 6, 3)
     assert found["gmm_ari"] > 0.95 and found["kmeans_ari"] > 0.95
     assert metrics.cluster_agreement(Z, None, 6, None)["kmeans_ari"] is None
+
+
+def test_bic_by_hand():
+    # BIC = -2 log L + m log n with m = k d + k d (d + 1) / 2 + (k - 1) for full covariances.
+    from sklearn.mixture import GaussianMixture
+
+    rng = np.random.default_rng(4)
+    Z = np.vstack([rng.standard_normal((60, 2)), 6 + rng.standard_normal((40, 2))])
+    n, d = Z.shape
+    _, bic = metrics.choose_k_by_bic(Z, 3, random_state=1)
+    for k in (1, 2, 3):
+        gmm = GaussianMixture(k, covariance_type="full", random_state=1, n_init=1,
+                              reg_covar=1e-5).fit(Z)
+        density = sum(w * stats.multivariate_normal(mu, cov).pdf(Z)
+                      for w, mu, cov in zip(gmm.weights_, gmm.means_, gmm.covariances_,
+                                            strict=True))
+        m = k * d + k * d * (d + 1) / 2 + (k - 1)
+        assert bic[k - 1] == pytest.approx(-2 * np.sum(np.log(density)) + m * np.log(n))
+
+
+def test_knn_accuracy_by_hand():
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(6)
+    labels = np.repeat(["a", "b"], 40)
+    Y = np.where(labels == "a", 0.0, 1.5)[:, None] + rng.standard_normal((80, 2))
+    k, folds = 5, 4
+    correct = []
+    splits = StratifiedKFold(folds, shuffle=True, random_state=3).split(Y, labels)
+    for train, test in splits:
+        fold = []
+        for i in test:
+            nearest = train[np.argsort(np.linalg.norm(Y[train] - Y[i], axis=1))[:k]]
+            votes = np.unique(labels[nearest], return_counts=True)
+            fold.append(votes[0][np.argmax(votes[1])] == labels[i])
+        correct.append(np.mean(fold))
+    assert metrics.knn_accuracy(Y, labels, k, folds, random_state=3) == pytest.approx(
+        np.mean(correct))
+    assert metrics.accuracy_folds(labels, folds) == folds
+    assert metrics.accuracy_folds(np.array(["a"] * 10 + ["b"] * 3), 5) == 3

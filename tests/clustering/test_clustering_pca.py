@@ -68,3 +68,44 @@ def test_parallel_analysis_is_deterministic(correlated):
     a = parallel_analysis(correlated, draws=5, random_state=4)
     b = parallel_analysis(correlated, draws=5, random_state=4)
     np.testing.assert_array_equal(a.null_quantile, b.null_quantile)
+
+
+def test_loading_is_proportional_to_the_feature_component_correlation(correlated):
+    # On standardised data corr(x_k, z_j) = V_kj sqrt(lambda_j) / sd(x_k), the same sd for
+    # every column: the loadings rank features as their correlations with the component do.
+    standardised = (correlated - correlated.mean(axis=0)) / correlated.std(axis=0)
+    fit = fit_pca(standardised)
+    p = standardised.shape[1]
+    for j in range(3):
+        correlation = [np.corrcoef(standardised[:, k], fit.scores[:, j])[0, 1] for k in range(p)]
+        expected = fit.components[j] * np.sqrt(fit.explained_variance[j]) / standardised.std(
+            axis=0, ddof=1)
+        np.testing.assert_allclose(correlation, expected, atol=1e-10)
+
+
+def test_parallel_analysis_threshold_by_hand(correlated):
+    standardised = (correlated - correlated.mean(axis=0)) / correlated.std(axis=0)
+    draws, quantile = 7, 0.9
+    result = parallel_analysis(standardised, draws=draws, quantile=quantile, random_state=5)
+    rng = np.random.default_rng(5)
+    null = []
+    for _ in range(draws):
+        shuffled = np.column_stack([rng.permutation(col) for col in standardised.T])
+        null.append(np.sort(np.linalg.eigvalsh(np.cov(shuffled, rowvar=False)))[::-1])
+    threshold = np.quantile(np.array(null), quantile, axis=0)
+    np.testing.assert_allclose(result.null_quantile, threshold, rtol=1e-9)
+    observed = np.sort(np.linalg.eigvalsh(np.cov(standardised, rowvar=False)))[::-1]
+    above = observed > threshold
+    expected = int(np.argmin(above)) if not above.all() else above.size
+    assert result.n_components == expected
+    assert result.quantile == quantile and result.draws == draws
+
+
+def test_reconstruction_error_and_kept_share_add_up_to_one_on_standardised_data(correlated):
+    # The report's reconstruction table: the MSE per standardised entry is the share of
+    # variance left out, since each standardised column has variance 1.
+    standardised = (correlated - correlated.mean(axis=0)) / correlated.std(axis=0)
+    fit = fit_pca(standardised)
+    kept = np.cumsum(fit.explained_variance_ratio)
+    for k in (1, 3, 6):
+        assert reconstruction_error(fit, standardised, k) + kept[k - 1] == pytest.approx(1.0)

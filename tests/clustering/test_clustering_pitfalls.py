@@ -17,11 +17,20 @@ def test_spread_ratio_is_kept_by_pca_and_lost_by_tsne():
     assert result.ratio_data == pytest.approx(6.0, rel=0.1)
     assert result.ratio_pca == pytest.approx(result.ratio_data, rel=0.25)
     assert result.ratio_tsne < result.ratio_data / 2
+    assert result.spread_ratio == pytest.approx(6.0)
+
+    def rms_radius(Z):
+        return np.sqrt(np.mean(np.sum((Z - Z.mean(axis=0)) ** 2, axis=1)))
+
+    for Z, reported in ((result.pca_map, result.ratio_pca), (result.tsne_map, result.ratio_tsne)):
+        wide, tight = Z[result.labels == 1], Z[result.labels == 0]
+        assert reported == pytest.approx(rms_radius(wide) / rms_radius(tight))
 
 
 def test_centroid_distance_ratio_by_hand():
     result = distance_pitfall(150, 30.0, random_state=0)
-    assert result.ratio_data == pytest.approx(5.0, rel=0.05)
+    assert result.ratio_data == pytest.approx(result.offset_ratio, rel=0.05)
+    assert result.offset_ratio == pytest.approx(5.0)
     a, b, c = (result.pca_map[result.labels == g].mean(axis=0) for g in range(3))
     assert result.ratio_pca == pytest.approx(np.linalg.norm(c - a) / np.linalg.norm(b - a))
 
