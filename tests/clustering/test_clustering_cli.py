@@ -97,3 +97,20 @@ def test_bad_options(tmp_path, capsys, args, expected):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and expected in err
     assert not out.exists()
+
+
+def test_id_with_missing_values(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    table = _table()
+    table.loc[4, "customer_id"] = None
+    table.to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "missing values")
+
+
+def test_infinite_numeric_value(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    table = _table()
+    table["spend"] = table["spend"].astype(float)
+    table.loc[5, "spend"] = np.inf
+    table.to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "'spend' has infinite")
