@@ -9,7 +9,7 @@ Borgne et al., 2022), written afresh and vectorised:
   ``k`` nearest terminals, spends ``Normal(mu_c, mu_c / 2)`` per transaction with
   ``mu_c ~ U(5, 100)`` (``amount_sd_ratio``, ``mean_amount_range``), and makes
   ``Poisson(lambda_c)`` transactions a day with ``lambda_c ~ U(0, max_tx_per_day)``;
-* the time of day is ``Normal(noon, 20 000 s)`` kept inside the day;
+* the time of day is ``Normal(noon, time_of_day_sd)`` (20 000 s) kept inside the day;
 * three fraud scenarios, applied in order:
 
   1. any transaction above ``large_amount`` (220 by default) is fraud (easy to catch);
@@ -68,7 +68,8 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
                           compromised_customers_per_day: float = 1.5, customer_days: int = 14,
                           inflation: float = 5.0, leaked_share: float = 1 / 3,
                           mean_amount_range: tuple[float, float] = (5.0, 100.0),
-                          amount_sd_ratio: float = 0.5) -> pd.DataFrame:
+                          amount_sd_ratio: float = 0.5,
+                          time_of_day_sd: float = 20_000.0) -> pd.DataFrame:
     """Simulate card transactions with labelled fraud (see the module docstring for the design).
 
     Parameters
@@ -101,6 +102,8 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
         A customer's mean amount ``mu_c`` is drawn from ``U(low, high)``.
     amount_sd_ratio : float, default 0.5
         Standard deviation of a customer's amounts as a multiple of ``mu_c``.
+    time_of_day_sd : float, default 20 000
+        Standard deviation, in seconds, of the time of day around noon.
 
     Returns
     -------
@@ -124,7 +127,7 @@ def simulate_transactions(n_customers: int = 2500, n_terminals: int = 2000, n_da
     day = np.repeat(np.tile(np.arange(n_days), n_customers), counts.ravel())
     n = customer.size
 
-    seconds = rng.normal(SECONDS_PER_DAY / 2, 20_000, n)
+    seconds = rng.normal(SECONDS_PER_DAY / 2, time_of_day_sd, n)
     outside = (seconds < 0) | (seconds >= SECONDS_PER_DAY)
     seconds[outside] = rng.uniform(0, SECONDS_PER_DAY, int(outside.sum()))
     amount = rng.normal(mean_amount[customer], std_amount[customer])
