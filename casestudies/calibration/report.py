@@ -61,7 +61,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
     under = {name: rows.get((UNDERSAMPLED_MODEL, name)) for name in
              (RAW, UNDERSAMPLING, "temperature", "Platt (logit)", "isotonic (clipped)", "beta")}
     raw_rows = metrics[metrics["calibrator"] == RAW]
-    worst = raw_rows.loc[(raw_rows["observed_expected"] - 1).abs().idxmax()]
+    # The same "worst" as the short answer's: farthest from 1 on a ratio scale (x0.5 as far as x2).
+    worst = raw_rows.loc[np.log(raw_rows["observed_expected"]).abs().idxmax()]
     sweep = result.size_sweep
     pivot = sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
     # The smallest number of frauds from which isotonic stays at or below Platt for every

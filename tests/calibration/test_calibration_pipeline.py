@@ -140,3 +140,13 @@ def test_command_line_on_the_default_data(tmp_path, capsys):
     assert result["settings"]["t_star"] == pytest.approx(5 / 105)
     assert "Interview questions" in html and "<svg" in html and "<math" in html
     assert "Reproducibility" in html
+
+
+def test_report_and_short_answer_name_the_same_worst_raw_score(result):
+    from casestudies.calibration.report import _context
+
+    raw = result.metrics[result.metrics["calibrator"] == RAW].set_index("model")
+    ratio_distance = np.abs(np.log(raw["observed_expected"]))
+    worst = ratio_distance.idxmax()
+    assert _context(result)["worst"]["model"] == worst
+    assert f"({worst}, observed/expected" in result.short_answer
