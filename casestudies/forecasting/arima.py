@@ -61,6 +61,15 @@ def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> n
     return psi
 
 
+def psi_limit(ar: np.ndarray, ma: np.ndarray) -> float:
+    """Limit of the psi-weights of an ARIMA(p, 1, q): :math:`\\psi_\\infty = \\theta(1)/\\phi(1)
+    = (1 + \\sum_j \\theta_j)/(1 - \\sum_i \\phi_i)`, the weight of a shock on the level
+    forever after; far ahead the forecast variance grows by :math:`\\sigma^2\\psi_\\infty^2`
+    per step.
+    """
+    return float((1 + np.sum(ma)) / (1 - np.sum(ar)))
+
+
 def forecast_variance(ar: np.ndarray, ma: np.ndarray, sigma2: float, horizon: int, d: int = 0
                       ) -> np.ndarray:
     """h-step forecast error variance :math:`\\sigma^2 \\sum_{j<h} \\psi_j^2` for h = 1..horizon.

@@ -373,7 +373,7 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
             arma_.ar, arma_.ma, arma_.params[-1], UNCONDITIONAL_TERMS)[-1]),
         theory_variance_arima=arima.forecast_variance(arima_.ar, arima_.ma, arima_.params[-1],
                                                       theory_h, d=arima_.order[1]),
-        theory_arima_psi_limit=float((1 + np.sum(arima_.ma)) / (1 - np.sum(arima_.ar))),
+        theory_arima_psi_limit=arima.psi_limit(arima_.ar, arima_.ma),
         stage_seconds=timer.seconds)
     result.short_answer = short_answer(result)
     return result

@@ -21,6 +21,8 @@ COLOURS = {
     "lstm_recursive": PALETTE[7],
     "lstm_direct": PALETTE[5],
 }
+# Horizon at which the math section shows how far the stationary variance has converged.
+SHORT_HORIZON = 10
 # Relative change of the 95% width by parameter draws that the report calls a widening.
 PARAMETER_EFFECT = 0.05
 SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",
@@ -195,9 +197,11 @@ def _theory(result: ForecastingResult) -> dict[str, float]:
     """Numbers of the math section, from the true simulated processes."""
     arma, arima_ = result.theory_variance_arma, result.theory_variance_arima
     steps = len(arma)
-    return {"arma_1": float(arma[0]), "arma_10": float(arma[9]), "arma_H": float(arma[-1]),
+    return {"arma_1": float(arma[0]), "arma_short": float(arma[SHORT_HORIZON - 1]),
+            "short": SHORT_HORIZON, "arma_H": float(arma[-1]),
             "arma_unconditional": result.theory_unconditional_arma, "steps": steps,
-            "arma_share_10": float(arma[9] / result.theory_unconditional_arma),
+            "arma_share_short": float(arma[SHORT_HORIZON - 1]
+                                      / result.theory_unconditional_arma),
             "arima_1": float(arima_[0]), "arima_H": float(arima_[-1]),
             "arima_slope": float(arima_[-1] - arima_[-2]),
             "arima_psi_limit": result.theory_arima_psi_limit,
@@ -234,9 +238,9 @@ def build(result: ForecastingResult) -> Report:
         data.table(series.preview, caption=f"First rows of {series.name}.", digits=4)
         data.figure(figure_series(series),
                     caption=f"{series.name}: the models are fitted once on the unshaded start; "
-                            "conformal intervals are calibrated on forecasts from the yellow "
-                            "stretch; every score comes from forecasts made in the green "
-                            "stretch.",
+                            "conformal intervals are calibrated on forecasts from the stretch "
+                            "shaded as calibration origins; every score comes from forecasts "
+                            "made in the stretch shaded as the test backtest.",
                     alt=f"Line plot of {series.name} with the backtest stretches shaded")
 
     math = report.section("The math")

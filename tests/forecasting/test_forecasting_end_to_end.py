@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from casestudies.cli import main, parse_study_args
 from casestudies.forecasting import STUDY
@@ -32,6 +33,11 @@ def test_simulated_series_report_the_true_distribution():
     keys = [s.key for s in series.scores]
     assert "truth" in keys and series.truth_comparison is not None
     assert series.psi_max_relative_gap < 1e-8
+    # The grey band: the central 95% of Binomial(n, level) / n over the n test origins.
+    n = len(series.test_origins)
+    for level in result.levels:
+        assert series.binomial_low[level] == stats.binom.ppf(0.025, n, level) / n
+        assert series.binomial_high[level] == stats.binom.ppf(0.975, n, level) / n
 
 
 @pytest.mark.slow
