@@ -19,6 +19,7 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 
 from casestudies.cli import main
 from casestudies.iid_checks import checks
+from casestudies.iid_checks.config import IIDConfig
 
 LARGE_ROWS = 1_000_000
 LARGE_FEATURES = 17  # plus time, group and target: 20 columns
@@ -66,8 +67,10 @@ def bench_large(folder: Path) -> None:
     code, seconds = timed(main, args)
     assert code == 0
     verdict = "within" if seconds < LARGE_BUDGET_S else "OVER"
-    print(f"audit of the large file (models on a 20,000-row subsample, energy test on 500 rows "
-          f"per side, ADF/KPSS/BDS on 2,000 block means): {seconds:.1f} s ({verdict} the "
+    defaults = IIDConfig()
+    print(f"audit of the large file (models on a {defaults.max_rows:,}-row subsample, energy "
+          f"test on {defaults.max_energy_rows:,} rows per side, ADF/KPSS/BDS on "
+          f"{defaults.max_series:,} block means): {seconds:.1f} s ({verdict} the "
           f"{LARGE_BUDGET_S:.0f} s budget)")
 
 

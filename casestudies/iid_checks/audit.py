@@ -58,7 +58,8 @@ ASSUMPTION = {
 NEAR_TOLERANCE = 0.01  # RMS difference per standardised feature below which rows are "near"
 MAX_NEAR_QUERIES = 5_000
 ADVERSARIAL_FOLDS = 3
-IMPORTANCE_ROWS = 5_000  # held-out rows on which permutation importance is measured
+IMPORTANCE_ROWS = 5_000  # at most this many held-out rows measure permutation importance
+IMPORTANCE_HELD_OUT = 0.5  # share of the rows held out of the importance model's fit
 ACF_COLUMNS = 4
 MAX_MODEL_CATEGORIES = 255  # HistGradientBoosting's limit for native categorical features
 VERDICTS = ("violation", "significant, small effect", "no evidence")
@@ -72,6 +73,7 @@ class Adversarial:
     p_value: float
     rows: int
     importance: pd.DataFrame  # feature, drop in AUC when permuted
+    importance_rows: int  # held-out rows on which the importance is measured
 
 
 @dataclass
@@ -180,9 +182,11 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
             continue
         a, b = a.astype(float), b.astype(float)
         rows.append(_row("Kolmogorov-Smirnov", column, checks.ks_test(a, b)))
+        low, high = checks.ANDERSON_P_RANGE
         rows.append(_row("Anderson-Darling", column, checks.anderson_test(a, b),
-                         "p-value clipped to [0.001, 0.25]"))
-        rows.append(_row("PSI", column, checks.psi(a, b), "deciles of the first side"))
+                         f"p-value clipped to [{low:g}, {high:g}]"))
+        rows.append(_row("PSI", column, checks.psi(a, b),
+                         f"{checks.PSI_BINS} quantile bins of the first side"))
     if table.numeric:
         numeric = frame[table.numeric].to_numpy(dtype=float)
         scale = numeric.std(axis=0)
@@ -234,7 +238,7 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
     auc = bootstrap_ci(roc_auc_score, side, scores, n_resamples=config.bootstrap,
                        random_state=rng.integers(2**32), desc="adversarial AUC bootstrap")
     p_value = stats.mannwhitneyu(scores[side == 1], scores[side == 0]).pvalue
-    fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=0.5,
+    fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=IMPORTANCE_HELD_OUT,
                                            stratify=side, random_state=config.seed)
     held_rows = held_rows[:IMPORTANCE_ROWS]
     model.fit(features.iloc[fit_rows], side[fit_rows])
@@ -246,7 +250,8 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
     note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
     row = _row("adversarial AUC", "all features",
                checks.TestResult(auc.value, float(p_value), auc.value - 0.5), note)
-    return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), importance=ranking), row
+    return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), importance=ranking,
+                       importance_rows=len(held_rows)), row
 
 
 def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int) -> list[dict]:

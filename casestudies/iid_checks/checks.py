@@ -28,9 +28,23 @@ class TestResult:
     effect: float
 
 
+# The Ljung-Box lag rule h = min(LJUNG_BOX_MAX_LAGS, n // LJUNG_BOX_ROWS_PER_LAG).
+LJUNG_BOX_MAX_LAGS = 10
+LJUNG_BOX_ROWS_PER_LAG = 5
+BDS_DIMENSION = 2  # embedding dimension m of the BDS test
+BDS_DISTANCE = 1.5  # BDS epsilon, in standard deviations of the series
+PSI_BINS = 10  # quantile bins of the population stability index (deciles)
+PSI_PSEUDO_COUNT = 0.5  # rows added to every PSI bin
+# Ranges to which the libraries clip interpolated p-values (scipy's anderson_ksamp,
+# statsmodels' kpss): a p-value at a bound means "at most" or "at least" that.
+ANDERSON_P_RANGE = (0.001, 0.25)
+KPSS_P_RANGE = (0.01, 0.10)
+
+
 def ljung_box_lags(n: int) -> int:
-    """The lag rule: ``h = min(10, n // 5)`` (Hyndman & Athanasopoulos, FPP3 section 5.4)."""
-    return max(1, min(10, n // 5))
+    """The lag rule: ``h = min(10, n // 5)`` (Hyndman & Athanasopoulos, FPP3 section 5.4), with
+    the constants :data:`LJUNG_BOX_MAX_LAGS` and :data:`LJUNG_BOX_ROWS_PER_LAG`."""
+    return max(1, min(LJUNG_BOX_MAX_LAGS, n // LJUNG_BOX_ROWS_PER_LAG))
 
 
 def ljung_box(x: np.ndarray, lags: int | None = None) -> TestResult:
@@ -97,16 +111,17 @@ def durbin_watson_test(residuals: np.ndarray) -> TestResult:
 
 
 def bds_test(x: np.ndarray) -> TestResult:
-    """BDS test of IID against any (also nonlinear) dependence, embedding dimension 2.
+    """BDS test of IID against any (also nonlinear) dependence, embedding dimension
+    :data:`BDS_DIMENSION` (2).
 
-    ``statsmodels.tsa.stattools.bds`` with ``epsilon = 1.5 sd``: compares the correlation
-    integral ``C_2(eps)`` with ``C_1(eps)^2``; the standardised difference ``W`` is N(0, 1)
-    under IID. Effect size: ``W / sqrt(n)``.
+    ``statsmodels.tsa.stattools.bds`` with ``epsilon = BDS_DISTANCE sd`` (1.5): compares the
+    correlation integral ``C_m(eps)`` with ``C_1(eps)^m``; the standardised difference ``W`` is
+    N(0, 1) under IID. Effect size: ``W / sqrt(n)``.
     """
     x = np.asarray(x, dtype=float)
-    statistic, p_value = bds(x, max_dim=2)
-    statistic = float(np.atleast_1d(statistic)[0])
-    return TestResult(statistic, float(np.atleast_1d(p_value)[0]),
+    statistic, p_value = bds(x, max_dim=BDS_DIMENSION, distance=BDS_DISTANCE)
+    statistic = float(np.atleast_1d(statistic)[-1])
+    return TestResult(statistic, float(np.atleast_1d(p_value)[-1]),
                       statistic / np.sqrt(len(x)))
 
 
@@ -149,8 +164,8 @@ def adf_kpss(x: np.ndarray, alpha: float = 0.05) -> StationarityResult:
     ADF regresses ``dx_t`` on ``x_{t-1}`` and lagged differences; its null is a unit root
     (``gamma = 0``), so a small p-value is evidence *for* stationarity. KPSS's null is level
     stationarity. The reading follows the four combinations of :data:`READINGS`. The KPSS
-    p-value is interpolated in a table and clipped to [0.01, 0.10]. ``persistence`` is the ADF
-    estimate ``1 + gamma`` (near 1: a unit root).
+    p-value is interpolated in a table and clipped to :data:`KPSS_P_RANGE`. ``persistence`` is
+    the ADF estimate ``1 + gamma`` (near 1: a unit root).
     """
     x = np.asarray(x, dtype=float)
     adf = adfuller(x, autolag="AIC", regresults=True, result_object=True)
@@ -190,7 +205,7 @@ def chi_square_test(a: np.ndarray, b: np.ndarray) -> TestResult:
 
 
 def anderson_test(a: np.ndarray, b: np.ndarray) -> TestResult:
-    """Anderson-Darling k-sample test (scipy; p-value clipped to [0.001, 0.25]).
+    """Anderson-Darling k-sample test (scipy; p-value clipped to :data:`ANDERSON_P_RANGE`).
 
     Effect size: the Wasserstein-1 distance between the samples in units of the pooled
     standard deviation (how far, in SDs, mass must move to turn one sample into the other).
@@ -203,8 +218,8 @@ def anderson_test(a: np.ndarray, b: np.ndarray) -> TestResult:
     return TestResult(float(result.statistic), float(result.pvalue), float(effect))
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10, pseudo_count: float = 0.5
-        ) -> TestResult:
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS,
+        pseudo_count: float = PSI_PSEUDO_COUNT) -> TestResult:
     """Population stability index of ``actual`` against ``expected``, with an approximate
     p-value.
 

@@ -35,19 +35,31 @@ GALLERY_TRUTH = {
     "grouped": ("independent", "no leakage"),
     "duplicates": ("no leakage",),
 }
+AR_COEFFICIENTS = {"ar1_weak": 0.3, "ar1_strong": 0.9}
+COEFFICIENTS = np.array([1.0, -0.5, 0.5, 0.25])  # of x1..x4 in the target
+SHIFT_SD = 1.0  # mean shift of x1, x2 and the target's intercept, in SDs
+VARIANCE_FACTOR = 2.0  # factor applied to the SD of the features and noise
+GROUP_SIZE = 10
+ROW_LEVEL_FEATURES = 2  # grouped data: x1, x2 vary by row, the others are group attributes
+GROUP_EFFECT_SD = 1.5  # SD of the random group effect on the target
+EXACT_SHARE, NEAR_SHARE = 0.15, 0.10  # rows that copy another row, exactly or nearly
+NEAR_NOISE_SD = 0.01  # noise added to a near copy
+TEST_SHARE = 0.3  # chance of a row being on the test side of the random split
 GALLERY_DESCRIPTION = {
     "iid": "independent standard-normal features, linear target plus noise",
-    "ar1_weak": "features and noise are AR(1) with coefficient 0.3",
-    "ar1_strong": "features and noise are AR(1) with coefficient 0.9",
-    "mean_shift": "at the middle row the features and the target's intercept shift by one SD",
-    "variance_change": "at the middle row the SD of features and noise doubles",
-    "grouped": "rows come in groups of 10 sharing a random effect on the target and two "
-               "group-level features; groups arrive over time",
-    "duplicates": "15% exact and 10% near copies of other rows, random train/test split",
+    "ar1_weak": f"features and noise are AR(1) with coefficient {AR_COEFFICIENTS['ar1_weak']:g}",
+    "ar1_strong": f"features and noise are AR(1) with coefficient "
+                  f"{AR_COEFFICIENTS['ar1_strong']:g}",
+    "mean_shift": f"at the middle row x1, x2 and the target's intercept shift by {SHIFT_SD:g} SD",
+    "variance_change": f"at the middle row the SD of features and noise is multiplied by "
+                       f"{VARIANCE_FACTOR:g}",
+    "grouped": f"rows come in groups of {GROUP_SIZE} sharing a random effect (SD "
+               f"{GROUP_EFFECT_SD:g}) on the target and {len(COEFFICIENTS) - ROW_LEVEL_FEATURES} "
+               f"group-level features; groups arrive over time",
+    "duplicates": f"{EXACT_SHARE:.0%} exact and {NEAR_SHARE:.0%} near copies (noise SD "
+                  f"{NEAR_NOISE_SD:g}) of other rows, a random train/test split with "
+                  f"{TEST_SHARE:.0%} on the test side",
 }
-AR_COEFFICIENTS = {"ar1_weak": 0.3, "ar1_strong": 0.9}
-COEFFICIENTS = np.array([1.0, -0.5, 0.5, 0.25])
-GROUP_SIZE = 10
 
 
 @dataclass
@@ -118,6 +130,7 @@ class IIDData:
     source: str
     fingerprint: str
     real_series: AuditTable | None = None
+    real_series_span: str | None = None  # first and last year of the real series
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,11 +185,11 @@ def simulate_gallery(kind: str, n: int = 600, random_state: int | None = 0) -> p
         noise = rng.normal(size=n)
         late = np.arange(n) >= n // 2
         if kind == "mean_shift":
-            features[late, :2] += 1.0
-            y = features @ COEFFICIENTS + noise + late
+            features[late, :2] += SHIFT_SD
+            y = features @ COEFFICIENTS + noise + SHIFT_SD * late
         else:
-            features[late] *= 2.0
-            noise[late] *= 2.0
+            features[late] *= VARIANCE_FACTOR
+            noise[late] *= VARIANCE_FACTOR
             y = features @ COEFFICIENTS + noise
     elif kind == "grouped":
         n_groups = max(n // GROUP_SIZE, 2)
@@ -187,23 +200,25 @@ def simulate_gallery(kind: str, n: int = 600, random_state: int | None = 0) -> p
         # x1, x2 vary by row; x3, x4 are attributes of the group (constant within it), which
         # lets a model recognise a group it has seen and memorise its effect.
         features = rng.normal(size=(n, p))
-        features[:, 2:] = rng.normal(size=(n_groups, p - 2))[group]
-        y = features @ COEFFICIENTS + rng.normal(size=n) + 1.5 * rng.normal(size=n_groups)[group]
+        features[:, ROW_LEVEL_FEATURES:] = rng.normal(
+            size=(n_groups, p - ROW_LEVEL_FEATURES))[group]
+        y = (features @ COEFFICIENTS + rng.normal(size=n)
+             + GROUP_EFFECT_SD * rng.normal(size=n_groups)[group])
         extra["group"] = group
     elif kind == "duplicates":
-        n_exact, n_near = int(0.15 * n), int(0.10 * n)
+        n_exact, n_near = int(EXACT_SHARE * n), int(NEAR_SHARE * n)
         n_fresh = n - n_exact - n_near
         fresh = rng.normal(size=(n_fresh, p))
         y_fresh = fresh @ COEFFICIENTS + rng.normal(size=n_fresh)
         exact = rng.integers(0, n_fresh, n_exact)
         near = rng.integers(0, n_fresh, n_near)
         features = np.vstack([fresh, fresh[exact],
-                              fresh[near] + 0.01 * rng.normal(size=(n_near, p))])
+                              fresh[near] + NEAR_NOISE_SD * rng.normal(size=(n_near, p))])
         y = np.concatenate([y_fresh, y_fresh[exact],
-                            y_fresh[near] + 0.01 * rng.normal(size=n_near)])
+                            y_fresh[near] + NEAR_NOISE_SD * rng.normal(size=n_near)])
         order = rng.permutation(n)
         features, y = features[order], y[order]
-        extra["split"] = np.where(rng.random(n) < 0.3, "test", "train")
+        extra["split"] = np.where(rng.random(n) < TEST_SHARE, "test", "train")
     else:  # "iid"
         features = rng.normal(size=(n, p))
         y = features @ COEFFICIENTS + rng.normal(size=n)
@@ -268,12 +283,13 @@ def load_data(config) -> IIDData:
                           **TRANSACTION_ROLES)
     sunspots = load_sunspots()
     series = prepare_table(sunspots, name="sunspots", time="year", max_levels=config.max_levels)
+    span = f"{sunspots['year'].min()}-{sunspots['year'].max()}"
     digest = hashlib.sha256((fingerprint_frame(frame) + fingerprint_frame(sunspots)).encode())
     source = (f"simulated card transactions ({config.n_customers:,} customers, {config.n_days} "
-              f"days, {len(frame):,} rows, seed {config.seed}) and yearly sunspots 1700-2008 "
+              f"days, {len(frame):,} rows, seed {config.seed}) and yearly sunspots {span} "
               f"(statsmodels)")
     return IIDData(table=table, source=source, fingerprint=digest.hexdigest(),
-                   real_series=series)
+                   real_series=series, real_series_span=span)
 
 
 # --------------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class IIDResult:
     verdicts: pd.DataFrame
     validation: ValidationResult | None
     real_series: AuditResult | None
+    real_series_span: str | None
     gallery: list[GalleryEntry]
     gallery_matrix: pd.DataFrame
     simulation: SizePower | None
@@ -224,7 +225,8 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         target=table.target, task=table.task, group=table.group_name,
         comparison=table.comparison, order=table.order, notes=table.notes,
         preview=table.preview, audit=audit, verdicts=verdicts,
-        validation=validation, real_series=real_series, gallery=entries,
+        validation=validation, real_series=real_series,
+        real_series_span=data.real_series_span, gallery=entries,
         gallery_matrix=gallery_matrix(entries), simulation=simulation,
         discrete_ks=discrete_ks(table),
         lag_sensitivity=lag_sensitivity(weak.frame["x1"].to_numpy()[:SENSITIVITY_ROWS]),

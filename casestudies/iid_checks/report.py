@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 import numpy as np
 import pandas as pd
 
+from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.iid_checks import STUDY
+from casestudies.iid_checks import checks as check_functions
 from casestudies.iid_checks.audit import (
     ASSUMPTION,
     EFFECTS,
@@ -17,7 +20,7 @@ from casestudies.iid_checks.audit import (
     AuditResult,
     Correlogram,
 )
-from casestudies.iid_checks.checks import ljung_box_lags
+from casestudies.iid_checks.data import AR_COEFFICIENTS, COEFFICIENTS, ROW_LEVEL_FEATURES
 from casestudies.iid_checks.pipeline import ASSUMPTIONS, SENSITIVITY_ROWS, IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.report import PALETTE, Report, new_figure
@@ -41,6 +44,21 @@ def _check(audit: AuditResult, test: str, column: str | None = None) -> dict | N
     if column is not None:
         rows = rows[rows["column"] == column]
     return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def _shown(value: float, spec: str = "g") -> markupsafe.Markup:
+    """A code constant as typed in the code (``0.9`` rather than ``0.900``), usable in math."""
+    return markupsafe.Markup(format(value, spec))
+
+
+def _linear_formula(coefficients: np.ndarray) -> markupsafe.Markup:
+    """LaTeX of ``sum_j b_j x_j``, e.g. ``x_1 - 0.5x_2 + 0.25x_3``."""
+    terms = []
+    for j, b in enumerate(coefficients, start=1):
+        size = "" if abs(b) == 1 else f"{abs(b):g}"
+        sign = ("-" if b < 0 else "") if not terms else (" - " if b < 0 else " + ")
+        terms.append(f"{sign}{size}x_{j}")
+    return markupsafe.Markup("".join(terms))
 
 
 def _context(result: IIDResult) -> dict[str, Any]:
@@ -88,7 +106,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
     grouped_ks = grouped_ks[(grouped_ks["assumption"] == "identically distributed")
                             & (grouped_ks["verdict"] == "violation")]
     holm_threshold = result.config.alpha / max(int(tested.sum()), 1)
-    ad_floor = 0.001
+    strong_phi = AR_COEFFICIENTS["ar1_strong"]
     energy = _check(audit, "energy distance")
     small = checks[checks["verdict"] == "significant, small effect"]
     small_ks = small[small["test"] == "Kolmogorov-Smirnov"]
@@ -117,12 +135,29 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "sun_kpss": sunspots.stationarity.get("sunspots") if sunspots else None,
         "band": band, "shift_lb": shift_lb, "grouped_false": len(grouped_ks),
         "dks": result.discrete_ks, "lags": result.lag_sensitivity.to_dict("records"),
-        "holm_threshold": holm_threshold, "ad_floor": ad_floor,
+        "holm_threshold": holm_threshold,
+        "ad_range": [_shown(p) for p in check_functions.ANDERSON_P_RANGE],
+        "ad_floor": check_functions.ANDERSON_P_RANGE[0],
+        "kpss_range": [_shown(p) for p in check_functions.KPSS_P_RANGE],
         "energy": energy, "energy_floor": 1 / (result.config.permutations + 1),
         "stationarity": [{"column": k, **vars(v)} for k, v in audit.stationarity.items()],
         "non_stationary": sum(v.reading != "stationary" for v in audit.stationarity.values()),
         "effects": EFFECTS, "is_default": result.table_name == "transactions",
-        "lb_h": ljung_box_lags(result.rows), "near_tolerance": NEAR_TOLERANCE,
+        "lb_h": check_functions.ljung_box_lags(result.rows),
+        "near_tolerance": _shown(NEAR_TOLERANCE),
+        "lb_max_lags": check_functions.LJUNG_BOX_MAX_LAGS,
+        "lb_rows_per_lag": check_functions.LJUNG_BOX_ROWS_PER_LAG,
+        "bds_dimension": check_functions.BDS_DIMENSION,
+        "bds_distance": _shown(check_functions.BDS_DISTANCE),
+        "psi_bins": check_functions.PSI_BINS,
+        "psi_pseudo_count": _shown(check_functions.PSI_PSEUDO_COUNT),
+        "strong_phi": _shown(strong_phi),
+        "ess_factor": _shown((1 + strong_phi) / (1 - strong_phi), ".3g"),
+        "weak_phi": _shown(AR_COEFFICIENTS["ar1_weak"]), "windows": list(WINDOWS_DAYS),
+        "n_features": len(COEFFICIENTS),
+        "group_level": list(range(ROW_LEVEL_FEATURES + 1, len(COEFFICIENTS) + 1)),
+        "gallery_formula": _linear_formula(COEFFICIENTS),
+        "dup_validation": gallery["duplicates"].validation,
     }
 
 
@@ -331,7 +366,9 @@ def build(result: IIDResult) -> Report:
         evidence.text("evidence_adversarial.md", **ctx)
         evidence.table(result.audit.adversarial.importance.head(8),
                        caption="Features that give the split away: drop in the adversarial "
-                               "AUC when the feature is shuffled (held-out half).")
+                               "AUC when the feature is shuffled, on "
+                               f"{result.audit.adversarial.importance_rows:,} rows held out of "
+                               "the classifier's fit.")
     if result.validation is not None:
         evidence.text("evidence_validation.md", **ctx)
         evidence.table(_validation_table(result.validation),

@@ -25,6 +25,7 @@ from casestudies.progress import progress
 from casestudies.stats import Estimate
 
 TIME_BLOCKS = 50  # clusters of the bootstrap when there is no group column
+MODEL_ITERATIONS = 100  # boosting iterations of the validated model
 
 
 @dataclass
@@ -53,13 +54,16 @@ class ValidationResult:
     removed_copies: int
     clusters: str
     subsampled: bool
+    iterations: int  # boosting iterations of the model
+    min_leaf: int  # fewest training rows in a leaf of its trees
 
     def scheme(self, name: str) -> SchemeScore | None:
         return next((s for s in self.schemes if s.scheme == name), None)
 
 
 def _make_model(task: str, seed: int):
-    params = dict(max_iter=100, random_state=seed, categorical_features="from_dtype")
+    params = dict(max_iter=MODEL_ITERATIONS, random_state=seed,
+                  categorical_features="from_dtype")
     if task == "classification":
         return HistGradientBoostingClassifier(**params)
     return HistGradientBoostingRegressor(**params)
@@ -235,4 +239,6 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
         holdout=_interval(point["hold-out"], replicates["hold-out"]), schemes=schemes, gap=gap,
         folds=config.folds, development_rows=len(dev_pos), holdout_rows=int(reference.sum()),
         removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,
+        iterations=int(model.get_params()["max_iter"]),
+        min_leaf=int(model.get_params()["min_samples_leaf"]),
     )
