@@ -160,3 +160,27 @@ def test_many_level_categorical_does_not_fake_drift():
     audit = run_audit(table, QUICK, 0)
     adversarial = audit.checks.set_index("test").loc["adversarial AUC"]
     assert adversarial["verdict"] != "violation"
+
+
+def test_kfold_and_holdout_scores_by_hand():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold
+
+    table = gallery_table("iid", 300, 0)
+    result = compare_validation(table, QUICK, 0)
+    x = table.frame[table.features].to_numpy()
+    y = table.frame["y"].to_numpy()
+    n_dev = round(300 * (1 - QUICK.holdout))
+    model = HistGradientBoostingRegressor(max_iter=result.iterations, random_state=QUICK.seed)
+    oof = np.empty(n_dev)
+    for train, valid in KFold(QUICK.folds, shuffle=True, random_state=QUICK.seed).split(
+            x[:n_dev]):
+        oof[valid] = model.fit(x[train], y[train]).predict(x[valid])
+    kfold = result.scheme("random K-fold")
+    assert kfold.score.value == pytest.approx(r2_score(y[:n_dev], oof))
+    holdout = model.fit(x[:n_dev], y[:n_dev]).predict(x[n_dev:])
+    assert result.holdout.value == pytest.approx(r2_score(y[n_dev:], holdout))
+    assert kfold.optimism.value == pytest.approx(r2_score(y[:n_dev], oof)
+                                                 - r2_score(y[n_dev:], holdout))
+    assert result.min_leaf == model.get_params()["min_samples_leaf"]

@@ -244,3 +244,70 @@ def test_kpss_statistic_by_hand(rng):
                                       for k in range(1, lags + 1))
     eta = np.sum(np.cumsum(e) ** 2) / (n**2 * long_run / n)
     assert checks.adf_kpss(x).kpss_statistic == pytest.approx(eta)
+
+
+def test_energy_permutation_p_value_by_hand(rng):
+    a, b = rng.normal(size=(15, 2)), rng.normal(0.3, 1, size=(12, 2))
+    result = checks.energy_test(a, b, permutations=49, random_state=3)
+    pooled = np.vstack([a, b])
+    distances = np.linalg.norm(pooled[:, None, :] - pooled[None, :, :], axis=2)
+    first = np.arange(27) < 15
+    observed = checks.energy_statistics(distances, first)[0][0]
+    replay = np.random.default_rng(3)  # the same relabellings as the test draws
+    null = [checks.energy_statistics(distances, replay.permutation(first))[0][0]
+            for _ in range(49)]
+    exceed = sum(e >= observed - 1e-12 * abs(observed) for e in null)
+    assert result.p_value == pytest.approx((1 + exceed) / (1 + 49))
+
+
+def test_stationarity_reading_follows_the_four_way_table(rng):
+    series = (np.cumsum(rng.normal(size=300)), rng.normal(size=300),
+              np.cumsum(rng.normal(size=60)), np.arange(300) * 0.02 + rng.normal(size=300))
+    for x in series:
+        for alpha in (0.01, 0.05, 0.1):
+            result = checks.adf_kpss(x, alpha)
+            key = (result.adf_p_value < alpha, result.kpss_p_value < alpha)
+            assert result.reading == checks.READINGS[key]
+    assert len(set(checks.READINGS.values())) == 4
+
+
+def test_library_p_value_clipping_matches_the_stated_ranges(rng):
+    a = rng.normal(size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        far = stats.anderson_ksamp([a, a + 5], variant="midrank").pvalue
+        same = stats.anderson_ksamp([a, a.copy()], variant="midrank").pvalue
+        walk_p = kpss(np.cumsum(rng.normal(size=500)), regression="c", nlags="auto")[1]
+        noise_p = kpss(np.tile([1.0, -1.0], 250), regression="c", nlags="auto")[1]
+    assert (far, same) == pytest.approx(checks.ANDERSON_P_RANGE)
+    assert (walk_p, noise_p) == pytest.approx(checks.KPSS_P_RANGE)
+
+
+def test_ljung_box_lag_rule_uses_its_constants():
+    rows = checks.LJUNG_BOX_ROWS_PER_LAG
+    assert checks.ljung_box_lags(3 * rows) == 3
+    assert checks.ljung_box_lags(1000 * rows) == checks.LJUNG_BOX_MAX_LAGS
+
+
+def test_bds_uses_the_stated_dimension_and_distance(rng):
+    x = _ar1(rng, 300, 1, 0.3)[:, 0] ** 2
+    statistic, _ = bds(x, max_dim=checks.BDS_DIMENSION,
+                       epsilon=checks.BDS_DISTANCE * np.std(x, ddof=1))
+    assert checks.bds_test(x).statistic == pytest.approx(float(np.atleast_1d(statistic)[-1]))
+
+
+def test_durbin_watson_is_about_twice_one_minus_the_lag_one_correlation(rng):
+    e = _ar1(rng, 2000, 1, 0.6)[:, 0]
+    d = e - e.mean()
+    rho1 = np.sum(d[1:] * d[:-1]) / np.sum(d**2)
+    assert checks.durbin_watson_test(e).statistic == pytest.approx(2 * (1 - rho1), abs=0.01)
+
+
+def test_psi_is_about_the_chi_square_form_for_small_shifts(rng):
+    expected = rng.normal(size=20_000)
+    actual = rng.normal(0.05, 1, size=20_000)
+    edges = np.quantile(expected, np.linspace(0, 1, checks.PSI_BINS + 1))[1:-1]
+    e = np.bincount(np.searchsorted(edges, expected, side="right")) / len(expected)
+    a = np.bincount(np.searchsorted(edges, actual, side="right")) / len(actual)
+    assert checks.psi(expected, actual).statistic == pytest.approx(
+        np.sum((a - e) ** 2 / e), rel=0.05)
