@@ -89,6 +89,15 @@ CASES = {
     "rare class": (lambda f: f.assign(y=(np.arange(len(f)) == 70).astype(int)),
                    ["--time", "ts", "--target", "y", "--replicates", "0"],
                    "of its rarer class"),
+    "time not sortable": (lambda f: f.assign(ts=["2024-01-01 00:00+01:00",
+                                                 "2024-01-01 01:00"] * (len(f) // 2)),
+                          ["--time", "ts"], "time column 'ts'"),
+    "every feature constant": (lambda f: f.assign(a=1.0, b="same"), ["--time", "ts",
+                                                                      "--target", "y"],
+                               "no usable feature column"),
+    "too few on a side": (lambda f: f.assign(s=np.where(np.arange(len(f)) < 75, "train",
+                                                        "test")), ["--split", "s"],
+                          "too few rows on the test side"),
     "few groups": (lambda f: f.assign(g=np.arange(len(f)) % 3),
                    ["--time", "ts", "--target", "y", "--group", "g", "--replicates", "0"],
                    "GroupKFold with 5 folds needs at least 5 groups"),
@@ -131,3 +140,29 @@ def test_columns_option_accepts_text_or_list():
     text = make_config(parse_study_args("iid_checks", columns="a, b"))
     listed = make_config(parse_study_args("iid_checks", columns=["a", "b"]))
     assert text.columns == listed.columns == ("a", "b")
+
+
+def test_gallery_target_follows_the_stated_formula():
+    from casestudies.iid_checks.data import COEFFICIENTS
+    from casestudies.iid_checks.report import _linear_formula
+
+    frame = simulate_gallery("iid", 5000, 0)
+    design = np.column_stack([np.ones(5000), frame[["x1", "x2", "x3", "x4"]]])
+    fitted, *_ = np.linalg.lstsq(design, frame["y"].to_numpy(), rcond=None)
+    np.testing.assert_allclose(fitted[1:], COEFFICIENTS, atol=0.05)
+    assert abs(fitted[0]) < 0.05
+    assert _linear_formula(COEFFICIENTS) == "x_1 - 0.5x_2 + 0.5x_3 + 0.25x_4"
+    assert _linear_formula(np.array([-1.0, 2.0])) == "-x_1 + 2x_2"
+
+
+def test_gallery_shift_and_variance_follow_their_constants():
+    from casestudies.iid_checks.data import SHIFT_SD, VARIANCE_FACTOR
+
+    shift = simulate_gallery("mean_shift", 4000, 1)
+    late = np.arange(4000) >= 2000
+    for column, moved in (("x1", True), ("x2", True), ("x3", False)):
+        gap = shift[column][late].mean() - shift[column][~late].mean()
+        assert gap == pytest.approx(SHIFT_SD if moved else 0.0, abs=0.1)
+    change = simulate_gallery("variance_change", 4000, 1)
+    ratio = change["x1"][late].std() / change["x1"][~late].std()
+    assert ratio == pytest.approx(VARIANCE_FACTOR, rel=0.1)
