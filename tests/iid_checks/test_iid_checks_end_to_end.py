@@ -5,6 +5,8 @@ import json
 import pytest
 
 from casestudies.cli import main
+from casestudies.iid_checks import checks
+from casestudies.iid_checks.data import AR_COEFFICIENTS
 
 
 @pytest.mark.slow
@@ -29,3 +31,9 @@ def test_default_report_quick(tmp_path):
                     "Interview questions", "Use it on your own data", "Reproducibility"):
         assert section in html
     assert 'src="http' not in html and 'href="http' not in html  # nothing loaded
+    # Constants of the methods and the simulator reach the prose from the code.
+    phi = AR_COEFFICIENTS["ar1_strong"]
+    assert f"{(1 + phi) / (1 - phi):.3g} times smaller" in html
+    assert f"coefficient {AR_COEFFICIENTS['ar1_weak']:g})" in html
+    assert f"{checks.PSI_BINS} quantile bins" in html
+    assert "\\_" not in html  # names in code spans are shown without Markdown escapes
