@@ -42,6 +42,8 @@ class CalibrationConfig:
         Alert budgets: fractions of transactions sent to review, highest scores first.
     n_bootstrap : int
         Bootstrap replicates of every confidence interval.
+    confidence : float
+        Level of every interval: bootstrap, Wilson, noise floor and consistency bars.
     n_noise_floor : int
         Label resamplings from the predictions for the noise floor of each metric.
     n_bins : int
@@ -68,6 +70,7 @@ class CalibrationConfig:
     gap_days: float = 7.0
     budgets: tuple[float, ...] = (0.005, 0.01)
     n_bootstrap: int = 200
+    confidence: float = 0.95
     n_noise_floor: int = 200
     n_bins: int = 15
     min_calibration_positives: int = 30

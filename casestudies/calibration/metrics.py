@@ -242,13 +242,14 @@ def logit_bins(p: np.ndarray, n_bins: int = 14, low: float = -9.0, high: float =
 
 
 def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 14, n_consistency: int = 500,
-                      random_state: int | np.random.Generator | None = 0) -> dict[str, np.ndarray]:
+                      random_state: int | np.random.Generator | None = 0,
+                      confidence: float = 0.95) -> dict[str, np.ndarray]:
     """Reliability diagram over log-odds bins (:func:`logit_bins`) with Bröcker & Smith (2007)
     consistency bars.
 
-    For each non-empty bin: mean forecast, observed rate, count, and the 2.5 % and 97.5 %
-    quantiles of the observed rate when labels are drawn from the bin's own forecasts (where a
-    perfectly calibrated model's point would fall).
+    For each non-empty bin: mean forecast, observed rate, count, and the central ``confidence``
+    range (2.5 % to 97.5 % quantiles by default) of the observed rate when labels are drawn
+    from the bin's own forecasts (where a perfectly calibrated model's point would fall).
     """
     rng = np.random.default_rng(random_state)
     y = np.asarray(y, dtype=np.float64)
@@ -259,6 +260,6 @@ def reliability_table(y: np.ndarray, p: np.ndarray, n_bins: int = 14, n_consiste
     for b, label in enumerate(np.unique(bins)):
         forecasts = p[bins == label]
         draws = (rng.random((n_consistency, forecasts.size)) < forecasts).mean(axis=1)
-        low[b], high[b] = np.quantile(draws, [0.025, 0.975])
+        low[b], high[b] = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
     return {"count": n, "mean_predicted": f, "observed": o, "consistency_low": low,
             "consistency_high": high}

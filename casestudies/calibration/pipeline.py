@@ -180,6 +180,7 @@ def _metric_card(probabilities: dict[str, np.ndarray], y: np.ndarray,
         }
         for metric, statistic in statistics.items():
             e = bootstrap_ci(statistic, y, p, mass, width, n_resamples=config.n_bootstrap,
+                             confidence=config.confidence,
                              random_state=config.seed, desc=f"{metric}: {label}")
             rows.append({"metric": metric, "probabilities": label, "value": e.value,
                          "low": e.low, "high": e.high})
@@ -274,6 +275,7 @@ def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarr
         b = blocked.astype(np.float64)
         row = _estimate_row(label, {
             name: bootstrap_ci(statistic, y, b, weight, n_resamples=config.n_bootstrap,
+                               confidence=config.confidence,
                                random_state=config.seed, desc=f"{name}: {label}")
             for name, statistic in statistics.items()})
         row["threshold"] = thresholds.get(label, float("nan"))
@@ -362,6 +364,7 @@ def _decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: Calibr
     for w, index in enumerate(np.array_split(np.arange(len(y)), n_windows)):
         ys, ps = y[index], p[index]
         oe = bootstrap_ci(cm.observed_expected, ys, ps, n_resamples=config.n_bootstrap,
+                          confidence=config.confidence,
                           random_state=config.seed + w, desc=f"decay window {w + 1}")
         rows.append({
             "window": w + 1,
@@ -476,6 +479,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                          desc="metric intervals"):
             def ci(statistic, p=p, name=name):
                 return bootstrap_ci(statistic, y_test, p, n_resamples=config.n_bootstrap,
+                                    confidence=config.confidence,
                                     random_state=config.seed, desc=f"bootstrap {name}")
             interval_rows.append(_estimate_row(name, {
                 "log_loss": ci(cm.log_loss),
@@ -494,6 +498,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
             "ece_sweep": lambda y_, p_: cm.ece_sweep(y_, p_)[0],
             "spiegelhalter_z": lambda y_, p_: cm.spiegelhalter_z(y_, p_)[0],
         }
+        tail = (1 - config.confidence) / 2
         for name, estimator in progress.progress(estimators.items(), desc="noise floor"):
             floor = cm.noise_floor(estimator, p_chosen, config.n_noise_floor, config.seed)
             noise_rows.append({
@@ -501,16 +506,19 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                 "chosen": float(estimator(y_test, p_chosen)),
                 "raw": float(estimator(y_test, p_raw)),
                 "floor_mean": float(np.mean(floor)),
-                "floor_low": float(np.quantile(floor, 0.025)),
-                "floor_high": float(np.quantile(floor, 0.975)),
+                "floor_low": float(np.quantile(floor, tail)),
+                "floor_high": float(np.quantile(floor, 1 - tail)),
             })
         noise = pd.DataFrame(noise_rows)
         reliability = {
-            RAW: cm.reliability_table(y_test, p_raw, random_state=config.seed),
-            chosen: cm.reliability_table(y_test, p_chosen, random_state=config.seed),
+            RAW: cm.reliability_table(y_test, p_raw, confidence=config.confidence,
+                                      random_state=config.seed),
+            chosen: cm.reliability_table(y_test, p_chosen, confidence=config.confidence,
+                                         random_state=config.seed),
         }
         model_reliability = {
             f.name: cm.reliability_table(y_test, f.test_scores, n_consistency=200,
+                                         confidence=config.confidence,
                                          random_state=config.seed) for f in fitted}
         # A forecast that knows nothing but the calibration block's fraud rate: calibrated in
         # the large, useless for ranking; the yardstick that shows what global ECE rewards.
@@ -579,11 +587,12 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         for fraction in config.budgets:
             queue = dec.top_k(p_chosen, fraction)
             realised = int(y_test[queue].sum())
-            low, high = wilson_interval(realised, int(queue.sum()))
+            low, high = wilson_interval(realised, int(queue.sum()), config.confidence)
             recall = bootstrap_ci(
                 lambda y_, p_, k=fraction: (y_ * dec.top_k(p_, k)).sum() / y_.sum(),
                 y_test, p_chosen,
-                n_resamples=config.n_bootstrap, random_state=config.seed,
+                n_resamples=config.n_bootstrap, confidence=config.confidence,
+                random_state=config.seed,
                 desc=f"budget {fraction:.2%}")
             budget_rows.append({
                 "budget": fraction, "queue": int(queue.sum()), "realised_frauds": realised,
@@ -628,6 +637,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         "cost_tolerance": COST_TOLERANCE,
         "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
         "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
+        "confidence": config.confidence,
         "n_bins": config.n_bins, "seed": config.seed, "quick": config.quick,
         "budgets": list(config.budgets), "train_fraction": config.train_fraction,
         "calibration_fraction": config.calibration_fraction,

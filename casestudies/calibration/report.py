@@ -128,7 +128,8 @@ def _probability_ticks(ax, axis: str) -> None:
     setter(logit(ticks), labels)
 
 
-def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str) -> None:
+def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str,
+                       confidence: float) -> None:
     x = _logit_axis(np.asarray(table["mean_predicted"]))
     y = _logit_axis(np.asarray(table["observed"]))
     low = _logit_axis(np.asarray(table["consistency_low"]))
@@ -136,7 +137,7 @@ def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str)
     limits = (logit(np.array([LOGIT_LIMIT]))[0], logit(np.array([0.99]))[0])
     ax.plot(limits, limits, color=PALETTE[6], lw=1, ls="--", label="perfect calibration")
     ax.vlines(x, low, high, color=PALETTE[6], lw=4, alpha=0.35,
-              label="95 % consistency range")
+              label=f"{confidence:.0%} consistency range")
     ax.plot(x, y, "o-", color=color, ms=4, label="observed fraud rate")
     ax.set_title(title)
     _probability_ticks(ax, "x")
@@ -148,9 +149,10 @@ def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str)
 def _figure_reliability(result: CalibrationResult):
     fig, axes = new_figure(8.5, 4.0, 1, 2)
     _reliability_panel(axes[0], result.reliability[RAW], f"{result.focus_model}: raw score",
-                       PALETTE[1])
+                       PALETTE[1], result.settings["confidence"])
     _reliability_panel(axes[1], result.reliability[result.chosen_calibrator],
-                       f"after {result.chosen_calibrator}", PALETTE[0])
+                       f"after {result.chosen_calibrator}", PALETTE[0],
+                       result.settings["confidence"])
     axes[0].set_xlabel("predicted probability (log-odds scale)")
     axes[1].set_xlabel("predicted probability (log-odds scale)")
     axes[0].set_ylabel("observed fraud rate (log-odds scale)")
@@ -164,7 +166,8 @@ def _figure_taxonomy(result: CalibrationResult):
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = new_figure(10, 2.6 * nrows, nrows, ncols, squeeze=False)
     for ax, name in zip(axes.ravel(), names, strict=False):
-        _reliability_panel(ax, result.model_reliability[name], name, PALETTE[0])
+        _reliability_panel(ax, result.model_reliability[name], name, PALETTE[0],
+                           result.settings["confidence"])
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(names):]:
@@ -280,6 +283,8 @@ def _decision_table(frame: pd.DataFrame) -> pd.DataFrame:
 def build(result: CalibrationResult) -> Report:
     """The report of a calibration run."""
     ctx = _context(result)
+    level = f"{result.settings['confidence']:.0%}"
+    tail = (1 - result.settings["confidence"]) / 2
     report = Report("calibration", title=TITLE, question=QUESTION,
                     short_answer=result.short_answer, templates="casestudies.calibration")
 
@@ -323,16 +328,16 @@ def build(result: CalibrationResult) -> Report:
                     alt="Reliability diagrams before and after calibration")
     evidence.table(_interval_table(result),
                    caption=f"{result.focus_model} with each calibrator: point estimates and "
-                           f"95 % paired bootstrap intervals ({result.settings['n_bootstrap']} "
+                           f"{level} paired bootstrap intervals ({result.settings['n_bootstrap']} "
                            "resamples of the test transactions).")
     evidence.table(_card_table(result),
                    caption=f"Every calibration metric of {result.focus_model}, raw and after "
-                           f"{result.chosen_calibrator}, with 95 % paired bootstrap intervals; "
+                           f"{result.chosen_calibrator}, with {level} paired bootstrap intervals; "
                            "binned metrics keep the full test block's bins in every resample.")
     evidence.text("evidence_noise.md", **ctx)
     evidence.table(result.noise.rename(columns={
         "chosen": "calibrated", "floor_mean": "noise floor mean",
-        "floor_low": "floor 2.5 %", "floor_high": "floor 97.5 %"}),
+        "floor_low": f"floor {tail:.1%}", "floor_high": f"floor {1 - tail:.1%}"}),
         caption="Each estimator on the real test labels (for the raw and the calibrated "
                 "probabilities) and on labels drawn from the calibrated probabilities themselves "
                 "(the noise floor: what a perfectly calibrated model scores at this sample size).",
@@ -346,7 +351,7 @@ def build(result: CalibrationResult) -> Report:
     evidence.table(_decision_table(result.decisions_constant),
                    caption=f"Constant costs (c_FP = {result.settings['cost_fp']:g}, c_FN = "
                            f"{result.settings['cost_fn']:g}): each rule on the test block, with "
-                           "95 % bootstrap intervals.")
+                           f"{level} bootstrap intervals.")
     if result.decisions_amount is not None:
         evidence.text("evidence_amount.md", **ctx)
         evidence.table(_decision_table(result.decisions_amount),
@@ -371,8 +376,8 @@ def build(result: CalibrationResult) -> Report:
                    "rate.", digits=3)
     evidence.figure(_figure_decay(result),
                     caption="Observed over expected frauds in consecutive windows of the test "
-                            "block, with 95 % bootstrap intervals: does a calibration fitted once "
-                            "hold while fraud patterns drift? Intervals away from 1 say no.",
+                            f"block, with {level} bootstrap intervals: does a calibration fitted "
+                            "once hold while fraud patterns drift? Intervals away from 1 say no.",
                     alt="Observed over expected frauds per time window")
 
     report.text_section("Pitfalls", "pitfalls.md", **ctx)

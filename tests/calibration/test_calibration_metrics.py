@@ -198,3 +198,12 @@ def test_logistic_fit_matches_statsmodels():
     y = (rng.random(3000) < 1 / (1 + np.exp(-(X @ [1.0, -0.5, -2.0])))).astype(int)
     np.testing.assert_allclose(cm.logistic_fit(X, y), sm.Logit(y, X).fit(disp=0).params,
                                atol=1e-6)
+
+
+def test_consistency_bars_follow_the_confidence_level():
+    p = np.full(2000, 0.05)
+    y = np.zeros(2000)
+    wide = cm.reliability_table(y, p, n_consistency=2000, random_state=0, confidence=0.95)
+    narrow = cm.reliability_table(y, p, n_consistency=2000, random_state=0, confidence=0.5)
+    assert narrow["consistency_low"][0] > wide["consistency_low"][0]
+    assert narrow["consistency_high"][0] < wide["consistency_high"][0]

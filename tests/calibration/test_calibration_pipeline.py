@@ -150,3 +150,13 @@ def test_report_and_short_answer_name_the_same_worst_raw_score(result):
     worst = ratio_distance.idxmax()
     assert _context(result)["worst"]["model"] == worst
     assert f"({worst}, observed/expected" in result.short_answer
+
+
+def test_interval_level_in_the_report_comes_from_the_settings(result):
+    import dataclasses
+
+    changed = dataclasses.replace(result, settings={**result.settings, "confidence": 0.9})
+    html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    assert "90% paired bootstrap intervals" in html
+    assert "floor 5.0%" in html and "floor 95.0%" in html
+    assert "95 %" not in html
