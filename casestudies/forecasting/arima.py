@@ -105,7 +105,11 @@ def choose_differencing(train: np.ndarray, level: float = ADF_LEVEL) -> tuple[in
     """
     from statsmodels.tsa.stattools import adfuller
 
-    pvalue = float(adfuller(train, autolag="AIC", result_object=False)[1])
+    with warnings.catch_warnings():
+        # A degenerate series (e.g. a strict alternation) makes some lag regressions singular;
+        # the test still returns a p-value, and the warnings would only clutter the output.
+        warnings.simplefilter("ignore")
+        pvalue = float(adfuller(train, autolag="AIC", result_object=False)[1])
     return (0 if pvalue < level else 1), pvalue
 
 
@@ -296,6 +300,10 @@ def parameter_uncertainty_paths(fit: ArimaFit, values: np.ndarray, origin: int, 
     cov = np.asarray(fit.results.cov_params(), dtype=float)
     exog = fourier_terms(len(values), fit.period, fit.harmonics)
     future = None if exog is None else exog[origin:origin + horizon]
+    # A numerically indefinite covariance (a parameter near its boundary) is replaced by its
+    # nearest positive semi-definite matrix (negative eigenvalues set to zero) before sampling.
+    eigenvalues, eigenvectors = np.linalg.eigh((cov + cov.T) / 2)
+    cov = (eigenvectors * np.clip(eigenvalues, 0, None)) @ eigenvectors.T
     collected = []
     for _ in progress(range(draws), desc="ARIMA parameter draws"):
         draw = random_state.multivariate_normal(mean, cov, method="eigh")
