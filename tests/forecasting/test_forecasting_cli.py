@@ -50,6 +50,17 @@ def test_text_values(tmp_path, capsys):
     _fails(tmp_path, capsys, frame, "--value", "y", expect="must be numeric")
 
 
+def test_infinite_values(tmp_path, capsys):
+    frame = _series()
+    frame.loc[3, "y"] = np.inf
+    _fails(tmp_path, capsys, frame, "--value", "y", expect="infinite values")
+
+
+def test_timestamps_off_the_frequency_grid(tmp_path, capsys):
+    _fails(tmp_path, capsys, _series(), "--value", "y", "--time", "date", "--freq", "W",
+           expect="do not fall on the --freq 'W' grid")
+
+
 def test_constant_series(tmp_path, capsys):
     frame = _series()
     frame["y"] = 3.0
