@@ -32,6 +32,10 @@ AMOUNT_RULES = {
     "oracle": "oracle single threshold on test (bound)",
 }
 UNDERSAMPLED_MODEL = "logistic, 1:1 undersample"
+# Figures in the order build() adds them: the prose refers to them by these numbers.
+FIGURES = ("taxonomy", "reliability", "cost curve", "size sweep", "decay")
+# The table of every model and calibrator comes after the data preview and the split.
+METRIC_TABLE = 3
 # A small and a large payment, to show how the amount-dependent threshold moves.
 EXAMPLE_AMOUNTS = (10, 1000)
 LOGIT_LIMIT = 1e-4
@@ -108,6 +112,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "features": ", ".join(result.feature_names),
         "sim": {name: parameter.default for name, parameter in
                 inspect.signature(simulate_transactions).parameters.items()},
+        "fig": {name: number for number, name in enumerate(FIGURES, start=1)},
+        "metric_table": METRIC_TABLE,
         "grid": GRID_SIZE, "windows": _and_list([f"{w:g}" for w in WINDOWS_DAYS]),
         "shift_factors": _and_list(factors), "examples": examples,
         "logit_clip": LOGIT_CLIP, "logit_floor": float(logit(np.array([0.0]), LOGIT_CLIP)[0]),

@@ -160,3 +160,18 @@ def test_interval_level_in_the_report_comes_from_the_settings(result):
     assert "90% paired bootstrap intervals" in html
     assert "floor 5.0%" in html and "floor 95.0%" in html
     assert "95 %" not in html
+
+
+def test_figure_and_table_references_match_their_captions(result):
+    import re
+
+    from casestudies.calibration.report import FIGURES, METRIC_TABLE
+
+    html = build(result).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    captions = dict(re.findall(r"<strong>Figure (\d+)\.</strong> (\w+ \w+)", html))
+    starts = {"taxonomy": "Raw scores", "reliability": "Reliability of", "cost curve":
+              "Expected cost", "size sweep": "Test log", "decay": "Observed over"}
+    assert len(captions) == len(FIGURES)
+    for number, name in enumerate(FIGURES, start=1):
+        assert captions[str(number)] == starts[name]
+    assert re.search(rf"<strong>Table {METRIC_TABLE}\.</strong> Calibration of every model", html)
