@@ -148,7 +148,9 @@ def figure_theory(result: ForecastingResult):
                     label="unconditional variance")
     axes[0].set_title("stationary: converges")
     axes[1].plot(h, result.theory_variance_arima, color=PALETTE[1], label=result.theory_arima_label)
-    axes[1].plot(h, h, color="#555555", ls="--", label=r"random walk $h\sigma^2$")
+    # psi_0 = 1, so the first variance is the process's sigma^2.
+    sigma2 = result.theory_variance_arima[0]
+    axes[1].plot(h, h * sigma2, color="#555555", ls="--", label=r"random walk $h\sigma^2$")
     axes[1].set_title("integrated: grows without bound")
     for ax in axes:
         ax.set_xlabel("horizon h")
