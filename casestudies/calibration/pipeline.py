@@ -332,7 +332,10 @@ def _shifted_sample(y: np.ndarray, factor: float, rng: np.random.Generator) -> n
 
 
 def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
-                 config: CalibrationConfig) -> pd.DataFrame:
+                 config: CalibrationConfig, p_raw: np.ndarray, tuned: float) -> pd.DataFrame:
+    """The test block resampled to other fraud rates: calibration in the large before and after
+    Saerens EM, and the cost of blocking at t* on the probabilities as they are, adjusted by EM,
+    adjusted with the true rate, against the raw-score threshold tuned before the shift."""
     rng = np.random.default_rng(config.seed)
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
@@ -353,6 +356,8 @@ def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
             "cost_em": dec.constant_cost(ys, adjusted >= t_star, config.cost_fp,
                                          config.cost_fn),
             "cost_true_rate": dec.constant_cost(ys, oracle >= t_star, config.cost_fp,
+                                                config.cost_fn),
+            "cost_tuned_raw": dec.constant_cost(ys, p_raw[index] >= tuned, config.cost_fp,
                                                 config.cost_fn),
         })
     return pd.DataFrame(rows)
@@ -607,7 +612,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     with timer.stage("robustness"):
         size_sweep = _size_sweep(focus, y_cal, y_test, config.seed, 3 if config.quick else 5,
                                  config.n_bins)
-        prior_shift = _prior_shift(y_test, p_chosen, float(y_cal.mean()), config)
+        prior_shift = _prior_shift(y_test, p_chosen, float(y_cal.mean()), config, p_raw, tuned)
         decay = _decay(y_test, p_chosen,
                        data.time[split.test] if data.time is not None else None, config)
         undersampling_check = _undersampling_check(config.seed)

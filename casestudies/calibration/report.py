@@ -379,7 +379,8 @@ def build(result: CalibrationResult) -> Report:
                    f"{ctx['shift_factors']} times its fraud rate. O/E before and after the "
                    "Saerens EM re-estimation of the rate, and the cost at t* with the "
                    "probabilities as they are, adjusted by EM, and adjusted with the true new "
-                   "rate.", digits=3)
+                   "rate, against the raw-score threshold tuned on the calibration block.",
+                   digits=3)
     evidence.figure(_figure_decay(result),
                     caption="Observed over expected frauds in consecutive windows of the test "
                             f"block, with {level} bootstrap intervals: does a calibration fitted "

@@ -175,3 +175,12 @@ def test_figure_and_table_references_match_their_captions(result):
     for number, name in enumerate(FIGURES, start=1):
         assert captions[str(number)] == starts[name]
     assert re.search(rf"<strong>Table {METRIC_TABLE}\.</strong> Calibration of every model", html)
+
+
+def test_prior_shift_without_shift_reproduces_the_decision_table(result):
+    unshifted = result.prior_shift.set_index("factor").loc[1.0]
+    rules = result.decisions_constant.set_index("label")["cost"]
+    assert unshifted["rows"] == result.test_y.size
+    assert unshifted["cost_before"] == pytest.approx(rules["t* on calibrated probability"])
+    assert unshifted["cost_tuned_raw"] == pytest.approx(
+        rules["threshold tuned on calibration block"])
