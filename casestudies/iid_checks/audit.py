@@ -42,7 +42,7 @@ EFFECTS = {
     "adversarial AUC": ("AUC - 0.5", 0.05),
     "ADF + KPSS": ("ADF persistence 1 + gamma", np.nan),
     "exact duplicates": ("share of test rows", 0.01),
-    "near duplicates": ("share of test rows", 0.01),
+    "near duplicates": ("share of test rows beyond chance", 0.01),
     "groups on both sides": ("share of test rows", 0.01),
 }
 ASSUMPTION = {
@@ -56,6 +56,7 @@ ASSUMPTION = {
     "groups on both sides": "no leakage",
 }
 NEAR_TOLERANCE = 0.01  # RMS difference per standardised feature below which rows are "near"
+NEAR_DENSITY_NEIGHBOURS = 5  # neighbours that measure the local density of the other side
 MAX_NEAR_QUERIES = 5_000
 ADVERSARIAL_FOLDS = 3
 IMPORTANCE_ROWS = 5_000  # at most this many held-out rows measure permutation importance
@@ -254,12 +255,22 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
                        importance_rows=len(held_rows)), row
 
 
-def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int) -> list[dict]:
-    """Exact and near duplicates of test rows among the other side, and shared groups."""
-    rows = []
+def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int
+                 ) -> tuple[list[dict], list[str]]:
+    """Exact and near duplicates of test rows among the other side, and shared groups; and
+    notes on the checks skipped.
+
+    Copies are looked for only when a continuous feature exists: on discrete or categorical
+    columns alone, identical rows are expected by chance and are not evidence of a copy.
+    """
+    rows, notes = [], []
     frame, test = table.frame, table.is_test
     n_test = int(test.sum())
-    if len(table.features) >= 2:
+    continuous = [c for c in table.numeric if c not in table.discrete]
+    if len(table.features) >= 2 and not continuous:
+        notes.append("the duplicate checks were skipped: without a continuous feature, "
+                     "identical rows are expected by chance")
+    elif len(table.features) >= 2:
         hashes = pd.util.hash_pandas_object(frame[table.features], index=False).to_numpy()
         exact = np.isin(hashes[test], hashes[~test])
         share = float(exact.mean())
@@ -274,13 +285,23 @@ def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int) -> 
         rows.append(_row("groups on both sides", table.group_name or "group",
                          checks.TestResult(float(n_groups), np.nan, float(shared.mean())),
                          f"{n_groups:,} groups on both sides"))
-    return rows
+    return rows, notes
 
 
 def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Generator,
                      max_rows: int) -> dict:
-    """Share of test rows (not exact copies) whose nearest other-side row differs by less than
-    :data:`NEAR_TOLERANCE` SD per feature (root mean square over the numeric features)."""
+    """Test rows (not exact copies) whose nearest other-side row differs by less than
+    :data:`NEAR_TOLERANCE` SD per feature (root mean square over the ``d`` numeric features),
+    beyond the number expected by chance.
+
+    With few features, independent rows fall that close by chance. Within the radius
+    ``r = NEAR_TOLERANCE sqrt(d)`` of a test row, the other side holds about
+    ``k (r / rho)^d`` rows, ``rho`` being the distance to its ``(k+1)``-th nearest other-side
+    row (:data:`NEAR_DENSITY_NEIGHBOURS` = ``k``; one more so that a copy does not inflate the
+    density), so the chance that the nearest row is within ``r`` is
+    ``1 - exp(-k (r / rho)^d)``. The effect is the share of test rows near a copy minus the
+    sum of these chances, divided by the number of test rows.
+    """
     values = table.frame[table.numeric].to_numpy(dtype=float)
     scale = values.std(axis=0)
     values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
@@ -294,14 +315,22 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
         queries = rng.choice(queries, MAX_NEAR_QUERIES, replace=False)
     if len(queries) == 0:
         return _row("near duplicates", "numeric features", checks.TestResult(0.0, np.nan, 0.0))
-    distance, _ = NearestNeighbors(n_neighbors=1).fit(values[train]).kneighbors(values[queries])
-    rms = distance[:, 0] / np.sqrt(values.shape[1])
-    near = rms < NEAR_TOLERANCE
+    dimension = values.shape[1]
+    neighbours = min(NEAR_DENSITY_NEIGHBOURS + 1, len(train))
+    distance, _ = NearestNeighbors(n_neighbors=neighbours).fit(values[train]).kneighbors(
+        values[queries])
+    radius = NEAR_TOLERANCE * np.sqrt(dimension)
+    near = distance[:, 0] < radius
+    with np.errstate(divide="ignore"):
+        ratio = np.where(distance[:, -1] > 0, radius / distance[:, -1], np.inf)
+    chance = -np.expm1(-(neighbours - 1) * ratio**dimension)
+    excess = max(0.0, float(near.sum() - chance.sum()))
     # Queries are (a sample of) the test rows that are not exact copies: scale to all test rows.
-    share = float(near.mean()) * (~exact).sum() / exact.size
+    share = excess / len(queries) * (~exact).sum() / exact.size
     return _row("near duplicates", "numeric features",
                 checks.TestResult(float(near.sum()), np.nan, share),
-                f"{int(near.sum()):,} of {len(queries):,} test rows checked{note}")
+                f"{int(near.sum()):,} of {len(queries):,} test rows checked, "
+                f"{chance.sum():,.1f} expected by chance{note}")
 
 
 def stationarity_rows(table: AuditTable, alpha: float, max_series: int
@@ -370,7 +399,8 @@ def run_audit(table: AuditTable, config, random_state: int | np.random.Generator
     if adversarial:
         found, row = adversarial_validation(table, config, rng)
         rows.append(row)
-    rows += leakage_rows(table, rng, config.max_rows)
+    leakage, leakage_notes = leakage_rows(table, rng, config.max_rows)
+    rows += leakage
     # A test that cannot run on a column (a runs test on a column equal to its median almost
     # everywhere) gives no row rather than a silent "no evidence".
     rows = [r for r in rows if np.isfinite(r["statistic"])]
@@ -379,4 +409,5 @@ def run_audit(table: AuditTable, config, random_state: int | np.random.Generator
              for c in table.series_columns[:ACF_COLUMNS]]
     return AuditResult(name=table.name, rows=len(table.frame), checks=frame,
                        correction=config.correction, alpha=config.alpha, correlograms=grams,
-                       adversarial=found, stationarity=readings, notes=list(table.notes))
+                       adversarial=found, stationarity=readings,
+                       notes=list(table.notes) + leakage_notes)

@@ -223,7 +223,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         source=data.source, config=config, table_name=table.name, rows=len(table.frame),
         numeric=table.numeric, discrete=table.discrete, categorical=table.categorical,
         target=table.target, task=table.task, group=table.group_name,
-        comparison=table.comparison, order=table.order, notes=table.notes,
+        comparison=table.comparison, order=table.order, notes=audit.notes,
         preview=table.preview, audit=audit, verdicts=verdicts,
         validation=validation, real_series=real_series,
         real_series_span=data.real_series_span, gallery=entries,

@@ -15,6 +15,7 @@ from casestudies.iid_checks import checks as check_functions
 from casestudies.iid_checks.audit import (
     ASSUMPTION,
     EFFECTS,
+    NEAR_DENSITY_NEIGHBOURS,
     NEAR_TOLERANCE,
     VERDICTS,
     AuditResult,
@@ -144,7 +145,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "non_stationary": sum(v.reading != "stationary" for v in audit.stationarity.values()),
         "effects": EFFECTS, "is_default": result.table_name == "transactions",
         "lb_h": check_functions.ljung_box_lags(result.rows),
-        "near_tolerance": _shown(NEAR_TOLERANCE),
+        "near_tolerance": _shown(NEAR_TOLERANCE), "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
         "lb_max_lags": check_functions.LJUNG_BOX_MAX_LAGS,
         "lb_rows_per_lag": check_functions.LJUNG_BOX_ROWS_PER_LAG,
         "bds_dimension": check_functions.BDS_DIMENSION,

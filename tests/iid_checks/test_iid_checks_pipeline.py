@@ -184,3 +184,41 @@ def test_kfold_and_holdout_scores_by_hand():
     assert kfold.optimism.value == pytest.approx(r2_score(y[:n_dev], oof)
                                                  - r2_score(y[n_dev:], holdout))
     assert result.min_leaf == model.get_params()["min_samples_leaf"]
+
+
+def test_near_duplicates_beyond_chance_by_hand():
+    from casestudies.iid_checks.audit import NEAR_DENSITY_NEIGHBOURS, NEAR_TOLERANCE, leakage_rows
+
+    rng = np.random.default_rng(5)
+    n = 400
+    values = rng.normal(size=(n, 2))
+    values[300:340] = values[:40] + 0.001  # near copies of early rows among the late ones
+    table = prepare_table(pd.DataFrame(values, columns=["a", "b"]), name="f")
+    rows, notes = leakage_rows(table, rng, 10_000)
+    near = next(r for r in rows if r["test"] == "near duplicates")
+    z = (values - values.mean(axis=0)) / values.std(axis=0)
+    early, late = z[:200], z[200:]
+    distances = np.sort(np.linalg.norm(late[:, None] - early[None], axis=2), axis=1)
+    radius = NEAR_TOLERANCE * np.sqrt(2)
+    k = NEAR_DENSITY_NEIGHBOURS
+    chance = 1 - np.exp(-k * (radius / distances[:, k]) ** 2)
+    found = np.sum(distances[:, 0] < radius)
+    assert near["statistic"] == found >= 40
+    assert near["effect"] == pytest.approx((found - chance.sum()) / 200)
+    assert not notes
+
+
+def test_no_leakage_alarm_on_independent_rows_with_few_features():
+    from casestudies.iid_checks.audit import leakage_rows
+
+    rng = np.random.default_rng(6)
+    continuous = prepare_table(pd.DataFrame(rng.normal(size=(4000, 2)), columns=["a", "b"]),
+                               name="f")
+    rows, _ = leakage_rows(continuous, rng, 10_000)
+    near = next(r for r in rows if r["test"] == "near duplicates")
+    assert near["statistic"] > 20  # many rows fall within the tolerance by chance ...
+    assert near["effect"] < near["threshold"]  # ... and are not counted as copies
+    discrete = prepare_table(pd.DataFrame({"a": rng.integers(0, 3, 400),
+                                           "b": rng.integers(0, 2, 400)}), name="f")
+    rows, notes = leakage_rows(discrete, rng, 10_000)
+    assert rows == [] and "duplicate checks were skipped" in notes[0]
