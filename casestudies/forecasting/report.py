@@ -282,9 +282,10 @@ def build(result: ForecastingResult) -> Report:
         evidence.figure(figure_coverage(series, result),
                         caption=f"{series.name}: share of the {numbers['n_test']} test origins "
                                 "whose interval held the truth, by horizon. Inside the grey "
-                                "band a method is consistent with its nominal coverage; "
-                                "neighbouring horizons share origins, so the curves are "
-                                "smooth, not independent.",
+                                "band a method is consistent with its nominal coverage if the "
+                                "origins were independent; overlapping forecast windows make "
+                                "the real spread wider, and neighbouring horizons share "
+                                "origins, so the curves are smooth, not independent.",
                         alt="Coverage against horizon for every method")
         evidence.table(_summary_frame(series),
                        caption=f"{series.name}: backtest over {numbers['n_test']} origins × "
