@@ -53,7 +53,7 @@ def bench_series(series, config: ForecastingConfig) -> None:
     row(f"ARIMA order search ({grid} fits) + final fit", f"{fit_seconds:.2f} s")
     row(f"ARIMA forecast + {config.paths} paths, per origin",
         f"{1000 * per_origin_arima:.1f} ms")
-    row("LSTM training, 4 networks, once", f"{train_seconds:.2f} s")
+    row(f"LSTM training, {len(run.logs)} networks, once", f"{train_seconds:.2f} s")
     for log in run.logs:
         row(f"  {log.name} ({len(log.train_loss)} epochs, {log.windows} windows)",
             f"{log.seconds:.2f} s")
