@@ -184,3 +184,17 @@ def test_prior_shift_without_shift_reproduces_the_decision_table(result):
     assert unshifted["cost_before"] == pytest.approx(rules["t* on calibrated probability"])
     assert unshifted["cost_tuned_raw"] == pytest.approx(
         rules["threshold tuned on calibration block"])
+
+
+def test_reported_brier_parts_add_up(result):
+    row = result.metrics.set_index(["model", "calibrator"]).loc[
+        (result.focus_model, result.chosen_calibrator)]
+    total = (row["reliability"] - row["resolution"] + row["uncertainty"]
+             + row["brier_within_bins"])
+    assert total == pytest.approx(row["brier"], rel=1e-9)
+    y, p = result.test_y, result.test_p_chosen
+    assert row["uncertainty"] == pytest.approx(y.mean() * (1 - y.mean()))
+    bins = cm.equal_mass_bins(p, result.settings["n_bins"])
+    reliability = sum((bins == b).sum() * (p[bins == b].mean() - y[bins == b].mean()) ** 2
+                      for b in np.unique(bins)) / y.size
+    assert row["reliability"] == pytest.approx(reliability)
