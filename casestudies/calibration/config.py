@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from casestudies.errors import ConfigError
 
 OPENML_DATASETS = ("creditcard",)
+# Bootstrap replicates of a --quick run, and the fewest that give a usable percentile interval.
+QUICK_BOOTSTRAP = 40
+MIN_BOOTSTRAP = 20
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budgets", default="0.5,1",
                         help="alert budgets in percent of transactions, comma-separated "
                              "(default: %(default)s)")
-    parser.add_argument("--bootstrap", type=int, default=CalibrationConfig.n_bootstrap,
-                        help="bootstrap replicates per confidence interval (default: %(default)s)")
+    parser.add_argument("--bootstrap", type=int,
+                        help="bootstrap replicates per confidence interval (default: "
+                             f"{CalibrationConfig.n_bootstrap}, {QUICK_BOOTSTRAP} with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="small simulation and few bootstrap replicates, for a first look")
 
@@ -129,14 +133,15 @@ def make_config(args: argparse.Namespace) -> CalibrationConfig:
             raise ConfigError(f"--{name.replace('_', '-')} must be a positive cost, not {value}")
     if args.gap_days < 0:
         raise ConfigError(f"--gap-days must be 0 or more, not {args.gap_days}")
-    if args.bootstrap < 20:
-        raise ConfigError(f"--bootstrap must be at least 20 replicates, not {args.bootstrap}")
+    if args.bootstrap is not None and args.bootstrap < MIN_BOOTSTRAP:
+        raise ConfigError(f"--bootstrap must be at least {MIN_BOOTSTRAP} replicates, "
+                          f"not {args.bootstrap}")
     if args.data and args.openml:
         raise ConfigError("give either --data or --openml, not both")
     quick = bool(args.quick)
     n_bootstrap = args.bootstrap
-    if quick and n_bootstrap == CalibrationConfig.n_bootstrap:
-        n_bootstrap = 40
+    if n_bootstrap is None:
+        n_bootstrap = QUICK_BOOTSTRAP if quick else CalibrationConfig.n_bootstrap
     sizes = dict(n_customers=1200, n_terminals=1000, n_days=90) if quick else {}
     return CalibrationConfig(
         data=args.data, target=args.target, time=args.time, amount=args.amount,

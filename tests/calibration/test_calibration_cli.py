@@ -134,3 +134,31 @@ def test_openml_download_failure_is_a_user_error(monkeypatch, tmp_path, capsys):
     out = tmp_path / "out"
     code, err = run_cli(["--openml", "creditcard"], out, capsys)
     assert_user_error(code, err, out, "cannot download OpenML")
+
+
+@pytest.mark.usefixtures("calibration_only")
+def test_too_few_bootstrap_replicates_is_a_user_error(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["calibration", "--quick", "--quiet", "--bootstrap", "5", "--out", str(out)])
+    assert_user_error(code, capsys.readouterr().err, out, "--bootstrap", "at least 20")
+
+
+def test_quick_keeps_an_explicit_bootstrap_count():
+    import argparse
+
+    from casestudies.calibration.config import (
+        QUICK_BOOTSTRAP,
+        CalibrationConfig,
+        add_arguments,
+        make_config,
+    )
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parser.add_argument("--data")
+    parser.add_argument("--seed", type=int, default=0)
+    default = CalibrationConfig.n_bootstrap
+    assert make_config(parser.parse_args(["--quick"])).n_bootstrap == QUICK_BOOTSTRAP
+    explicit = make_config(parser.parse_args(["--quick", "--bootstrap", str(default)]))
+    assert explicit.n_bootstrap == default
+    assert make_config(parser.parse_args([])).n_bootstrap == default
