@@ -193,7 +193,8 @@ def _placement_figure(result: ClusteringResult):
         new_colours = [PALETTE[1]] * placement.new_map.shape[0]
     ax.scatter(placement.new_map[:, 0], placement.new_map[:, 1], c=new_colours, s=16,
                marker="^", edgecolors="black", linewidths=0.4)
-    ax.set_title("Held-out customers (triangles) placed into the map")
+    items = "images" if result.kind == "digits" else "customers"
+    ax.set_title(f"Held-out {items} (triangles) placed into the map")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
