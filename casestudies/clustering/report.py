@@ -327,7 +327,7 @@ def build(result: ClusteringResult) -> Report:
     evidence.text("evidence_maps.md", **v)
     names = [e.name for e in result.embeddings]
     evidence.figure(_maps_figure(result, names),
-                    caption="The same customers in every map, coloured by their known "
+                    caption=f"The same {v['items']} in every map, coloured by their known "
                     f"{result.label_name or 'row'} (colour is never an input). Look at how the "
                     "perplexity changes the grain of the t-SNE maps, and at what PCA overlaps.",
                     alt="Grid of 2-D maps: PCA and t-SNE at several perplexities")
@@ -344,7 +344,7 @@ def build(result: ClusteringResult) -> Report:
                     alt="Neighbourhood preservation curves per embedding")
     evidence.table(result.neighbourhoods, caption="Neighbourhood preservation at each k.")
     evidence.figure(_shepard_figure(result),
-                    caption="Shepard diagrams: distances between random pairs of customers in "
+                    caption=f"Shepard diagrams: distances between random pairs of {v['items']} in "
                     "the data against those on the map. A monotone band means global geometry "
                     "is kept; a flat cloud means it is not.",
                     alt="Shepard diagrams for PCA and t-SNE")
@@ -377,7 +377,7 @@ def build(result: ClusteringResult) -> Report:
                     alt="Clusters at unequal distances in two maps")
     pitfalls.text("pitfall_placement.md", **v)
     pitfalls.figure(_placement_figure(result),
-                    caption="openTSNE's `transform` places new customers into an existing map "
+                    caption=f"openTSNE's `transform` places new {v['items']} into an existing map "
                     "without moving it; scikit-learn's TSNE "
                     f"{'has' if result.placement.sklearn_can_transform else 'has no'} such "
                     "method.",
