@@ -92,6 +92,10 @@ QUICK = {"n_customers": 1000, "perplexities": (5.0, 30.0, 100.0), "stability_see
          "max_clusters": 8, "reference_sklearn": True}
 
 
+def _numbers_text(values: tuple[float, ...]) -> str:
+    return ",".join(f"{v:g}" for v in values)
+
+
 def _number_list(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(v) for v in text.split(",") if v.strip())
@@ -118,7 +122,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated columns to leave out of the features")
     parser.add_argument("--perplexities", metavar="P1,P2,...", type=_number_list,
                         default=ClusteringConfig.perplexities,
-                        help="t-SNE perplexity sweep (default: 5,30,100,200)")
+                        help="t-SNE perplexity sweep (default: "
+                             f"{_numbers_text(ClusteringConfig.perplexities)})")
     parser.add_argument("--perplexity", type=float, default=ClusteringConfig.main_perplexity,
                         help="perplexity of the main map, one of the sweep (default: %(default)s)")
     parser.add_argument("--stability-seeds", type=int, default=ClusteringConfig.stability_seeds,
@@ -128,13 +133,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rows on which the all-pairs faithfulness metrics are computed "
                              "(default: %(default)s)")
     parser.add_argument("--no-sklearn", action="store_true",
-                        help="skip the scikit-learn TSNE reference map (slow beyond ~20,000 rows)")
+                        help="skip the scikit-learn TSNE reference map (the slowest map on large "
+                             "tables)")
     parser.add_argument("--jobs", type=int, default=ClusteringConfig.n_jobs,
                         help="threads for neighbour search and t-SNE (default: %(default)s; on a "
                              "busy machine openTSNE's Barnes-Hut runs far slower with more)")
     parser.add_argument("--quick", action="store_true",
-                        help="a small, fast run (1,000 customers, perplexities 5,30,100) for "
-                             "trying things out")
+                        help=f"a small, fast run ({QUICK['n_customers']:,} customers, perplexities "
+                             f"{_numbers_text(QUICK['perplexities'])}) for trying things out")
 
 
 def make_config(args: argparse.Namespace) -> ClusteringConfig:
