@@ -89,7 +89,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="0/1 fraud column of --data (default: %(default)s)")
     parser.add_argument("--time", metavar="COL",
                         help="time column of --data, used to split train | calibration | test "
-                             "in time order (default: the file's row order)")
+                             "in time order: dates, or numbers read as seconds (default: the "
+                             "file's row order)")
     parser.add_argument("--amount", metavar="COL",
                         help="amount column of --data, for the amount-dependent blocking rule "
                              "(default: none; the rule is then skipped)")

@@ -325,6 +325,17 @@ def binary_target(frame: pd.DataFrame, target: str) -> np.ndarray:
     return values.to_numpy(dtype=np.int64)
 
 
+def _time_column(frame: pd.DataFrame, time: str) -> pd.Series:
+    """``frame[time]`` as timestamps. Numbers are read as seconds from an arbitrary origin, as
+    in the usual export of the credit-card fraud data (``Time``): read as dates they would be
+    nanoseconds since 1970, and every gap in days would swallow the whole file."""
+    raw = frame[time]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        seconds = numeric_column(frame, time)
+        return pd.Timestamp(0) + pd.to_timedelta(seconds.to_numpy(dtype=np.float64), unit="s")
+    return datetime_column(frame, time)
+
+
 def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
                amount: str | None = None, *, source: str, kind: str = "file") -> TransactionData:
     """Validate a table of labelled transactions into :class:`TransactionData`.
@@ -344,7 +355,7 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
     order = np.arange(len(frame))
     times = None
     if time is not None:
-        parsed = datetime_column(frame, time)
+        parsed = _time_column(frame, time)
         order = np.argsort(parsed.to_numpy(), kind="stable")
         times = parsed.to_numpy()[order]
     amounts = None

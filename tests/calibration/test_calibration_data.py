@@ -70,3 +70,15 @@ def test_night_and_weekend_flags(small):
     features = add_features(small)
     assert (features["is_night"] == (small["timestamp"].dt.hour < 6)).all()
     assert (features["is_weekend"] == (small["timestamp"].dt.day_of_week >= 5)).all()
+
+
+def test_numeric_time_is_read_as_seconds():
+    from casestudies.calibration.data import from_frame
+
+    rng = np.random.default_rng(0)
+    seconds = np.array([30.0, 0.0, 86_400.0 * 3, 86_400.0 * 10, 5.5])
+    frame = pd.DataFrame({"Time": seconds, "x": rng.normal(size=5), "y": [0, 1, 0, 1, 0]})
+    data = from_frame(frame, "y", time="Time", source="frame")
+    elapsed = (data.time - data.time[0]) / np.timedelta64(1, "s")
+    np.testing.assert_allclose(elapsed, np.sort(seconds) - seconds.min())
+    np.testing.assert_array_equal(data.y, [1, 0, 0, 0, 1])
