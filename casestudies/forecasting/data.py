@@ -98,6 +98,8 @@ class Series:
         The generating process of a simulated series.
     notes : list of str
         What was done to the raw data (Markdown sentences).
+    interpolated : ndarray of bool or None
+        Which values were missing and filled by interpolation (None: none were).
     """
 
     key: str
@@ -107,6 +109,7 @@ class Series:
     period: float | None
     truth: TrueModel | None = None
     notes: list[str] = field(default_factory=list)
+    interpolated: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -226,13 +229,13 @@ def load_co2() -> Series:
     from statsmodels.datasets import co2
 
     frame = co2.load_pandas().data
-    missing = int(frame["co2"].isna().sum())
+    interpolated = frame["co2"].isna().to_numpy()
     values = frame["co2"].interpolate(method="linear", limit_direction="both")
     return Series(key="co2", name="Mauna Loa CO2 (weekly, ppm)", values=values.to_numpy(float),
                   time=pd.DatetimeIndex(frame.index), period=WEEKS_PER_YEAR,
-                  notes=[f"{missing} missing weeks of {len(frame)} were filled by linear "
-                         "interpolation between neighbouring weeks, so a few backtest targets "
-                         "are interpolated values, not measurements."])
+                  notes=[f"{int(interpolated.sum())} missing weeks of {len(frame)} were filled "
+                         "by linear interpolation between neighbouring weeks."],
+                  interpolated=interpolated)
 
 
 def load_elnino() -> Series:
@@ -322,7 +325,8 @@ def load_user_series(config: ForecastingConfig) -> Series:
         time = pd.DatetimeIndex(series.index)
         values = series
     values = values.reset_index(drop=True)
-    missing = int(values.isna().sum())
+    interpolated = values.isna().to_numpy()
+    missing = int(interpolated.sum())
     if missing:
         share = missing / len(values)
         if share > config.max_missing:
@@ -337,7 +341,7 @@ def load_user_series(config: ForecastingConfig) -> Series:
     else:
         period = period_of_offset(offset)
     return Series(key="user", name=name, values=values.to_numpy(float), time=time,
-                  period=period, notes=notes)
+                  period=period, notes=notes, interpolated=interpolated if missing else None)
 
 
 def load_data(config: ForecastingConfig) -> ForecastingData:

@@ -86,6 +86,7 @@ class SeriesResult:
     truth_formula: str | None
     truth_order: tuple[int, int, int] | None
     truth_psi_max_gap: float | None
+    interpolated: dict[str, int]
     preview: pd.DataFrame
     values: np.ndarray
     time: np.ndarray
@@ -304,13 +305,18 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
     else:
         time_range = None
         preview = pd.DataFrame({"step": np.arange(5), "value": values[:5]})
+    filled = (np.zeros(series.n, dtype=bool) if series.interpolated is None
+              else series.interpolated)
+    interpolated = {"all": int(filled.sum()), "training": int(filled[:train_end].sum()),
+                    "calibration": int(filled[train_end:int(test[0])].sum()),
+                    "test": int(filled[int(test[0]):].sum())}
     shown = [s for s in scores if s.key != "arima_psi"]
     return SeriesResult(
         key=series.key, name=series.name, n=series.n, notes=series.notes, period=series.period,
         time_range=time_range,
         truth_formula=series.truth.formula if series.truth is not None else None,
         truth_order=series.truth.order if series.truth is not None else None,
-        truth_psi_max_gap=truth_gap,
+        truth_psi_max_gap=truth_gap, interpolated=interpolated,
         preview=preview, values=values, time=time_axis, train_end=train_end,
         calibration_origins=calibration, test_origins=test, scale=scale, arima=fit, psi=psi,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,

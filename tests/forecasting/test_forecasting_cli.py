@@ -110,6 +110,7 @@ def test_user_file_is_sorted_and_gaps_interpolated(tmp_path):
     assert series.period == 7.0
     assert any("sorted" in note for note in series.notes)
     assert any("inserted" in note for note in series.notes)
+    assert series.interpolated.sum() == 1 and not np.isnan(series.values).any()
 
 
 def test_period_of_frequency():
@@ -121,7 +122,9 @@ def test_period_of_frequency():
 
 def test_user_file_end_to_end(tmp_path, capsys):
     path = tmp_path / "series.csv"
-    _series().to_csv(path, index=False)
+    frame = _series()
+    frame.loc[len(frame) - 3, "y"] = np.nan  # a missing value among the test targets
+    frame.to_csv(path, index=False)
     out = tmp_path / "out"
     code = main(["forecasting", "--data", str(path), "--value", "y", "--time", "date",
                  "--out", str(out), *QUICK])
@@ -129,7 +132,9 @@ def test_user_file_end_to_end(tmp_path, capsys):
     payload = json.loads((out / "forecasting.json").read_text())
     series = payload["result"]["series"][0]
     assert series["name"] == "y (series.csv)" and series["period"] == 7.0
-    assert (out / "forecasting.html").read_text().count("<svg") >= 5
+    assert series["interpolated"] == {"all": 1, "training": 0, "calibration": 0, "test": 1}
+    html = (out / "forecasting.html").read_text()
+    assert html.count("<svg") >= 5 and "Interpolated test targets" in html
 
 
 def test_built_in_series_load_complete_and_seeded():
@@ -137,6 +142,7 @@ def test_built_in_series_load_complete_and_seeded():
     series = {s.key: s for s in load_data(config).series}
     assert series["co2"].n == 2284 and np.all(np.isfinite(series["co2"].values))
     assert any("59 missing weeks" in note for note in series["co2"].notes)
+    assert series["co2"].interpolated.sum() == 59 and series["arma"].interpolated is None
     assert series["elnino"].n == 732 and series["elnino"].period == 12.0
     assert series["arma"].truth is not None and series["arima"].truth.order == (1, 1, 1)
     again = load_data(config).series[0]

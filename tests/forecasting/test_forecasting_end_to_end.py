@@ -51,6 +51,9 @@ def test_default_report_in_quick_mode(tmp_path, capsys):
     assert [s["key"] for s in series] == ["arma", "co2"]
     for item in series:
         assert item["psi_max_relative_gap"] < 1e-8
+        filled = item["interpolated"]
+        assert filled["all"] == (59 if item["key"] == "co2" else 0)
+        assert filled["training"] + filled["calibration"] + filled["test"] == filled["all"]
         summary = item["summary"]
         assert "coverage 95" in summary["columns"] and "CRPS" in summary["columns"]
         methods = [row[0] for row in summary["data"]]
