@@ -69,11 +69,13 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
     worst = raw_rows.loc[np.log(raw_rows["observed_expected"]).abs().idxmax()]
     sweep = result.size_sweep
     pivot = sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
-    # The smallest number of frauds from which isotonic stays at or below Platt for every
-    # larger calibration sample.
-    wins = (pivot["isotonic (clipped)"] <= pivot["Platt (logit)"]).to_numpy()
-    stays = np.flatnonzero(np.logical_and.accumulate(wins[::-1])[::-1])
-    isotonic_beats_platt_from = int(pivot.index[stays[0]]) if stays.size else None
+    # For Platt and beta: the smallest number of frauds from which isotonic stays at or below
+    # them for every larger calibration sample (None if it never does).
+    isotonic_from = {}
+    for rival in ("Platt (logit)", "beta"):
+        wins = (pivot["isotonic (clipped)"] <= pivot[rival]).to_numpy()
+        stays = np.flatnonzero(np.logical_and.accumulate(wins[::-1])[::-1])
+        isotonic_from[rival] = int(pivot.index[stays[0]]) if stays.size else None
     smallest = pivot.iloc[0]
     decay = result.decay
     decay_outside = int(((decay["observed_expected_low"] > 1)
@@ -101,7 +103,7 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "decay_outside": decay_outside, "params": result.calibrator_parameters,
         "check": result.undersampling_check, "sk": result.sklearn_sigmoid,
         "constant": result.constant_forecast,
-        "isotonic_from": isotonic_beats_platt_from, "sweep_smallest": smallest.to_dict(),
+        "isotonic_from": isotonic_from, "sweep_smallest": smallest.to_dict(),
         "sweep_smallest_frauds": int(pivot.index[0]), "sweep_largest_frauds": int(pivot.index[-1]),
         "selection": result.calibrator_selection.to_dict("records"),
         "scenarios": result.scenario_counts,
