@@ -198,3 +198,18 @@ def test_reported_brier_parts_add_up(result):
     reliability = sum((bins == b).sum() * (p[bins == b].mean() - y[bins == b].mean()) ** 2
                       for b in np.unique(bins)) / y.size
     assert row["reliability"] == pytest.approx(reliability)
+
+
+def test_isotonic_crossing_sizes_in_the_report(result):
+    from casestudies.calibration.report import _context
+
+    pivot = result.size_sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
+    for rival, start in _context(result)["isotonic_from"].items():
+        better = pivot["isotonic (clipped)"] <= pivot[rival]
+        if start is None:
+            assert not better.iloc[-1]
+            continue
+        assert better[pivot.index >= start].all()
+        below = pivot.index[pivot.index < start]
+        if len(below):
+            assert not better[below[-1]]
