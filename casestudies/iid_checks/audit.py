@@ -288,6 +288,31 @@ def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int
     return rows, notes
 
 
+def near_copies(reference: np.ndarray, queries: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each query row (standardised features) has a reference row within the near-copy
+    radius, the chance of that for independent rows (see :func:`_near_duplicates`), and the
+    distance to its nearest reference row."""
+    dimension = reference.shape[1]
+    neighbours = min(NEAR_DENSITY_NEIGHBOURS + 1, len(reference))
+    distance, _ = NearestNeighbors(n_neighbors=neighbours).fit(reference).kneighbors(queries)
+    radius = NEAR_TOLERANCE * np.sqrt(dimension)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(distance[:, -1] > 0, radius / distance[:, -1], np.inf)
+    chance = -np.expm1(-(neighbours - 1) * ratio**dimension)
+    return distance[:, 0] < radius, chance, distance[:, 0]
+
+
+def excess_p_value(near: np.ndarray, chance: np.ndarray) -> float:
+    """One-sided p-value of more near copies than chance: the count is a sum of independent
+    Bernoulli(chance_i) under independent rows, approximately normal with mean ``sum chance``
+    and variance ``sum chance (1 - chance)``."""
+    expected, variance = chance.sum(), np.sum(chance * (1 - chance))
+    if variance <= 0:
+        return 0.0 if near.sum() > expected else 1.0
+    return float(stats.norm.sf((near.sum() - expected) / np.sqrt(variance)))
+
+
 def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Generator,
                      max_rows: int) -> dict:
     """Test rows (not exact copies) whose nearest other-side row differs by less than
@@ -300,7 +325,8 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
     row (:data:`NEAR_DENSITY_NEIGHBOURS` = ``k``; one more so that a copy does not inflate the
     density), so the chance that the nearest row is within ``r`` is
     ``1 - exp(-k (r / rho)^d)``. The effect is the share of test rows near a copy minus the
-    sum of these chances, divided by the number of test rows.
+    sum of these chances, divided by the number of test rows; :func:`excess_p_value` says
+    whether the excess is more than chance variation.
     """
     values = table.frame[table.numeric].to_numpy(dtype=float)
     scale = values.std(axis=0)
@@ -315,20 +341,12 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
         queries = rng.choice(queries, MAX_NEAR_QUERIES, replace=False)
     if len(queries) == 0:
         return _row("near duplicates", "numeric features", checks.TestResult(0.0, np.nan, 0.0))
-    dimension = values.shape[1]
-    neighbours = min(NEAR_DENSITY_NEIGHBOURS + 1, len(train))
-    distance, _ = NearestNeighbors(n_neighbors=neighbours).fit(values[train]).kneighbors(
-        values[queries])
-    radius = NEAR_TOLERANCE * np.sqrt(dimension)
-    near = distance[:, 0] < radius
-    with np.errstate(divide="ignore"):
-        ratio = np.where(distance[:, -1] > 0, radius / distance[:, -1], np.inf)
-    chance = -np.expm1(-(neighbours - 1) * ratio**dimension)
+    near, chance, _ = near_copies(values[train], values[queries])
     excess = max(0.0, float(near.sum() - chance.sum()))
     # Queries are (a sample of) the test rows that are not exact copies: scale to all test rows.
     share = excess / len(queries) * (~exact).sum() / exact.size
     return _row("near duplicates", "numeric features",
-                checks.TestResult(float(near.sum()), np.nan, share),
+                checks.TestResult(float(near.sum()), excess_p_value(near, chance), share),
                 f"{int(near.sum()):,} of {len(queries):,} test rows checked, "
                 f"{chance.sum():,.1f} expected by chance{note}")
 

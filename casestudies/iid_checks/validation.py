@@ -16,10 +16,9 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit
-from sklearn.neighbors import NearestNeighbors
 
 from casestudies.errors import DataError
-from casestudies.iid_checks.audit import NEAR_TOLERANCE, model_matrix
+from casestudies.iid_checks.audit import EFFECTS, excess_p_value, model_matrix, near_copies
 from casestudies.iid_checks.data import AuditTable
 from casestudies.progress import progress
 from casestudies.stats import Estimate
@@ -84,16 +83,25 @@ def _out_of_fold(task: str, seed: int, features, y: np.ndarray, splits) -> np.nd
     return predictions
 
 
-def _copies(table: AuditTable, development: np.ndarray, holdout: np.ndarray) -> np.ndarray:
-    """Hold-out rows that are exact or near copies of a development row (numeric features)."""
+def _copies(table: AuditTable, development: np.ndarray, holdout: np.ndarray, alpha: float
+            ) -> np.ndarray:
+    """Hold-out rows that are exact or near copies of a development row (numeric features).
+
+    Near copies count only when there are materially and significantly (at ``alpha``) more of
+    them than independent rows would give by chance
+    (:func:`~casestudies.iid_checks.audit.near_copies`); otherwise only rows identical on every
+    numeric feature are copies.
+    """
     if len(table.numeric) < 2:
         return np.zeros(len(holdout), dtype=bool)
     values = table.frame[table.numeric].to_numpy(dtype=float)
     scale = values.std(axis=0)
     values = (values - values.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-    neighbours = NearestNeighbors(n_neighbors=1).fit(values[development])
-    distance, _ = neighbours.kneighbors(values[holdout])
-    return distance[:, 0] / np.sqrt(values.shape[1]) < NEAR_TOLERANCE
+    near, chance, distance = near_copies(values[development], values[holdout])
+    material = near.sum() - chance.sum() >= EFFECTS["near duplicates"][1] * len(holdout)
+    if material and excess_p_value(near, chance) < alpha:
+        return near
+    return distance == 0
 
 
 def _check_classes(target: str, development: np.ndarray, holdout: np.ndarray, folds: int
@@ -199,8 +207,8 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     model = _make_model(table.task, config.seed).fit(dev_features, y_dev)
     predictions[hold_pos] = _predict(model, features.iloc[hold_pos])
 
-    copies = _copies(table, development, holdout) if table.split_by_column else np.zeros(
-        len(holdout), dtype=bool)
+    copies = (_copies(table, development, holdout, config.alpha) if table.split_by_column
+              else np.zeros(len(holdout), dtype=bool))
     reference = np.zeros(len(rows), dtype=bool)
     reference[hold_pos[~copies]] = True
     if copies.any():

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from casestudies.cli import main
@@ -205,6 +206,8 @@ def test_near_duplicates_beyond_chance_by_hand():
     found = np.sum(distances[:, 0] < radius)
     assert near["statistic"] == found >= 40
     assert near["effect"] == pytest.approx((found - chance.sum()) / 200)
+    z = (found - chance.sum()) / np.sqrt(np.sum(chance * (1 - chance)))
+    assert near["p_value"] == pytest.approx(stats.norm.sf(z))
     assert not notes
 
 
@@ -222,3 +225,31 @@ def test_no_leakage_alarm_on_independent_rows_with_few_features():
                                            "b": rng.integers(0, 2, 400)}), name="f")
     rows, notes = leakage_rows(discrete, rng, 10_000)
     assert rows == [] and "duplicate checks were skipped" in notes[0]
+
+
+def test_near_copy_excess_p_value_has_its_size_on_independent_rows():
+    from casestudies.iid_checks.audit import excess_p_value, near_copies
+
+    replicates = 200
+    rejected = 0
+    for seed in range(replicates):
+        rng = np.random.default_rng(seed)
+        x, test = rng.normal(size=(2000, 2)), rng.random(2000) < 0.3
+        near, chance, _ = near_copies(x[~test], x[test])
+        rejected += excess_p_value(near, chance) < 0.05
+    low, high = binomial_band(0.05, replicates, confidence=0.99)
+    assert low <= rejected / replicates <= high
+
+
+def test_holdout_keeps_rows_that_are_close_only_by_chance():
+    # At alpha = 0.05 about one such dataset in twenty loses rows by chance (the size is tested
+    # above); this one does not.
+    rng = np.random.default_rng(9)
+    n = 3000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "side": np.where(rng.random(n) < 0.3, "test", "train")})
+    frame["y"] = frame["a"] + rng.normal(size=n)
+    table = prepare_table(frame, name="f", target="y", split="side")
+    result = compare_validation(table, QUICK, 0)
+    assert result.removed_copies == 0
+    assert result.holdout_rows == int(table.is_test.sum())
