@@ -178,7 +178,9 @@ def _numbers(series: SeriesResult, result: ForecastingResult) -> dict[str, Any]:
     fit = series.arima
     return {
         "s": series, "sc": sc, "label": label, "fit": fit,
-        "best_lstm": by_closeness[0], "worst_lstm": by_closeness[-1],
+        "best_lstm": by_closeness[0],
+        "lowest_lstm": min(lstm_interval, key=lambda k: sc[k]["coverage 95"]),
+        "highest_lstm": max(lstm_interval, key=lambda k: sc[k]["coverage 95"]),
         "consistent": [label[k] for k in consistent], "low95": low95, "high95": high95,
         "n_test": len(series.test_origins), "n_cal": len(series.calibration_origins),
         "width_h": width_h, "pu_ratio": pu_ratio,
