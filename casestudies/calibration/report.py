@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from casestudies.calibration.calibrators import LOGIT_CLIP
+from casestudies.calibration.config import CalibrationConfig
 from casestudies.calibration.data import GRID_SIZE, WINDOWS_DAYS, simulate_transactions
 from casestudies.calibration.decisions import amount_thresholds
 from casestudies.calibration.metrics import logit
@@ -116,6 +117,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
                 inspect.signature(simulate_transactions).parameters.items()},
         "fig": {name: number for number, name in enumerate(FIGURES, start=1)},
         "metric_table": METRIC_TABLE,
+        "default_costs": {"cost_fp": CalibrationConfig.cost_fp,
+                          "cost_fn": CalibrationConfig.cost_fn},
         "grid": GRID_SIZE, "windows": _and_list([f"{w:g}" for w in WINDOWS_DAYS]),
         "shift_factors": _and_list(factors), "examples": examples,
         "logit_clip": LOGIT_CLIP, "logit_floor": float(logit(np.array([0.0]), LOGIT_CLIP)[0]),
