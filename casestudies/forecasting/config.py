@@ -13,6 +13,8 @@ from casestudies.errors import ConfigError
 
 SERIES_NAMES = ("arma", "arima", "co2", "elnino")
 DEFAULT_SERIES = ("arma", "co2")
+# Shortest automatic LSTM input window, in steps.
+MIN_WINDOW = 48
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", type=int, default=ForecastingConfig.hidden,
                         help="LSTM hidden units (default: %(default)s)")
     parser.add_argument("--window", type=int, default=ForecastingConfig.window,
-                        help="LSTM input window in steps (default: 0 = two seasons, at least 48)")
+                        help="LSTM input window in steps (default: 0 = two seasons, at least "
+                             f"{MIN_WINDOW})")
     parser.add_argument("--max-epochs", type=int, default=ForecastingConfig.max_epochs,
                         help="most LSTM training epochs, with early stopping "
                              "(default: %(default)s)")
@@ -127,7 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sampled future paths per origin (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny configuration for tests: short horizon, few origins, tiny "
-                             "LSTM, 3 epochs")
+                             f"LSTM, {QUICK['max_epochs']} epochs")
 
 
 def make_config(args: argparse.Namespace) -> ForecastingConfig:

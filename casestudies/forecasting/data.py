@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 
 from casestudies.errors import DataError
-from casestudies.forecasting.config import ForecastingConfig
+from casestudies.forecasting.config import MIN_WINDOW, ForecastingConfig
 from casestudies.io import datetime_column, fingerprint_arrays, numeric_column, read_table
 
 WEEKS_PER_YEAR = 365.25 / 7
 # Seasonal period (in steps) implied by a pandas frequency code, for ARIMA's Fourier terms.
 PERIOD_OF_FREQ = {"W": WEEKS_PER_YEAR, "M": 12.0, "MS": 12.0, "ME": 12.0, "Q": 4.0, "QS": 4.0,
                   "QE": 4.0, "D": 7.0, "B": 5.0, "h": 24.0, "H": 24.0}
-MIN_WINDOW = 48
 SIMULATED_TRAINING = 800
 # Simulated values dropped at the start so that a series begins in its stationary distribution.
 BURN_IN = 500
@@ -126,7 +125,7 @@ class ForecastingData:
 
 
 def lstm_window(config: ForecastingConfig, period: float | None) -> int:
-    """Input window of the LSTM: ``--window``, or two seasons and at least 48 steps."""
+    """Input window of the LSTM: ``--window``, or two seasons and at least ``MIN_WINDOW``."""
     if config.window:
         return config.window
     seasons = int(np.ceil(2 * period)) if period else 0
