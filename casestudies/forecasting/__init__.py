@@ -1,5 +1,5 @@
-"""ARIMA vs LSTM: why ARIMA has 100-step-ahead intervals and an LSTM does not, and what it takes
-to give an LSTM honest ones.
+"""ARIMA vs LSTM: why ARIMA has intervals many steps ahead (100 by default) and an LSTM does not,
+and what it takes to give an LSTM honest ones.
 
 Imports stay light here (no torch, no statsmodels): the pipeline and the report are imported
 when the study runs.
@@ -7,14 +7,25 @@ when the study runs.
 
 from __future__ import annotations
 
-from casestudies.forecasting.config import add_arguments, make_config
+from casestudies.forecasting.config import ForecastingConfig, add_arguments, make_config
 from casestudies.study import Study, lazy
+
+
+def title_for(horizon: int) -> str:
+    """The report title for a forecast horizon of ``horizon`` steps."""
+    return f"Intervals {horizon} steps ahead: ARIMA versus LSTM"
+
+
+def question_for(horizon: int) -> str:
+    """The study's question for a forecast horizon of ``horizon`` steps."""
+    return (f"Why can ARIMA give confidence intervals {horizon} time points ahead but an LSTM "
+            "cannot, and what does it take to give an LSTM intervals that cover?")
+
 
 STUDY = Study(
     name="forecasting",
-    title="Intervals 100 steps ahead: ARIMA versus LSTM",
-    question="Why can ARIMA give confidence intervals 100 time points ahead but an LSTM "
-             "cannot, and what does it take to give an LSTM intervals that cover?",
+    title=title_for(ForecastingConfig.horizon),
+    question=question_for(ForecastingConfig.horizon),
     add_arguments=add_arguments,
     make_config=make_config,
     load_data=lazy("casestudies.forecasting.data", "load_data"),

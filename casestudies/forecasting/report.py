@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casestudies.forecasting import STUDY
+from casestudies.forecasting import STUDY, question_for, title_for
 from casestudies.forecasting.arima import gaussian_interval
 from casestudies.forecasting.data import PERIOD_OF_FREQ
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
@@ -214,7 +214,8 @@ def _theory(result: ForecastingResult) -> dict[str, float]:
 
 def build(result: ForecastingResult) -> Report:
     """The report of ``result``."""
-    report = Report(STUDY.name, title=STUDY.title, question=STUDY.question,
+    report = Report(STUDY.name, title=title_for(result.horizon),
+                    question=question_for(result.horizon),
                     short_answer=result.short_answer, templates="casestudies.forecasting")
     per_series = [_numbers(s, result) for s in result.series]
     first = per_series[0]
