@@ -341,9 +341,13 @@ def short_answer(result: ForecastingResult) -> str:
     best = min(lstm, key=lambda k: abs(lstm[k] - level))
     worst = min(lstm, key=lambda k: lstm[k])
     label = {s.key: s.label.replace("LSTM ", "") for s in first.scores}
+    low, high = first.binomial_low[level], first.binomial_high[level]
+    where = "within" if low <= arima_cov <= high else ("below" if arima_cov < low else "above")
     return (f"ARIMA is a probabilistic model whose forecast variance follows from its "
             f"psi-weights, so its {level:.0%} interval is a formula: on {first.name} it covered "
-            f"{arima_cov:.0%} of 1–{result.horizon}-step-ahead values; an MSE-trained LSTM "
+            f"{arima_cov:.0%} of 1–{result.horizon}-step-ahead values ({where} the binomial "
+            f"range of a correct interval over {len(first.test_origins)} origins, "
+            f"{low:.0%}–{high:.0%}); an MSE-trained LSTM "
             f"predicts only the mean and has no interval until one is added: "
             f"{label[best]} covered {lstm[best]:.0%}, {label[worst]} only {lstm[worst]:.0%}.")
 

@@ -33,6 +33,11 @@ def test_simulated_series_report_the_true_distribution():
     keys = [s.key for s in series.scores]
     assert "truth" in keys and series.truth_comparison is not None
     assert series.psi_max_relative_gap < 1e-8
+    # The short answer places ARIMA's coverage against the band by the numbers.
+    coverage = series.score("arima").summary["coverage 95"]
+    low, high = series.binomial_low[0.95], series.binomial_high[0.95]
+    where = "within" if low <= coverage <= high else ("below" if coverage < low else "above")
+    assert f"({where} the binomial range" in result.short_answer
     # The grey band: the central 95% of Binomial(n, level) / n over the n test origins.
     n = len(series.test_origins)
     for level in result.levels:
