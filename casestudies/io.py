@@ -114,10 +114,28 @@ def numeric_column(frame: pd.DataFrame, column: str, *, allow_nan: bool = False)
     return values
 
 
-def datetime_column(frame: pd.DataFrame, column: str) -> pd.Series:
-    """Parse ``frame[column]`` as timestamps, or raise :class:`DataError` if any do not parse."""
+def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None = None
+                    ) -> pd.Series:
+    """Parse ``frame[column]`` as timestamps, or raise :class:`DataError` if any do not parse.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    column : str
+    numeric_unit : str, optional
+        How to read a numeric column: as offsets in this unit (``"s"``, ``"D"`` …) from an
+        arbitrary origin. Without it a numeric column is an error, because pandas would read
+        its numbers as nanoseconds since 1970 and every gap in days would vanish.
+    """
     require_columns(frame, [column])
     raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        if numeric_unit is None:
+            raise DataError(f"time column {column!r} holds numbers, not dates; give dates such "
+                            f"as 2024-01-31 or 2024-01-31 13:45")
+        offsets = numeric_column(frame, column).to_numpy(dtype=np.float64)
+        return pd.Series(pd.Timestamp(0) + pd.to_timedelta(offsets, unit=numeric_unit),
+                         index=frame.index, name=column)
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
     else:

@@ -88,6 +88,14 @@ def test_datetime_column_reports_unparseable_values(frame):
         datetime_column(frame, "ts")
 
 
+def test_numeric_time_needs_a_unit():
+    frame = pd.DataFrame({"t": [0, 86_400, 172_800]})
+    with pytest.raises(DataError, match="time column 't' holds numbers, not dates"):
+        datetime_column(frame, "t")
+    parsed = datetime_column(frame, "t", numeric_unit="s")
+    assert parsed.diff().dt.days.tolist()[1:] == [1, 1]
+
+
 def test_mixed_time_zones_are_a_data_error():
     frame = pd.DataFrame({"t": ["2024-01-01T00:00:00+01:00", "2024-01-02T00:00:00",
                                 "2024-01-03T00:00:00-05:00"]})

@@ -327,13 +327,8 @@ def binary_target(frame: pd.DataFrame, target: str) -> np.ndarray:
 
 def _time_column(frame: pd.DataFrame, time: str) -> pd.Series:
     """``frame[time]`` as timestamps. Numbers are read as seconds from an arbitrary origin, as
-    in the usual export of the credit-card fraud data (``Time``): read as dates they would be
-    nanoseconds since 1970, and every gap in days would swallow the whole file."""
-    raw = frame[time]
-    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
-        seconds = numeric_column(frame, time)
-        return pd.Timestamp(0) + pd.to_timedelta(seconds.to_numpy(dtype=np.float64), unit="s")
-    return datetime_column(frame, time)
+    in the usual export of the credit-card fraud data (``Time``)."""
+    return datetime_column(frame, time, numeric_unit="s")
 
 
 def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
