@@ -206,7 +206,7 @@ def _truth_comparison(scores: list[MethodScores], level: float) -> pd.DataFrame:
             continue
         ratio = score.width[level] / truth.width[level]
         rows.append({"method": score.label, "width ÷ true width, h=1": float(ratio[0]),
-                     "h=H": float(ratio[-1]), "mean over h": float(ratio.mean()),
+                     f"h={len(ratio)}": float(ratio[-1]), "mean over h": float(ratio.mean()),
                      "coverage": score.summary[f"coverage {round(100 * level)}"],
                      "true coverage": truth.summary[f"coverage {round(100 * level)}"]})
     return pd.DataFrame(rows)
