@@ -22,8 +22,13 @@ from statsmodels.tsa.stattools import acf, pacf
 
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AuditTable
+from casestudies.iid_checks.resampling import (
+    bootstrap_clusters,
+    cluster_bootstrap,
+    percentile_interval,
+)
 from casestudies.progress import progress
-from casestudies.stats import Estimate, bootstrap_ci
+from casestudies.stats import Estimate
 
 # Effect size of each test, and the size from which it is called material. These are
 # conventions (stated in the report), not laws: 0.1 is the usual "small" for correlations,
@@ -73,6 +78,7 @@ class Adversarial:
     auc: Estimate
     p_value: float
     rows: int
+    clusters: str  # what the bootstrap of the AUC resamples
     importance: pd.DataFrame  # feature, drop in AUC when permuted
     importance_rows: int  # held-out rows on which the importance is measured
 
@@ -223,7 +229,8 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
                            ) -> tuple[Adversarial, dict]:
     """Train a gradient-boosting classifier to tell the test (late) side from the other.
 
-    Out-of-fold probabilities give the AUC (with a bootstrap interval) and the Mann-Whitney
+    Out-of-fold probabilities give the AUC (with a cluster-bootstrap interval: groups, or
+    blocks of consecutive rows, see :mod:`~casestudies.iid_checks.resampling`) and the Mann-Whitney
     p-value of AUC = 0.5 (AUC is the Mann-Whitney U divided by ``n1 n0``); permutation
     importance on a held-out half names the features that give the split away.
     """
@@ -236,8 +243,16 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
                                            categorical_features="from_dtype")
     folds = StratifiedKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True, random_state=config.seed)
     scores = cross_val_predict(model, features, side, cv=folds, method="predict_proba")[:, 1]
-    auc = bootstrap_ci(roc_auc_score, side, scores, n_resamples=config.bootstrap,
-                       random_state=rng.integers(2**32), desc="adversarial AUC bootstrap")
+    clusters, cluster_name = bootstrap_clusters(table, index)
+
+    def resampled_auc(rows: np.ndarray) -> float:
+        both = side[rows].min() < side[rows].max()
+        return float(roc_auc_score(side[rows], scores[rows])) if both else np.nan
+
+    replicates = cluster_bootstrap({"auc": resampled_auc}, clusters, config.bootstrap,
+                                   np.random.default_rng(rng.integers(2**32)),
+                                   desc="adversarial AUC bootstrap")["auc"]
+    auc = percentile_interval(float(roc_auc_score(side, scores)), replicates)
     p_value = stats.mannwhitneyu(scores[side == 1], scores[side == 0]).pvalue
     fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=IMPORTANCE_HELD_OUT,
                                            stratify=side, random_state=config.seed)
@@ -251,8 +266,8 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
     note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
     row = _row("adversarial AUC", "all features",
                checks.TestResult(auc.value, float(p_value), auc.value - 0.5), note)
-    return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), importance=ranking,
-                       importance_rows=len(held_rows)), row
+    return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), clusters=cluster_name,
+                       importance=ranking, importance_rows=len(held_rows)), row
 
 
 def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int

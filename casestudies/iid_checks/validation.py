@@ -20,10 +20,14 @@ from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit
 from casestudies.errors import DataError
 from casestudies.iid_checks.audit import EFFECTS, excess_p_value, model_matrix, near_copies
 from casestudies.iid_checks.data import AuditTable
+from casestudies.iid_checks.resampling import (
+    bootstrap_clusters,
+    cluster_bootstrap,
+    percentile_interval,
+)
 from casestudies.progress import progress
 from casestudies.stats import Estimate
 
-TIME_BLOCKS = 50  # clusters of the bootstrap when there is no group column
 MODEL_ITERATIONS = 100  # boosting iterations of the validated model
 
 
@@ -115,36 +119,6 @@ def _check_classes(target: str, development: np.ndarray, holdout: np.ndarray, fo
                             f"(lower --folds or change --holdout)")
 
 
-def _clusters(table: AuditTable, rows: np.ndarray) -> tuple[np.ndarray, str]:
-    if table.groups is not None:
-        _, codes = np.unique(table.groups[rows], return_inverse=True)
-        return codes, f"groups of {table.group_name!r}"
-    blocks = min(TIME_BLOCKS, len(rows) // 5)
-    return (np.arange(len(rows)) * blocks) // len(rows), f"{blocks} blocks of consecutive rows"
-
-
-def _cluster_bootstrap(scorers: dict[str, Callable[[np.ndarray], float]], clusters: np.ndarray,
-                       n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Replicates of each ``scorer(row_index)`` over resamples of whole clusters."""
-    members = np.split(np.argsort(clusters, kind="stable"),
-                       np.cumsum(np.bincount(clusters))[:-1])
-    n_clusters = len(members)
-    replicates = {name: np.full(n_resamples, np.nan) for name in scorers}
-    for b in progress(range(n_resamples), desc="validation bootstrap"):
-        index = np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])
-        for name, scorer in scorers.items():
-            replicates[name][b] = scorer(index)
-    return replicates
-
-
-def _interval(value: float, replicates: np.ndarray, confidence: float = 0.95) -> Estimate:
-    finite = replicates[np.isfinite(replicates)]
-    if finite.size == 0:
-        return Estimate(value, np.nan, np.nan, confidence)
-    low, high = np.quantile(finite, [(1 - confidence) / 2, (1 + confidence) / 2])
-    return Estimate(float(value), float(low), float(high), confidence)
-
-
 def compare_validation(table: AuditTable, config, random_state: int | np.random.Generator
                        ) -> ValidationResult:
     """Score the same gradient-boosting model under each validation scheme and the hold-out.
@@ -228,15 +202,16 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     scorers = {"hold-out": scorer(predictions, reference)}
     for name, values in scheme_predictions.items():
         scorers[name] = scorer(values, np.isfinite(values))
-    clusters, cluster_name = _clusters(table, rows)
+    clusters, cluster_name = bootstrap_clusters(table, rows)
     everything = np.arange(len(rows))
     point = {name: f(everything) for name, f in scorers.items()}
-    replicates = _cluster_bootstrap(scorers, clusters, config.bootstrap, rng)
+    replicates = cluster_bootstrap(scorers, clusters, config.bootstrap, rng,
+                                   desc="validation bootstrap")
     schemes = [
         SchemeScore(
             scheme=name,
-            score=_interval(point[name], replicates[name]),
-            optimism=_interval(point[name] - point["hold-out"],
+            score=percentile_interval(point[name], replicates[name]),
+            optimism=percentile_interval(point[name] - point["hold-out"],
                                replicates[name] - replicates["hold-out"]),
             rows_scored=int(np.isfinite(scheme_predictions[name]).sum()),
         )
@@ -244,8 +219,9 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     ]
     return ValidationResult(
         metric=metric, model=type(model).__name__, reference=reference_name,
-        holdout=_interval(point["hold-out"], replicates["hold-out"]), schemes=schemes, gap=gap,
-        folds=config.folds, development_rows=len(dev_pos), holdout_rows=int(reference.sum()),
+        holdout=percentile_interval(point["hold-out"], replicates["hold-out"]), schemes=schemes,
+        gap=gap, folds=config.folds, development_rows=len(dev_pos),
+        holdout_rows=int(reference.sum()),
         removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,
         iterations=int(model.get_params()["max_iter"]),
         min_leaf=int(model.get_params()["min_samples_leaf"]),

@@ -161,6 +161,9 @@ def test_many_level_categorical_does_not_fake_drift():
     audit = run_audit(table, QUICK, 0)
     adversarial = audit.checks.set_index("test").loc["adversarial AUC"]
     assert adversarial["verdict"] != "violation"
+    # Without groups, the AUC interval resamples blocks of consecutive rows, not single rows.
+    assert audit.adversarial.clusters.endswith("blocks of consecutive rows")
+    assert audit.adversarial.auc.low <= audit.adversarial.auc.value <= audit.adversarial.auc.high
 
 
 def test_kfold_and_holdout_scores_by_hand():
@@ -256,16 +259,16 @@ def test_holdout_keeps_rows_that_are_close_only_by_chance():
 
 
 def test_cluster_bootstrap_resamples_whole_clusters_by_hand():
-    from casestudies.iid_checks.validation import _cluster_bootstrap, _interval
+    from casestudies.iid_checks.resampling import cluster_bootstrap, percentile_interval
 
     values = np.array([1.0, 2.0, 10.0, 11.0, 12.0, 30.0])
     clusters = np.array([0, 0, 1, 1, 1, 2])
-    replicates = _cluster_bootstrap({"mean": lambda index: values[index].mean()}, clusters, 50,
-                                    np.random.default_rng(4))["mean"]
+    replicates = cluster_bootstrap({"mean": lambda index: values[index].mean()}, clusters, 50,
+                                   np.random.default_rng(4))["mean"]
     replay = np.random.default_rng(4)
     members = [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])]
     expected = [values[np.concatenate([members[c] for c in replay.integers(0, 3, 3)])].mean()
                 for _ in range(50)]
     np.testing.assert_allclose(replicates, expected)
-    interval = _interval(values.mean(), replicates)
+    interval = percentile_interval(values.mean(), replicates)
     assert (interval.low, interval.high) == pytest.approx(np.quantile(expected, [0.025, 0.975]))
