@@ -48,3 +48,4 @@ def test_user_table_without_label(tmp_path, capsys):
     assert result["label_name"] is None and result["life_stage"] is None
     html = (tmp_path / "out" / "clustering.html").read_text()
     assert "customers.csv" in html
+    assert "None" not in html and "Segment accuracy" not in html
