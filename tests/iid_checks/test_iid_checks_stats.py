@@ -99,6 +99,7 @@ def test_adf_kpss_match_statsmodels_and_read_four_ways(rng):
             warnings.simplefilter("ignore")  # p-value outside the lookup table
             k = kpss(x, regression="c", nlags="auto", result_object=False)
         assert result.kpss_statistic == pytest.approx(k[0])
+        assert result.kpss_p_value == pytest.approx(k[1])
     assert checks.adf_kpss(walk).reading == "non-stationary (unit root)"
     assert checks.adf_kpss(noise).reading == "stationary"
     assert checks.adf_kpss(noise).persistence == pytest.approx(
@@ -116,6 +117,7 @@ def test_ks_and_anderson_match_scipy(rng):
         warnings.simplefilter("ignore")  # scipy's p-value floor
         reference = stats.anderson_ksamp([a, b], variant="midrank")
     assert ad.statistic == pytest.approx(reference.statistic)
+    assert ad.p_value == pytest.approx(reference.pvalue)
     assert ad.effect == pytest.approx(stats.wasserstein_distance(a, b)
                                       / np.std(np.concatenate([a, b])))
 
