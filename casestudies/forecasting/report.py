@@ -88,6 +88,11 @@ def figure_fan_lstm(series: SeriesResult):
         low, high = show.bands[key]["95"]
         axes[1].fill_between(future, low, high, color=COLOURS[key], alpha=0.22, lw=0,
                              label=f"{label} 95%")
+    if "truth" in show.bands:
+        low, high = show.bands["truth"]["95"]
+        axes[1].plot(future, low, color=COLOURS["truth"], lw=1.0, ls="--",
+                     label="true 95% interval")
+        axes[1].plot(future, high, color=COLOURS["truth"], lw=1.0, ls="--")
     axes[1].set_title("with 95% intervals added")
     handles, labels = axes[0].get_legend_handles_labels()
     more = axes[1].get_legend_handles_labels()
@@ -274,7 +279,9 @@ def build(result: ForecastingResult) -> Report:
                         alt="Fan chart of the ARIMA forecast")
         evidence.figure(figure_fan_lstm(series),
                         caption=f"{series.name}: the MSE-trained LSTM gives one path (left); "
-                                "intervals exist only once a method adds them (right).",
+                                "intervals exist only once a method adds them (right)"
+                                + (", to compare with the true interval (dashed)."
+                                   if numbers["has_truth"] else "."),
                         alt="LSTM point forecasts and LSTM intervals")
         evidence.figure(figure_width(series, result),
                         caption=f"{series.name}: mean width of the 95% intervals by horizon. The "
