@@ -73,7 +73,8 @@ class SeriesResult:
     """Everything measured on one series.
 
     ``summary`` has one row per method (coverage, width, MSIS, CRPS, pinball, MAE, RMSE,
-    MASE); ``coverage_by_horizon`` the 95% coverage by horizon bin; ``truth_comparison``
+    MASE); ``coverage_by_horizon`` the 95% coverage and ``crps_by_horizon`` the mean CRPS by
+    horizon bin; ``truth_comparison``
     (simulated series) each method's width relative to the true interval.
     """
 
@@ -108,6 +109,7 @@ class SeriesResult:
     scores: list[MethodScores]
     summary: pd.DataFrame
     coverage_by_horizon: pd.DataFrame
+    crps_by_horizon: pd.DataFrame
     truth_comparison: pd.DataFrame | None
     binomial_low: dict[float, float]
     binomial_high: dict[float, float]
@@ -181,19 +183,18 @@ def _summary_table(scores: list[MethodScores]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _coverage_by_horizon(scores: list[MethodScores], level: float, horizon: int
-                         ) -> pd.DataFrame:
+def by_horizon_range(per_horizon: dict[str, np.ndarray], horizon: int) -> pd.DataFrame:
+    """Average each method's per-horizon values (arrays of length ``horizon``) over the
+    :data:`HORIZON_BINS` ranges: one row per method, one column per range."""
     rows = []
-    for score in scores:
-        if level not in score.coverage:
-            continue
-        row = {"method": score.label}
+    for label, values in per_horizon.items():
+        row = {"method": label}
         for low, high in HORIZON_BINS:
             high_ = horizon if high is None else min(high, horizon)
             if low > horizon:
                 continue
             name = f"h={low}" if low == high_ else f"h={low}–{high_}"
-            row[name] = float(score.coverage[level][low - 1:high_].mean())
+            row[name] = float(np.mean(values[low - 1:high_]))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -324,7 +325,10 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         lstm_seconds=run.seconds, conformal_halfwidth=run.conformal_halfwidth,
         adaptive_updates=run.adaptive_updates,
         residual_sd=run.residual_sd, scores=scores, summary=_summary_table(shown),
-        coverage_by_horizon=_coverage_by_horizon(shown, level95, horizon),
+        coverage_by_horizon=by_horizon_range(
+            {s.label: s.coverage[level95] for s in shown if level95 in s.coverage}, horizon),
+        crps_by_horizon=by_horizon_range(
+            {s.label: s.crps for s in shown if s.crps is not None}, horizon),
         truth_comparison=(_truth_comparison(shown, level95) if series.truth is not None
                           else None),
         binomial_low=low, binomial_high=high, showcase=showcase)

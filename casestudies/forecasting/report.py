@@ -307,6 +307,10 @@ def build(result: ForecastingResult) -> Report:
                        caption=f"{series.name}: 95% coverage by horizon range.",
                        percent=tuple(c for c in series.coverage_by_horizon.columns
                                      if c != "method"))
+        evidence.table(series.crps_by_horizon,
+                       caption=f"{series.name}: mean CRPS by horizon range, for the methods "
+                               "with a full predictive distribution; compare methods within "
+                               "a column, lower is better.")
         if series.truth_comparison is not None:
             evidence.table(series.truth_comparison,
                            caption=f"{series.name}: each 95% interval's width relative to the "

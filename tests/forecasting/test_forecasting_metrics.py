@@ -116,3 +116,18 @@ def test_adaptive_conformal_update_by_hand():
     # rank ceil(22 * 0.86) = 19 of [0.5, 1..19, 50] -> 18.
     assert half[2, 0] == 18.0
     assert updates[0] == 2
+
+
+def test_by_horizon_range_averages_each_bin():
+    from casestudies.forecasting.pipeline import HORIZON_BINS, by_horizon_range
+
+    horizon = 60
+    values = np.arange(1, horizon + 1, dtype=float)
+    table = by_horizon_range({"m": values}, horizon)
+    assert list(table.columns) == ["method", "h=1", "h=2–10", "h=11–50", "h=51–60"]
+    assert HORIZON_BINS[-1][0] == 51
+    np.testing.assert_allclose(table.iloc[0, 1:].to_numpy(float),
+                               [1.0, np.mean(values[1:10]), np.mean(values[10:50]),
+                                np.mean(values[50:60])])
+    short = by_horizon_range({"m": values[:5]}, 5)
+    assert list(short.columns) == ["method", "h=1", "h=2–5"]
