@@ -110,11 +110,20 @@ def _code(value: Any) -> markupsafe.Markup:
     return markupsafe.Markup(f"{fence} {text} {fence}")
 
 
+def _tex(value: Any) -> markupsafe.Markup:
+    """Insert LaTeX that the code built (never user text) inside ``$…$`` without escaping."""
+    text = str(value)
+    if "$" in text:
+        raise ValueError(f"LaTeX inserted with the tex filter must not contain $: {text!r}")
+    return markupsafe.Markup(text)
+
+
 def make_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
     """The Jinja environment for Markdown templates.
 
-    Filters: ``num(digits)``, ``pct(digits)``, ``pvalue``, ``ci(low, high)`` for numbers and
-    ``code`` for verbatim text; any other inserted text is Markdown-escaped. A template that uses
+    Filters: ``num(digits)``, ``pct(digits)``, ``pvalue``, ``ci(low, high)`` for numbers,
+    ``code`` for verbatim text and ``tex`` for LaTeX built by the code (to go inside ``$…$``);
+    any other inserted text is Markdown-escaped. A template that uses
     an undefined name fails instead of printing an empty string.
     """
     env = jinja2.Environment(
@@ -133,6 +142,7 @@ def make_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environm
         ci=lambda v, low, high, digits=3: markupsafe.Markup(format_ci(v, low, high, digits)),
         code=_code,
         text=lambda v: markupsafe.Markup(escape_markdown(str(v))),
+        tex=_tex,
     )
     return env
 

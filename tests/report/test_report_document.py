@@ -173,3 +173,12 @@ def test_table_escapes_and_formats():
     block = report.sections[0].blocks[0]
     assert "<th>&lt;b&gt;</th>" in block and "<td>&lt;i&gt;x&lt;/i&gt;</td>" in block
     assert '<td class="num">25.0%</td>' in block
+
+
+def test_tex_filter_inserts_code_built_latex_unescaped(tmp_path):
+    (tmp_path / "f.md").write_text("The target is ${{ formula | tex }}$.\n")
+    report = Report("x", "t", "q", "a", templates=tmp_path)
+    report.section("S").text("f.md", formula=r"y = x_1 - 0.5 x_2")
+    assert "<msub><mi>x</mi><mn>1</mn></msub>" in report.sections[0].blocks[0]
+    with pytest.raises(ValueError, match="must not contain"):
+        report.section("T").text("f.md", formula="$x$")
