@@ -79,3 +79,23 @@ def test_deterministic_context_restores_torch_settings():
         assert torch.are_deterministic_algorithms_enabled()
     assert torch.get_num_threads() == threads
     assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_recursive_paths_feed_back_prediction_plus_noise():
+    # y_{T+k} = f(..., y_{T+k-1}) + r_k: rerunning the network on the whole extended sequence
+    # (no carried state) must give the same path as the recursion with carried state.
+    torch.manual_seed(0)
+    model = lstm.SequenceLSTM(hidden=5, outputs=1).double()
+    window = np.random.default_rng(0).normal(size=(1, 8, 1))
+    shocks = iter([0.3, -0.2, 0.5, 0.1])
+
+    def noise(last):
+        return torch.full((len(last),), next(shocks), dtype=torch.float64)
+
+    paths = lstm._recursive_paths(model, window, 4, 1, noise)[0, :, 0]
+    sequence = list(window[0, :, 0])
+    for shock in (0.3, -0.2, 0.5, 0.1):
+        with torch.no_grad():
+            out, _ = model(torch.as_tensor(np.array(sequence))[None, :, None])
+        sequence.append(float(out[0, -1, 0]) + shock)
+    np.testing.assert_allclose(paths, sequence[-4:], rtol=1e-10)
