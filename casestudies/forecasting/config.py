@@ -133,6 +133,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"LSTM, {QUICK['max_epochs']} epochs")
 
 
+# The simulated series grow with the horizon (several origins of it, plus training), and the
+# real ones are a few thousand points long: beyond this a run takes minutes for nothing.
+MAX_SIMULATED_HORIZON = 1000
+
+
 def make_config(args: argparse.Namespace) -> ForecastingConfig:
     """Turn parsed options into a :class:`ForecastingConfig`; raise ConfigError if invalid."""
     values = dict(
@@ -162,6 +167,10 @@ def _calibration_needed(level: float) -> int:
 def _validate(config: ForecastingConfig) -> None:
     if config.horizon < 1:
         raise ConfigError(f"--horizon must be at least 1, got {config.horizon}")
+    if config.data is None and config.horizon > MAX_SIMULATED_HORIZON:
+        raise ConfigError(f"--horizon {config.horizon} is beyond what the built-in series "
+                          f"support (at most {MAX_SIMULATED_HORIZON}); use your own long series "
+                          f"with --data for longer horizons")
     for name in ("origins", "calibration_origins", "origin_step", "hidden", "max_epochs",
                  "paths"):
         if getattr(config, name) < 1:

@@ -162,3 +162,13 @@ def test_simulated_arma_has_the_stated_mean_and_autocorrelation():
     sample = np.corrcoef(values[:-1], values[1:])[0, 1]
     assert abs(values.mean() - 10.0) < 0.6
     assert sample == pytest.approx(rho1, abs=0.05)
+
+
+def test_horizon_beyond_the_built_in_series_is_a_config_error(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["forecasting", "--series", "arma", "--horizon", "100000", "--out", str(out),
+                 "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at most 1000" in err
+    assert not out.exists()
