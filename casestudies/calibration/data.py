@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -316,13 +317,19 @@ def binary_target(frame: pd.DataFrame, target: str) -> np.ndarray:
     values = pd.to_numeric(raw, errors="coerce")
     levels = set(values.dropna().unique())
     if values.isna().any() or not levels <= {0, 1}:
-        shown = ", ".join(repr(v) for v in list(raw.unique())[:5])
+        shown = ", ".join(repr(_plain(v)) for v in list(raw.unique())[:5])
         raise DataError(f"target column {target!r} must hold 0/1 (or true/false) labels, "
                         f"found values such as {shown}")
     if len(levels) < 2:
-        raise DataError(f"target column {target!r} has only the value {levels.pop()!r}; "
+        raise DataError(f"target column {target!r} has only the value {_plain(levels.pop())!r}; "
                         "both frauds (1) and genuine transactions (0) are needed")
     return values.to_numpy(dtype=np.int64)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so that messages show ``1.5``, not
+    ``np.float64(1.5)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _time_column(frame: pd.DataFrame, time: str) -> pd.Series:

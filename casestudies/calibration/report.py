@@ -201,7 +201,8 @@ def _figure_cost_curve(result: CalibrationResult):
     ax.set_ylabel("expected cost per test transaction")
     # Zoom on the region around the minimum: far from it every rule is obviously bad.
     lowest = float(np.nanmin(np.r_[curve["chosen"], curve["raw"]]))
-    ax.set_ylim(0, 4 * lowest)
+    if lowest > 0:  # a perfect separation costs nothing: then there is nothing to zoom on
+        ax.set_ylim(0, 4 * lowest)
     ax.set_xlim(1e-3, 1)
     ax.legend(loc="upper right")
     return fig

@@ -51,7 +51,7 @@ def test_runs_on_a_user_csv(small_csv, tmp_path, capsys):
 @pytest.mark.usefixtures("calibration_only")
 @pytest.mark.parametrize(("change", "options", "fragments"), [
     (None, ["--target", "label"], ["'label'", "not found"]),
-    ("target_three_values", [], ["must hold 0/1"]),
+    ("target_three_values", [], ["must hold 0/1", "such as 2, 0"]),
     ("nan_feature", [], ["'terminal_risk_7d'", "missing or infinite"]),
     ("inf_feature", [], ["'customer_mean_amount_1d'", "missing or infinite"]),
     ("negative_amount", ["--amount", "amount"], ["'amount'", "negative"]),
