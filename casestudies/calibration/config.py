@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from casestudies.errors import ConfigError
+from casestudies.options import comma_numbers
 
 OPENML_DATASETS = ("creditcard",)
 # Bootstrap replicates of a --quick run, and the fewest that give a usable percentile interval.
@@ -116,12 +117,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_budgets(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(part) / 100 for part in str(text).split(",") if part.strip())
-    except ValueError:
-        raise ConfigError(f"--budgets must be comma-separated percentages such as 0.5,1, "
-                          f"not {text!r}") from None
-    if not values or any(not 0 < v < 1 for v in values):
+    """``--budgets`` in percent, as fractions of transactions."""
+    values = tuple(v / 100 for v in comma_numbers(text, "--budgets"))
+    if any(not 0 < v < 1 for v in values):
         raise ConfigError(f"--budgets must be percentages between 0 and 100, not {text!r}")
     return values
 

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from casestudies.errors import ConfigError
+from casestudies.options import comma_list, comma_numbers
 
 DATASETS = ("customers", "digits")
 
@@ -96,16 +97,6 @@ def _numbers_text(values: tuple[float, ...]) -> str:
     return ",".join(f"{v:g}" for v in values)
 
 
-def _number_list(text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from exc
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one number")
-    return values
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The study's own options."""
     parser.add_argument("--dataset", choices=DATASETS, default="customers",
@@ -120,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "used only to score the maps, never as a feature")
     parser.add_argument("--drop", metavar="COLS", default="",
                         help="comma-separated columns to leave out of the features")
-    parser.add_argument("--perplexities", metavar="P1,P2,...", type=_number_list,
+    parser.add_argument("--perplexities", metavar="P1,P2,...",
                         default=ClusteringConfig.perplexities,
                         help="t-SNE perplexity sweep (default: "
                              f"{_numbers_text(ClusteringConfig.perplexities)})")
@@ -148,14 +139,15 @@ def make_config(args: argparse.Namespace) -> ClusteringConfig:
     values = {
         "dataset": args.dataset, "n_customers": args.customers, "data_path": args.data,
         "id_column": args.id, "label_column": args.label,
-        "drop_columns": tuple(c.strip() for c in (args.drop or "").split(",") if c.strip()),
-        "perplexities": tuple(args.perplexities), "main_perplexity": float(args.perplexity),
+        "drop_columns": comma_list(args.drop),
+        "perplexities": comma_numbers(args.perplexities, "--perplexities"),
+        "main_perplexity": float(args.perplexity),
         "stability_seeds": args.stability_seeds, "metric_sample": args.metric_sample,
         "reference_sklearn": not args.no_sklearn, "n_jobs": args.jobs, "seed": args.seed,
     }
     if args.quick:
         for key, value in QUICK.items():
-            if key == "perplexities" and args.perplexities != ClusteringConfig.perplexities:
+            if key == "perplexities" and values[key] != ClusteringConfig.perplexities:
                 continue
             if key == "n_customers" and args.customers != ClusteringConfig.n_customers:
                 continue

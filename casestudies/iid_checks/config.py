@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from casestudies.errors import ConfigError
+from casestudies.options import comma_list
 
 CORRECTIONS = ("holm", "bh")
 
@@ -168,9 +169,7 @@ def make_config(args: argparse.Namespace) -> IIDConfig:
     quick = bool(getattr(args, "quick", False))
     columns = None
     if getattr(args, "columns", None):
-        # "a,b" from the command line, or a list from casestudies.run(..., columns=[...])
-        given = args.columns.split(",") if isinstance(args.columns, str) else args.columns
-        columns = tuple(str(c).strip() for c in given if str(c).strip())
+        columns = comma_list(args.columns)
         if not columns:
             raise ConfigError("--columns is empty; give comma-separated column names")
     replicates = args.replicates if args.replicates is not None else (40 if quick else 200)
