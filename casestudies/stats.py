@@ -64,12 +64,33 @@ def bootstrap_ci(statistic: Callable[..., float], *arrays: np.ndarray, n_resampl
     for b in progress(range(n_resamples), desc=desc):
         index = rng.integers(0, n, n)
         replicates[b] = statistic(*(a[index] for a in arrays))
-    replicates = replicates[np.isfinite(replicates)]
-    if replicates.size == 0:
+    return percentile_interval(value, replicates, confidence)
+
+
+def cluster_bootstrap(scorers: dict[str, Callable[[np.ndarray], float]], clusters: np.ndarray,
+                      n_resamples: int, rng: np.random.Generator, desc: str = "bootstrap"
+                      ) -> dict[str, np.ndarray]:
+    """Replicates of each ``scorer(row_index)`` over resamples of whole clusters (positions
+    into ``clusters``), drawn with replacement as many as there are clusters."""
+    members = np.split(np.argsort(clusters, kind="stable"),
+                       np.cumsum(np.bincount(clusters))[:-1])
+    n_clusters = len(members)
+    replicates = {name: np.full(n_resamples, np.nan) for name in scorers}
+    for b in progress(range(n_resamples), desc=desc):
+        index = np.concatenate([members[c] for c in rng.integers(0, n_clusters, n_clusters)])
+        for name, scorer in scorers.items():
+            replicates[name][b] = scorer(index)
+    return replicates
+
+
+def percentile_interval(value: float, replicates: np.ndarray, confidence: float = 0.95
+                        ) -> Estimate:
+    """``value`` with the percentile interval of the finite bootstrap ``replicates``."""
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
         return Estimate(value, np.nan, np.nan, confidence)
-    alpha = 1.0 - confidence
-    low, high = np.quantile(replicates, [alpha / 2, 1 - alpha / 2])
-    return Estimate(value, float(low), float(high), confidence)
+    low, high = np.quantile(finite, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return Estimate(float(value), float(low), float(high), confidence)
 
 
 def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from casestudies.stats import binomial_band, bootstrap_ci, wilson_interval
+from casestudies.stats import (
+    binomial_band,
+    bootstrap_ci,
+    cluster_bootstrap,
+    percentile_interval,
+    wilson_interval,
+)
 
 
 def test_bootstrap_interval_of_a_mean_matches_the_normal_theory_width():
@@ -48,3 +54,17 @@ def test_binomial_band_holds_the_nominal_share_of_simulated_proportions():
     observed = rng.binomial(200, 0.8, size=4000) / 200
     inside = np.mean((observed >= low) & (observed <= high))
     assert inside >= 0.95
+
+
+def test_cluster_bootstrap_resamples_whole_clusters_by_hand():
+    values = np.array([1.0, 2.0, 10.0, 11.0, 12.0, 30.0])
+    clusters = np.array([0, 0, 1, 1, 1, 2])
+    replicates = cluster_bootstrap({"mean": lambda index: values[index].mean()}, clusters, 50,
+                                   np.random.default_rng(4))["mean"]
+    replay = np.random.default_rng(4)
+    members = [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])]
+    expected = [values[np.concatenate([members[c] for c in replay.integers(0, 3, 3)])].mean()
+                for _ in range(50)]
+    np.testing.assert_allclose(replicates, expected)
+    interval = percentile_interval(values.mean(), replicates)
+    assert (interval.low, interval.high) == pytest.approx(np.quantile(expected, [0.025, 0.975]))

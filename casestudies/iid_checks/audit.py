@@ -22,13 +22,9 @@ from statsmodels.tsa.stattools import acf, pacf
 
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AuditTable
-from casestudies.iid_checks.resampling import (
-    bootstrap_clusters,
-    cluster_bootstrap,
-    percentile_interval,
-)
+from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
-from casestudies.stats import Estimate
+from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
 # Effect size of each test, and the size from which it is called material. These are
 # conventions (stated in the report), not laws: 0.1 is the usual "small" for correlations,

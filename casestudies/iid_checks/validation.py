@@ -20,13 +20,9 @@ from sklearn.model_selection import GroupKFold, KFold, TimeSeriesSplit
 from casestudies.errors import DataError
 from casestudies.iid_checks.audit import EFFECTS, excess_p_value, model_matrix, near_copies
 from casestudies.iid_checks.data import AuditTable
-from casestudies.iid_checks.resampling import (
-    bootstrap_clusters,
-    cluster_bootstrap,
-    percentile_interval,
-)
+from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
-from casestudies.stats import Estimate
+from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
 MODEL_ITERATIONS = 100  # boosting iterations of the validated model
 

@@ -256,19 +256,3 @@ def test_holdout_keeps_rows_that_are_close_only_by_chance():
     result = compare_validation(table, QUICK, 0)
     assert result.removed_copies == 0
     assert result.holdout_rows == int(table.is_test.sum())
-
-
-def test_cluster_bootstrap_resamples_whole_clusters_by_hand():
-    from casestudies.iid_checks.resampling import cluster_bootstrap, percentile_interval
-
-    values = np.array([1.0, 2.0, 10.0, 11.0, 12.0, 30.0])
-    clusters = np.array([0, 0, 1, 1, 1, 2])
-    replicates = cluster_bootstrap({"mean": lambda index: values[index].mean()}, clusters, 50,
-                                   np.random.default_rng(4))["mean"]
-    replay = np.random.default_rng(4)
-    members = [np.array([0, 1]), np.array([2, 3, 4]), np.array([5])]
-    expected = [values[np.concatenate([members[c] for c in replay.integers(0, 3, 3)])].mean()
-                for _ in range(50)]
-    np.testing.assert_allclose(replicates, expected)
-    interval = percentile_interval(values.mean(), replicates)
-    assert (interval.low, interval.high) == pytest.approx(np.quantile(expected, [0.025, 0.975]))
