@@ -48,6 +48,27 @@ def test_wilson_interval_by_hand():
     assert wilson_interval(k, n) == pytest.approx((centre - half, centre + half))
 
 
+@pytest.mark.parametrize(("successes", "trials", "confidence"), [
+    (0, 10, 0.95),        # no successes: the interval starts at 0
+    (10, 10, 0.95),       # all successes: it ends at 1
+    (0, 1, 0.90),
+    (1, 1, 0.99),
+    (7, 50, 0.95),
+    (3, 1000, 0.99),      # a rare event
+    (500, 1000, 0.80),
+    (1, 3, 0.50),
+    (0, 5000, 0.999),
+    (5000, 5000, 0.999),
+    (42, 97, 0.6827),
+])
+def test_wilson_interval_matches_statsmodels(successes, trials, confidence):
+    from statsmodels.stats.proportion import proportion_confint
+
+    reference = proportion_confint(successes, trials, alpha=1 - confidence, method="wilson")
+    assert wilson_interval(successes, trials, confidence) == pytest.approx(
+        reference, rel=1e-9, abs=1e-12)
+
+
 def test_binomial_band_holds_the_nominal_share_of_simulated_proportions():
     rng = np.random.default_rng(4)
     low, high = binomial_band(0.8, 200)
