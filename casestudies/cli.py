@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -33,17 +34,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, with_data: bool = True) -> None:
-    """The options every study has."""
-    if with_data:
-        parser.add_argument("--data", metavar="PATH",
-                            help="your own CSV or Parquet file (default: the study's own data)")
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options about where and how a run writes, which are not part of a study's config."""
     parser.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
                         help="folder for STUDY.html and STUDY.json (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed for simulation, models and resampling "
-                             "(default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+# The options `all` passes to every study: the same seed and the same meaning of --quick.
+SHARED_OPTIONS = ("seed", "quick")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,12 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name in available_studies():
         study = get_study(name)
         sub = commands.add_parser(name, help=study.question, description=study.question)
-        add_common_arguments(sub)
-        study.add_arguments(sub)
+        add_output_arguments(sub)
+        study.config.add_arguments(sub)
     every = commands.add_parser("all", help="every study on its default data, then the index",
                                 description="Run every study on its default data and write "
-                                            "reports/index.html.")
-    add_common_arguments(every, with_data=False)
+                                            "index.html beside the reports.")
+    add_output_arguments(every)
+    # Every study declares seed and quick the same way; the first study's declaration serves.
+    get_study(available_studies()[0]).config.add_arguments(every, only=SHARED_OPTIONS)
     index = commands.add_parser("index", help="rebuild index.html from the reports in --out",
                                 description="Rebuild index.html from the reports in --out.")
     index.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
@@ -80,28 +81,63 @@ class Outcome:
     provenance: Provenance
 
 
-def execute(study: Study, args: argparse.Namespace, argv: list[str] | None = None) -> Outcome:
-    """Configure, load, analyse and build the report for ``study``; write nothing."""
+def analyse(study: Study, config: Any, table: Any = None, command: str = "") -> Any:
+    """Load the data ``config`` names and run the analysis; return the result with its
+    provenance attached (``result.provenance``). Writes nothing and builds no HTML."""
     started_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
-    config = study.make_config(args)
+    study.check_requirements()
     progress.status(f"[{study.name}] loading data")
     data = study.load_data(config)
     progress.status(f"[{study.name}] running the analysis on {data.source}")
     result = study.run(config, data)
-    progress.status(f"[{study.name}] building the report")
-    report = study.build_report(result)
-    provenance = Provenance(
+    result.provenance = Provenance(
         study=study.name,
-        seed=args.seed,
-        command=command_line(argv),
+        seed=config.seed,
+        command=command,
         data_source=data.source,
         data_fingerprint=data.fingerprint,
         stage_seconds=dict(getattr(result, "stage_seconds", {}) or {}),
         started=started_at,
     )
-    provenance.duration_s = time.perf_counter() - started
+    result.provenance.duration_s = time.perf_counter() - started
+    return result
+
+
+def render(study: Study, result: Any) -> Outcome:
+    """Build the report of ``result``; write nothing."""
+    progress.status(f"[{study.name}] building the report")
+    started = time.perf_counter()
+    report = study.build_report(result)
+    provenance = result.provenance
+    provenance.duration_s += time.perf_counter() - started
     return Outcome(result=result, report=report, provenance=provenance)
+
+
+def execute(study: Study, args: argparse.Namespace, argv: list[str] | None = None) -> Outcome:
+    """Configure, load, analyse and build the report for ``study``; write nothing."""
+    config = study.config.from_arguments(args)
+    return render(study, analyse(study, config, command=command_line(argv)))
+
+
+def check_writable(out_dir: Path) -> None:
+    """Raise ConfigError unless ``out_dir`` is (or can be created as) a writable folder.
+
+    Checked before the analysis, so that a bad ``--out`` fails in a second, not after minutes.
+    """
+    text = str(out_dir)
+    if not text.strip():
+        raise ConfigError("--out is empty; name a folder, e.g. --out reports")
+    path = Path(out_dir)
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(f"--out {text} is not a folder: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {text} is not writable")
 
 
 def write_outputs(outcome: Outcome, out_dir: Path) -> tuple[Path, Path]:
@@ -129,10 +165,14 @@ def _run_one(name: str, args: argparse.Namespace, argv: list[str] | None) -> Non
     print(f"wrote {html_path} ({outcome.provenance.duration_s:.1f} s)")
 
 
-def _default_args(name: str, out: Path, seed: int, quiet: bool) -> argparse.Namespace:
-    args = build_parser().parse_args([name, "--out", str(out), "--seed", str(seed)])
-    args.quiet = quiet
-    return args
+def _shared_argv(args: argparse.Namespace) -> list[str]:
+    """The options of ``all`` that each study's own command line repeats."""
+    argv = []
+    if hasattr(args, "seed"):
+        argv += ["--seed", str(args.seed)]
+    if getattr(args, "quick", False):
+        argv.append("--quick")
+    return argv
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,10 +185,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {write_index(args.out)}")
             return 0
         progress.set_quiet(args.quiet)
+        check_writable(args.out)
         if args.command == "all":
+            shared = _shared_argv(args)
             for name in available_studies():
-                _run_one(name, _default_args(name, args.out, args.seed, args.quiet),
-                         [name, "--seed", str(args.seed)])
+                # Each study parses the shared options itself, so that a value one study
+                # cannot take fails before any study runs.
+                get_study(name).config.from_arguments(build_parser().parse_args([name, *shared]))
+            for name in available_studies():
+                study_argv = [name, *shared, "--out", str(args.out)]
+                study_args = build_parser().parse_args(study_argv)
+                study_args.quiet = args.quiet
+                _run_one(name, study_args, study_argv)
             print(f"wrote {write_index(args.out)}")
             return 0
         _run_one(args.command, args, argv)
@@ -156,16 +204,3 @@ def main(argv: list[str] | None = None) -> int:
     except CaseStudyError as error:
         print(f"casestudies {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
-
-
-def parse_study_args(name: str, **options: Any) -> argparse.Namespace:
-    """Arguments for ``name`` as the command line would parse them, with ``options`` set.
-
-    Option names are the long options with dashes as underscores (``cost_fp=5``).
-    """
-    args = build_parser().parse_args([name])
-    for key, value in options.items():
-        if not hasattr(args, key):
-            raise ConfigError(f"study {name!r} has no option {key!r}")
-        setattr(args, key, value)
-    return args

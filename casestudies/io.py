@@ -26,14 +26,44 @@ TABLE_SUFFIXES = {".csv": "CSV", ".txt": "CSV", ".tsv": "TSV", ".parquet": "Parq
                   ".pq": "Parquet"}
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+class InMemoryTable:
+    """A user's DataFrame passed as ``data=`` from Python, standing where a file name would.
+
+    Its text form names it in reports and JSON ("DataFrame (500 rows, 8 columns)"); the table
+    itself is never serialised.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __str__(self) -> str:
+        rows, columns = self.frame.shape
+        return f"DataFrame ({rows:,} rows, {columns} columns)"
+
+    __repr__ = __str__
+
+
+def is_table(value: Any) -> bool:
+    """Whether ``value`` is a pandas DataFrame."""
+    return isinstance(value, pd.DataFrame)
+
+
+def source_name(source: str | os.PathLike | InMemoryTable) -> str:
+    """How a data source is named in messages and reports: a file's name, or the DataFrame."""
+    if isinstance(source, InMemoryTable):
+        return str(source)
+    return Path(source).name
+
+
+def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file into a DataFrame.
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like or InMemoryTable
         The file. The format is chosen by the suffix (``.csv``, ``.tsv``, ``.parquet``/``.pq``);
-        any other suffix is read as CSV.
+        any other suffix is read as CSV. A DataFrame given from Python is copied and checked like
+        a file's table.
 
     Returns
     -------
@@ -45,6 +75,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     DataError
         The file is missing, is a directory, is empty, or cannot be parsed.
     """
+    if isinstance(path, InMemoryTable):
+        frame = path.frame.copy()
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise DataError("the DataFrame given as data has no rows or no columns")
+        frame.columns = [str(c) for c in frame.columns]
+        return frame.reset_index(drop=True)
     path = Path(path)
     if not path.exists():
         raise DataError(f"data file not found: {path}")

@@ -1,4 +1,4 @@
-"""Parsing of list-valued options, shared by the studies' ``make_config``.
+"""Parsing of list-valued options, shared by the config parsers and custom option parsers.
 
 A list option arrives as ``"a,b"`` from the command line or as a list from
 :func:`casestudies.run`; both give the same tuple, and a bad value is a one-line

@@ -7,11 +7,14 @@ Makefile, :func:`casestudies.run` and the index know studies only through it. A 
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from casestudies.config import StudyConfig
+from casestudies.errors import ConfigError
 
 
 class Dataset(Protocol):
@@ -22,14 +25,15 @@ class Dataset(Protocol):
 
 
 class Result(Protocol):
-    """What :attr:`Study.run` returns: plain data, serialised to STUDY.json."""
+    """What :attr:`Study.run` returns: plain data with verdicts, serialised to STUDY.json
+    (see :class:`casestudies.results.StudyResult`)."""
 
-    short_answer: str  # one line, plain text, with this run's numbers
+    def summary(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class Study:
-    """A case study as the command line sees it.
+    """A case study as the command line and :func:`casestudies.run` see it.
 
     Attributes
     ----------
@@ -38,29 +42,37 @@ class Study:
     title : str
         Report title.
     question : str
-        The question, one sentence; shown in ``--help`` and the index.
-    add_arguments : callable
-        ``add_arguments(parser)`` adds the study's own options (the common ``--data``,
-        ``--out``, ``--seed`` and ``--quiet`` are added by the command line).
-    make_config : callable
-        ``make_config(args) -> config``: options to the study's frozen config dataclass;
-        raises :class:`~casestudies.errors.ConfigError`.
+        The question, one sentence; shown in ``--help``, the report and the index.
+    config : type
+        The study's :class:`~casestudies.config.StudyConfig` dataclass: its fields declare every
+        option (the command line is generated from them).
     load_data : callable
         ``load_data(config) -> Dataset``; raises :class:`~casestudies.errors.DataError`.
     run : callable
         ``run(config, data) -> Result``: the analysis, no I/O.
     build_report : callable
         ``build_report(result) -> casestudies.report.Report``.
+    requires : dict
+        Modules the study needs beyond the core install, each with the extra that installs it
+        (``{"torch": "forecasting"}``); checked before any work starts.
     """
 
     name: str
     title: str
     question: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    make_config: Callable[[argparse.Namespace], Any]
+    config: type[StudyConfig]
     load_data: Callable[[Any], Dataset]
     run: Callable[[Any, Any], Result]
     build_report: Callable[[Any], Any]
+    requires: dict[str, str] = field(default_factory=dict)
+
+    def check_requirements(self) -> None:
+        """Raise ConfigError naming the extra to install when a required module is missing."""
+        for module, extra in self.requires.items():
+            if importlib.util.find_spec(module) is None:
+                raise ConfigError(f"the {self.name} study needs {module}, which is not "
+                                  f"installed; install it with: pip install "
+                                  f"'casestudies[{extra}]'")
 
 
 def lazy(module: str, function: str) -> Callable[..., Any]:

@@ -7,7 +7,7 @@ quick.
 
 from __future__ import annotations
 
-from casestudies.calibration.config import add_arguments, make_config
+from casestudies.calibration.config import CalibrationConfig
 from casestudies.study import Study, lazy
 
 STUDY = Study(
@@ -15,8 +15,7 @@ STUDY = Study(
     title="Calibrating the threshold that blocks fraudulent transactions",
     question="At what score do we block a transaction, and can we trust the score as a "
              "probability when we set that threshold?",
-    add_arguments=add_arguments,
-    make_config=make_config,
+    config=CalibrationConfig,
     load_data=lazy("casestudies.calibration.data", "load_data"),
     run=lazy("casestudies.calibration.pipeline", "run"),
     build_report=lazy("casestudies.calibration.report", "build"),

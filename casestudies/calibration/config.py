@@ -1,10 +1,13 @@
-"""Options of the calibration study: a frozen dataclass with every parameter and its default."""
+"""Options of the calibration study: a frozen dataclass with every parameter, its default, its
+range and its value under ``--quick``; the command line is generated from it."""
 
 from __future__ import annotations
 
-import argparse
+import math
 from dataclasses import dataclass
+from typing import Any
 
+from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
 from casestudies.errors import ConfigError
 from casestudies.options import comma_numbers
 
@@ -12,10 +15,21 @@ OPENML_DATASETS = ("creditcard",)
 # Bootstrap replicates of a --quick run, and the fewest that give a usable percentile interval.
 QUICK_BOOTSTRAP = 40
 MIN_BOOTSTRAP = 20
+# Beyond this a run takes hours for intervals that no longer change in the digits shown.
+MAX_BOOTSTRAP = 10_000
+
+
+def parse_budgets(value: Any) -> tuple[float, ...]:
+    """``--budgets`` in percent of transactions (``"0.5,1"`` or ``[0.5, 1]``), as fractions."""
+    percents = comma_numbers(value, "--budgets")
+    if any(not (math.isfinite(v) and 0 < v < 100) for v in percents):
+        shown = ",".join(f"{v:g}" for v in percents)
+        raise ConfigError(f"--budgets must be percentages between 0 and 100, not {shown}")
+    return tuple(v / 100 for v in percents)
 
 
 @dataclass(frozen=True)
-class CalibrationConfig:
+class CalibrationConfig(StudyConfig):
     """Every parameter of a calibration run.
 
     Attributes
@@ -60,92 +74,54 @@ class CalibrationConfig:
         Delay after which a fraud label is known (used by the terminal-risk features).
     """
 
-    data: str | None = None
-    target: str = "is_fraud"
-    time: str | None = None
-    amount: str | None = None
-    openml: str | None = None
-    seed: int = 0
-    quick: bool = False
-    cost_fp: float = 5.0
-    cost_fn: float = 100.0
+    data: str | None = data_option("labelled transactions, one row each")
+    target: str = option("is_fraud", "0/1 fraud column of --data", metavar="COL")
+    time: str | None = option(
+        None, "time column of --data, used to split train | calibration | test in time order: "
+              "dates, or numbers read as seconds (default: the file's row order)", metavar="COL")
+    amount: str | None = option(
+        None, "amount column of --data, for the amount-dependent blocking rule (default: none; "
+              "the rule is then skipped)", metavar="COL")
+    openml: str | None = option(
+        None, "download OpenML's credit-card fraud data (needs internet) instead of simulating "
+              "transactions", choices=OPENML_DATASETS)
+    seed: int = seed_option()
+    quick: bool = quick_option("a smaller simulation and few bootstrap replicates")
+    cost_fp: float = option(5.0, "cost of blocking a genuine transaction", gt=0)
+    cost_fn: float = option(100.0, "cost of missing a fraud, for the constant-cost threshold",
+                            gt=0)
     train_fraction: float = 0.5
     calibration_fraction: float = 0.25
-    gap_days: float = 7.0
-    budgets: tuple[float, ...] = (0.005, 0.01)
-    n_bootstrap: int = 200
+    gap_days: float = option(7.0, "days left out between train, calibration and test for the "
+                                  "label delay (needs --time on your data)", ge=0, le=365)
+    budgets: tuple[float, ...] = option(
+        (0.005, 0.01), "alert budgets in percent of transactions, comma-separated",
+        metavar="PERCENTS", parse=parse_budgets, show_default="0.5,1", gt=0, lt=1)
+    n_bootstrap: int = option(200, "bootstrap replicates per confidence interval",
+                              flag="--bootstrap", ge=MIN_BOOTSTRAP, le=MAX_BOOTSTRAP,
+                              quick=QUICK_BOOTSTRAP)
     confidence: float = 0.95
-    n_noise_floor: int = 200
+    n_noise_floor: int = option(200, "label resamplings for the noise floor of each metric "
+                                     "(default: as many as --bootstrap)", flag=False,
+                                ge=MIN_BOOTSTRAP, le=MAX_BOOTSTRAP)
     n_bins: int = 15
     min_calibration_positives: int = 30
-    n_customers: int = 2500
-    n_terminals: int = 2000
-    n_days: int = 120
+    n_customers: int = option(2500, "simulated customers", flag=False, ge=100, le=1_000_000,
+                              quick=1200)
+    n_terminals: int = option(2000, "simulated terminals", flag=False, ge=100, le=1_000_000,
+                              quick=1000)
+    n_days: int = option(120, "simulated days", flag=False, ge=30, le=3650, quick=90)
     label_delay_days: int = 7
 
+    @classmethod
+    def complete(cls, values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+        """The noise floor uses as many label resamplings as the bootstrap has replicates."""
+        if "n_noise_floor" not in given:
+            values["n_noise_floor"] = values.get("n_bootstrap", cls.n_bootstrap)
+        return values
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The study's own command-line options (``--data``, ``--out``, ``--seed`` are common)."""
-    parser.add_argument("--target", default="is_fraud",
-                        help="0/1 fraud column of --data (default: %(default)s)")
-    parser.add_argument("--time", metavar="COL",
-                        help="time column of --data, used to split train | calibration | test "
-                             "in time order: dates, or numbers read as seconds (default: the "
-                             "file's row order)")
-    parser.add_argument("--amount", metavar="COL",
-                        help="amount column of --data, for the amount-dependent blocking rule "
-                             "(default: none; the rule is then skipped)")
-    parser.add_argument("--openml", choices=OPENML_DATASETS,
-                        help="download OpenML's credit-card fraud data (needs internet) instead "
-                             "of simulating transactions")
-    parser.add_argument("--cost-fp", type=float, default=CalibrationConfig.cost_fp,
-                        help="cost of blocking a genuine transaction (default: %(default)s)")
-    parser.add_argument("--cost-fn", type=float, default=CalibrationConfig.cost_fn,
-                        help="cost of missing a fraud, for the constant-cost threshold "
-                             "(default: %(default)s)")
-    parser.add_argument("--gap-days", type=float, default=CalibrationConfig.gap_days,
-                        help="days left out between train, calibration and test for the label "
-                             "delay (default: %(default)s; needs --time on your data)")
-    parser.add_argument("--budgets", default="0.5,1",
-                        help="alert budgets in percent of transactions, comma-separated "
-                             "(default: %(default)s)")
-    parser.add_argument("--bootstrap", type=int,
-                        help="bootstrap replicates per confidence interval (default: "
-                             f"{CalibrationConfig.n_bootstrap}, {QUICK_BOOTSTRAP} with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small simulation and few bootstrap replicates, for a first look")
+    def check(self) -> None:
+        """Rules across options."""
+        if self.data is not None and self.openml:
+            raise ConfigError("give either --data or --openml, not both")
 
-
-def _parse_budgets(text: str) -> tuple[float, ...]:
-    """``--budgets`` in percent, as fractions of transactions."""
-    values = tuple(v / 100 for v in comma_numbers(text, "--budgets"))
-    if any(not 0 < v < 1 for v in values):
-        raise ConfigError(f"--budgets must be percentages between 0 and 100, not {text!r}")
-    return values
-
-
-def make_config(args: argparse.Namespace) -> CalibrationConfig:
-    """Turn parsed options into a :class:`CalibrationConfig`; raise ConfigError on bad values."""
-    for name in ("cost_fp", "cost_fn"):
-        value = getattr(args, name)
-        if not value > 0 or value == float("inf"):
-            raise ConfigError(f"--{name.replace('_', '-')} must be a positive cost, not {value}")
-    if args.gap_days < 0:
-        raise ConfigError(f"--gap-days must be 0 or more, not {args.gap_days}")
-    if args.bootstrap is not None and args.bootstrap < MIN_BOOTSTRAP:
-        raise ConfigError(f"--bootstrap must be at least {MIN_BOOTSTRAP} replicates, "
-                          f"not {args.bootstrap}")
-    if args.data and args.openml:
-        raise ConfigError("give either --data or --openml, not both")
-    quick = bool(args.quick)
-    n_bootstrap = args.bootstrap
-    if n_bootstrap is None:
-        n_bootstrap = QUICK_BOOTSTRAP if quick else CalibrationConfig.n_bootstrap
-    sizes = dict(n_customers=1200, n_terminals=1000, n_days=90) if quick else {}
-    return CalibrationConfig(
-        data=args.data, target=args.target, time=args.time, amount=args.amount,
-        openml=args.openml, seed=args.seed, quick=quick, cost_fp=float(args.cost_fp),
-        cost_fn=float(args.cost_fn), gap_days=float(args.gap_days),
-        budgets=_parse_budgets(args.budgets), n_bootstrap=n_bootstrap,
-        n_noise_floor=n_bootstrap, **sizes,
-    )

@@ -26,7 +26,6 @@ time, and labels (needed by the terminal-risk features) arrive ``label_delay_day
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +39,7 @@ from casestudies.io import (
     numeric_column,
     read_table,
     require_columns,
+    source_name,
 )
 
 SECONDS_PER_DAY = 86_400
@@ -412,6 +412,6 @@ def load_data(config) -> TransactionData:
     if config.data:
         frame = read_table(config.data)
         return from_frame(frame, config.target, config.time, config.amount,
-                          source=Path(config.data).name)
+                          source=source_name(config.data))
     return load_simulated(config.n_customers, config.n_terminals, config.n_days,
                           config.label_delay_days, config.seed)

@@ -6,7 +6,7 @@ only when the study runs.
 
 from __future__ import annotations
 
-from casestudies.clustering.config import add_arguments, make_config
+from casestudies.clustering.config import ClusteringConfig
 from casestudies.study import Study, lazy
 
 STUDY = Study(
@@ -14,8 +14,7 @@ STUDY = Study(
     title="PCA or t-SNE for visualising high-dimensional customer data?",
     question="What method should I use to visualise high-dimensional customer data: PCA or "
              "t-SNE?",
-    add_arguments=add_arguments,
-    make_config=make_config,
+    config=ClusteringConfig,
     load_data=lazy("casestudies.clustering.data", "load_data"),
     run=lazy("casestudies.clustering.pipeline", "run"),
     build_report=lazy("casestudies.clustering.report", "build"),

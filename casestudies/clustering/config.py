@@ -1,19 +1,22 @@
-"""Every parameter of the clustering study, with its default and meaning."""
+"""Every parameter of the clustering study, with its default, range, meaning and value under
+``--quick``; the command line is generated from it."""
 
 from __future__ import annotations
 
-import argparse
 import math
 from dataclasses import dataclass
 
+from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
 from casestudies.errors import ConfigError
-from casestudies.options import comma_list, comma_numbers
 
 DATASETS = ("customers", "digits")
+# Beyond these a run takes hours; t-SNE's own limit is the row count (3 x perplexity + 2).
+MAX_PERPLEXITY = 10_000
+MAX_CUSTOMERS = 1_000_000
 
 
 @dataclass(frozen=True)
-class ClusteringConfig:
+class ClusteringConfig(StudyConfig):
     """Parameters of one run of the PCA-versus-t-SNE study.
 
     Attributes
@@ -59,117 +62,65 @@ class ClusteringConfig:
         Threads used by the neighbour searches and t-SNE.
     seed : int
         Seed of the simulator, the subsamples and every embedding.
+    quick : bool
+        A small, fast run (fewer customers, a shorter sweep, smaller samples).
     """
 
-    dataset: str = "customers"
-    n_customers: int = 2500
-    data_path: str | None = None
-    id_column: str | None = None
-    label_column: str | None = None
-    drop_columns: tuple[str, ...] = ()
-    perplexities: tuple[float, ...] = (5.0, 30.0, 100.0, 200.0)
-    main_perplexity: float = 30.0
-    stability_seeds: int = 3
+    dataset: str = option("customers", "built-in data when --data is not given: simulated "
+                                       "customers with known segments, or scikit-learn's "
+                                       "handwritten digits", choices=DATASETS)
+    n_customers: int = option(2500, "number of simulated customers", flag="--customers", ge=50,
+                              le=MAX_CUSTOMERS, quick=1000)
+    data_path: str | None = data_option("a customer table, one row per customer")
+    id_column: str | None = option(None, "your table's unique customer id column (left out of "
+                                         "the features)", flag="--id", metavar="COL")
+    label_column: str | None = option(None, "a known segment column in your table, used only "
+                                            "to score the maps, never as a feature",
+                                      flag="--label", metavar="COL")
+    drop_columns: tuple[str, ...] = option((), "comma-separated columns to leave out of the "
+                                               "features", flag="--drop", metavar="COLS")
+    perplexities: tuple[float, ...] = option(
+        (5.0, 30.0, 100.0, 200.0), "t-SNE perplexity sweep, comma-separated", ge=2,
+        le=MAX_PERPLEXITY, metavar="P1,P2,...", quick=(5.0, 30.0, 100.0))
+    main_perplexity: float = option(30.0, "perplexity of the main map, one of the sweep",
+                                    flag="--perplexity", ge=2, le=MAX_PERPLEXITY)
+    stability_seeds: int = option(3, "seeds per initialisation for the stability check "
+                                     "(stability compares seeds)", ge=2, le=50, quick=2)
     neighbours: tuple[int, ...] = (5, 15, 50)
-    metric_sample: int = 2000
+    metric_sample: int = option(2000, "rows on which the all-pairs faithfulness metrics are "
+                                      "computed", ge=200, le=20_000, quick=800)
     max_clusters: int = 8
-    parallel_analysis_draws: int = 20
+    parallel_analysis_draws: int = option(20, "column-permuted copies for parallel analysis",
+                                          flag=False, ge=2, quick=10)
     holdout_fraction: float = 0.1
-    pitfall_points: int = 400
-    reference_sklearn: bool = True
+    pitfall_points: int = option(400, "points per synthetic pitfall data set", flag=False,
+                                 ge=50, quick=240)
+    reference_sklearn: bool = option(True, "skip the scikit-learn TSNE reference map (the "
+                                           "slowest map on large tables)", flag="--no-sklearn",
+                                     negate=True)
     large_rows: int = 10_000
     subsample_rows: int = 5_000
-    n_jobs: int = 1
-    seed: int = 0
+    n_jobs: int = option(1, "threads for neighbour search and t-SNE (-1 for all; on a busy "
+                            "machine openTSNE's Barnes-Hut runs far slower with more)",
+                         flag="--jobs", ge=-1, le=256)
+    seed: int = seed_option()
+    quick: bool = quick_option("fewer customers, a shorter perplexity sweep, smaller samples")
 
     @property
     def uses_user_data(self) -> bool:
         """Whether the run reads a user's table rather than a built-in data set."""
         return self.data_path is not None
 
-
-QUICK = {"n_customers": 1000, "perplexities": (5.0, 30.0, 100.0), "stability_seeds": 2,
-         "metric_sample": 800, "parallel_analysis_draws": 10, "pitfall_points": 240,
-         "max_clusters": 8, "reference_sklearn": True}
-
-
-def _numbers_text(values: tuple[float, ...]) -> str:
-    return ",".join(f"{v:g}" for v in values)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The study's own options."""
-    parser.add_argument("--dataset", choices=DATASETS, default="customers",
-                        help="built-in data when --data is not given: simulated customers with "
-                             "known segments, or scikit-learn's handwritten digits "
-                             "(default: %(default)s)")
-    parser.add_argument("--customers", type=int, default=ClusteringConfig.n_customers,
-                        help="number of simulated customers (default: %(default)s)")
-    parser.add_argument("--id", metavar="COL", help="your table's unique customer id column "
-                        "(left out of the features)")
-    parser.add_argument("--label", metavar="COL", help="a known segment column in your table, "
-                        "used only to score the maps, never as a feature")
-    parser.add_argument("--drop", metavar="COLS", default="",
-                        help="comma-separated columns to leave out of the features")
-    parser.add_argument("--perplexities", metavar="P1,P2,...",
-                        default=ClusteringConfig.perplexities,
-                        help="t-SNE perplexity sweep (default: "
-                             f"{_numbers_text(ClusteringConfig.perplexities)})")
-    parser.add_argument("--perplexity", type=float, default=ClusteringConfig.main_perplexity,
-                        help="perplexity of the main map, one of the sweep (default: %(default)s)")
-    parser.add_argument("--stability-seeds", type=int, default=ClusteringConfig.stability_seeds,
-                        help="seeds per initialisation for the stability check "
-                             "(default: %(default)s)")
-    parser.add_argument("--metric-sample", type=int, default=ClusteringConfig.metric_sample,
-                        help="rows on which the all-pairs faithfulness metrics are computed "
-                             "(default: %(default)s)")
-    parser.add_argument("--no-sklearn", action="store_true",
-                        help="skip the scikit-learn TSNE reference map (the slowest map on large "
-                             "tables)")
-    parser.add_argument("--jobs", type=int, default=ClusteringConfig.n_jobs,
-                        help="threads for neighbour search and t-SNE (default: %(default)s; on a "
-                             "busy machine openTSNE's Barnes-Hut runs far slower with more)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a small, fast run ({QUICK['n_customers']:,} customers, perplexities "
-                             f"{_numbers_text(QUICK['perplexities'])}) for trying things out")
-
-
-def make_config(args: argparse.Namespace) -> ClusteringConfig:
-    """Options to a :class:`ClusteringConfig`; raises ConfigError for bad values."""
-    values = {
-        "dataset": args.dataset, "n_customers": args.customers, "data_path": args.data,
-        "id_column": args.id, "label_column": args.label,
-        "drop_columns": comma_list(args.drop),
-        "perplexities": comma_numbers(args.perplexities, "--perplexities"),
-        "main_perplexity": float(args.perplexity),
-        "stability_seeds": args.stability_seeds, "metric_sample": args.metric_sample,
-        "reference_sklearn": not args.no_sklearn, "n_jobs": args.jobs, "seed": args.seed,
-    }
-    if args.quick:
-        for key, value in QUICK.items():
-            if key == "perplexities" and values[key] != ClusteringConfig.perplexities:
-                continue
-            if key == "n_customers" and args.customers != ClusteringConfig.n_customers:
-                continue
-            if key == "reference_sklearn":
-                continue
-            values[key] = value
-    perplexities = values["perplexities"]
-    if any(not math.isfinite(p) or p < 2 for p in perplexities):
-        raise ConfigError("--perplexities must all be numbers of at least 2")
-    if values["main_perplexity"] not in perplexities:
-        raise ConfigError(f"--perplexity {values['main_perplexity']:g} must be one of "
-                          f"--perplexities {','.join(f'{p:g}' for p in perplexities)}")
-    if values["n_customers"] < 50:
-        raise ConfigError(f"--customers must be at least 50, got {values['n_customers']}")
-    if values["stability_seeds"] < 2:
-        raise ConfigError("--stability-seeds must be at least 2 (stability compares seeds)")
-    if values["metric_sample"] < 200:
-        raise ConfigError("--metric-sample must be at least 200")
-    if values["n_jobs"] == 0 or values["n_jobs"] < -1:
-        raise ConfigError("--jobs must be a positive number of threads or -1 for all")
-    if values["id_column"] and values["id_column"] == values["label_column"]:
-        raise ConfigError("--id and --label must be different columns")
-    if (args.id or args.label or values["drop_columns"]) and not args.data:
-        raise ConfigError("--id, --label and --drop apply to your own table: add --data PATH")
-    return ClusteringConfig(**values)
+    def check(self) -> None:
+        """Rules across options."""
+        if not all(math.isfinite(p) for p in self.perplexities):
+            raise ConfigError("--perplexities must all be finite numbers")
+        if self.main_perplexity not in self.perplexities:
+            raise ConfigError(f"--perplexity {self.main_perplexity:g} must be one of "
+                              f"--perplexities {','.join(f'{p:g}' for p in self.perplexities)}")
+        if self.n_jobs == 0:
+            raise ConfigError("--jobs must be a positive number of threads or -1 for all")
+        if self.id_column and self.id_column == self.label_column:
+            raise ConfigError("--id and --label must be different columns")
+        if (self.id_column or self.label_column or self.drop_columns) and not self.uses_user_data:
+            raise ConfigError("--id, --label and --drop apply to your own table: add --data PATH")

@@ -7,7 +7,7 @@ when the study runs.
 
 from __future__ import annotations
 
-from casestudies.forecasting.config import ForecastingConfig, add_arguments, make_config
+from casestudies.forecasting.config import ForecastingConfig
 from casestudies.study import Study, lazy
 
 
@@ -26,9 +26,9 @@ STUDY = Study(
     name="forecasting",
     title=title_for(ForecastingConfig.horizon),
     question=question_for(ForecastingConfig.horizon),
-    add_arguments=add_arguments,
-    make_config=make_config,
+    config=ForecastingConfig,
     load_data=lazy("casestudies.forecasting.data", "load_data"),
     run=lazy("casestudies.forecasting.pipeline", "run"),
     build_report=lazy("casestudies.forecasting.report", "build"),
+    requires={"torch": "forecasting"},
 )

@@ -1,24 +1,32 @@
-"""Options of the forecasting study: a frozen dataclass and its command-line front end.
+"""Options of the forecasting study: a frozen dataclass with every parameter, its default, its
+range and its value under ``--quick``; the command line is generated from it.
 
 Kept free of heavy imports (no torch, no statsmodels) so that ``--help`` stays quick.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 from dataclasses import dataclass
 
+from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
 from casestudies.errors import ConfigError
 
 SERIES_NAMES = ("arma", "arima", "co2", "elnino")
 DEFAULT_SERIES = ("arma", "co2")
 # Shortest automatic LSTM input window, in steps.
 MIN_WINDOW = 48
+# The simulated series grow with the horizon (several origins of it, plus training), and the
+# real ones are a few thousand points long: beyond this a run takes minutes for nothing.
+MAX_SIMULATED_HORIZON = 1000
+# Beyond these a run takes hours (paths x origins x horizon samples, LSTM sizes) for nothing the
+# report's digits would show.
+MAX_PATHS = 5000
+MAX_ORIGINS = 500
 
 
 @dataclass(frozen=True)
-class ForecastingConfig:
+class ForecastingConfig(StudyConfig):
     """Every parameter of the study, with its default.
 
     Attributes
@@ -54,145 +62,73 @@ class ForecastingConfig:
         Whether the tiny configuration of ``--quick`` is in use (reported).
     """
 
-    series: tuple[str, ...] = DEFAULT_SERIES
-    data: str | None = None
-    value: str | None = None
-    time: str | None = None
-    freq: str | None = None
-    season: float | None = None
-    horizon: int = 100
-    origins: int = 30
-    calibration_origins: int = 30
-    origin_step: int = 4
-    max_missing: float = 0.05
-    hidden: int = 32
-    window: int = 0
-    max_epochs: int = 60
-    patience: int = 8
-    max_windows: int = 400
+    series: tuple[str, ...] = option(
+        DEFAULT_SERIES, "built-in series to analyse: arma = simulated ARMA(2,1), arima = "
+        "simulated ARIMA(1,1,1), co2 = weekly Mauna Loa CO2, elnino = monthly El Niño sea "
+        "temperature (ignored with --data)", choices=SERIES_NAMES)
+    data: str | None = data_option("a time series, one row per time point")
+    value: str | None = option(None, "with --data: the column holding the series (required)",
+                               metavar="COL")
+    time: str | None = option(None, "with --data: the column of timestamps (optional; sorted, "
+                                    "checked for duplicates)", metavar="COL")
+    freq: str | None = option(None, "with --data and --time: pandas frequency such as D, W, MS; "
+                                    "missing periods are interpolated (default: inferred)",
+                              metavar="F")
+    season: float | None = option(None, "seasonal period in steps for ARIMA's Fourier terms "
+                                        "(0 = none; default: from the frequency)", metavar="P",
+                                  ge=0, le=10_000)
+    horizon: int = option(100, "forecast horizon in steps", ge=1, le=100_000, quick=12)
+    origins: int = option(30, "forecast origins in the test backtest", ge=1, le=MAX_ORIGINS,
+                          quick=3)
+    calibration_origins: int = option(
+        30, "origins before the test block used to calibrate conformal intervals", ge=1,
+        le=MAX_ORIGINS, quick=19)
+    origin_step: int = option(4, "steps between forecast origins", ge=1, le=10_000, quick=2)
+    max_missing: float = option(0.05, "largest share of missing values interpolated in a user "
+                                      "series", ge=0, lt=0.5)
+    hidden: int = option(32, "LSTM hidden units", ge=1, le=1024, quick=8)
+    window: int = option(0, f"LSTM input window in steps (0 = two seasons, at least "
+                            f"{MIN_WINDOW})", ge=0, le=10_000)
+    max_epochs: int = option(60, "most LSTM training epochs, with early stopping", ge=1,
+                             le=10_000, quick=3)
+    patience: int = option(8, "epochs without improvement before early stopping", flag=False,
+                           ge=1, quick=2)
+    max_windows: int = option(400, "training windows of the LSTM", flag=False, ge=16, quick=64)
     dropout: float = 0.1
-    paths: int = 300
-    max_p: int = 2
-    max_q: int = 2
-    seed: int = 0
-    quick: bool = False
+    paths: int = option(300, "sampled future paths per origin (at least 20, to estimate 95% "
+                             "quantiles)", ge=20, le=MAX_PATHS, quick=40)
+    max_p: int = option(2, "largest AR order searched by AIC", flag=False, ge=0, le=5, quick=1)
+    max_q: int = option(2, "largest MA order searched by AIC", flag=False, ge=0, le=5, quick=1)
+    seed: int = seed_option()
+    quick: bool = quick_option("short horizon, few origins, a tiny LSTM trained for a few "
+                               "epochs")
 
     @property
     def levels(self) -> tuple[float, float]:
         """Nominal coverages of the intervals."""
         return (0.80, 0.95)
 
-
-QUICK = dict(horizon=12, origins=3, calibration_origins=19, origin_step=2, hidden=8,
-             max_epochs=3, patience=2, max_windows=64, paths=40, max_p=1, max_q=1)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the forecasting options to ``parser``."""
-    parser.add_argument("--series", nargs="+", choices=SERIES_NAMES, default=list(DEFAULT_SERIES),
-                        help="built-in series to analyse: arma = simulated ARMA(2,1), arima = "
-                             "simulated ARIMA(1,1,1), co2 = weekly Mauna Loa CO2, elnino = "
-                             "monthly El Niño sea temperature (default: "
-                             f"{' '.join(DEFAULT_SERIES)}; ignored with --data)")
-    parser.add_argument("--value", metavar="COL",
-                        help="with --data: the column holding the series (required)")
-    parser.add_argument("--time", metavar="COL",
-                        help="with --data: the column of timestamps (optional; sorted, checked "
-                             "for duplicates)")
-    parser.add_argument("--freq", metavar="F",
-                        help="with --data and --time: pandas frequency such as D, W, MS; missing "
-                             "periods are interpolated (default: inferred)")
-    parser.add_argument("--season", type=float, metavar="P",
-                        help="seasonal period in steps for ARIMA's Fourier terms (0 = none; "
-                             "default: from the frequency)")
-    parser.add_argument("--horizon", type=int, default=ForecastingConfig.horizon,
-                        help="forecast horizon in steps (default: %(default)s)")
-    parser.add_argument("--origins", type=int, default=ForecastingConfig.origins,
-                        help="forecast origins in the test backtest (default: %(default)s)")
-    parser.add_argument("--calibration-origins", type=int,
-                        default=ForecastingConfig.calibration_origins,
-                        help="origins before the test block used to calibrate conformal "
-                             "intervals (default: %(default)s)")
-    parser.add_argument("--origin-step", type=int, default=ForecastingConfig.origin_step,
-                        help="steps between forecast origins (default: %(default)s)")
-    parser.add_argument("--max-missing", type=float, default=ForecastingConfig.max_missing,
-                        help="largest share of missing values interpolated in a user series "
-                             "(default: %(default)s)")
-    parser.add_argument("--hidden", type=int, default=ForecastingConfig.hidden,
-                        help="LSTM hidden units (default: %(default)s)")
-    parser.add_argument("--window", type=int, default=ForecastingConfig.window,
-                        help="LSTM input window in steps (default: 0 = two seasons, at least "
-                             f"{MIN_WINDOW})")
-    parser.add_argument("--max-epochs", type=int, default=ForecastingConfig.max_epochs,
-                        help="most LSTM training epochs, with early stopping "
-                             "(default: %(default)s)")
-    parser.add_argument("--paths", type=int, default=ForecastingConfig.paths,
-                        help="sampled future paths per origin (default: %(default)s)")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny configuration for tests: short horizon, few origins, tiny "
-                             f"LSTM, {QUICK['max_epochs']} epochs")
+    def check(self) -> None:
+        """Rules across options."""
+        if self.data is None and self.horizon > MAX_SIMULATED_HORIZON:
+            raise ConfigError(f"--horizon {self.horizon} is beyond what the built-in series "
+                              f"support (at most {MAX_SIMULATED_HORIZON}); use your own long "
+                              f"series with --data for longer horizons")
+        needed = calibration_needed(max(self.levels))
+        if self.calibration_origins < needed:
+            raise ConfigError(f"--calibration-origins must be at least {needed}: with fewer, "
+                              f"the split-conformal {max(self.levels):.0%} interval is unbounded")
+        if self.season is not None and self.season != 0 and self.season < 2:
+            raise ConfigError(f"--season must be 0 (none) or at least 2, got {self.season:g}")
+        if self.data is None:
+            if self.value or self.time or self.freq:
+                raise ConfigError("--value, --time and --freq describe a file: add --data PATH")
+        elif not self.value:
+            raise ConfigError("--data needs --value COL naming the column that holds the series")
+        if self.freq and not self.time:
+            raise ConfigError("--freq needs --time COL naming the column of timestamps")
 
 
-# The simulated series grow with the horizon (several origins of it, plus training), and the
-# real ones are a few thousand points long: beyond this a run takes minutes for nothing.
-MAX_SIMULATED_HORIZON = 1000
-
-
-def make_config(args: argparse.Namespace) -> ForecastingConfig:
-    """Turn parsed options into a :class:`ForecastingConfig`; raise ConfigError if invalid."""
-    values = dict(
-        series=tuple(dict.fromkeys(args.series or DEFAULT_SERIES)),
-        data=args.data, value=args.value, time=args.time, freq=args.freq, season=args.season,
-        horizon=args.horizon, origins=args.origins,
-        calibration_origins=args.calibration_origins, origin_step=args.origin_step,
-        max_missing=args.max_missing, hidden=args.hidden, window=args.window,
-        max_epochs=args.max_epochs, paths=args.paths, seed=args.seed, quick=bool(args.quick),
-    )
-    if args.quick:
-        defaults = ForecastingConfig()
-        for key, small in QUICK.items():
-            # --quick shrinks only what the user left at its default.
-            if values.get(key, getattr(defaults, key)) == getattr(defaults, key):
-                values[key] = small
-    config = ForecastingConfig(**values)
-    _validate(config)
-    return config
-
-
-def _calibration_needed(level: float) -> int:
+def calibration_needed(level: float) -> int:
     """Fewest calibration errors n with a finite conformal quantile: (n + 1) * level <= n."""
     return math.ceil(level / (1 - level) - 1e-9)
-
-
-def _validate(config: ForecastingConfig) -> None:
-    if config.horizon < 1:
-        raise ConfigError(f"--horizon must be at least 1, got {config.horizon}")
-    if config.data is None and config.horizon > MAX_SIMULATED_HORIZON:
-        raise ConfigError(f"--horizon {config.horizon} is beyond what the built-in series "
-                          f"support (at most {MAX_SIMULATED_HORIZON}); use your own long series "
-                          f"with --data for longer horizons")
-    for name in ("origins", "calibration_origins", "origin_step", "hidden", "max_epochs",
-                 "paths"):
-        if getattr(config, name) < 1:
-            flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"{flag} must be at least 1, got {getattr(config, name)}")
-    needed = _calibration_needed(max(config.levels))
-    if config.calibration_origins < needed:
-        raise ConfigError(f"--calibration-origins must be at least {needed}: with fewer, the "
-                          f"split-conformal {max(config.levels):.0%} interval is unbounded")
-    if config.paths < 20:
-        raise ConfigError(f"--paths must be at least 20 to estimate 95% quantiles, "
-                          f"got {config.paths}")
-    if config.window < 0:
-        raise ConfigError(f"--window must be 0 (automatic) or positive, got {config.window}")
-    if not 0 <= config.max_missing < 0.5:
-        raise ConfigError(f"--max-missing must be in [0, 0.5), got {config.max_missing}")
-    if config.season is not None and config.season != 0 and config.season < 2:
-        raise ConfigError(f"--season must be 0 (none) or at least 2, got {config.season}")
-    if config.data is None:
-        if config.value or config.time or config.freq:
-            raise ConfigError("--value, --time and --freq describe a file: add --data PATH")
-    elif not config.value:
-        raise ConfigError("--data needs --value COL naming the column that holds the series")
-    if config.freq and not config.time:
-        raise ConfigError("--freq needs --time COL naming the column of timestamps")

@@ -8,14 +8,19 @@ got there (interpolated weeks, sorted rows) is recorded in ``Series.notes`` for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from casestudies.errors import DataError
 from casestudies.forecasting.config import MIN_WINDOW, ForecastingConfig
-from casestudies.io import datetime_column, fingerprint_arrays, numeric_column, read_table
+from casestudies.io import (
+    datetime_column,
+    fingerprint_arrays,
+    numeric_column,
+    read_table,
+    source_name,
+)
 
 WEEKS_PER_YEAR = 365.25 / 7
 # Seasonal period (in steps) implied by a pandas frequency code, for ARIMA's Fourier terms.
@@ -281,7 +286,7 @@ def load_user_series(config: ForecastingConfig) -> Series:
     or duplicated timestamps and a constant series.
     """
     frame = read_table(config.data)
-    name = f"{config.value} ({Path(config.data).name})"
+    name = f"{config.value} ({source_name(config.data)})"
     values = numeric_column(frame, config.value, allow_nan=True)
     if np.isinf(values.to_numpy()).any():
         raise DataError(f"column {config.value!r} has infinite values; remove or fix them")
@@ -347,7 +352,7 @@ def load_data(config: ForecastingConfig) -> ForecastingData:
     """The series of this run: the user's file, or the built-in ``config.series``."""
     if config.data:
         series = [load_user_series(config)]
-        source = f"{Path(config.data).name}, column {config.value!r}"
+        source = f"{source_name(config.data)}, column {config.value!r}"
     else:
         series = [BUILT_IN[key](config) for key in config.series]
         if config.season is not None:

@@ -7,7 +7,7 @@ quick.
 
 from __future__ import annotations
 
-from casestudies.iid_checks.config import add_arguments, make_config
+from casestudies.iid_checks.config import IIDConfig
 from casestudies.study import Study, lazy
 
 STUDY = Study(
@@ -15,8 +15,7 @@ STUDY = Study(
     title="Does my data violate the IID assumption?",
     question="Which IID assumption does the data break, how badly, and how much does a "
              "validation scheme that assumes IID rows overstate the model's score?",
-    add_arguments=add_arguments,
-    make_config=make_config,
+    config=IIDConfig,
     load_data=lazy("casestudies.iid_checks.data", "load_data"),
     run=lazy("casestudies.iid_checks.pipeline", "run"),
     build_report=lazy("casestudies.iid_checks.report", "build"),

@@ -1,18 +1,22 @@
-"""Options of the IID audit: a frozen dataclass with every parameter and its default."""
+"""Options of the IID audit: a frozen dataclass with every parameter, its default, range and
+value under ``--quick``; the command line is generated from it."""
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
+from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
 from casestudies.errors import ConfigError
-from casestudies.options import comma_list
 
 CORRECTIONS = ("holm", "bh")
+# Beyond these a run takes hours for intervals and rates that no longer change in the digits
+# shown.
+MAX_REPLICATES = 5000
+MAX_PERMUTATIONS = 100_000
 
 
 @dataclass(frozen=True)
-class IIDConfig:
+class IIDConfig(StudyConfig):
     """Every parameter of an IID audit.
 
     Attributes
@@ -63,124 +67,57 @@ class IIDConfig:
         Size of the default transaction simulation.
     """
 
-    data: str | None = None
-    target: str | None = None
-    time: str | None = None
-    group: str | None = None
-    split: str | None = None
-    columns: tuple[str, ...] | None = None
-    seed: int = 0
-    quick: bool = False
-    alpha: float = 0.05
-    correction: str = "bh"
-    folds: int = 5
-    gap: int | None = None
-    holdout: float = 0.3
-    replicates: int = 200
-    sim_rows: int = 200
-    gallery_rows: int = 600
-    permutations: int = 999
-    max_rows: int = 20_000
-    max_energy_rows: int = 500
-    max_series: int = 2_000
+    data: str | None = data_option("a table, one row per example")
+    target: str | None = option(None, "column a model predicts (0/1 for classification, "
+                                      "numbers for regression); without it the validation "
+                                      "comparison is skipped", metavar="COL")
+    time: str | None = option(None, "column ordering the rows (dates or numbers); without it "
+                                    "the file's row order is taken as time order", metavar="COL")
+    group: str | None = option(None, "column whose rows share an effect (customer, patient, "
+                                     "store): checks groups across the split and adds GroupKFold",
+                               metavar="COL")
+    split: str | None = option(None, "two-valued train/test column (the value 'test' is the "
+                                     "test side, else the later one in sorted order): compared "
+                                     "instead of early vs late rows", metavar="COL")
+    columns: tuple[str, ...] | None = option(None, "comma-separated feature columns to audit "
+                                                   "(default: every column without a role)",
+                                             metavar="COL,COL")
+    seed: int = seed_option()
+    quick: bool = quick_option("small simulations and few replicates")
+    alpha: float = option(0.05, "level of every test after adjustment", gt=0, lt=0.5)
+    correction: str = option("bh", "multiple-testing adjustment: holm (family-wise) or bh "
+                                   "(Benjamini-Hochberg false discovery rate)",
+                             choices=CORRECTIONS)
+    folds: int = option(5, "folds of every cross-validation scheme", ge=2, le=100)
+    gap: int | None = option(None, "rows skipped between training and validation in "
+                                   "TimeSeriesSplit (default: 1% of the rows)", ge=0,
+                             le=10_000_000)
+    holdout: float = option(0.3, "share of the latest rows kept as the hold-out", ge=0.05,
+                            le=0.5)
+    replicates: int = option(200, "simulated datasets per scenario for the size and power of "
+                                  "the checks, 0 to skip", ge=0, le=MAX_REPLICATES, quick=40)
+    sim_rows: int = option(200, "rows of each simulated dataset", flag=False, ge=60, quick=120)
+    gallery_rows: int = option(600, "rows of each gallery dataset", flag=False, ge=60, quick=300)
+    permutations: int = option(999, "permutations of the energy-distance test (at least 19 for "
+                                    "a p-value below 0.05)", ge=19, le=MAX_PERMUTATIONS,
+                               quick=199)
+    max_rows: int = option(20_000, "rows subsampled for the adversarial classifier and the "
+                                   "validation comparison", ge=500, le=10_000_000)
+    max_energy_rows: int = option(500, "rows per side of the energy-distance test", flag=False,
+                                  ge=20, quick=200)
+    max_series: int = option(2_000, "longer series are reduced to this many block means for "
+                                    "ADF, KPSS and BDS", ge=100, le=1_000_000)
     max_levels: int = 10
-    bootstrap: int = 200
-    n_customers: int = 600
-    n_terminals: int = 800
-    n_days: int = 90
+    bootstrap: int = option(200, "bootstrap replicates of each interval", flag=False, ge=20,
+                            quick=100)
+    n_customers: int = option(600, "simulated customers", flag=False, ge=20, quick=200)
+    n_terminals: int = option(800, "simulated terminals", flag=False, ge=20, quick=300)
+    n_days: int = option(90, "simulated days", flag=False, ge=14, quick=60)
 
-    def __post_init__(self) -> None:
-        if not 0 < self.alpha < 0.5:
-            raise ConfigError(f"--alpha must be between 0 and 0.5, got {self.alpha}")
-        if self.correction not in CORRECTIONS:
-            raise ConfigError(f"--correction must be one of {', '.join(CORRECTIONS)}, "
-                              f"got {self.correction!r}")
-        if self.folds < 2:
-            raise ConfigError(f"--folds must be at least 2, got {self.folds}")
-        if self.gap is not None and self.gap < 0:
-            raise ConfigError(f"--gap must be 0 or more rows, got {self.gap}")
-        if not 0.05 <= self.holdout <= 0.5:
-            raise ConfigError(f"--holdout must be between 0.05 and 0.5, got {self.holdout}")
-        if self.replicates < 0:
-            raise ConfigError(f"--replicates must be 0 (skip) or more, got {self.replicates}")
-        if self.sim_rows < 60:
-            raise ConfigError(f"--sim-rows must be at least 60, got {self.sim_rows}")
-        if self.permutations < 19:
-            raise ConfigError(f"--permutations must be at least 19 for a p-value below 0.05, "
-                              f"got {self.permutations}")
-        if self.max_rows < 500:
-            raise ConfigError(f"--max-rows must be at least 500, got {self.max_rows}")
-        if self.max_series < 100:
-            raise ConfigError(f"--max-series must be at least 100, got {self.max_series}")
+    def check(self) -> None:
+        """Rules across options."""
+        if self.columns is not None and not self.columns:
+            raise ConfigError("--columns is empty; give comma-separated column names")
         roles = [r for r in (self.target, self.time, self.group, self.split) if r is not None]
         if len(set(roles)) < len(roles):
             raise ConfigError("--target, --time, --group and --split must name different columns")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The study's own options (``--data``, ``--out``, ``--seed``, ``--quiet`` are common)."""
-    parser.add_argument("--target", metavar="COL",
-                        help="column a model predicts (0/1 for classification, numbers for "
-                             "regression); without it the validation comparison is skipped")
-    parser.add_argument("--time", metavar="COL",
-                        help="column ordering the rows (dates or numbers); without it the file's "
-                             "row order is taken as time order")
-    parser.add_argument("--group", metavar="COL",
-                        help="column whose rows share an effect (customer, patient, store): "
-                             "checks groups across the split and adds GroupKFold")
-    parser.add_argument("--split", metavar="COL",
-                        help="two-valued train/test column (the value 'test' is the test side, "
-                             "else the later one in sorted order): compared instead of early vs "
-                             "late rows")
-    parser.add_argument("--columns", metavar="COL,COL",
-                        help="comma-separated feature columns to audit (default: every column "
-                             "without a role)")
-    parser.add_argument("--quick", action="store_true",
-                        help="small simulations and few replicates, for a first look")
-    parser.add_argument("--alpha", type=float, default=0.05,
-                        help="level of every test after adjustment (default: %(default)s)")
-    parser.add_argument("--correction", choices=CORRECTIONS, default="bh",
-                        help="multiple-testing adjustment: holm (family-wise) or bh "
-                             "(Benjamini-Hochberg false discovery rate) (default: %(default)s)")
-    parser.add_argument("--folds", type=int, default=5,
-                        help="folds of every cross-validation scheme (default: %(default)s)")
-    parser.add_argument("--gap", type=int, default=None,
-                        help="rows skipped between training and validation in TimeSeriesSplit "
-                             "(default: 1%% of the rows)")
-    parser.add_argument("--holdout", type=float, default=0.3,
-                        help="share of the latest rows kept as the hold-out (default: "
-                             "%(default)s)")
-    parser.add_argument("--replicates", type=int, default=None,
-                        help="simulated datasets per scenario for the size and power of the "
-                             "checks, 0 to skip (default: 200, 40 with --quick)")
-    parser.add_argument("--permutations", type=int, default=None,
-                        help="permutations of the energy-distance test (default: 999, 199 with "
-                             "--quick)")
-    parser.add_argument("--max-rows", type=int, default=20_000,
-                        help="rows subsampled for the adversarial classifier and the validation "
-                             "comparison (default: %(default)s)")
-    parser.add_argument("--max-series", type=int, default=2_000,
-                        help="longer series are reduced to this many block means for ADF, KPSS "
-                             "and BDS (default: %(default)s)")
-
-
-def make_config(args: argparse.Namespace) -> IIDConfig:
-    """Turn parsed options into an :class:`IIDConfig` (raises ConfigError on bad values)."""
-    quick = bool(getattr(args, "quick", False))
-    columns = None
-    if getattr(args, "columns", None):
-        columns = comma_list(args.columns)
-        if not columns:
-            raise ConfigError("--columns is empty; give comma-separated column names")
-    replicates = args.replicates if args.replicates is not None else (40 if quick else 200)
-    permutations = args.permutations if args.permutations is not None else (
-        199 if quick else 999)
-    sizes = dict(sim_rows=120, gallery_rows=300, bootstrap=100, max_energy_rows=200,
-                 n_customers=200, n_terminals=300, n_days=60) if quick else {}
-    return IIDConfig(
-        data=args.data, target=args.target, time=args.time, group=args.group, split=args.split,
-        columns=columns, seed=args.seed, quick=quick, alpha=args.alpha,
-        correction=args.correction, folds=args.folds, gap=args.gap, holdout=args.holdout,
-        replicates=replicates, permutations=permutations, max_rows=args.max_rows,
-        max_series=args.max_series, **sizes,
-    )

@@ -59,8 +59,8 @@ def test_runs_on_a_user_csv(small_csv, tmp_path, capsys):
     (None, ["--amount", "value"], ["'value'", "not found"]),
     ("bad_time", ["--time", "timestamp"], ["'timestamp'", "do not parse"]),
     ("few_frauds", [], ["calibration block has", "at least 30"]),
-    (None, ["--cost-fp", "0"], ["--cost-fp", "positive"]),
-    (None, ["--cost-fn", "-3"], ["--cost-fn", "positive"]),
+    (None, ["--cost-fp", "0"], ["--cost-fp", "greater than 0"]),
+    (None, ["--cost-fn", "-3"], ["--cost-fn", "greater than 0"]),
     (None, ["--openml", "creditcard"], ["either --data or --openml"]),
     (None, ["--budgets", "0.5,x"], ["--budgets"]),
 ])
@@ -144,21 +144,10 @@ def test_too_few_bootstrap_replicates_is_a_user_error(tmp_path, capsys):
 
 
 def test_quick_keeps_an_explicit_bootstrap_count():
-    import argparse
+    from casestudies.calibration.config import QUICK_BOOTSTRAP, CalibrationConfig
 
-    from casestudies.calibration.config import (
-        QUICK_BOOTSTRAP,
-        CalibrationConfig,
-        add_arguments,
-        make_config,
-    )
-
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    parser.add_argument("--data")
-    parser.add_argument("--seed", type=int, default=0)
     default = CalibrationConfig.n_bootstrap
-    assert make_config(parser.parse_args(["--quick"])).n_bootstrap == QUICK_BOOTSTRAP
-    explicit = make_config(parser.parse_args(["--quick", "--bootstrap", str(default)]))
-    assert explicit.n_bootstrap == default
-    assert make_config(parser.parse_args([])).n_bootstrap == default
+    assert CalibrationConfig.from_options(quick=True).n_bootstrap == QUICK_BOOTSTRAP
+    explicit = CalibrationConfig.from_options(quick=True, bootstrap=str(default))
+    assert explicit.n_bootstrap == explicit.n_noise_floor == default
+    assert CalibrationConfig.from_options().n_bootstrap == default

@@ -7,13 +7,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from casestudies.cli import main, parse_study_args
+from casestudies.cli import main
 from casestudies.forecasting import STUDY
 
 
 def _quick_result(seed: int):
-    args = parse_study_args("forecasting", series=["arma"], quick=True, seed=seed, quiet=True)
-    config = STUDY.make_config(args)
+    config = STUDY.config.from_options(series=["arma"], quick=True, seed=seed)
     return STUDY.run(config, STUDY.load_data(config))
 
 

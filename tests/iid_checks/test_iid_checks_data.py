@@ -134,11 +134,10 @@ def test_mixed_time_zones_are_not_sortable():
 
 
 def test_columns_option_accepts_text_or_list():
-    from casestudies.cli import parse_study_args
-    from casestudies.iid_checks.config import make_config
+    from casestudies.iid_checks.config import IIDConfig
 
-    text = make_config(parse_study_args("iid_checks", columns="a, b"))
-    listed = make_config(parse_study_args("iid_checks", columns=["a", "b"]))
+    text = IIDConfig.from_options(columns="a, b")
+    listed = IIDConfig.from_options(columns=["a", "b"])
     assert text.columns == listed.columns == ("a", "b")
 
 
