@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ from casestudies.forecasting.metrics import (
     sample_intervals,
 )
 from casestudies.progress import progress
+from casestudies.rng import stream_seed
 
 # Stacked LSTM layers in every network: one is enough for a univariate series this size.
 LAYERS = 1
@@ -180,12 +182,12 @@ class LstmRun:
     seconds: float
 
 
-class _Transform:
+class SeriesTransform:
     """Differencing (d = 0 or 1) and standardisation with training statistics.
 
     ``z[t]`` is the standardised value (d = 0) or change ``y[t] - y[t-1]`` (d = 1), aligned with
     ``y`` (``z[0]`` undefined when d = 1). Direct targets are the level (d = 0) or the change
-    since the origin (d = 1), standardised per horizon.
+    since the origin (d = 1); :meth:`fit_direct_scaling` standardises them per horizon.
     """
 
     def __init__(self, values: np.ndarray, d: int, train_end: int):
@@ -194,18 +196,31 @@ class _Transform:
         if d == 1:
             x[1:] = np.diff(values)
             x[0] = np.nan
+        # First position with a defined z.
         self.first = d
         self.mean = float(np.mean(x[d:train_end]))
         self.sd = float(np.std(x[d:train_end]))
         self.z = ((x - self.mean) / self.sd).astype(np.float32)
+        self.centre: np.ndarray | None = None
+        self.spread: np.ndarray | None = None
 
     def direct_targets(self, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """What a direct network predicts from origin o: ``y[o:o+H]`` (d = 0) or
+        ``y[o:o+H] - y[o-1]`` (d = 1), before standardisation."""
         future = self.values[origins[:, None] + np.arange(horizon)[None, :]]
         if self.d == 1:
             future = future - self.values[origins - 1][:, None]
         return future
 
+    def fit_direct_scaling(self, origins: np.ndarray, horizon: int) -> None:
+        """Per-horizon mean and standard deviation of the direct targets of ``origins`` (the
+        training origins), used to standardise targets and to map outputs back."""
+        raw = self.direct_targets(origins, horizon)
+        # The small constant keeps a constant target (a degenerate series) finite.
+        self.centre, self.spread = raw.mean(axis=0), raw.std(axis=0) + 1e-8
+
     def windows(self, origins: np.ndarray, window: int) -> np.ndarray:
+        """Input windows ``z[o-L:o]`` of every origin, shaped (origins, L, 1)."""
         return self.z[origins[:, None] + np.arange(-window, 0)[None, :]][..., None]
 
     def paths_to_levels(self, z_paths: np.ndarray, origins: np.ndarray) -> np.ndarray:
@@ -214,6 +229,14 @@ class _Transform:
         if self.d == 1:
             return self.values[origins - 1][:, None, None] + np.cumsum(x, axis=1)
         return x
+
+    def direct_to_levels(self, outputs: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Standardised direct outputs (origins × passes × H × k) back to levels."""
+        levels = (outputs * self.spread[None, None, :, None]
+                  + self.centre[None, None, :, None])
+        if self.d == 1:
+            levels = levels + self.values[origins - 1][:, None, None, None]
+        return levels
 
 
 def _recursive_paths(model: SequenceLSTM, windows: np.ndarray, horizon: int, repeats: int,
@@ -236,6 +259,234 @@ def _recursive_paths(model: SequenceLSTM, windows: np.ndarray, horizon: int, rep
     return paths.reshape(n, repeats, horizon).transpose(0, 2, 1)
 
 
+# --- windowing ------------------------------------------------------------------------------
+
+def sequence_windows(z: np.ndarray, starts: np.ndarray, window: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Training pairs of the sequence networks: inputs ``z[s:s+L]`` and one-step targets
+    ``z[s+1:s+L+1]`` (each position predicts the next), shaped (n, L, 1) and (n, L)."""
+    index = starts[:, None] + np.arange(window + 1)[None, :]
+    block = z[index]
+    return block[:, :-1, None], block[:, 1:]
+
+
+def direct_windows(transform: SeriesTransform, origins: np.ndarray, window: int, horizon: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Training pairs of the direct networks: inputs ``z[o-L:o]`` and the H standardised
+    direct targets of each origin o (needs :meth:`SeriesTransform.fit_direct_scaling`)."""
+    targets = (transform.direct_targets(origins, horizon) - transform.centre) / transform.spread
+    return transform.windows(origins, window), targets.astype(np.float32)
+
+
+def training_starts(transform: SeriesTransform, train_end: int, window: int, horizon: int,
+                    max_windows: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Training and validation positions of both kinds of network, all inside the training
+    stretch: ``"sequence"`` window starts s (targets up to ``z[s+L]``) and ``"direct"`` origins
+    o (targets up to ``y[o+H-1]``), each split by :func:`_split`."""
+    starts = np.arange(transform.first, train_end - window)
+    origins = np.arange(transform.first + window, train_end - horizon + 1)
+    return {"sequence": _split(starts, max_windows), "direct": _split(origins, max_windows)}
+
+
+# --- losses ---------------------------------------------------------------------------------
+
+def sequence_mse(model: SequenceLSTM, x: torch.Tensor, y: torch.Tensor, warm: int
+                 ) -> torch.Tensor:
+    """MSE of the one-step predictions, skipping the first ``warm`` positions of each window
+    (too little history to predict from)."""
+    return ((model(x)[0][:, warm:, 0] - y[:, warm:]) ** 2).mean()
+
+
+def sequence_nll(model: SequenceLSTM, x: torch.Tensor, y: torch.Tensor, warm: int
+                 ) -> torch.Tensor:
+    """Gaussian negative log-likelihood of the one-step predictions after ``warm``."""
+    return gaussian_nll(model(x)[0][:, warm:], y[:, warm:])
+
+
+def direct_mse(model: DirectLSTM, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """MSE over all H outputs of a direct network."""
+    return ((model(x) - y) ** 2).mean()
+
+
+def direct_pinball(model: DirectLSTM, x: torch.Tensor, y: torch.Tensor, taus: torch.Tensor
+                   ) -> torch.Tensor:
+    """Pinball loss of a quantile network whose outputs are H × len(taus) quantiles."""
+    return pinball(model(x).reshape(len(x), y.shape[1], len(taus)), y, taus)
+
+
+# --- training -------------------------------------------------------------------------------
+
+def interval_taus(levels: tuple[float, ...]) -> np.ndarray:
+    """Quantile levels the quantile heads learn: both ends of every central interval and the
+    median, sorted."""
+    alphas = [1 - level for level in levels]
+    return np.array(sorted({a / 2 for a in alphas} | {1 - a / 2 for a in alphas} | {0.5}))
+
+
+@dataclass
+class Networks:
+    """The four trained networks and their training logs."""
+
+    recursive: SequenceLSTM
+    gaussian: SequenceLSTM
+    direct: DirectLSTM
+    quantile: DirectLSTM
+    logs: list[TrainingLog]
+
+
+def train_networks(transform: SeriesTransform, train_end: int, window: int, horizon: int,
+                   taus: np.ndarray, hidden: int, dropout: float, max_epochs: int, patience: int,
+                   max_windows: int, seed: int) -> Networks:
+    """Train the four networks on the training stretch, each from its own random streams.
+
+    Each network's initial weights and batch order come from streams named after it
+    (``stream_seed(seed, name, "weights")``, ``"batches"``), so that adding or changing one
+    network leaves the others' numbers unchanged. Also fits the transform's direct scaling.
+    """
+    positions = training_starts(transform, train_end, window, horizon, max_windows)
+    seq_fit, seq_held = positions["sequence"]
+    seq_train, seq_validation = (sequence_windows(transform.z, seq_fit, window),
+                                 sequence_windows(transform.z, seq_held, window))
+    direct_fit, direct_held = positions["direct"]
+    transform.fit_direct_scaling(direct_fit, horizon)
+    dir_train, dir_validation = (direct_windows(transform, direct_fit, window, horizon),
+                                 direct_windows(transform, direct_held, window, horizon))
+    warm = window // 4  # positions with too little history are not scored
+    taus_t = torch.as_tensor(taus, dtype=torch.float32)
+    specs = {
+        "recursive": (lambda: SequenceLSTM(hidden, 1), partial(sequence_mse, warm=warm),
+                      seq_train, seq_validation, "recursive (MSE)"),
+        "gaussian": (lambda: SequenceLSTM(hidden, 2), partial(sequence_nll, warm=warm),
+                     seq_train, seq_validation, "Gaussian head (NLL)"),
+        "direct": (lambda: DirectLSTM(hidden, horizon, dropout), direct_mse,
+                   dir_train, dir_validation, "direct (MSE)"),
+        "quantile": (lambda: DirectLSTM(hidden, horizon * len(taus), 0.0),
+                     partial(direct_pinball, taus=taus_t), dir_train, dir_validation,
+                     "quantile heads (pinball)"),
+    }
+    models, logs = {}, []
+    for key, (build, loss, (x, y), validation, name) in specs.items():
+        torch.manual_seed(stream_seed(seed, key, "weights"))
+        model = build()
+        batches = torch.Generator().manual_seed(stream_seed(seed, key, "batches"))
+        logs.append(train(model, loss, x, y, validation, max_epochs, patience, name, batches))
+        models[key] = model
+    return Networks(logs=logs, **models)
+
+
+# --- forecasts ------------------------------------------------------------------------------
+
+def direct_forecast(model: DirectLSTM, transform: SeriesTransform, origins: np.ndarray,
+                    window: int, passes: int = 1) -> np.ndarray:
+    """Outputs of a direct network at ``origins`` in levels, shaped (origins, passes, H, k).
+
+    With ``passes > 1`` and the model in training mode, each pass draws new dropout masks.
+    """
+    horizon = len(transform.centre)
+    x = torch.as_tensor(np.repeat(transform.windows(origins, window), passes, axis=0))
+    with torch.no_grad():
+        out = model(x).numpy().reshape(len(origins), passes, horizon, -1)
+    return transform.direct_to_levels(out, origins)
+
+
+def recursive_point_forecast(model: SequenceLSTM, transform: SeriesTransform,
+                             origins: np.ndarray, window: int, horizon: int) -> np.ndarray:
+    """The recursive network's point path (its mean fed back), in levels (origins × H)."""
+    z = _recursive_paths(model, transform.windows(origins, window), horizon, 1,
+                         lambda last: 0.0)
+    return transform.paths_to_levels(z, origins)[..., 0]
+
+
+def gaussian_head_paths(model: SequenceLSTM, transform: SeriesTransform, origins: np.ndarray,
+                        window: int, horizon: int, paths: int, seed: int) -> np.ndarray:
+    """(a) Paths of the Gaussian-head network: at each step a draw from N(mu, sigma^2) is fed
+    back. Levels, shaped (origins, H, paths)."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def gaussian_noise(last):
+        eps = torch.randn(len(last), generator=generator)
+        return torch.exp(0.5 * last[:, 1]) * eps
+
+    z = _recursive_paths(model, transform.windows(origins, window), horizon, paths,
+                         gaussian_noise)
+    return transform.paths_to_levels(z, origins)
+
+
+def one_step_residuals(model: SequenceLSTM, transform: SeriesTransform, train_end: int,
+                       end: int) -> np.ndarray:
+    """Standardised one-step errors ``z[t] - f(z[..t-1])`` of the recursive network for
+    ``train_end <= t < end``: out of sample, since the network trained before ``train_end``."""
+    first = transform.first
+    with torch.no_grad():
+        out, _ = model(torch.as_tensor(transform.z[first:end])[None, :, None])
+    predicted = out[0, :-1, 0].numpy()     # prediction of z[first + 1 + j]
+    observed = transform.z[first + 1:end]
+    return (observed - predicted)[train_end - first - 1:]
+
+
+def residual_bootstrap_paths(model: SequenceLSTM, transform: SeriesTransform,
+                             origins: np.ndarray, window: int, horizon: int,
+                             residuals: np.ndarray, paths: int, seed: int) -> np.ndarray:
+    """(e) Recursive paths with a resampled residual added at every step. Levels, shaped
+    (origins, H, paths)."""
+    generator = torch.Generator().manual_seed(seed)
+    residual_t = torch.as_tensor(residuals)
+
+    def bootstrap_noise(last):
+        pick = torch.randint(len(residual_t), (len(last),), generator=generator)
+        return residual_t[pick]
+
+    z = _recursive_paths(model, transform.windows(origins, window), horizon, paths,
+                         bootstrap_noise)
+    return transform.paths_to_levels(z, origins)
+
+
+def mc_dropout_samples(model: DirectLSTM, transform: SeriesTransform, origins: np.ndarray,
+                       window: int, paths: int, seed: int) -> np.ndarray:
+    """(c) ``paths`` passes of the direct network with dropout left on. Levels, shaped
+    (origins, H, paths); the model is back in evaluation mode afterwards."""
+    model.train()
+    torch.manual_seed(seed)  # dropout masks come from torch's global generator
+    try:
+        draws = direct_forecast(model, transform, origins, window, passes=paths)[..., 0]
+    finally:
+        model.eval()
+    return draws.transpose(0, 2, 1)
+
+
+def quantile_head_forecast(model: DirectLSTM, transform: SeriesTransform, origins: np.ndarray,
+                           window: int) -> np.ndarray:
+    """(b) The quantile heads' outputs in levels, (origins, H, taus), sorted along the last
+    axis to undo any quantile crossing."""
+    return np.sort(direct_forecast(model, transform, origins, window)[:, 0], axis=-1)
+
+
+def split_conformal_halfwidth(calibration_point: np.ndarray, calibration_actual: np.ndarray,
+                              levels: tuple[float, ...]) -> dict[float, np.ndarray]:
+    """(d) Per-horizon half-widths: the split-conformal quantile of the absolute calibration
+    errors (calibration origins × H) at each level."""
+    scores = np.abs(calibration_actual - calibration_point)
+    return {level: conformal_quantile(scores, 1 - level, axis=0) for level in levels}
+
+
+def sample_forecast(key: str, label: str, draws: np.ndarray, actual: np.ndarray,
+                    levels: tuple[float, ...]) -> MethodForecast:
+    """A method given by sampled values (origins × H × draws): mean, empirical central
+    intervals and sample CRPS."""
+    lower, upper = {}, {}
+    for level in levels:
+        lower[level], upper[level] = sample_intervals(draws, level)
+    return MethodForecast(key, label, "LSTM", draws.mean(axis=-1), lower, upper,
+                          crps=crps_samples(draws, actual))
+
+
+def _band(key: str, label: str, centre: np.ndarray, halfwidth: dict[float, np.ndarray]
+          ) -> MethodForecast:
+    return MethodForecast(key, label, "LSTM", centre,
+                          {lv: centre - h for lv, h in halfwidth.items()},
+                          {lv: centre + h for lv, h in halfwidth.items()})
+
+
 def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_origins: np.ndarray,
                      test_origins: np.ndarray, horizon: int, window: int, levels: tuple,
                      hidden: int, dropout: float, max_epochs: int, patience: int,
@@ -254,172 +505,68 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     levels : tuple of float
         Nominal coverages of the intervals.
     seed : int
-        Seeds weights, batch order, dropout and sampling.
+        Root of the named streams of every network's weights and batches, and of the path
+        sampling of each method (``"gaussian"``, ``"bootstrap"``, ``"dropout"``).
 
     Returns
     -------
     LstmRun
+        Methods in the order: recursive, direct, quantile heads (b), Gaussian head (a),
+        MC dropout (c), residual bootstrap (e), split conformal (d), adaptive conformal (d').
     """
     started = time.perf_counter()
-    transform = _Transform(values, d, train_end)
-    alphas = [1 - level for level in levels]
-    taus = np.array(sorted({a / 2 for a in alphas} | {1 - a / 2 for a in alphas} | {0.5}))
-    logs = []
-    with deterministic_torch(seed):
-        generator = torch.Generator().manual_seed(seed)
-        # Sequence windows: inputs z[s:s+L], one-step targets z[s+1:s+L+1], all in training.
-        starts = np.arange(transform.first, train_end - window)
-        fit, held = _split(starts, max_windows)
-        warm = window // 4  # positions with too little history are not scored
-
-        def seq_data(s):
-            index = s[:, None] + np.arange(window + 1)[None, :]
-            block = transform.z[index]
-            return block[:, :-1, None], block[:, 1:]
-
-        seq_x, seq_y = seq_data(fit)
-        seq_val = seq_data(held)
-
-        def mse_seq(model, x, y):
-            return ((model(x)[0][:, warm:, 0] - y[:, warm:]) ** 2).mean()
-
-        def nll_seq(model, x, y):
-            return gaussian_nll(model(x)[0][:, warm:], y[:, warm:])
-
-        recursive = SequenceLSTM(hidden, 1)
-        logs.append(train(recursive, mse_seq, seq_x, seq_y, seq_val, max_epochs, patience,
-                          "recursive (MSE)", generator))
-        gaussian = SequenceLSTM(hidden, 2)
-        logs.append(train(gaussian, nll_seq, seq_x, seq_y, seq_val, max_epochs, patience,
-                          "Gaussian head (NLL)", generator))
-
-        # Direct windows: origins o with inputs z[o-L:o] and targets y[o:o+H] in training.
-        origins = np.arange(transform.first + window, train_end - horizon + 1)
-        fit_o, held_o = _split(origins, max_windows)
-        raw = transform.direct_targets(fit_o, horizon)
-        centre, spread = raw.mean(axis=0), raw.std(axis=0) + 1e-8
-
-        def direct_data(o):
-            targets = (transform.direct_targets(o, horizon) - centre) / spread
-            return transform.windows(o, window), targets.astype(np.float32)
-
-        dir_x, dir_y = direct_data(fit_o)
-        dir_val = direct_data(held_o)
-        taus_t = torch.as_tensor(taus, dtype=torch.float32)
-
-        def mse_direct(model, x, y):
-            return ((model(x) - y) ** 2).mean()
-
-        def pinball_direct(model, x, y):
-            return pinball(model(x).reshape(len(x), horizon, len(taus)), y, taus_t)
-
-        direct = DirectLSTM(hidden, horizon, dropout)
-        logs.append(train(direct, mse_direct, dir_x, dir_y, dir_val, max_epochs, patience,
-                          "direct (MSE)", generator))
-        quantile = DirectLSTM(hidden, horizon * len(taus), 0.0)
-        logs.append(train(quantile, pinball_direct, dir_x, dir_y, dir_val, max_epochs, patience,
-                          "quantile heads (pinball)", generator))
-
-        def direct_levels(model, o, passes=1):
-            x = torch.as_tensor(np.repeat(transform.windows(o, window), passes, axis=0))
-            with torch.no_grad():
-                out = model(x).numpy().reshape(len(o), passes, horizon, -1)
-            levels_ = out * spread[None, None, :, None] + centre[None, None, :, None]
-            if d == 1:
-                levels_ = levels_ + values[o - 1][:, None, None, None]
-            return levels_
-
-        methods = []
-        test_windows = transform.windows(test_origins, window)
-
-        # The point forecasters of the question: recursive and direct, MSE, no distribution.
-        def zero(last):
-            return 0.0
-
-        rec_point = transform.paths_to_levels(
-            _recursive_paths(recursive, test_windows, horizon, 1, zero), test_origins)[..., 0]
-        methods.append(MethodForecast("lstm_recursive", "LSTM recursive (MSE)", "LSTM",
-                                      rec_point))
-        direct_point = direct_levels(direct, test_origins)[:, 0, :, 0]
-        methods.append(MethodForecast("lstm_direct", "LSTM direct (MSE)", "LSTM", direct_point))
-
-        # (a) Gaussian head, sampled recursively.
-        noise_generator = torch.Generator().manual_seed(seed + 1)
-
-        def gaussian_noise(last):
-            eps = torch.randn(len(last), generator=noise_generator)
-            return torch.exp(0.5 * last[:, 1]) * eps
-
-        z_paths = _recursive_paths(gaussian, test_windows, horizon, paths, gaussian_noise)
-        samples = {"gaussian": transform.paths_to_levels(z_paths, test_origins)}
-
-        # (e) residual bootstrap: out-of-sample one-step residuals of the recursive model on
-        # the calibration stretch, resampled and fed back.
-        first_test = int(test_origins.min())
-        with torch.no_grad():
-            seq_out, _ = recursive(torch.as_tensor(transform.z[transform.first:first_test])[
-                None, :, None])
-        predicted = seq_out[0, :-1, 0].numpy()
-        observed = transform.z[transform.first + 1:first_test]
-        residuals = (observed - predicted)[train_end - transform.first - 1:]
-        residual_t = torch.as_tensor(residuals)
-
-        def bootstrap_noise(last):
-            pick = torch.randint(len(residual_t), (len(last),), generator=noise_generator)
-            return residual_t[pick]
-
-        z_paths = _recursive_paths(recursive, test_windows, horizon, paths, bootstrap_noise)
-        samples["bootstrap"] = transform.paths_to_levels(z_paths, test_origins)
-
-        # (c) MC dropout: the direct network with dropout left on.
-        direct.train()
-        torch.manual_seed(seed + 2)
-        samples["dropout"] = direct_levels(direct, test_origins, passes=paths)[..., 0].transpose(
-            0, 2, 1)
-        direct.eval()
-
-        # (b) quantile heads: sorted to undo any quantile crossing.
-        quantiles = np.sort(direct_levels(quantile, test_origins)[:, 0], axis=-1)
-
+    transform = SeriesTransform(values, d, train_end)
+    taus = interval_taus(levels)
+    position = {tau: i for i, tau in enumerate(taus)}
     actual = values[test_origins[:, None] + np.arange(horizon)[None, :]]
+    with deterministic_torch(seed):
+        nets = train_networks(transform, train_end, window, horizon, taus, hidden, dropout,
+                              max_epochs, patience, max_windows, seed)
+        # The point forecasters of the question: recursive and direct, MSE, no distribution.
+        rec_point = recursive_point_forecast(nets.recursive, transform, test_origins, window,
+                                             horizon)
+        direct_point = direct_forecast(nets.direct, transform, test_origins, window)[:, 0, :, 0]
+        quantiles = quantile_head_forecast(nets.quantile, transform, test_origins, window)
+        residuals = one_step_residuals(nets.recursive, transform, train_end,
+                                       int(test_origins.min()))
+        samples = {
+            "gaussian": gaussian_head_paths(nets.gaussian, transform, test_origins, window,
+                                            horizon, paths, stream_seed(seed, "gaussian")),
+            "dropout": mc_dropout_samples(nets.direct, transform, test_origins, window, paths,
+                                          stream_seed(seed, "dropout")),
+            "bootstrap": residual_bootstrap_paths(nets.recursive, transform, test_origins,
+                                                  window, horizon, residuals, paths,
+                                                  stream_seed(seed, "bootstrap")),
+        }
+        calibration_point = direct_forecast(nets.direct, transform, calibration_origins,
+                                            window)[:, 0, :, 0]
+
+    methods = [
+        MethodForecast("lstm_recursive", "LSTM recursive (MSE)", "LSTM", rec_point),
+        MethodForecast("lstm_direct", "LSTM direct (MSE)", "LSTM", direct_point),
+        MethodForecast("quantile", "LSTM quantile heads (b)", "LSTM",
+                       quantiles[..., position[0.5]],
+                       {lv: quantiles[..., position[(1 - lv) / 2]] for lv in levels},
+                       {lv: quantiles[..., position[1 - (1 - lv) / 2]] for lv in levels}),
+    ]
     for key, label in (("gaussian", "LSTM Gaussian head, sampled paths (a)"),
                        ("dropout", "LSTM MC dropout (c)"),
                        ("bootstrap", "LSTM residual bootstrap (e)")):
-        draws = samples[key]
-        lower, upper = {}, {}
-        for level in levels:
-            lower[level], upper[level] = sample_intervals(draws, level)
-        methods.append(MethodForecast(key, label, "LSTM", draws.mean(axis=-1), lower, upper,
-                                      crps=crps_samples(draws, actual)))
+        methods.append(sample_forecast(key, label, samples[key], actual, levels))
 
-    position = {tau: i for i, tau in enumerate(taus)}
-    q_lower = {lv: quantiles[..., position[(1 - lv) / 2]] for lv in levels}
-    q_upper = {lv: quantiles[..., position[1 - (1 - lv) / 2]] for lv in levels}
-    methods.insert(2, MethodForecast("quantile", "LSTM quantile heads (b)", "LSTM",
-                                     quantiles[..., position[0.5]], q_lower, q_upper))
-
-    # (d) split conformal per horizon around the direct forecast.
-    with deterministic_torch(seed):
-        cal_point = direct_levels(direct, calibration_origins)[:, 0, :, 0]
-    cal_actual = values[calibration_origins[:, None] + np.arange(horizon)[None, :]]
-    scores = np.abs(cal_actual - cal_point)
-    halfwidth = {lv: conformal_quantile(scores, 1 - lv, axis=0) for lv in levels}
-    methods.append(MethodForecast(
-        "conformal", "LSTM split conformal (d)", "LSTM", direct_point,
-        {lv: direct_point - halfwidth[lv] for lv in levels},
-        {lv: direct_point + halfwidth[lv] for lv in levels}))
+    calibration_actual = values[calibration_origins[:, None] + np.arange(horizon)[None, :]]
+    halfwidth = split_conformal_halfwidth(calibration_point, calibration_actual, levels)
+    methods.append(_band("conformal", "LSTM split conformal (d)", direct_point, halfwidth))
 
     # (d') adaptive conformal: the same scores, with test errors fed back once observed.
+    calibration_scores = np.abs(calibration_actual - calibration_point)
     test_scores = np.abs(actual - direct_point)
     adaptive = {}
     for level in levels:
-        adaptive[level], updates = adaptive_conformal(scores, test_scores, test_origins,
-                                                      1 - level, ADAPTIVE_STEP)
-    methods.append(MethodForecast(
-        "adaptive", "LSTM adaptive conformal (d')", "LSTM", direct_point,
-        {lv: direct_point - adaptive[lv] for lv in levels},
-        {lv: direct_point + adaptive[lv] for lv in levels}))
-    return LstmRun(methods=methods, window=window, logs=logs,
+        adaptive[level], updates = adaptive_conformal(calibration_scores, test_scores,
+                                                      test_origins, 1 - level, ADAPTIVE_STEP)
+    methods.append(_band("adaptive", "LSTM adaptive conformal (d')", direct_point, adaptive))
+    return LstmRun(methods=methods, window=window, logs=nets.logs,
                    residual_sd=float(np.std(residuals) * transform.sd),
                    conformal_halfwidth=halfwidth, adaptive_updates=updates,
                    seconds=time.perf_counter() - started)
