@@ -124,7 +124,7 @@ class MethodScores:
     """Backtest scores of one method: per horizon (arrays of length H) and overall.
 
     ``coverage[level]`` is the share of origins whose interval held the truth at each horizon;
-    ``width``, ``interval_score`` likewise; ``summary`` averages over origins and horizons
+    ``width``, ``interval_score`` likewise; ``overall`` averages over origins and horizons
     (MSIS and MASE divide by the naive in-sample MAE).
     """
 
@@ -136,15 +136,15 @@ class MethodScores:
     interval_score: dict[float, np.ndarray]
     crps: np.ndarray | None
     abs_error: np.ndarray
-    summary: dict[str, float]
+    overall: dict[str, float]
 
 
 def score_method(forecast: MethodForecast, actual: np.ndarray, scale: float) -> MethodScores:
     """Score ``forecast`` against ``actual`` (origins × horizons); ``scale`` from
     :func:`mase_scale`."""
     error = actual - forecast.point
-    summary = {"MAE": float(np.mean(np.abs(error))), "RMSE": float(np.sqrt(np.mean(error**2)))}
-    summary["MASE"] = summary["MAE"] / scale
+    overall = {"MAE": float(np.mean(np.abs(error))), "RMSE": float(np.sqrt(np.mean(error**2)))}
+    overall["MASE"] = overall["MAE"] / scale
     coverage, width, score, losses = {}, {}, {}, []
     for level, lower in forecast.lower.items():
         upper = forecast.upper[level]
@@ -156,16 +156,16 @@ def score_method(forecast: MethodForecast, actual: np.ndarray, scale: float) -> 
         losses.append(pinball_loss(lower, actual, alpha / 2).mean()
                       + pinball_loss(upper, actual, 1 - alpha / 2).mean())
         tag = f"{round(100 * level)}"
-        summary[f"coverage {tag}"] = float(inside.mean())
-        summary[f"width {tag}"] = float(np.mean(upper - lower))
-        summary[f"MSIS {tag}"] = float(score[level].mean() / scale)
+        overall[f"coverage {tag}"] = float(inside.mean())
+        overall[f"width {tag}"] = float(np.mean(upper - lower))
+        overall[f"MSIS {tag}"] = float(score[level].mean() / scale)
     # Mean pinball loss of the interval bounds; S_alpha = (2/alpha)(pinball of l + pinball of u).
-    summary["pinball"] = float(np.sum(losses) / (2 * len(losses))) if losses else float("nan")
+    overall["pinball"] = float(np.sum(losses) / (2 * len(losses))) if losses else float("nan")
     crps = None if forecast.crps is None else forecast.crps.mean(axis=0)
-    summary["CRPS"] = float("nan") if crps is None else float(crps.mean())
+    overall["CRPS"] = float("nan") if crps is None else float(crps.mean())
     return MethodScores(key=forecast.key, label=forecast.label, family=forecast.family,
                         coverage=coverage, width=width, interval_score=score, crps=crps,
-                        abs_error=np.abs(error).mean(axis=0), summary=summary)
+                        abs_error=np.abs(error).mean(axis=0), overall=overall)
 
 
 def adaptive_conformal(calibration_scores: np.ndarray, test_scores: np.ndarray,

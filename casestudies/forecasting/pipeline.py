@@ -7,16 +7,19 @@ No I/O and no HTML: :func:`run` returns a :class:`ForecastingResult` that the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from casestudies import progress
 from casestudies.forecasting import arima
+from casestudies.forecasting import verdicts as rules
 from casestudies.forecasting.config import ForecastingConfig
 from casestudies.forecasting.data import (
     ARIMA_TRUTH,
     ARMA_TRUTH,
+    PERIOD_OF_FREQ,
     ForecastingData,
     Series,
     lstm_window,
@@ -31,7 +34,10 @@ from casestudies.forecasting.metrics import (
     score_method,
 )
 from casestudies.provenance import StageTimer
+from casestudies.results import StudyResult
+from casestudies.rng import stream, stream_seed
 from casestudies.stats import binomial_band
+from casestudies.verdicts import Verdict
 
 PARAMETER_DRAWS = 100
 # Horizons of the theory curves at least, and psi-weights summed for an unconditional variance
@@ -40,6 +46,10 @@ THEORY_HORIZON = 100
 UNCONDITIONAL_TERMS = 5000
 # Horizon bins of the coverage table: short, medium and long range.
 HORIZON_BINS = ((1, 1), (2, 10), (11, 50), (51, None))
+# Horizon at which the math section shows how far the stationary variance has converged.
+SHORT_HORIZON = 10
+# Seasonal periods the report quotes for the common frequencies (own-data section).
+QUOTED_FREQUENCIES = (("weekly", "W"), ("monthly", "MS"), ("daily", "D"))
 
 
 def backtest_origins(n: int, config: ForecastingConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -72,10 +82,15 @@ class Showcase:
 class SeriesResult:
     """Everything measured on one series.
 
-    ``summary`` has one row per method (coverage, width, MSIS, CRPS, pinball, MAE, RMSE,
+    ``score_table`` has one row per method (coverage, width, MSIS, CRPS, pinball, MAE, RMSE,
     MASE); ``coverage_by_horizon`` the 95% coverage and ``crps_by_horizon`` the mean CRPS by
     horizon bin; ``truth_comparison``
     (simulated series) each method's width relative to the true interval.
+
+    The picks and verdicts the report states: ``recommended_lstm_method`` (lowest
+    :data:`~casestudies.forecasting.verdicts.RECOMMENDATION_SCORE` among the LSTM interval
+    methods), the LSTM methods of lowest and highest 95% coverage, those within the binomial
+    band, and ``verdicts`` (by name, see :func:`series_verdicts`).
     """
 
     key: str
@@ -96,6 +111,7 @@ class SeriesResult:
     test_origins: np.ndarray
     scale: float
     arima: arima.ArimaFit
+    arima_sigma: float
     psi: np.ndarray
     psi_variance: np.ndarray
     psi_max_relative_gap: float
@@ -107,13 +123,23 @@ class SeriesResult:
     adaptive_updates: np.ndarray
     residual_sd: float
     scores: list[MethodScores]
-    summary: pd.DataFrame
+    score_table: pd.DataFrame
     coverage_by_horizon: pd.DataFrame
     crps_by_horizon: pd.DataFrame
     truth_comparison: pd.DataFrame | None
     binomial_low: dict[float, float]
     binomial_high: dict[float, float]
     showcase: Showcase
+    parameter_width_ratio: float
+    width_at_horizon: dict[str, float]
+    lstm_networks: int
+    lstm_interval_methods: list[str]
+    recommended_lstm_method: str
+    lowest_coverage_lstm_method: str
+    highest_coverage_lstm_method: str
+    lstm_methods_within_band: list[str]
+    arima_truth_coverage_gap_points: float | None
+    verdicts: dict[str, Verdict]
 
     def score(self, key: str) -> MethodScores:
         """The scores of method ``key`` (``"arima"``, ``"conformal"`` …)."""
@@ -131,15 +157,24 @@ class MethodConstants:
     batch_size: int
     learning_rate: float
     adaptive_step: float
+    band_confidence: float
+    parameter_effect: float
+    mae_margin: float
+    recommendation_score: str
 
 
 @dataclass
-class ForecastingResult:
+class ForecastingResult(StudyResult):
     """The study's result: one :class:`SeriesResult` per series, plus the theory curves of the
     two simulated processes (``theory_arima_psi_limit`` is the integrated one's
-    :math:`\\psi_\\infty = \\theta(1)/\\phi(1)`)."""
+    :math:`\\psi_\\infty = \\theta(1)/\\phi(1)`).
 
-    short_answer: str
+    ``verdicts`` holds every series' verdicts under ``"SERIES.NAME"`` and the study-wide ones
+    under their own names; the short answer is worded from them by the report layer.
+    """
+
+    study: ClassVar[str] = "forecasting"
+
     horizon: int
     levels: tuple[float, float]
     quick: bool
@@ -153,6 +188,15 @@ class ForecastingResult:
     theory_unconditional_arma: float
     theory_variance_arima: np.ndarray
     theory_arima_psi_limit: float
+    theory_horizon: int
+    theory_short_horizon: int
+    theory_arma_share_at_short: float
+    theory_arima_slope: float
+    max_psi_relative_gap: float
+    lstm_interval_ways: int
+    lstm_methods_within_band_everywhere: list[str]
+    periods_of_frequency: dict[str, float]
+    verdicts: dict[str, Verdict]
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -178,7 +222,7 @@ def _summary_table(scores: list[MethodScores]) -> pd.DataFrame:
     rows = []
     for score in scores:
         row = {"method": score.label}
-        row.update(score.summary)
+        row.update(score.overall)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -208,17 +252,73 @@ def _truth_comparison(scores: list[MethodScores], level: float) -> pd.DataFrame:
         ratio = score.width[level] / truth.width[level]
         rows.append({"method": score.label, "width ÷ true width, h=1": float(ratio[0]),
                      f"h={len(ratio)}": float(ratio[-1]), "mean over h": float(ratio.mean()),
-                     "coverage": score.summary[f"coverage {round(100 * level)}"],
-                     "true coverage": truth.summary[f"coverage {round(100 * level)}"]})
+                     "coverage": score.overall[f"coverage {round(100 * level)}"],
+                     "true coverage": truth.overall[f"coverage {round(100 * level)}"]})
     return pd.DataFrame(rows)
 
 
-def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
-                   rng: np.random.Generator) -> SeriesResult:
-    """Fit, forecast and score every method on one series."""
+def series_streams(seed: int, key: str) -> dict[str, np.random.Generator | int]:
+    """The random streams of one series, each named after its unit of work, so that adding a
+    series or a method leaves the numbers of the others unchanged: ARIMA's simulated paths,
+    its parameter draws, and the root seed of the LSTMs (whose networks and samplers derive
+    their own streams from it)."""
+    return {"arima_paths": stream(seed, "forecasting", key, "arima_paths"),
+            "parameter_draws": stream(seed, "forecasting", key, "parameter_draws"),
+            "lstm": stream_seed(seed, "forecasting", key, "lstm")}
+
+
+def series_verdicts(scores: list[MethodScores], band_low: dict[float, float],
+                    band_high: dict[float, float], recommended: str, width_ratio: float,
+                    chosen_order: tuple[int, int, int],
+                    true_order: tuple[int, int, int] | None) -> dict[str, Verdict]:
+    """Every verdict the report states about one series, by name.
+
+    ``arima_coverage_within_band`` / ``arima_coverage_below_band``: ARIMA's analytic 95%
+    interval against the binomial band of a correct interval; the same for the true
+    distribution (simulated series), for the recommended LSTM method, and
+    ``dropout_below_band`` for MC dropout; ``parameter_draws_widen`` / ``_narrow`` for the
+    parameter-uncertainty width ratio; ``direct_lower_mae_than_recursive`` and
+    ``direct_lower_mae_than_arima`` for point accuracy; ``aic_found_true_order`` on a simulated
+    series.
+    """
+    level = max(band_low)
+    tag = f"coverage {round(100 * level)}"
+    by_key = {s.key: s for s in scores}
+    low, high = band_low[level], band_high[level]
+
+    def coverage(key: str) -> float:
+        return by_key[key].overall[tag]
+
+    verdicts = [
+        rules.coverage_within_band("arima_coverage_within_band", coverage("arima"), low, high,
+                                   level),
+        rules.coverage_below_band("arima_coverage_below_band", coverage("arima"), low, level),
+        rules.coverage_within_band("recommended_lstm_within_band", coverage(recommended), low,
+                                   high, level),
+        rules.coverage_below_band("dropout_below_band", coverage("dropout"), low, level),
+        rules.parameter_draws_widen("parameter_draws_widen", width_ratio),
+        rules.parameter_draws_narrow("parameter_draws_narrow", width_ratio),
+        rules.lower_mae("direct_lower_mae_than_recursive", by_key["lstm_direct"].overall["MAE"],
+                        by_key["lstm_recursive"].overall["MAE"], "the recursive LSTM"),
+        rules.lower_mae("direct_lower_mae_than_arima", by_key["lstm_direct"].overall["MAE"],
+                        by_key["arima"].overall["MAE"], "ARIMA"),
+    ]
+    if "truth" in by_key:
+        verdicts.append(rules.coverage_within_band("truth_coverage_within_band",
+                                                   coverage("truth"), low, high, level))
+    if true_order is not None:
+        verdicts.append(rules.same_order("aic_found_true_order", chosen_order, true_order))
+    return {v.name: v for v in verdicts}
+
+
+def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
+                   ) -> SeriesResult:
+    """Fit, forecast and score every method on one series, each random part from the
+    series' own named streams (:func:`series_streams`)."""
     from casestudies.forecasting import lstm
 
     horizon, levels = config.horizon, config.levels
+    streams = series_streams(config.seed, series.key)
     values = series.values
     calibration, test = backtest_origins(series.n, config)
     train_end = int(calibration[0])
@@ -229,10 +329,11 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
     progress.status(f"  {series.name}: ARIMA order search and backtest")
     with timer.stage(f"{series.key}: ARIMA"):
         fit = arima.select_and_fit(values[:train_end], series.period, config.max_p, config.max_q)
-        forecasts = arima.arima_backtest(fit, values, test, horizon, config.paths, rng)
+        forecasts = arima.arima_backtest(fit, values, test, horizon, config.paths,
+                                         streams["arima_paths"])
         parameter_paths = arima.parameter_uncertainty_paths(
             fit, values, int(test[-1]), horizon, PARAMETER_DRAWS,
-            max(config.paths // 10, 2), rng)
+            max(config.paths // 10, 2), streams["parameter_draws"])
     methods = [
         _gaussian_method("arima", "ARIMA analytic (statsmodels)", "ARIMA", forecasts.mean,
                          forecasts.var_statsmodels, actual, levels),
@@ -253,14 +354,15 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         run = lstm.fit_and_forecast(
             values, fit.order[1], train_end, calibration, test, horizon,
             lstm_window(config, series.period), levels, config.hidden, config.dropout,
-            config.max_epochs, config.patience, config.max_windows, config.paths, config.seed)
+            config.max_epochs, config.patience, config.max_windows, config.paths,
+            streams["lstm"])
     methods.extend(run.methods)
     scores = [score_method(m, actual, scale) for m in methods]
 
     level95 = max(levels)
     low, high = {}, {}
     for level in levels:
-        band = binomial_band(level, len(test))
+        band = binomial_band(level, len(test), confidence=rules.BAND_CONFIDENCE)
         low[level], high[level] = float(band[0]), float(band[1])
 
     by_key = {m.key: m for m in methods}
@@ -312,6 +414,21 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
                     "calibration": int(filled[train_end:int(test[0])].sum()),
                     "test": int(filled[int(test[0]):].sum())}
     shown = [s for s in scores if s.key != "arima_psi"]
+
+    # Picks and verdicts: every number and conclusion the report states about this series.
+    tag = f"coverage {round(100 * level95)}"
+    lstm_interval = [s for s in scores if s.family == "LSTM" and s.coverage]
+    recommended = rules.recommend_interval_method(scores)
+    width_ratio = float(parameter_width[-1] / analytic_width[-1])
+    within = [s.key for s in lstm_interval
+              if rules.coverage_within_band(s.key, s.overall[tag], low[level95], high[level95],
+                                            level95).holds]
+    by_score = {s.key: s for s in scores}
+    truth_gap_points = (abs(by_score["arima"].overall[tag] - by_score["truth"].overall[tag])
+                        * 100 if "truth" in by_score else None)
+    verdicts = series_verdicts(
+        scores, low, high, recommended, width_ratio, fit.order,
+        series.truth.order if series.truth is not None else None)
     return SeriesResult(
         key=series.key, name=series.name, n=series.n, notes=series.notes, period=series.period,
         time_range=time_range,
@@ -319,41 +436,31 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
         truth_order=series.truth.order if series.truth is not None else None,
         truth_psi_max_gap=truth_gap, interpolated=interpolated,
         preview=preview, values=values, time=time_axis, train_end=train_end,
-        calibration_origins=calibration, test_origins=test, scale=scale, arima=fit, psi=psi,
+        calibration_origins=calibration, test_origins=test, scale=scale, arima=fit,
+        arima_sigma=float(np.sqrt(fit.sigma2)), psi=psi,
         psi_variance=forecasts.var_psi[0], psi_max_relative_gap=gap,
         unconditional_variance=unconditional, lstm_window=run.window, lstm_logs=run.logs,
         lstm_seconds=run.seconds, conformal_halfwidth=run.conformal_halfwidth,
         adaptive_updates=run.adaptive_updates,
-        residual_sd=run.residual_sd, scores=scores, summary=_summary_table(shown),
+        residual_sd=run.residual_sd, scores=scores, score_table=_summary_table(shown),
         coverage_by_horizon=by_horizon_range(
             {s.label: s.coverage[level95] for s in shown if level95 in s.coverage}, horizon),
         crps_by_horizon=by_horizon_range(
             {s.label: s.crps for s in shown if s.crps is not None}, horizon),
         truth_comparison=(_truth_comparison(shown, level95) if series.truth is not None
                           else None),
-        binomial_low=low, binomial_high=high, showcase=showcase)
-
-
-def short_answer(result: ForecastingResult) -> str:
-    """One line with the headline numbers of the first series."""
-    first = result.series[0]
-    level = max(result.levels)
-    tag = f"coverage {round(100 * level)}"
-    arima_cov = first.score("arima").summary[tag]
-    lstm = {s.key: s.summary[tag] for s in first.scores
-            if s.family == "LSTM" and tag in s.summary}
-    best = min(lstm, key=lambda k: abs(lstm[k] - level))
-    worst = min(lstm, key=lambda k: lstm[k])
-    label = {s.key: s.label.replace("LSTM ", "") for s in first.scores}
-    low, high = first.binomial_low[level], first.binomial_high[level]
-    where = "within" if low <= arima_cov <= high else ("below" if arima_cov < low else "above")
-    return (f"ARIMA is a probabilistic model whose forecast variance follows from its "
-            f"psi-weights, so its {level:.0%} interval is a formula: on {first.name} it covered "
-            f"{arima_cov:.0%} of 1–{result.horizon}-step-ahead values ({where} the binomial "
-            f"range of a correct interval over {len(first.test_origins)} origins, "
-            f"{low:.0%}–{high:.0%}); an MSE-trained LSTM "
-            f"predicts only the mean and has no interval until one is added: "
-            f"{label[best]} covered {lstm[best]:.0%}, {label[worst]} only {lstm[worst]:.0%}.")
+        binomial_low=low, binomial_high=high, showcase=showcase,
+        parameter_width_ratio=width_ratio,
+        width_at_horizon={s.key: float(s.width[level95][-1]) for s in scores
+                          if level95 in s.width},
+        lstm_networks=len(run.logs),
+        lstm_interval_methods=[s.key for s in lstm_interval],
+        recommended_lstm_method=recommended,
+        lowest_coverage_lstm_method=min(lstm_interval, key=lambda s: s.overall[tag]).key,
+        highest_coverage_lstm_method=max(lstm_interval, key=lambda s: s.overall[tag]).key,
+        lstm_methods_within_band=within,
+        arima_truth_coverage_gap_points=truth_gap_points,
+        verdicts=verdicts)
 
 
 def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
@@ -361,13 +468,12 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
     from threadpoolctl import threadpool_limits
 
     timer = StageTimer()
-    rng = np.random.default_rng([config.seed, 7])
     results = []
     # The Kalman filter's many tiny matrix products run far slower with multithreaded BLAS
     # (thread start-up dominates, and worse on a busy machine): one thread is much faster.
     with threadpool_limits(limits=1):
         for series in data.series:
-            results.append(analyse_series(series, config, timer, rng))
+            results.append(analyse_series(series, config, timer))
     from casestudies.forecasting import lstm
 
     theory_h = max(config.horizon, THEORY_HORIZON)
@@ -375,19 +481,40 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
     constants = MethodConstants(
         adf_level=arima.ADF_LEVEL, max_harmonics=arima.MAX_HARMONICS,
         parameter_draws=PARAMETER_DRAWS, lstm_layers=lstm.LAYERS, batch_size=lstm.BATCH_SIZE,
-        learning_rate=lstm.LEARNING_RATE, adaptive_step=lstm.ADAPTIVE_STEP)
-    result = ForecastingResult(
-        short_answer="", horizon=config.horizon, levels=config.levels, quick=config.quick,
+        learning_rate=lstm.LEARNING_RATE, adaptive_step=lstm.ADAPTIVE_STEP,
+        band_confidence=rules.BAND_CONFIDENCE, parameter_effect=rules.PARAMETER_EFFECT,
+        mae_margin=rules.MAE_MARGIN,        recommendation_score=rules.RECOMMENDATION_SCORE)
+    theory_arma = arima.forecast_variance(arma_.ar, arma_.ma, arma_.params[-1], theory_h)
+    theory_arima = arima.forecast_variance(arima_.ar, arima_.ma, arima_.params[-1], theory_h,
+                                           d=arima_.order[1])
+    unconditional_arma = float(arima.forecast_variance(
+        arma_.ar, arma_.ma, arma_.params[-1], UNCONDITIONAL_TERMS)[-1])
+
+    verdicts: dict[str, Verdict] = {}
+    for item in results:
+        verdicts.update({f"{item.key}.{name}": v for name, v in item.verdicts.items()})
+    verdicts["dropout_below_band_everywhere"] = rules.all_hold(
+        "dropout_below_band_everywhere", [s.verdicts["dropout_below_band"] for s in results],
+        rule="MC dropout's 95% coverage below the binomial band on every series")
+    labels = {s.key: s.label for s in results[0].scores}
+    everywhere = [labels[key] for key in results[0].lstm_interval_methods
+                  if all(key in s.lstm_methods_within_band for s in results)]
+    return ForecastingResult(
+        horizon=config.horizon, levels=config.levels, quick=config.quick,
         config=config, constants=constants, series=results,
         theory_arma_label=arma_.label, theory_arima_label=arima_.label,
         theory_psi_arma=arima.psi_weights(arma_.ar, arma_.ma, theory_h),
-        theory_variance_arma=arima.forecast_variance(arma_.ar, arma_.ma, arma_.params[-1],
-                                                     theory_h),
-        theory_unconditional_arma=float(arima.forecast_variance(
-            arma_.ar, arma_.ma, arma_.params[-1], UNCONDITIONAL_TERMS)[-1]),
-        theory_variance_arima=arima.forecast_variance(arima_.ar, arima_.ma, arima_.params[-1],
-                                                      theory_h, d=arima_.order[1]),
+        theory_variance_arma=theory_arma,
+        theory_unconditional_arma=unconditional_arma,
+        theory_variance_arima=theory_arima,
         theory_arima_psi_limit=arima.psi_limit(arima_.ar, arima_.ma),
-        stage_seconds=timer.seconds)
-    result.short_answer = short_answer(result)
-    return result
+        theory_horizon=theory_h, theory_short_horizon=SHORT_HORIZON,
+        theory_arma_share_at_short=float(theory_arma[SHORT_HORIZON - 1] / unconditional_arma),
+        theory_arima_slope=float(theory_arima[-1] - theory_arima[-2]),
+        max_psi_relative_gap=max(s.psi_max_relative_gap for s in results),
+        # The adaptive variant of split conformal is counted apart from the ways.
+        lstm_interval_ways=len([k for k in results[0].lstm_interval_methods
+                                if k != "adaptive"]),
+        lstm_methods_within_band_everywhere=everywhere,
+        periods_of_frequency={name: PERIOD_OF_FREQ[code] for name, code in QUOTED_FREQUENCIES},
+        verdicts=verdicts, stage_seconds=timer.seconds)

@@ -10,7 +10,6 @@ import pandas as pd
 
 from casestudies.forecasting import STUDY, question_for, title_for
 from casestudies.forecasting.arima import gaussian_interval
-from casestudies.forecasting.data import PERIOD_OF_FREQ
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
 from casestudies.report import PALETTE, Report, new_figure
 
@@ -21,10 +20,6 @@ COLOURS = {
     "lstm_recursive": PALETTE[7],
     "lstm_direct": PALETTE[5],
 }
-# Horizon at which the math section shows how far the stationary variance has converged.
-SHORT_HORIZON = 10
-# Relative change of the 95% width by parameter draws that the report calls a widening.
-PARAMETER_EFFECT = 0.05
 SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",
                    "pinball", "MAE", "RMSE", "MASE"]
 
@@ -165,76 +160,75 @@ def figure_theory(result: ForecastingResult):
 
 
 def _summary_frame(series: SeriesResult) -> pd.DataFrame:
-    frame = series.summary[[c for c in SUMMARY_COLUMNS if c in series.summary.columns]]
-    return frame
+    table = series.score_table
+    return table[[c for c in SUMMARY_COLUMNS if c in table.columns]]
 
 
-def _numbers(series: SeriesResult, result: ForecastingResult) -> dict[str, Any]:
-    """Every value the per-series templates use."""
-    sc = {s.key: s.summary for s in series.scores}
-    label = {s.key: s.label for s in series.scores}
-    lstm_interval = [s.key for s in series.scores if s.family == "LSTM" and s.coverage]
-    by_closeness = sorted(lstm_interval, key=lambda k: abs(sc[k]["coverage 95"] - 0.95))
-    low95, high95 = series.binomial_low[0.95], series.binomial_high[0.95]
-    consistent = [k for k in lstm_interval if low95 <= sc[k]["coverage 95"] <= high95]
-    width_h = {s.key: float(s.width[0.95][-1]) for s in series.scores if s.width}
-    pu_ratio = float(series.showcase.parameter_paths_width95[-1]
-                     / series.showcase.analytic_width95[-1])
-    fit = series.arima
-    return {
-        "s": series, "sc": sc, "label": label, "fit": fit,
-        "best_lstm": by_closeness[0],
-        "lowest_lstm": min(lstm_interval, key=lambda k: sc[k]["coverage 95"]),
-        "highest_lstm": max(lstm_interval, key=lambda k: sc[k]["coverage 95"]),
-        "consistent": [label[k] for k in consistent], "low95": low95, "high95": high95,
-        "n_test": len(series.test_origins), "n_cal": len(series.calibration_origins),
-        "width_h": width_h, "pu_ratio": pu_ratio,
-        "arima_inside": low95 <= sc["arima"]["coverage 95"] <= high95,
-        "has_truth": "truth" in sc,
-        "true_order": series.truth_order,
-        "psi_gap": series.psi_max_relative_gap,
-        "sigma": float(np.sqrt(fit.sigma2)),
-        "var_1": float(series.psi_variance[0]), "var_h": float(series.psi_variance[-1]),
-        "rec_vs_direct": sc["lstm_recursive"]["MAE"] - sc["lstm_direct"]["MAE"],
-        "lstm_beats_arima": sc["lstm_direct"]["MAE"] < sc["arima"]["MAE"],
-        "logs": series.lstm_logs, "networks": len(series.lstm_logs),
-        "interval_methods": lstm_interval,
-    }
+def _view(series: SeriesResult) -> dict[str, Any]:
+    """Lookups the per-series templates use: the series, its scores and labels by method key,
+    its fitted model and its verdicts (no value is computed here)."""
+    return {"s": series, "sc": {s.key: s.overall for s in series.scores},
+            "label": {s.key: s.label for s in series.scores}, "fit": series.arima,
+            "v": series.verdicts}
 
 
-def _theory(result: ForecastingResult) -> dict[str, float]:
-    """Numbers of the math section, from the true simulated processes."""
-    arma, arima_ = result.theory_variance_arma, result.theory_variance_arima
-    steps = len(arma)
-    return {"arma_1": float(arma[0]), "arma_short": float(arma[SHORT_HORIZON - 1]),
-            "short": SHORT_HORIZON, "arma_H": float(arma[-1]),
-            "arma_unconditional": result.theory_unconditional_arma, "steps": steps,
-            "arma_share_short": float(arma[SHORT_HORIZON - 1]
-                                      / result.theory_unconditional_arma),
-            "arima_1": float(arima_[0]), "arima_H": float(arima_[-1]),
-            "arima_slope": float(arima_[-1] - arima_[-2]),
-            "arima_psi_limit": result.theory_arima_psi_limit,
-            "psi_gap": max(s.psi_max_relative_gap for s in result.series)}
+def _short_label(label: str) -> str:
+    return label.replace("LSTM ", "")
+
+
+def short_answer(result: ForecastingResult) -> str:
+    """The answer in two sentences, worded from the first series' verdicts.
+
+    Parameters
+    ----------
+    result : ForecastingResult
+
+    Returns
+    -------
+    str
+        Plain text: ARIMA's coverage placed against the binomial band of a correct interval,
+        then the LSTM interval method with the lowest interval score and, when MC dropout
+        under-covered, its coverage.
+    """
+    first = result.series[0]
+    level = max(result.levels)
+    tag = f"coverage {round(100 * level)}"
+    coverage = {s.key: s.overall[tag] for s in first.scores if tag in s.overall}
+    label = {s.key: _short_label(s.label) for s in first.scores}
+    verdicts = first.verdicts
+    if verdicts["arima_coverage_within_band"].holds:
+        where = "within"
+    elif verdicts["arima_coverage_below_band"].holds:
+        where = "below"
+    else:
+        where = "above"
+    low, high = first.binomial_low[level], first.binomial_high[level]
+    best = first.recommended_lstm_method
+    best_where = ("within" if verdicts["recommended_lstm_within_band"].holds
+                  else "outside")
+    arima_sentence = (
+        f"ARIMA's {level:.0%} interval is a formula of its fitted psi-weights: on {first.name} "
+        f"it covered {coverage['arima']:.0%} of the 1–{result.horizon}-step-ahead values, "
+        f"{where} the binomial range of a correct interval over {len(first.test_origins)} "
+        f"origins ({low:.0%}–{high:.0%}).")
+    lstm_sentence = (
+        "An MSE-trained LSTM predicts only the mean and has no interval until one is added; "
+        f"of the added ones, {label[best]} had the lowest interval score and covered "
+        f"{coverage[best]:.0%} ({best_where} that range)")
+    if verdicts["dropout_below_band"].holds:
+        lstm_sentence += f", while {label['dropout']} covered only {coverage['dropout']:.0%}"
+    return f"{arima_sentence} {lstm_sentence}."
 
 
 def build(result: ForecastingResult) -> Report:
     """The report of ``result``."""
     report = Report(STUDY.name, title=title_for(result.horizon),
                     question=question_for(result.horizon),
-                    short_answer=result.short_answer, templates="casestudies.forecasting")
-    per_series = [_numbers(s, result) for s in result.series]
+                    short_answer=short_answer(result), templates="casestudies.forecasting")
+    per_series = [_view(s) for s in result.series]
     first = per_series[0]
-    everywhere = [label for key, label in first["label"].items()
-                  if all(label in n["consistent"] for n in per_series)]
     common = {"r": result, "c": result.constants, "first": first, "all": per_series,
-              "H": result.horizon, "effect": PARAMETER_EFFECT,
-              # The adaptive variant of conformal is counted apart from the ways.
-              "interval_ways": len([k for k in first["interval_methods"] if k != "adaptive"]),
-              "periods": {name: f"{PERIOD_OF_FREQ[code]:.4g}" for name, code in
-                          (("weekly", "W"), ("monthly", "MS"), ("daily", "D"))},
-              "theory": _theory(result), "covering_everywhere": everywhere,
-              "dropout_below_everywhere": all(n["sc"]["dropout"]["coverage 95"] < n["low95"]
-                                              for n in per_series)}
+              "H": result.horizon, "short_answer": report.short_answer}
 
     question = report.section("The question")
     question.text("question.md", **common)
@@ -242,9 +236,9 @@ def build(result: ForecastingResult) -> Report:
 
     data = report.section("The data")
     data.text("data.md", **common)
-    for numbers in per_series:
-        series = numbers["s"]
-        data.text("data_series.md", **numbers)
+    for view in per_series:
+        series = view["s"]
+        data.text("data_series.md", **view)
         data.table(series.preview, caption=f"First rows of {series.name}.", digits=4)
         data.figure(figure_series(series),
                     caption=f"{series.name}: the models are fitted once on the unshaded start; "
@@ -266,22 +260,23 @@ def build(result: ForecastingResult) -> Report:
 
     evidence = report.section("The evidence")
     evidence.text("evidence_intro.md", **common)
-    for numbers in per_series:
-        series = numbers["s"]
-        evidence.text("evidence_arima.md", **numbers, **common)
+    for view in per_series:
+        series = view["s"]
+        has_truth = series.truth_order is not None
+        evidence.text("evidence_arima.md", **view, **common)
         evidence.table(series.arima.aic_table, caption=f"{series.name}: the ARMA order grid "
                        "by AIC, with d fixed by the unit-root test.", digits=5)
         evidence.figure(figure_fan_arima(series),
                         caption=f"{series.name}: ARIMA's {result.horizon}-step fan chart at the "
                                 "last origin. Look at how the band widens with the horizon"
                                 + (", and how close it is to the true interval (dashed)."
-                                   if numbers["has_truth"] else "."),
+                                   if has_truth else "."),
                         alt="Fan chart of the ARIMA forecast")
         evidence.figure(figure_fan_lstm(series),
                         caption=f"{series.name}: the MSE-trained LSTM gives one path (left); "
                                 "intervals exist only once a method adds them (right)"
                                 + (", to compare with the true interval (dashed)."
-                                   if numbers["has_truth"] else "."),
+                                   if has_truth else "."),
                         alt="LSTM point forecasts and LSTM intervals")
         evidence.figure(figure_width(series, result),
                         caption=f"{series.name}: mean width of the 95% intervals by horizon. The "
@@ -290,7 +285,7 @@ def build(result: ForecastingResult) -> Report:
                                 "from training data or calibration errors.",
                         alt="Interval width against horizon for every method")
         evidence.figure(figure_coverage(series, result),
-                        caption=f"{series.name}: share of the {numbers['n_test']} test origins "
+                        caption=f"{series.name}: share of the {result.config.origins} test origins "
                                 "whose interval held the truth, by horizon. Inside the grey "
                                 "band a method is consistent with its nominal coverage if the "
                                 "origins were independent; overlapping forecast windows make "
@@ -298,7 +293,7 @@ def build(result: ForecastingResult) -> Report:
                                 "origins, so the curves are smooth, not independent.",
                         alt="Coverage against horizon for every method")
         evidence.table(_summary_frame(series),
-                       caption=f"{series.name}: backtest over {numbers['n_test']} origins × "
+                       caption=f"{series.name}: backtest over {result.config.origins} origins × "
                                f"{result.horizon} horizons. Coverage should be near nominal; "
                                "among methods that cover, smaller MSIS, CRPS and pinball are "
                                "better. MSIS and MASE are scaled by the in-sample naive MAE.",
@@ -320,8 +315,8 @@ def build(result: ForecastingResult) -> Report:
                               "epochs run": len(log.train_loss), "epoch kept": log.best_epoch,
                               "validation loss": log.validation_loss[log.best_epoch - 1],
                               "seconds": log.seconds} for log in series.lstm_logs])
-        evidence.text("evidence_lstm.md", **numbers, **common)
-        evidence.table(logs, caption=f"{series.name}: how the {numbers['networks']} networks "
+        evidence.text("evidence_lstm.md", **view, **common)
+        evidence.table(logs, caption=f"{series.name}: how the {series.lstm_networks} networks "
                                      "trained (early stopping on a later validation block).")
 
     report.text_section("Pitfalls", "pitfalls.md", **common)

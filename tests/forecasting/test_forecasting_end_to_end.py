@@ -19,7 +19,7 @@ def _quick_result(seed: int):
 def test_pipeline_is_deterministic_under_a_seed():
     first, second = _quick_result(0), _quick_result(0)
     assert first.short_answer == second.short_answer
-    pd.testing.assert_frame_equal(first.series[0].summary, second.series[0].summary)
+    pd.testing.assert_frame_equal(first.series[0].score_table, second.series[0].score_table)
     np.testing.assert_array_equal(first.series[0].showcase.parameter_paths_width95,
                                   second.series[0].showcase.parameter_paths_width95)
     other = _quick_result(1)
@@ -32,11 +32,13 @@ def test_simulated_series_report_the_true_distribution():
     keys = [s.key for s in series.scores]
     assert "truth" in keys and series.truth_comparison is not None
     assert series.psi_max_relative_gap < 1e-8
-    # The short answer places ARIMA's coverage against the band by the numbers.
-    coverage = series.score("arima").summary["coverage 95"]
+    # The verdict and the short answer place ARIMA's coverage against the band by the numbers.
+    coverage = series.score("arima").overall["coverage 95"]
     low, high = series.binomial_low[0.95], series.binomial_high[0.95]
+    assert series.verdicts["arima_coverage_within_band"].holds == (low <= coverage <= high)
+    assert series.verdicts["arima_coverage_below_band"].holds == (coverage < low)
     where = "within" if low <= coverage <= high else ("below" if coverage < low else "above")
-    assert f"({where} the binomial range" in result.short_answer
+    assert f"{where} the binomial range" in result.short_answer
     # The grey band: the central 95% of Binomial(n, level) / n over the n test origins.
     n = len(series.test_origins)
     for level in result.levels:
@@ -58,7 +60,7 @@ def test_default_report_in_quick_mode(tmp_path, capsys):
         filled = item["interpolated"]
         assert filled["all"] == (59 if item["key"] == "co2" else 0)
         assert filled["training"] + filled["calibration"] + filled["test"] == filled["all"]
-        summary = item["summary"]
+        summary = item["score_table"]
         assert "coverage 95" in summary["columns"] and "CRPS" in summary["columns"]
         methods = [row[0] for row in summary["data"]]
         assert "ARIMA analytic (statsmodels)" in methods

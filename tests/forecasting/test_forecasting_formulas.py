@@ -83,7 +83,7 @@ def test_pinball_column_is_mean_pinball_loss_of_the_interval_bounds():
               for lv in (0.8, 0.95)]
     losses += [metrics.pinball_loss(upper[lv], actual, 1 - (1 - lv) / 2).mean()
                for lv in (0.8, 0.95)]
-    assert scores.summary["pinball"] == pytest.approx(np.mean(losses), rel=1e-12)
+    assert scores.overall["pinball"] == pytest.approx(np.mean(losses), rel=1e-12)
 
 
 def test_simulator_formula_is_written_from_its_parameters():

@@ -83,11 +83,11 @@ def test_score_method_coverage_width_and_errors():
     scores = metrics.score_method(forecast, actual, scale=2.0)
     np.testing.assert_allclose(scores.coverage[0.8], [1.0, 0.5])
     np.testing.assert_allclose(scores.width[0.8], [3.0, 3.0])
-    assert scores.summary["MAE"] == pytest.approx((0 + 1 + 1 + 6) / 4)
-    assert scores.summary["MASE"] == pytest.approx(2.0 / 2.0)
-    assert scores.summary["RMSE"] == pytest.approx(np.sqrt((0 + 1 + 1 + 36) / 4))
+    assert scores.overall["MAE"] == pytest.approx((0 + 1 + 1 + 6) / 4)
+    assert scores.overall["MASE"] == pytest.approx(2.0 / 2.0)
+    assert scores.overall["RMSE"] == pytest.approx(np.sqrt((0 + 1 + 1 + 36) / 4))
     expected_is = np.mean([3, 3, 3, 3 + 2 / 0.2 * 4.5])
-    assert scores.summary["MSIS 80"] == pytest.approx(expected_is / 2.0)
+    assert scores.overall["MSIS 80"] == pytest.approx(expected_is / 2.0)
 
 
 def test_adaptive_conformal_without_feedback_is_split_conformal():
