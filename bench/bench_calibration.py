@@ -2,14 +2,20 @@
 the vectorised window features against pandas' groupby-rolling, and the Newton fit behind
 Platt / Cox calibration against scikit-learn's general logistic regression.
 
-Run with ``python bench/bench_calibration.py`` (``make bench``); prints timings and ratios.
+Both sides of every ratio run with the math libraries limited to one thread, the limit the
+pipeline trains its models under (``threadpool_limits(1)`` in
+``casestudies.calibration.pipeline.run``); the settings are printed first.
+
+    python bench/bench_calibration.py                  # make bench: about half a minute
+    python bench/bench_calibration.py --platt-rows 500000 --repeats 10 --no-pipeline
 """
 
 from __future__ import annotations
 
-import time
+import argparse
 
 import numpy as np
+from benchlib import best_of, print_settings, thread_limit, timed
 from sklearn.linear_model import LogisticRegression
 
 from casestudies import progress
@@ -23,11 +29,7 @@ from casestudies.calibration.data import (
 from casestudies.calibration.metrics import cox_calibration, logit
 from casestudies.calibration.pipeline import run
 
-
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    value = function(*args, **kwargs)
-    return value, time.perf_counter() - start
+PIPELINE_THREADS = 1  # as casestudies.calibration.pipeline.run trains its models
 
 
 def bench_pipeline() -> None:
@@ -44,44 +46,75 @@ def bench_pipeline() -> None:
         print(f"  {name:<22} {seconds:7.2f} s")
 
 
-def bench_windows() -> None:
-    transactions = simulate_transactions(random_state=0)
+def bench_windows(transactions, repeats: int) -> None:
     seconds = ((transactions["timestamp"] - transactions["timestamp"].min())
                .dt.total_seconds().to_numpy())
     amount = transactions["amount"].to_numpy()
     customer = transactions["customer_id"].to_numpy()
-    (_, (total,)), fast = timed(_window_sums, customer, seconds, [amount],
-                                    7 * SECONDS_PER_DAY, 0.0)
 
     def pandas_rolling():
         return (transactions.groupby("customer_id")
                 .rolling("7D", on="timestamp")["amount"].agg(["count", "sum"]))
 
-    baseline, slow = timed(pandas_rolling)
+    with thread_limit(PIPELINE_THREADS):
+        (_, (total,)), fast = best_of(repeats, _window_sums, customer, seconds, [amount],
+                                      7 * SECONDS_PER_DAY, 0.0)
+        baseline, slow = best_of(repeats, pandas_rolling)
     # Same numbers, in the baseline's (customer, time) order, except where a customer pays twice
     # in the same second: the window (t - 7 days, t] holds both, pandas only the rows so far.
     order = np.lexsort((seconds, customer))
     differs = ~np.isclose(baseline["sum"].to_numpy(), total[order])
     same_second = transactions.duplicated(["customer_id", "timestamp"], keep=False).to_numpy()
     assert not np.any(differs & ~same_second[order])
-    print(f"7-day customer windows on {len(transactions):,} rows: cumulative sums {fast:.3f} s | "
-          f"pandas groupby-rolling {slow:.3f} s | {slow / fast:.1f}x faster")
+    print(f"7-day customer windows on {len(transactions):,} rows, best of {repeats}: cumulative "
+          f"sums {fast:.3f} s | pandas groupby-rolling {slow:.3f} s | {slow / fast:.1f}x faster",
+          flush=True)
 
 
-def bench_platt_fit() -> None:
+def bench_platt_fit(rows: int, repeats: int) -> None:
     rng = np.random.default_rng(0)
-    p = rng.beta(0.3, 25, 50_000)
+    p = rng.beta(0.3, 25, rows)
     y = (rng.random(p.size) < p).astype(int)
-    (_, slope), newton = timed(cox_calibration, y, p)
-    reference, general = timed(
-        lambda: LogisticRegression(C=np.inf, max_iter=1000, tol=1e-10).fit(logit(p)[:, None], y))
+
+    def general_fit():
+        return LogisticRegression(C=np.inf, max_iter=1000, tol=1e-10).fit(logit(p)[:, None], y)
+
+    with thread_limit(PIPELINE_THREADS):
+        (_, slope), newton = best_of(repeats, cox_calibration, y, p)
+        reference, general = best_of(repeats, general_fit)
     assert abs(slope - reference.coef_[0, 0]) < 1e-4
-    print(f"Platt / Cox fit on {p.size:,} rows: Newton {newton * 1000:.1f} ms | "
-          f"scikit-learn lbfgs {general * 1000:.1f} ms | {general / newton:.1f}x faster")
+    print(f"Platt / Cox fit on {p.size:,} rows, best of {repeats}: Newton "
+          f"{newton * 1000:.1f} ms | scikit-learn lbfgs {general * 1000:.1f} ms | "
+          f"{general / newton:.1f}x faster", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--platt-rows", type=int, default=50_000,
+                        help="rows of the Platt / Cox fit (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="runs of each side of a ratio, the fastest kept "
+                             "(default: %(default)s)")
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the whole pipeline")
+    args = parser.parse_args()
+    progress.set_quiet(True)
+    transactions = simulate_transactions(random_state=0)
+    with thread_limit(PIPELINE_THREADS):
+        print_settings(
+            "calibration",
+            threads=f"both sides of every ratio under threadpool_limits({PIPELINE_THREADS}) "
+                    "(BLAS and OpenMP), as the pipeline trains its models; the pipeline run "
+                    "as it is (one thread for training only)",
+            sizes=[f"windows on the default simulation, {len(transactions):,} transactions",
+                   f"Platt / Cox fit {args.platt_rows:,} rows",
+                   "pipeline: default config" + (": skipped" if args.no_pipeline else "")],
+            repeats=f"each side of a ratio best of {args.repeats}; the pipeline once",
+            packages=("numpy", "scipy", "scikit-learn", "pandas"))
+    bench_windows(transactions, args.repeats)
+    bench_platt_fit(args.platt_rows, args.repeats)
+    if not args.no_pipeline:
+        bench_pipeline()
 
 
 if __name__ == "__main__":
-    progress.set_quiet(True)
-    bench_windows()
-    bench_platt_fit()
-    bench_pipeline()
+    main()
