@@ -30,7 +30,10 @@ def thread_limit(limits: int = 1, user_api: str | None = None,
                  torch_threads: int | None = None) -> Iterator[None]:
     """Limit the math libraries' thread pools (``threadpoolctl.threadpool_limits``; all of
     them, or only ``user_api`` ``"blas"`` / ``"openmp"``), and PyTorch's intra-op threads to
-    ``torch_threads`` when given. Previous settings are restored afterwards."""
+    ``torch_threads`` when given. Previous settings are restored afterwards.
+
+    threadpoolctl limits the libraries loaded when the block starts: import the libraries
+    measured (scikit-learn, openTSNE …) before entering it."""
     with threadpool_limits(limits=limits, user_api=user_api):
         if torch_threads is None:
             yield
