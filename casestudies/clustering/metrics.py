@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
 
@@ -37,13 +37,21 @@ def neighbour_ranks(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, ranks
 
 
+def _rank_penalty_points(ranks_reference: np.ndarray, order_other: np.ndarray, k: int
+                         ) -> np.ndarray:
+    """Each point's share of :func:`_rank_penalty`: ``1 - 2 e_i / (k(2n - 3k - 1))`` with
+    ``e_i`` the sum of (rank in the reference - k) over the point's k nearest neighbours in the
+    other space that are not among its k nearest in the reference. Their mean is the score."""
+    n = ranks_reference.shape[0]
+    excess = ranks_reference[np.arange(n)[:, None], order_other[:, :k]] - k
+    per_point = np.where(excess > 0, excess, 0).sum(axis=1)
+    return 1.0 - 2.0 * per_point / (k * (2.0 * n - 3.0 * k - 1.0))
+
+
 def _rank_penalty(ranks_reference: np.ndarray, order_other: np.ndarray, k: int) -> float:
     """1 - normalised sum of (rank in the reference - k) over the other space's k nearest
     neighbours that are not among the reference's k nearest."""
-    n = ranks_reference.shape[0]
-    excess = ranks_reference[np.arange(n)[:, None], order_other[:, :k]] - k
-    total = excess[excess > 0].sum()
-    return float(1.0 - 2.0 * total / (n * k * (2.0 * n - 3.0 * k - 1.0)))
+    return float(np.mean(_rank_penalty_points(ranks_reference, order_other, k)))
 
 
 def trustworthiness(X: np.ndarray, Y: np.ndarray, k: int) -> float:
@@ -101,6 +109,16 @@ def neighbourhood_scores(X: np.ndarray, Y: np.ndarray, ks: tuple[int, ...]) -> d
     }
 
 
+def neighbourhood_point_scores(X: np.ndarray, Y: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Each point's contribution to trustworthiness and continuity at ``k``: arrays of length
+    n whose means are :func:`trustworthiness` and :func:`continuity`. A paired bootstrap of
+    two maps resamples these per-point values (the neighbour ranks themselves held fixed)."""
+    order_x, ranks_x = neighbour_ranks(X)
+    order_y, ranks_y = neighbour_ranks(Y)
+    return {"trustworthiness": _rank_penalty_points(ranks_x, order_y, k),
+            "continuity": _rank_penalty_points(ranks_y, order_x, k)}
+
+
 def accuracy_folds(labels: np.ndarray, folds: int) -> int:
     """Folds of the stratified cross-validation in :func:`knn_accuracy`: ``folds``, fewer when
     the smallest segment has fewer rows (every fold must hold each segment), and at least 2."""
@@ -108,15 +126,24 @@ def accuracy_folds(labels: np.ndarray, folds: int) -> int:
     return max(2, min(folds, smallest))
 
 
-def knn_accuracy(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
-                 random_state: int = 0) -> float:
-    """Cross-validated accuracy of a k-nearest-neighbour classifier of ``labels`` on ``Y``: how
-    well the known segments can be read off the map (:func:`accuracy_folds` stratified folds)."""
+def knn_correct(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
+                random_state: int = 0) -> np.ndarray:
+    """Whether each point's segment is predicted right by a k-nearest-neighbour classifier
+    trained on the other folds (:func:`accuracy_folds` stratified folds): one boolean per
+    point, so that two maps scored with the same ``random_state`` are paired point by point."""
     labels = np.asarray(labels)
     splitter = StratifiedKFold(n_splits=accuracy_folds(labels, folds), shuffle=True,
                                random_state=random_state)
-    scores = cross_val_score(KNeighborsClassifier(n_neighbors=k), Y, labels, cv=splitter)
-    return float(np.mean(scores))
+    predicted = cross_val_predict(KNeighborsClassifier(n_neighbors=k), Y, labels, cv=splitter)
+    return predicted == labels
+
+
+def knn_accuracy(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
+                 random_state: int = 0) -> float:
+    """Cross-validated accuracy of a k-nearest-neighbour classifier of ``labels`` on ``Y``: how
+    well the known segments can be read off the map. The share of points predicted right by
+    :func:`knn_correct` (pooled over the folds)."""
+    return float(np.mean(knn_correct(Y, labels, k, folds, random_state)))
 
 
 def choose_k_by_bic(Z: np.ndarray, max_k: int, random_state: int = 0

@@ -38,6 +38,17 @@ def test_perfect_map_scores_one(data_and_map):
         np.testing.assert_allclose(values, 1.0)
 
 
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_point_scores_average_to_trustworthiness_and_continuity(data_and_map, k):
+    X, Y = data_and_map
+    points = metrics.neighbourhood_point_scores(X, Y, k)
+    assert points["trustworthiness"].shape == (len(X),)
+    assert np.mean(points["trustworthiness"]) == pytest.approx(metrics.trustworthiness(X, Y, k))
+    assert np.mean(points["continuity"]) == pytest.approx(metrics.continuity(X, Y, k))
+    # A point whose map neighbours are its data neighbours contributes exactly 1.
+    assert np.all(points["trustworthiness"] <= 1.0)
+
+
 def test_trustworthiness_by_hand_on_a_line():
     # Data on a line 0, 1, 2, 3, 10, 11; the map swaps points 0 and 5.
     X = np.array([[0.0], [1], [2], [3], [10], [11]])
@@ -117,15 +128,15 @@ def test_knn_accuracy_by_hand():
     labels = np.repeat(["a", "b"], 40)
     Y = np.where(labels == "a", 0.0, 1.5)[:, None] + rng.standard_normal((80, 2))
     k, folds = 5, 4
-    correct = []
+    correct = np.zeros(len(labels), dtype=bool)
     splits = StratifiedKFold(folds, shuffle=True, random_state=3).split(Y, labels)
     for train, test in splits:
-        fold = []
         for i in test:
             nearest = train[np.argsort(np.linalg.norm(Y[train] - Y[i], axis=1))[:k]]
             votes = np.unique(labels[nearest], return_counts=True)
-            fold.append(votes[0][np.argmax(votes[1])] == labels[i])
-        correct.append(np.mean(fold))
+            correct[i] = votes[0][np.argmax(votes[1])] == labels[i]
+    np.testing.assert_array_equal(metrics.knn_correct(Y, labels, k, folds, random_state=3),
+                                  correct)
     assert metrics.knn_accuracy(Y, labels, k, folds, random_state=3) == pytest.approx(
         np.mean(correct))
     assert metrics.accuracy_folds(labels, folds) == folds
