@@ -4,34 +4,18 @@ lays out figures, tables and the templates' prose; computes nothing that the rep
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from casestudies.clustering.config import ClusteringConfig
-from casestudies.clustering.data import (
-    MAX_LEVELS,
-    N_NOISE_COLUMNS,
-    SEGMENTS,
-    SKEW_THRESHOLD,
-    minimum_rows,
-)
+from casestudies.clustering import STUDY
 from casestudies.clustering.pipeline import (
     ACCURACY,
-    EXACT_KL_LIMIT,
     KNN_CLASSIFIER_K,
-    SPEARMAN_POINTS,
+    PCA_NAME,
     STABILITY_K,
     ClusteringResult,
 )
-from casestudies.clustering.pitfalls import DIMENSIONS, POSITION_FOLDS, POSITION_K
-from casestudies.clustering.tsne import (
-    EARLY_EXAGGERATION,
-    FFT_FROM,
-    N_ITER_EXAGGERATION,
-    N_ITER_MAIN,
-)
 from casestudies.report import PALETTE, Report, new_figure
+from casestudies.report.formatting import format_number
 
-N_TOP_LOADINGS = 6
 POINT_SIZE = 4
 # Scatter plots of thousands of customers are embedded as images inside the SVG: as vector
 # marks they would make the report tens of megabytes; axes and text stay vector.
@@ -201,43 +185,36 @@ def _placement_figure(result: ClusteringResult):
     return fig
 
 
-def _top_loadings(result: ClusteringResult) -> pd.DataFrame:
-    rows = []
-    for component in result.loadings.columns:
-        column = result.loadings[component]
-        top = column.reindex(column.abs().sort_values(ascending=False).index)[:N_TOP_LOADINGS]
-        for rank, (feature, value) in enumerate(top.items(), start=1):
-            rows.append({"component": component, "rank": rank, "feature": feature,
-                         "loading": value})
-    wide = pd.DataFrame(rows).pivot(index="rank", columns="component")
-    out = pd.DataFrame({"rank": wide.index})
-    for component in result.loadings.columns:
-        out[f"{component} feature"] = wide[("feature", component)].to_numpy()
-        out[f"{component} loading"] = wide[("loading", component)].to_numpy().astype(float)
-    return out
+def _plural(count: int, word: str) -> str:
+    """``"1 cluster"``, ``"5 clusters"``: the count formatted with its noun."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _state(result: ClusteringResult, name: str) -> str | None:
+    """``"yes"``, ``"no"`` or ``"undecided"`` for the verdict ``name``, None when the run has
+    no such verdict (no known segments, a single perplexity …)."""
+    verdict = result.verdicts.get(name)
+    return verdict.state if verdict is not None else None
 
 
 def _values(result: ClusteringResult) -> dict:
-    """Every number the templates quote, looked up once."""
-    cfg = result.config
-    k_mid = result.neighbours[len(result.neighbours) // 2]
-    main, pca = result.main_name, "PCA 2-D"
-    sklearn_name = next((e.name for e in result.embeddings if e.method.startswith("scikit")),
-                        None)
-    sweep = sorted((e for e in result.embeddings if e.method.startswith("openTSNE")),
-                   key=lambda e: e.perplexity)
+    """Every value the templates quote, looked up once (nothing here is computed)."""
+    k = result.comparison_k
+    main, pca = result.main_name, PCA_NAME
+    has_labels = result.segments is not None
     clustering = result.clustering.set_index("space")
     spaces = list(clustering.index)
-    has_labels = result.labels is not None
     values = dict(
-        r=result, cfg=cfg, k_mid=k_mid, main=main, pca=pca, has_labels=has_labels,
-        sklearn_name=sklearn_name, sweep=sweep,
-        trust_main=result.neighbourhood(main, "trustworthiness", k_mid),
-        trust_pca=result.neighbourhood(pca, "trustworthiness", k_mid),
-        cont_main=result.neighbourhood(main, "continuity", k_mid),
-        cont_pca=result.neighbourhood(pca, "continuity", k_mid),
-        recall_main=result.neighbourhood(main, "knn_recall", k_mid),
-        recall_pca=result.neighbourhood(pca, "knn_recall", k_mid),
+        r=result, short_answer=short_answer(result), cfg=result.config, c=result.constants,
+        k_mid=k, main=main, pca=pca, has_labels=has_labels, sklearn_name=result.sklearn_name,
+        sweep=[result.embedding(name) for name in result.sweep_names],
+        v=result.verdicts, state={name: v.state for name, v in result.verdicts.items()},
+        trust_main=result.neighbourhood(main, "trustworthiness", k),
+        trust_pca=result.neighbourhood(pca, "trustworthiness", k),
+        cont_main=result.neighbourhood(main, "continuity", k),
+        cont_pca=result.neighbourhood(pca, "continuity", k),
+        recall_main=result.neighbourhood(main, "knn_recall", k),
+        recall_pca=result.neighbourhood(pca, "knn_recall", k),
         rho_main=result.score(main, "Spearman distance correlation"),
         rho_pca=result.score(pca, "Spearman distance correlation"),
         acc_main=result.score(main, ACCURACY) if has_labels else None,
@@ -245,46 +222,118 @@ def _values(result: ClusteringResult) -> dict:
         acc_data=(result.scorecard[ACCURACY].iloc[0] if has_labels else None),
         seconds_main=result.embedding(main).seconds,
         seconds_pca=result.embedding(pca).seconds,
-        kl_main=result.embedding(main).kl_divergence,
-        best_trust=max(sweep, key=lambda e: result.neighbourhood(e.name, "trustworthiness",
-                                                               k_mid)).name,
-        best_rho=max(sweep, key=lambda e: result.score(e.name,
-                                                       "Spearman distance correlation")).name,
         data_space=spaces[0], pca_space=spaces[1], map_space=spaces[3],
         ari=clustering.to_dict("index"),
-        pc2_share=float(np.sum(result.explained_variance_ratio[:2])),
-        pa_share=float(np.sum(result.explained_variance_ratio[:result.parallel.n_components])),
-        knn_k=KNN_CLASSIFIER_K, knn_folds=result.accuracy_folds, stability_k=STABILITY_K,
-        overlap=f"{STABILITY_K}-NN overlap", spearman_points=SPEARMAN_POINTS,
-        pitfall_dimensions=DIMENSIONS, position_k=POSITION_K, position_folds=POSITION_FOLDS,
-        max_levels=MAX_LEVELS, skew_threshold=SKEW_THRESHOLD, n_noise_columns=N_NOISE_COLUMNS,
-        n_segments=len(SEGMENTS), min_rows=minimum_rows(cfg),
-        default_perplexities=",".join(f"{p:g}" for p in ClusteringConfig.perplexities),
-        default_main=f"{ClusteringConfig.main_perplexity:g}",
+        gmm_k_data=_plural(int(clustering.iloc[0]["gmm_k"]), "component"),
+        overlap=f"{STABILITY_K}-NN overlap",
         scaling=result.scaling.set_index("features").to_dict("index"),
-        stability=result.stability.groupby("initialisation").mean(numeric_only=True)
-        .to_dict("index"),
+        stability=result.stability_summary.set_index("initialisation").to_dict("index"),
         life=(result.life_stage.set_index("space")["life-stage R²"].to_dict()
               if result.life_stage is not None else None),
         pre=result.preprocessing,
+        dropped_constant=_listing(result.preprocessing.dropped_constant),
+        noise_clusters_data=_plural(result.noise.clusters_data, "cluster"),
         items="images" if result.kind == "digits" else "customers",
-        fft_from=FFT_FROM, n_iter_exaggeration=N_ITER_EXAGGERATION, n_iter_main=N_ITER_MAIN,
-        exaggeration=EARLY_EXAGGERATION, exact_kl_limit=EXACT_KL_LIMIT,
+        sweep_rho={name: result.score(name, "Spearman distance correlation")
+                   for name in result.sweep_names},
+        intervals={name: _interval(verdict, percent=name.startswith("tsne_reads_segments"))
+                   for name, verdict in result.verdicts.items() if verdict.low is not None},
+        default_perplexities=", ".join(f"{p:g}"
+                                       for p in result.constants["default_perplexities"]),
+        default_main=f"{result.constants['default_main_perplexity']:g}",
     )
-    if sklearn_name:
-        values.update(trust_sklearn=result.neighbourhood(sklearn_name, "trustworthiness", k_mid),
-                      seconds_sklearn=result.embedding(sklearn_name).seconds,
-                      kl_sklearn=result.embedding(sklearn_name).kl_divergence)
+    if result.sklearn_name:
+        name = result.sklearn_name
+        values.update(trust_sklearn=result.neighbourhood(name, "trustworthiness", k),
+                      seconds_sklearn=result.embedding(name).seconds)
     return values
+
+
+MAX_LISTED_COLUMNS = 12  # longer lists of dropped columns are given as a count only
+
+
+def _listing(columns: list[str]) -> list[str]:
+    """The columns to name in the text: all of them, or none when there are too many to list
+    (the text then gives their count only)."""
+    return list(columns) if len(columns) <= MAX_LISTED_COLUMNS else []
+
+
+def _interval(verdict, percent: bool = False) -> str:
+    """A verdict's estimate with its interval, as ``"0.123; 95% interval 0.116 to 0.131 over
+    resampled customers"`` (or ``"…; from 0.13 to 0.16 over the seeds"`` for a range over
+    seeds); ``percent`` shows a difference of shares in percentage points."""
+    def fmt(value: float) -> str:
+        return f"{100 * value:.1f}" if percent else format_number(value)
+
+    text = fmt(verdict.estimate) + (" percentage points" if percent else "")
+    if verdict.confidence:
+        text += (f"; {verdict.confidence:.0%} interval {fmt(verdict.low)} to "
+                 f"{fmt(verdict.high)} over resampled {verdict.unit}")
+    else:
+        text += f"; from {fmt(verdict.low)} to {fmt(verdict.high)} over the {verdict.unit}"
+    return text
+
+
+_LOCAL = {
+    "yes": "keeps {k}-neighbourhoods better than a 2-D PCA",
+    "no": "keeps {k}-neighbourhoods no better than a 2-D PCA",
+    "undecided": "cannot be told apart from a 2-D PCA on {k}-neighbourhoods",
+}
+_SEGMENTS = {
+    "yes": "and reads the known segments better ({accuracy})",
+    "no": "but reads the known segments no better ({accuracy})",
+    "undecided": "and reads the known segments about as well ({accuracy}, a difference within "
+                 "chance)",
+}
+_GLOBAL = {
+    "yes": "PCA keeps global distances better",
+    "no": "t-SNE kept global distances at least as well as PCA here",
+    "undecided": "on global distances the t-SNE seeds disagree whether PCA is better",
+}
+_ADVICE = {
+    # (local verdict, global verdict) -> what to use each map for
+    ("yes", "yes"): "Use PCA for the main axes and distances, t-SNE to see local groups",
+    ("yes", "no"): "Use t-SNE to see local groups (it also kept distances here), PCA for the "
+                   "main axes",
+    ("yes", "undecided"): "Use t-SNE to see local groups, PCA for the main axes",
+}
+
+
+def short_answer(result: ClusteringResult) -> str:
+    """The one- or two-sentence answer, worded from the verdicts."""
+    k = result.comparison_k
+    main, pca = result.main_name, PCA_NAME
+    local = result.verdicts["tsne_keeps_local_better"].state
+    global_ = result.verdicts["pca_keeps_global_better"].state
+    first = (f"t-SNE (perplexity {result.affinity.perplexity:g}) "
+             + _LOCAL[local].format(k=k)
+             + f" (trustworthiness {result.neighbourhood(main, 'trustworthiness', k):.3f} vs "
+               f"{result.neighbourhood(pca, 'trustworthiness', k):.3f})")
+    segments = result.verdicts.get("tsne_reads_segments_better")
+    if segments is not None:
+        accuracy = (f"{KNN_CLASSIFIER_K}-NN accuracy {result.score(main, ACCURACY):.0%} vs "
+                    f"{result.score(pca, ACCURACY):.0%}")
+        first += " " + _SEGMENTS[segments.state].format(accuracy=accuracy)
+    first += (f"; {_GLOBAL[global_]} (Spearman "
+              f"{result.score(pca, 'Spearman distance correlation'):.2f} for PCA vs "
+              f"{result.score(main, 'Spearman distance correlation'):.2f}).")
+    advice = _ADVICE.get((local, global_), "On this data t-SNE brought no clear local gain: "
+                                           "PCA is the map to use")
+    if result.verdicts["noise_clusters_on_map"].holds:
+        noise = result.noise
+        advice += (f"; never cluster on a t-SNE map or read sizes and distances off it: at "
+                   f"perplexity {noise.perplexities[0]:g} it turned pure noise into "
+                   f"{_plural(noise.clusters_maps[0], 'cluster')}.")
+    else:
+        advice += "; never cluster on a t-SNE map or read sizes and distances off it."
+    return f"{first} {advice}"
 
 
 def build(result: ClusteringResult) -> Report:
     """The report for ``result``."""
     v = _values(result)
-    report = Report("clustering", title="PCA or t-SNE for visualising high-dimensional customer "
-                    "data?", question="What method should I use to visualise high-dimensional "
-                    "customer data: PCA or t-SNE?", short_answer=result.short_answer,
-                    templates="casestudies.clustering")
+    report = Report("clustering", title=STUDY.title, question=STUDY.question,
+                    short_answer=short_answer(result), templates="casestudies.clustering")
 
     question = report.section("The question")
     question.text("question.md", **v)
@@ -292,12 +341,9 @@ def build(result: ClusteringResult) -> Report:
 
     data = report.section("The data")
     data.text("data.md", **v)
-    if result.segment_sizes:
-        sizes = pd.DataFrame({result.label_name: list(result.segment_sizes),
-                              "rows": list(result.segment_sizes.values())})
-        sizes["share"] = sizes["rows"] / sizes["rows"].sum()
-        data.table(sizes, caption=f"Known {result.label_name} of each row (used only to score "
-                   "the maps, never as a feature).", percent=("share",))
+    if result.segments is not None:
+        data.table(result.segments, caption=f"Known {result.label_name} of each row (used only "
+                   "to score the maps, never as a feature).", percent=("share",))
     data.table(result.preview, caption="The first rows of the table as read.", digits=4)
 
     math = report.section("The math")
@@ -317,7 +363,7 @@ def build(result: ClusteringResult) -> Report:
                     "column-permuted copies; components left of the vertical line are kept. "
                     "Right: cumulative share of variance.",
                     alt="Scree plot with parallel-analysis threshold and cumulative variance")
-    evidence.table(_top_loadings(result), caption="The largest loadings of the first "
+    evidence.table(result.top_loadings, caption="The largest loadings of the first "
                    "components: which customer attributes drive each axis of the PCA map.")
     shown = result.reconstruction[result.reconstruction["components"].isin(
         sorted({1, 2, 5, result.parallel.n_components, 10, result.n_features}))]
@@ -352,6 +398,9 @@ def build(result: ClusteringResult) -> Report:
     evidence.table(result.stability, caption="Seed-to-seed stability of the main t-SNE map: "
                    "Procrustes disparity (0 = identical up to rotation and scale) and overlap "
                    f"of the {STABILITY_K}-nearest-neighbour sets.")
+    evidence.table(result.seed_scores, caption="Spearman distance correlation of each "
+                   "PCA-initialised t-SNE map (map 1 is the main map) and of the 2-D PCA map on "
+                   "the same rows: the replicates of the global comparison.")
     evidence.text("evidence_clustering.md", **v)
     evidence.table(result.clustering, caption="Clustering in each space: the Gaussian mixture's "
                    "number of components chosen by BIC and k-means, with their adjusted Rand "
@@ -363,7 +412,8 @@ def build(result: ClusteringResult) -> Report:
                    "standardisation.", percent=("PC1 variance share",))
     pitfalls.text("pitfall_noise.md", **v)
     pitfalls.figure(_noise_figure(result),
-                    caption=f"t-SNE maps of {result.noise.n} points of {DIMENSIONS}-dimensional "
+                    caption=f"t-SNE maps of {result.noise.n} points of "
+                    f"{result.constants['pitfall_dimensions']}-dimensional "
                     "Gaussian noise: there is no cluster in the data.",
                     alt="t-SNE maps of pure noise at two perplexities")
     pitfalls.text("pitfall_spread.md", **v)
@@ -384,7 +434,8 @@ def build(result: ClusteringResult) -> Report:
                     alt="Held-out customers placed into a t-SNE map")
     pitfalls.text("pitfall_nonlinear.md", **v)
     pitfalls.figure(_trajectory_figure(result.trajectory),
-                    caption=f"A helix of {result.trajectory.turns:g} turns in {DIMENSIONS} "
+                    caption=f"A helix of {result.trajectory.turns:g} turns in "
+                    f"{result.constants['pitfall_dimensions']} "
                     "dimensions, coloured by the position along it: where a map lays turns on "
                     "top of each other, the colours mix.",
                     alt="Helix in PCA and t-SNE maps coloured by position")
@@ -394,7 +445,8 @@ def build(result: ClusteringResult) -> Report:
                         caption="The life-stage segment coloured by its position along the "
                         "trajectory (other customers grey).",
                         alt="Life-stage trajectory in PCA and t-SNE maps")
-        pitfalls.table(result.life_stage, caption=f"Cross-validated $R^2$ of a {POSITION_K}-NN "
+        pitfalls.table(result.life_stage, caption="Cross-validated $R^2$ of a "
+                       f"{result.constants['position_k']}-NN "
                        "regression of the life-stage position on each space's coordinates.")
 
     report.text_section("Interview questions", "interview.md", **v)

@@ -1,5 +1,7 @@
 """Same data and seed, same numbers: the whole pipeline run twice on a small configuration."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,15 +57,58 @@ def test_reconstruction_table_adds_up_to_the_variance_per_column(two_runs):
                                atol=1e-9)
 
 
-def test_short_answer_wording_follows_the_numbers():
-    from casestudies.clustering.pipeline import _short_answer
+def _with_states(result, **states):
+    """``result`` with the named verdicts set to "yes", "no" or "undecided"."""
+    holds = {"yes": True, "no": False, "undecided": None}
+    verdicts = dict(result.verdicts)
+    for name, state in states.items():
+        verdicts[name] = dataclasses.replace(verdicts[name], holds=holds[state])
+    return dataclasses.replace(result, verdicts=verdicts)
 
-    parts = dict(perplexity=30.0, k=15, trust_tsne=0.95, trust_pca=0.85, acc_tsne=0.9,
-                 acc_pca=0.7, spearman_tsne=0.5, spearman_pca=0.8, noise_k=7, noise_k_data=0,
-                 noise_perplexity=2.0)
-    answer = _short_answer(parts)
+
+def test_short_answer_wording_follows_the_verdicts(two_runs):
+    result = two_runs[0]
+    answer = _with_states(result, tsne_keeps_local_better="yes", pca_keeps_global_better="yes",
+                          tsne_reads_segments_better="yes", noise_clusters_on_map="yes"
+                          ).short_answer
     assert "better than a 2-D PCA" in answer and "PCA keeps global distances" in answer
-    assert "into 7 clusters" in answer
-    flipped = _short_answer({**parts, "trust_tsne": 0.8, "spearman_tsne": 0.9, "noise_k": 0})
-    assert "worse than a 2-D PCA" in flipped and "t-SNE keeps global distances" in flipped
-    assert "pure noise" not in flipped
+    assert "reads the known segments better" in answer
+    assert "Use PCA for the main axes and distances, t-SNE to see local groups" in answer
+    assert f"into {result.noise.clusters_maps[0]} cluster" in answer
+    flipped = _with_states(result, tsne_keeps_local_better="no", pca_keeps_global_better="no",
+                           tsne_reads_segments_better="undecided",
+                           noise_clusters_on_map="no").short_answer
+    assert "no better than a 2-D PCA" in flipped
+    assert "t-SNE kept global distances at least as well" in flipped
+    assert "about as well" in flipped and "pure noise" not in flipped
+    assert "t-SNE to see local groups" not in flipped
+    unsure = _with_states(result, tsne_keeps_local_better="undecided",
+                          pca_keeps_global_better="undecided").short_answer
+    assert "cannot be told apart from a 2-D PCA" in unsure and "seeds disagree" in unsure
+
+
+def test_verdicts_record_what_was_resampled(two_runs):
+    verdicts = two_runs[0].verdicts
+    assert verdicts["tsne_keeps_local_better"].unit == "customers"
+    assert verdicts["tsne_reads_segments_better"].unit == "customers"
+    assert verdicts["pca_keeps_global_better"].unit == "seeds"
+    local = verdicts["tsne_keeps_local_better"]
+    result = two_runs[0]
+    k = result.comparison_k
+    # The verdict's estimate is the scorecard's difference, inside its own interval.
+    assert local.estimate == pytest.approx(
+        result.neighbourhood(result.main_name, "trustworthiness", k)
+        - result.neighbourhood("PCA 2-D", "trustworthiness", k))
+    assert local.low <= local.estimate <= local.high
+
+
+def test_adding_a_perplexity_leaves_the_other_maps_and_pitfalls_unchanged(two_runs):
+    config = ClusteringConfig(seed=11, **{**SMALL, "perplexities": (5.0, 8.0)})
+    wider = run(config, load_data(config))
+    base = two_runs[0]
+    np.testing.assert_array_equal(wider.embedding("t-SNE p=5").coordinates,
+                                  base.embedding("t-SNE p=5").coordinates)
+    np.testing.assert_array_equal(wider.noise.maps[0], base.noise.maps[0])
+    np.testing.assert_array_equal(wider.spread.tsne_map, base.spread.tsne_map)
+    pd.testing.assert_frame_equal(wider.stability, base.stability)
+    pd.testing.assert_frame_equal(wider.clustering, base.clustering)

@@ -5,6 +5,7 @@ import pytest
 
 from casestudies.clustering.config import ClusteringConfig
 from casestudies.clustering.pipeline import STABILITY_K, _placement
+from casestudies.rng import stream
 
 
 def _nearest(reference: np.ndarray, query: np.ndarray, k: int, skip_self: bool) -> set:
@@ -22,10 +23,11 @@ def test_placement_recall_by_hand():
                               seed=3)
     placement = _placement(X, labels, config)
 
-    split = np.random.default_rng(config.seed)
-    order = split.permutation(150)
+    # The split and the reference rows each come from their own named stream.
+    order = stream(config.seed, "clustering", "placement", "split").permutation(150)
     new, train = np.sort(order[:30]), np.sort(order[30:])
-    reference = split.choice(train.size, size=30, replace=False)
+    reference = stream(config.seed, "clustering", "placement", "reference rows").choice(
+        train.size, size=30, replace=False)
     assert (placement.n_new, placement.n_train) == (30, 120)
 
     k = STABILITY_K
