@@ -71,6 +71,7 @@ def run(study: str, data: Any = None, **options: Any) -> Any:
     try:
         return analyse(declared, config, command=_command(study, data, options))
     finally:
+        progress.clear_status()
         progress.set_quiet(previous)
 
 

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from casestudies import progress
 from casestudies.errors import CaseStudyError, ConfigError
 from casestudies.index import write_index
-from casestudies.io import atomic_write_text, dumps_json
+from casestudies.io import atomic_write_files, dumps_json
 from casestudies.provenance import Provenance, command_line
 from casestudies.studies import available_studies, get_study
 from casestudies.study import Study
@@ -141,8 +141,9 @@ def check_writable(out_dir: Path) -> None:
 
 
 def write_outputs(outcome: Outcome, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``STUDY.html`` and ``STUDY.json`` atomically; both are rendered before either is
-    written, so that a rendering error leaves the previous files untouched."""
+    """Write ``STUDY.html`` and ``STUDY.json`` together; both are rendered before either is
+    written, and they replace the previous pair together (see
+    :func:`casestudies.io.atomic_write_files`)."""
     report = outcome.report
     html = report.render(outcome.provenance)
     payload = dumps_json({
@@ -153,14 +154,16 @@ def write_outputs(outcome: Outcome, out_dir: Path) -> tuple[Path, Path]:
         "provenance": outcome.provenance,
         "result": outcome.result,
     })
-    json_path = atomic_write_text(Path(out_dir) / f"{report.study}.json", payload)
-    html_path = atomic_write_text(Path(out_dir) / f"{report.study}.html", html)
+    json_path = Path(out_dir) / f"{report.study}.json"
+    html_path = Path(out_dir) / f"{report.study}.html"
+    atomic_write_files({json_path: payload, html_path: html})
     return html_path, json_path
 
 
 def _run_one(name: str, args: argparse.Namespace, argv: list[str] | None) -> None:
     outcome = execute(get_study(name), args, argv)
     html_path, _ = write_outputs(outcome, args.out)
+    progress.clear_status()
     print(f"{name}: {outcome.report.short_answer}")
     print(f"wrote {html_path} ({outcome.provenance.duration_s:.1f} s)")
 
@@ -202,5 +205,6 @@ def main(argv: list[str] | None = None) -> int:
         _run_one(args.command, args, argv)
         return 0
     except CaseStudyError as error:
+        progress.clear_status()
         print(f"casestudies {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -23,9 +23,16 @@ def read_entries(out_dir: Path) -> list[dict]:
             continue
         try:
             record = json.loads(json_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"cannot read {json_path.name}: {exc}") from exc
-        provenance = record.get("provenance", {})
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"cannot read {json_path.name} as a report's JSON: "
+                            f"{str(exc).splitlines()[0]}; rebuild the report or remove the "
+                            f"file") from exc
+        provenance = record.get("provenance") if isinstance(record, dict) else None
+        if not isinstance(provenance, dict) or not all(
+                isinstance(record.get(key, ""), str)
+                for key in ("title", "question", "short_answer")):
+            raise DataError(f"{json_path.name} is not a report's JSON (no provenance, or fields "
+                            f"of the wrong type); rebuild the report or remove the file")
         entries.append({
             "href": f"{name}.html",
             "title": record.get("title", name),

@@ -80,6 +80,8 @@ def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
         if frame.shape[0] == 0 or frame.shape[1] == 0:
             raise DataError("the DataFrame given as data has no rows or no columns")
         frame.columns = [str(c) for c in frame.columns]
+        _check_unique_names(list(frame.columns), "the DataFrame")
+        _check_magnitudes(frame, "the DataFrame")
         return frame.reset_index(drop=True)
     path = Path(path)
     if not path.exists():
@@ -88,14 +90,19 @@ def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
         raise DataError(f"data path is a directory, not a file: {path}")
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}")
-    kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    kind = "Parquet" if head.startswith(b"PAR1") else TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
+    if kind != "Parquet":
+        for signature, what in _BINARY_SIGNATURES:
+            if head.startswith(signature):
+                raise DataError(f"cannot read {path.name}: it is {what}")
     try:
         if kind == "Parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",", low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError,
-            ValueError) as exc:
+            frame = _read_csv(path, sep="\t" if kind == "TSV" else ",")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"cannot read {path.name} as {kind}: {reason}") from exc
     except Exception as exc:  # pyarrow raises its own exception types for corrupt files
@@ -105,7 +112,63 @@ def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"data file {path.name} has no rows or no columns")
     frame.columns = [str(c) for c in frame.columns]
+    _check_unique_names(list(frame.columns), path.name)
+    _check_magnitudes(frame, path.name)
     return frame
+
+
+# Binary formats users hand over by mistake, and what to do instead.
+_BINARY_SIGNATURES = (
+    (b"\x1f\x8b", "gzip-compressed; decompress it first (gunzip) and pass the CSV"),
+    (b"PK\x03\x04", "a ZIP archive or an Excel .xlsx workbook; save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an Excel .xls workbook; save the sheet as CSV"),
+)
+# Text encodings tried in turn: UTF-8 (a byte-order mark is dropped), then Latin-1, which decodes
+# any byte sequence and is what spreadsheet exports in Western Europe most often use.
+ENCODINGS = ("utf-8-sig", "latin-1")
+# Squares and sums of squares of larger values overflow float64 (about 1.8e308) on tables of
+# many rows; such a column needs rescaling, not analysing.
+MAX_MAGNITUDE = 1e100
+
+
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    """Read a delimited text file, trying :data:`ENCODINGS` in turn; check its header first,
+    because pandas silently renames duplicate names (``x``, ``x.1``)."""
+    for encoding in ENCODINGS:
+        try:
+            header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str,
+                                 encoding=encoding, keep_default_na=False)
+            _check_unique_names([str(v).strip() for v in header.iloc[0]], path.name)
+            frame = pd.read_csv(path, sep=sep, low_memory=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        frame.attrs["encoding"] = encoding
+        return frame
+    raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
+                    f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte
+
+
+def _check_unique_names(names: list[str], source: str) -> None:
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    duplicated = [f"{name!r} ({count} times)" for name, count in seen.items() if count > 1]
+    if duplicated:
+        raise DataError(f"{source} has duplicate column names: {', '.join(duplicated)}; give "
+                        f"every column its own name")
+
+
+def _check_magnitudes(frame: pd.DataFrame, source: str) -> None:
+    for name in frame.columns:
+        column = frame[name]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        finite = np.abs(values[np.isfinite(values)])
+        if finite.size and finite.max() > MAX_MAGNITUDE:
+            raise DataError(f"column {name!r} of {source} has values as large as "
+                            f"{finite.max():.3g}, beyond {MAX_MAGNITUDE:.0e} where squares "
+                            f"overflow; rescale it (e.g. to thousands or millions)")
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, source: str = "the data"
@@ -239,6 +302,62 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_files(files: Mapping[str | os.PathLike, str]) -> list[Path]:
+    """Replace several text files together: all or none.
+
+    Every new file is written to a temporary file beside its target first; only then are they
+    renamed into place, one after another. If a rename fails, the files already replaced get their
+    previous content back (or are removed if they did not exist), so that a report's HTML and
+    JSON never come from two different runs.
+    """
+    staged: list[tuple[Path, str]] = []
+    try:
+        for target, text in files.items():
+            path = Path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((path, tmp))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(text.encode("utf-8"))
+            os.chmod(tmp, 0o666 & ~_current_umask())
+        backups: list[tuple[Path, str | None]] = []
+        replaced: list[tuple[Path, str | None]] = []
+        try:
+            for path, tmp in staged:
+                backup = None
+                if path.exists():
+                    fd, backup = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".previous",
+                                                  dir=path.parent)
+                    os.close(fd)
+                    _copy(path, backup)
+                backups.append((path, backup))
+                os.replace(tmp, path)
+                replaced.append((path, backup))
+        except BaseException:
+            for path, backup in reversed(replaced):
+                try:
+                    if backup is not None:
+                        os.replace(backup, path)
+                    else:
+                        path.unlink(missing_ok=True)
+                except OSError:
+                    pass  # keep restoring the others; the original error is raised below
+            raise
+        finally:
+            for _, backup in backups:
+                if backup is not None:
+                    Path(backup).unlink(missing_ok=True)
+    finally:
+        for _, tmp in staged:
+            Path(tmp).unlink(missing_ok=True)
+    return [path for path, _ in staged]
+
+
+def _copy(source: Path, destination: str) -> None:
+    with open(source, "rb") as reader, open(destination, "wb") as writer:
+        writer.write(reader.read())
 
 
 def _current_umask() -> int:

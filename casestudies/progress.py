@@ -45,7 +45,36 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
     )
 
 
+_status_shown = False
+
+
 def status(message: str) -> None:
-    """Print a one-line stage message to stderr unless quiet."""
-    if not _quiet:
-        print(message, file=sys.stderr, flush=True)
+    """Show the current stage ("[calibration] loading data") on a terminal, unless quiet.
+
+    The message is transient: each replaces the previous one on the same line, and
+    :func:`clear_status` removes it, so that an error that follows stands alone on its line. When
+    stderr is not a terminal (a pipe, a log file) stage messages are not written: progress bars
+    still show long work there, and a bad input leaves exactly one line.
+    """
+    global _status_shown
+    if _quiet or not _is_terminal():
+        return
+    sys.stderr.write(f"\r\x1b[K{message}")
+    sys.stderr.flush()
+    _status_shown = True
+
+
+def clear_status() -> None:
+    """Remove the stage message from the terminal line, if one is shown."""
+    global _status_shown
+    if _status_shown:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
+        _status_shown = False
+
+
+def _is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

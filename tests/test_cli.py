@@ -208,3 +208,33 @@ def test_all_passes_quick_and_seed_to_every_study(echo_study, tmp_path):
     assert record["result"]["mean"] == 4.0  # the quick scale of 2 applied
     assert record["provenance"]["seed"] == 4
     assert (tmp_path / "index.html").exists()
+
+
+def test_error_without_quiet_is_still_one_line(echo_study, tmp_path, capsys):
+    from casestudies import progress
+
+    progress.set_quiet(False)
+    assert cli.main(["echo", "--data", str(tmp_path / "missing.csv"), "--out",
+                     str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_stage_messages_are_transient_on_a_terminal(monkeypatch):
+    import io
+
+    from casestudies import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr("sys.stderr", screen)
+    progress.set_quiet(False)
+    progress.status("[echo] loading data")
+    progress.clear_status()
+    assert screen.getvalue() == "\r\x1b[K[echo] loading data\r\x1b[K"
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stderr", pipe)
+    progress.status("[echo] loading data")
+    assert pipe.getvalue() == ""

@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+
+from casestudies.errors import DataError
 from casestudies.index import write_index
 
 
@@ -21,3 +24,13 @@ def test_index_lists_present_reports_with_escaped_answers(tmp_path):
 
 def test_empty_index_says_how_to_build_reports(tmp_path):
     assert "make report-all" in write_index(tmp_path).read_text()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"title": 3, "provenance": {}}',
+                                     '{"title": "t"}'])
+def test_malformed_report_json_is_a_one_line_data_error(tmp_path, content):
+    (tmp_path / "calibration.json").write_text(content)
+    (tmp_path / "calibration.html").write_text("<html></html>")
+    with pytest.raises(DataError, match="calibration.json") as info:
+        write_index(tmp_path)
+    assert "\n" not in str(info.value)

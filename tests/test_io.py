@@ -117,3 +117,89 @@ def test_json_is_strict_and_plain():
     record = json.loads(text)
     assert record == {"value": None, "array": [0, 1, 2],
                       "table": {"columns": ["a"], "index": [0], "data": [[1]]}}
+
+
+# ---- hostile files ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\x1f\x8b\x08\x00rest", "gzip-compressed; decompress it first"),
+    (b"PK\x03\x04rest", "Excel .xlsx workbook; save the sheet as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "an Excel .xls workbook"),
+])
+def test_binary_formats_say_what_they_are(tmp_path, content, message):
+    path = tmp_path / "table.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_table(path)
+
+
+def test_latin1_and_bom_files_are_read(tmp_path):
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("ville,montant\nMontréal,1.5\nZürich,2\n".encode("latin-1"))
+    frame = read_table(latin)
+    assert list(frame["ville"]) == ["Montréal", "Zürich"]
+    assert frame.attrs["encoding"] == "latin-1"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufeffx,y\n1,2\n".encode())
+    assert list(read_table(bom).columns) == ["x", "y"]
+
+
+def test_parquet_with_another_suffix_is_read_as_parquet(tmp_path, frame):
+    path = tmp_path / "table.csv"
+    frame.to_parquet(path)
+    pd.testing.assert_frame_equal(read_table(path), frame)
+
+
+def test_duplicate_column_names_are_an_error_naming_them(tmp_path):
+    path = tmp_path / "dupes.csv"
+    path.write_text("x,is_fraud,is_fraud\n1,0,0\n2,1,1\n")
+    with pytest.raises(DataError, match=r"duplicate column names: 'is_fraud' \(2 times\)"):
+        read_table(path)
+    from casestudies.io import InMemoryTable
+
+    frame = pd.DataFrame([[1, 2]], columns=["a", "a"])
+    with pytest.raises(DataError, match="duplicate column names: 'a'"):
+        read_table(InMemoryTable(frame))
+
+
+def test_values_beyond_the_overflow_bound_are_an_error(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("x,y\n1,2\n1e200,3\n")
+    with pytest.raises(DataError, match=r"column 'x' of huge.csv has values as large as 1e\+200"):
+        read_table(path)
+
+
+# ---- writing a report's two files together ----------------------------------------------------
+def test_pair_write_restores_the_previous_pair_when_a_rename_fails(tmp_path, monkeypatch):
+    import os
+
+    from casestudies import io
+
+    first, second = tmp_path / "study.json", tmp_path / "study.html"
+    io.atomic_write_files({first: "old json", second: "old html"})
+    real_replace = os.replace
+
+    def failing_replace(source, destination):
+        if str(destination) == str(second):
+            raise OSError("disk full")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(io.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        io.atomic_write_files({first: "new json", second: "new html"})
+    monkeypatch.setattr(io.os, "replace", real_replace)
+    assert first.read_text() == "old json" and second.read_text() == "old html"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.html", "study.json"]
+
+
+def test_pair_write_removes_a_new_file_when_the_pair_fails(tmp_path, monkeypatch):
+    import os
+
+    from casestudies import io
+
+    first, second = tmp_path / "a.json", tmp_path / "a.html"
+    real_replace = os.replace
+    monkeypatch.setattr(io.os, "replace", lambda s, d: (_ for _ in ()).throw(OSError("no"))
+                        if str(d) == str(second) else real_replace(s, d))
+    with pytest.raises(OSError):
+        io.atomic_write_files({first: "json", second: "html"})
+    assert list(tmp_path.iterdir()) == []
