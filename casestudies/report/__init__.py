@@ -10,9 +10,9 @@ import sys
 import types
 
 from casestudies.report.document import Report, Section
-from casestudies.report.figures import PALETTE, figure_to_svg, new_figure
+from casestudies.report.figures import PALETTE, figure_text, figure_to_svg, new_figure
 
-__all__ = ["PALETTE", "Report", "Section", "figure_to_svg", "new_figure"]
+__all__ = ["PALETTE", "Report", "Section", "figure_text", "figure_to_svg", "new_figure"]
 
 
 class _CallableModule(types.ModuleType):

@@ -65,6 +65,16 @@ def new_figure(width: float = 7.0, height: float = 4.0, nrows: int = 1, ncols: i
     return fig, axes
 
 
+def figure_text(text: object) -> str:
+    """Text from data or from the user (a column name, a label value), made inert for matplotlib.
+
+    matplotlib reads ``$...$`` in any label as math (a value ``$$`` stops the drawing with a parse
+    error) and gives ``\\`` meaning inside it; escaping every dollar sign keeps the text as it
+    was typed. Labels the report writes itself may keep their math.
+    """
+    return str(text).replace("$", r"\$")
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
