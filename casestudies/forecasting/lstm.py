@@ -171,7 +171,11 @@ def _split(starts: np.ndarray, max_windows: int) -> tuple[np.ndarray, np.ndarray
 
 @dataclass
 class LstmRun:
-    """Every LSTM forecast at the test origins, and how the networks were trained."""
+    """Every LSTM forecast at the test origins, and how the networks were trained.
+
+    ``calibration_point`` holds the direct network's forecasts at the calibration origins
+    (origins × H), whose errors give the conformal half-widths.
+    """
 
     methods: list[MethodForecast]
     window: int
@@ -180,6 +184,7 @@ class LstmRun:
     conformal_halfwidth: dict[float, np.ndarray]
     adaptive_updates: np.ndarray
     seconds: float
+    calibration_point: np.ndarray
 
 
 class SeriesTransform:
@@ -569,4 +574,4 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     return LstmRun(methods=methods, window=window, logs=nets.logs,
                    residual_sd=float(np.std(residuals) * transform.sd),
                    conformal_halfwidth=halfwidth, adaptive_updates=updates,
-                   seconds=time.perf_counter() - started)
+                   seconds=time.perf_counter() - started, calibration_point=calibration_point)

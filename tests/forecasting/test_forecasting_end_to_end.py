@@ -1,5 +1,8 @@
-"""Whole runs: determinism of the pipeline under a seed, and the default report in quick mode."""
+"""Whole runs: determinism of the pipeline under a seed, independent streams per series, the
+report's wording chosen from verdicts, and the default report in quick mode with every number it
+shows in its JSON."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,11 +12,18 @@ from scipy import stats
 
 from casestudies.cli import main
 from casestudies.forecasting import STUDY
+from casestudies.forecasting.report import short_answer
+from casestudies.report.numbers import unexplained_numbers
 
 
-def _quick_result(seed: int):
-    config = STUDY.config.from_options(series=["arma"], quick=True, seed=seed)
+def _quick_result(seed: int, series: tuple[str, ...] = ("arma",)):
+    config = STUDY.config.from_options(series=list(series), quick=True, seed=seed)
     return STUDY.run(config, STUDY.load_data(config))
+
+
+@pytest.fixture(scope="module")
+def arma_result():
+    return _quick_result(0)
 
 
 def test_pipeline_is_deterministic_under_a_seed():
@@ -26,8 +36,8 @@ def test_pipeline_is_deterministic_under_a_seed():
     assert not np.array_equal(first.series[0].values, other.series[0].values)
 
 
-def test_simulated_series_report_the_true_distribution():
-    result = _quick_result(0)
+def test_simulated_series_report_the_true_distribution(arma_result):
+    result = arma_result
     series = result.series[0]
     keys = [s.key for s in series.scores]
     assert "truth" in keys and series.truth_comparison is not None
@@ -46,12 +56,78 @@ def test_simulated_series_report_the_true_distribution():
         assert series.binomial_high[level] == stats.binom.ppf(0.975, n, level) / n
 
 
+def _with_verdict(result, **states):
+    """A copy of ``result`` whose first series' verdicts ``name=holds`` are replaced."""
+    series = result.series[0]
+    verdicts = {**series.verdicts, **{name: dataclasses.replace(series.verdicts[name],
+                                                                holds=holds)
+                                      for name, holds in states.items()}}
+    changed = dataclasses.replace(series, verdicts=verdicts)
+    return dataclasses.replace(result, series=[changed, *result.series[1:]])
+
+
+@pytest.mark.parametrize(("states", "words"), [
+    (dict(arima_coverage_within_band=True, arima_coverage_below_band=False),
+     "within the binomial range"),
+    (dict(arima_coverage_within_band=False, arima_coverage_below_band=True),
+     "below the binomial range"),
+    (dict(arima_coverage_within_band=False, arima_coverage_below_band=False),
+     "above the binomial range"),
+    (dict(recommended_lstm_within_band=True), "(within that range)"),
+    (dict(recommended_lstm_within_band=False), "(outside that range)"),
+])
+def test_short_answer_words_follow_the_verdicts(arma_result, states, words):
+    assert words in short_answer(_with_verdict(arma_result, **states))
+
+
+def test_short_answer_names_mc_dropout_only_when_it_under_covers(arma_result):
+    assert "MC dropout" in short_answer(_with_verdict(arma_result, dropout_below_band=True))
+    assert "MC dropout" not in short_answer(_with_verdict(arma_result, dropout_below_band=False))
+
+
+def test_short_answer_names_the_method_with_the_lowest_interval_score(arma_result):
+    series = arma_result.series[0]
+    lstm = [s for s in series.scores if s.family == "LSTM" and s.coverage]
+    best = min(lstm, key=lambda s: s.overall["MSIS 95"])
+    assert series.recommended_lstm_method == best.key
+    assert best.label.replace("LSTM ", "") + " had the lowest interval score" in \
+        arma_result.short_answer
+
+
 @pytest.mark.slow
-def test_default_report_in_quick_mode(tmp_path, capsys):
-    out = tmp_path / "reports"
+def test_adding_a_series_leaves_the_numbers_of_the_others_unchanged(arma_result):
+    together = _quick_result(0, ("arma", "elnino"))
+    alone, joined = arma_result.series[0], together.series[0]
+    assert joined.key == "arma"
+    pd.testing.assert_frame_equal(alone.score_table, joined.score_table)
+    for a, b in zip(alone.scores, joined.scores, strict=True):
+        assert a.key == b.key
+        np.testing.assert_equal(a.overall, b.overall)       # NaN CRPS compares equal
+        for level in a.coverage:
+            np.testing.assert_array_equal(a.coverage[level], b.coverage[level])
+            np.testing.assert_array_equal(a.width[level], b.width[level])
+    np.testing.assert_array_equal(alone.showcase.parameter_paths_width95,
+                                  joined.showcase.parameter_paths_width95)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
     assert main(["forecasting", "--quick", "--quiet", "--out", str(out)]) == 0
     html = (out / "forecasting.html").read_text()
     payload = json.loads((out / "forecasting.json").read_text())
+    return html, payload
+
+
+@pytest.mark.slow
+def test_every_number_the_report_shows_is_in_its_json(quick_report):
+    html, payload = quick_report
+    assert unexplained_numbers(html, payload) == []
+
+
+@pytest.mark.slow
+def test_default_report_in_quick_mode(quick_report):
+    html, payload = quick_report
     assert "ARIMA" in payload["short_answer"] and "LSTM" in payload["short_answer"]
     series = payload["result"]["series"]
     assert [s["key"] for s in series] == ["arma", "co2"]
