@@ -127,8 +127,26 @@ class ForecastingConfig(StudyConfig):
             raise ConfigError("--data needs --value COL naming the column that holds the series")
         if self.freq and not self.time:
             raise ConfigError("--freq needs --time COL naming the column of timestamps")
+        if self.freq:
+            parse_frequency(self.freq)
 
 
 def calibration_needed(level: float) -> int:
     """Fewest calibration errors n with a finite conformal quantile: (n + 1) * level <= n."""
     return math.ceil(level / (1 - level) - 1e-9)
+
+
+def parse_frequency(freq: str):
+    """``--freq`` as a pandas offset of one or more positive steps; ConfigError otherwise."""
+    import pandas as pd  # here, not at the top: --help stays quick
+
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        offset = None
+    if offset is None:
+        raise ConfigError(f"--freq {freq!r} is not a pandas frequency such as D, W, MS or h")
+    if offset.n <= 0:
+        raise ConfigError(f"--freq {freq!r} must step forward in time (a positive count, e.g. "
+                          f"D or 2D)")
+    return offset

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from casestudies.errors import DataError
-from casestudies.forecasting.config import MIN_WINDOW, ForecastingConfig
+from casestudies.forecasting.config import MIN_WINDOW, ForecastingConfig, parse_frequency
 from casestudies.io import (
     datetime_column,
     fingerprint_arrays,
@@ -277,6 +277,23 @@ def period_of_offset(offset: pd.DateOffset | None) -> float | None:
     return PERIOD_OF_FREQ.get(code)
 
 
+def check_grid_length(index: pd.DatetimeIndex, offset: pd.DateOffset, freq: str) -> None:
+    """Refuse a frequency whose regular grid would be mostly missing, before building it.
+
+    More than twice as many periods as rows means more than half the grid is missing, beyond any
+    ``--max-missing``; a typo such as ``ms`` (milliseconds) for ``MS`` (month start) would
+    otherwise allocate a grid of billions of points.
+    """
+    first, last = index.min(), index.max()
+    step = (first + 2 * offset) - first  # exact for fixed steps, an average for calendar ones
+    periods = (last - first) / (step / 2) + 1 if step > pd.Timedelta(0) else float("inf")
+    if periods > 2 * len(index):
+        raise DataError(f"--freq {freq!r} puts about {periods:,.0f} periods between the first "
+                        f"and last timestamp, for only {len(index):,} rows: most of the grid "
+                        f"would be missing; give the frequency of the data (pandas frequencies "
+                        f"are case-sensitive: MS is month start, ms is milliseconds)")
+
+
 def load_user_series(config: ForecastingConfig) -> Series:
     """Read ``config.data`` and validate it into a regular, complete :class:`Series`.
 
@@ -308,11 +325,8 @@ def load_user_series(config: ForecastingConfig) -> Series:
         series = pd.Series(values.to_numpy()[order],
                            index=pd.DatetimeIndex(stamps.to_numpy()[order]))
         if config.freq:
-            try:
-                offset = pd.tseries.frequencies.to_offset(config.freq)
-            except ValueError as exc:
-                raise DataError(f"--freq {config.freq!r} is not a pandas frequency such as D, W, "
-                                f"MS or h") from exc
+            offset = parse_frequency(config.freq)
+            check_grid_length(series.index, offset, config.freq)
             regular = series.asfreq(offset)
             if regular.index.size and not series.index.isin(regular.index).all():
                 raise DataError(f"timestamps in {config.time!r} do not fall on the --freq "
