@@ -24,6 +24,7 @@ from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AuditTable
 from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
+from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
 # Effect size of each test, and the size from which it is called material. These are
@@ -221,7 +222,7 @@ def model_matrix(table: AuditTable, index: np.ndarray) -> pd.DataFrame:
     return features
 
 
-def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
+def adversarial_validation(table: AuditTable, config, seed: int, part: str = "data"
                            ) -> tuple[Adversarial, dict]:
     """Train a gradient-boosting classifier to tell the test (late) side from the other.
 
@@ -229,15 +230,20 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
     blocks of consecutive rows, see :mod:`~casestudies.iid_checks.resampling`) and the Mann-Whitney
     p-value of AUC = 0.5 (AUC is the Mann-Whitney U divided by ``n1 n0``); permutation
     importance on a held-out half names the features that give the split away.
+
+    The subsample, the bootstrap and the classifier each draw from their own stream, named
+    after ``part`` (the dataset audited), so that no other check changes their numbers.
     """
     index = np.arange(len(table.frame))
     if len(index) > config.max_rows:
-        index = np.sort(rng.choice(index, config.max_rows, replace=False))
+        subsample = stream(seed, "iid_checks", part, "adversarial", "subsample")
+        index = np.sort(subsample.choice(index, config.max_rows, replace=False))
+    model_seed = stream_seed(seed, "iid_checks", part, "adversarial", "classifier")
     features = model_matrix(table, index)
     side = table.is_test[index].astype(int)
-    model = HistGradientBoostingClassifier(max_iter=100, random_state=config.seed,
+    model = HistGradientBoostingClassifier(max_iter=100, random_state=model_seed,
                                            categorical_features="from_dtype")
-    folds = StratifiedKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True, random_state=config.seed)
+    folds = StratifiedKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True, random_state=model_seed)
     scores = cross_val_predict(model, features, side, cv=folds, method="predict_proba")[:, 1]
     clusters, cluster_name = bootstrap_clusters(table, index)
 
@@ -246,17 +252,17 @@ def adversarial_validation(table: AuditTable, config, rng: np.random.Generator
         return float(roc_auc_score(side[rows], scores[rows])) if both else np.nan
 
     replicates = cluster_bootstrap({"auc": resampled_auc}, clusters, config.bootstrap,
-                                   np.random.default_rng(rng.integers(2**32)),
+                                   stream(seed, "iid_checks", part, "adversarial", "bootstrap"),
                                    desc="adversarial AUC bootstrap")["auc"]
     auc = percentile_interval(float(roc_auc_score(side, scores)), replicates)
     p_value = stats.mannwhitneyu(scores[side == 1], scores[side == 0]).pvalue
     fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=IMPORTANCE_HELD_OUT,
-                                           stratify=side, random_state=config.seed)
+                                           stratify=side, random_state=model_seed)
     held_rows = held_rows[:IMPORTANCE_ROWS]
     model.fit(features.iloc[fit_rows], side[fit_rows])
     importance = permutation_importance(model, features.iloc[held_rows], side[held_rows],
                                         scoring="roc_auc", n_repeats=2,
-                                        random_state=config.seed)
+                                        random_state=model_seed)
     ranking = pd.DataFrame({"feature": table.features, "auc_drop": importance.importances_mean})
     ranking = ranking.sort_values("auc_drop", ascending=False, ignore_index=True)
     note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
@@ -404,8 +410,8 @@ def adjust(frame: pd.DataFrame, alpha: float, correction: str) -> pd.DataFrame:
     return frame
 
 
-def run_audit(table: AuditTable, config, random_state: int | np.random.Generator,
-              adversarial: bool = True) -> AuditResult:
+def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
+              part: str = "data") -> AuditResult:
     """Run every check on ``table`` and adjust the p-values for multiple testing.
 
     Parameters
@@ -414,21 +420,26 @@ def run_audit(table: AuditTable, config, random_state: int | np.random.Generator
         The validated data.
     config : IIDConfig
         Levels, sizes and subsampling limits.
-    random_state : int or Generator
-        Seed of the subsamples, permutations and bootstraps.
+    seed : int
+        Seed of the subsamples, permutations, bootstraps and classifiers.
     adversarial : bool, default True
         Train the adversarial classifier (the costliest check).
+    part : str, default "data"
+        Stable name of the dataset audited (``"data"``, ``"gallery iid"`` …). Each randomised
+        check draws from the stream ``(seed, "iid_checks", part, check)``, so that auditing
+        another dataset, or adding a check, leaves the numbers of this one unchanged.
     """
-    rng = np.random.default_rng(random_state)
     rows = independence_rows(table, config.max_series)
-    rows += distribution_rows(table, config, rng)
+    rows += distribution_rows(table, config,
+                              stream(seed, "iid_checks", part, "energy distance"))
     stationarity, readings = stationarity_rows(table, config.alpha, config.max_series)
     rows += stationarity
     found = None
     if adversarial:
-        found, row = adversarial_validation(table, config, rng)
+        found, row = adversarial_validation(table, config, seed, part)
         rows.append(row)
-    leakage, leakage_notes = leakage_rows(table, rng, config.max_rows)
+    leakage, leakage_notes = leakage_rows(table, stream(seed, "iid_checks", part,
+                                                        "near duplicates"), config.max_rows)
     rows += leakage
     # A test that cannot run on a column (a runs test on a column equal to its median almost
     # everywhere) gives no row rather than a silent "no evidence".

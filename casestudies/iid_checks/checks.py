@@ -150,11 +150,14 @@ class StationarityResult:
 
 
 # The four-way reading of ADF (null: unit root) and KPSS (null: stationary) at level alpha.
+# When both reject, ADF has just rejected the unit root that a difference-stationary series
+# would have, so the pair contradicts itself: the reading says so rather than naming a model
+# (a level shift, long memory or a changing variance are the usual causes).
 READINGS = {
     (True, False): "stationary",
     (False, True): "non-stationary (unit root)",
     (False, False): "trend-stationary or too short to tell",
-    (True, True): "difference-stationary (stationary after differencing)",
+    (True, True): "conflicting: both reject (a break, long memory or changing variance)",
 }
 
 

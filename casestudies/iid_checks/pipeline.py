@@ -4,19 +4,32 @@ known-truth gallery and the size and power of the checks. No I/O, no HTML."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from casestudies import progress
+from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.iid_checks import checks
-from casestudies.iid_checks.audit import AuditResult, run_audit
+from casestudies.iid_checks import verdicts as rules
+from casestudies.iid_checks.audit import (
+    EFFECTS,
+    NEAR_DENSITY_NEIGHBOURS,
+    NEAR_TOLERANCE,
+    VERDICTS,
+    AuditResult,
+    run_audit,
+)
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import (
+    AR_COEFFICIENTS,
+    COEFFICIENTS,
     GALLERY,
     GALLERY_DESCRIPTION,
     GALLERY_TRUTH,
+    ROW_LEVEL_FEATURES,
     AuditTable,
     IIDData,
     gallery_table,
@@ -24,12 +37,17 @@ from casestudies.iid_checks.data import (
 from casestudies.iid_checks.simulation import SizePower, size_and_power
 from casestudies.iid_checks.validation import ValidationResult, compare_validation
 from casestudies.provenance import StageTimer
+from casestudies.results import StudyResult
+from casestudies.rng import stream_seed
+from casestudies.verdicts import Verdict
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
 TRACE_POINTS = 300
 TRACE_COLUMNS = 3
 SENSITIVITY_LAGS = (1, 2, 5, 10, 20, 50)
 SENSITIVITY_ROWS = 150  # a short series, where the choice of h matters most
+BAND_LAG = 10  # lag at which the white-noise and Bartlett bands of the sunspots are compared
+ADF_FLAG = "ADF (flags if not rejected)"
 
 
 @dataclass
@@ -39,15 +57,65 @@ class GalleryEntry:
     name: str
     description: str
     truth: tuple[str, ...]
+    found: dict[str, bool]  # per assumption: whether the audit flags it
     audit: AuditResult
     validation: ValidationResult
 
 
 @dataclass
-class IIDResult:
-    """Everything the report shows, as plain data."""
+class GallerySummary:
+    """The audit's verdicts on the gallery against the known truth, counted over the
+    dataset-assumption cells."""
 
-    short_answer: str
+    cells: int
+    correct: int
+    missed: int
+    false_alarms: int
+    # Datasets whose rows are dependent but from one process, where identical-distribution
+    # checks nevertheless flag the halves: name and number of such checks.
+    dependence_false_alarms: list[dict]
+
+
+@dataclass
+class MultipleTesting:
+    """How many checks are significant before and after adjustment, and the p-value floors
+    that matter under Holm."""
+
+    correction: str  # its name in words
+    tested: int  # checks with a p-value, the ADF/KPSS pairs excepted
+    raw_significant: int
+    adjusted_significant: int
+    expected_by_chance: float  # tested * alpha: rejections if every assumption held
+    holm_first_threshold: float  # alpha / tested
+    anderson_p_floor: float
+    kpss_p_floor: float
+    energy_p_floor: float  # 1 / (permutations + 1)
+
+
+@dataclass
+class SizeSummary:
+    """What the size and power simulation shows, as the report states it."""
+
+    iid_rates: pd.DataFrame  # per test under IID: flags, rate, Wilson interval, inside_band
+    tests: int
+    inside_band: int  # flag rates under IID inside the binomial band of alpha
+    outside_band: list[str]
+    adf_outside: bool
+    bds_outside: bool
+    ljung_box_iid: float
+    ljung_box_strong_ar1: float
+    ljung_box_mean_shift: float
+    ljung_box_grouped: float
+    bds_iid: float
+    energy_grouped: float
+
+
+@dataclass
+class IIDResult(StudyResult):
+    """Every number and every conclusion the report shows, as plain data."""
+
+    study: ClassVar[str] = "iid_checks"
+
     source: str
     config: IIDConfig
     table_name: str
@@ -63,20 +131,44 @@ class IIDResult:
     notes: list[str]
     preview: pd.DataFrame
     audit: AuditResult
-    verdicts: pd.DataFrame
+    assumptions: pd.DataFrame
+    check_counts: dict[str, int]
+    multiple_testing: MultipleTesting
+    ljung_box_lags: int  # h of Ljung-Box for this many rows
+    smallest_significant_ks: dict | None  # the weakest KS check that is significant but small
+    smallest_significant_ljung_box: dict | None
+    stationarity_columns: int
+    not_stationary: int  # columns whose ADF/KPSS reading is not "stationary"
     validation: ValidationResult | None
     real_series: AuditResult | None
     real_series_span: str | None
+    sunspot_ljung_box: dict | None
+    sunspot_band: dict | None
     gallery: list[GalleryEntry]
     gallery_matrix: pd.DataFrame
+    gallery_summary: GallerySummary
     simulation: SizePower | None
+    size_summary: SizeSummary | None
     discrete_ks: dict | None
     lag_sensitivity: pd.DataFrame
+    lag_rows: int
+    settings: dict
+    verdicts: dict[str, Verdict]
     trace: pd.DataFrame = field(metadata={"json": False})
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The main tables: verdicts per assumption, every check, the gallery, the lag
+        sensitivity and (when simulated) the flag rates."""
+        tables = {"assumptions": self.assumptions, "checks": self.audit.checks,
+                  "gallery": self.gallery_matrix, "lag_sensitivity": self.lag_sensitivity,
+                  "verdicts": self.verdict_frame()}
+        if self.simulation is not None:
+            tables["flag_rates"] = self.simulation.rates
+        return tables
 
-def assumption_verdicts(audit: AuditResult) -> pd.DataFrame:
+
+def assumption_table(audit: AuditResult) -> pd.DataFrame:
     """Per assumption: how many checks ran and flagged it, and the strongest violation (the
     largest effect relative to its threshold)."""
     records = []
@@ -97,10 +189,32 @@ def assumption_verdicts(audit: AuditResult) -> pd.DataFrame:
             "violated": len(violations) > 0,
             "strongest": (f"{strongest['test']} on {strongest['column']}"
                           if strongest is not None else ""),
+            "strongest_test": strongest["test"] if strongest is not None else "",
             "effect": float(strongest["effect"]) if strongest is not None else np.nan,
             "effect_name": strongest["effect_name"] if strongest is not None else "",
         })
     return pd.DataFrame(records)
+
+
+def gallery_seed(seed: int, name: str) -> int:
+    """Seed of the simulated gallery dataset ``name``: its own stream, so that adding a dataset
+    to the gallery leaves the others unchanged."""
+    return stream_seed(seed, "iid_checks", "gallery", name, "data")
+
+
+def run_gallery(names: tuple[str, ...], config: IIDConfig) -> list[GalleryEntry]:
+    """Simulate, audit and validate each gallery dataset of ``names``, each from its own
+    streams (``"gallery NAME"``)."""
+    entries = []
+    for name in progress.progress(names, desc="known-truth gallery"):
+        table = gallery_table(name, config.gallery_rows, gallery_seed(config.seed, name),
+                              config.max_levels)
+        audit = run_audit(table, config, config.seed, part=f"gallery {name}")
+        entries.append(GalleryEntry(
+            name=name, description=GALLERY_DESCRIPTION[name], truth=GALLERY_TRUTH[name],
+            found={a: audit.violated(a) for a in ASSUMPTIONS}, audit=audit,
+            validation=compare_validation(table, config, config.seed, part=f"gallery {name}")))
+    return entries
 
 
 def gallery_matrix(entries: list[GalleryEntry]) -> pd.DataFrame:
@@ -110,13 +224,35 @@ def gallery_matrix(entries: list[GalleryEntry]) -> pd.DataFrame:
         record = {"dataset": entry.name}
         for assumption in ASSUMPTIONS:
             truth = assumption in entry.truth
-            found = entry.audit.violated(assumption)
             record[assumption] = ("violated" if truth else "holds") + (
-                ", found" if found else ", not found")
+                ", found" if entry.found[assumption] else ", not found")
         random_kfold = entry.validation.scheme("random K-fold")
         record["K-fold optimism"] = random_kfold.optimism.value
         records.append(record)
     return pd.DataFrame(records)
+
+
+def gallery_summary(entries: list[GalleryEntry]) -> GallerySummary:
+    """Hits, misses and false alarms over the dataset-assumption cells of the gallery, and the
+    datasets with dependent rows from one process on which identical-distribution checks
+    flag the halves."""
+    missed = false_alarms = correct = 0
+    dependent = []
+    for entry in entries:
+        for assumption in ASSUMPTIONS:
+            truth, found = assumption in entry.truth, entry.found[assumption]
+            correct += truth == found
+            missed += truth and not found
+            false_alarms += found and not truth
+        if "independent" in entry.truth and "identically distributed" not in entry.truth:
+            frame = entry.audit.checks
+            flagged = frame[(frame["assumption"] == "identically distributed")
+                            & (frame["verdict"] == "violation")]
+            if len(flagged):
+                dependent.append({"name": entry.name, "checks": len(flagged)})
+    return GallerySummary(cells=len(entries) * len(ASSUMPTIONS), correct=int(correct),
+                          missed=int(missed), false_alarms=int(false_alarms),
+                          dependence_false_alarms=dependent)
 
 
 def drifting_columns(audit: AuditResult, numeric: list[str], count: int) -> list[str]:
@@ -165,70 +301,233 @@ def lag_sensitivity(x: np.ndarray, lags: tuple[int, ...] = SENSITIVITY_LAGS) -> 
     return pd.DataFrame(records)
 
 
-def _short_answer(table: AuditTable, verdicts: pd.DataFrame,
-                  validation: ValidationResult | None) -> str:
-    failed = verdicts[verdicts["violated"]]
-    parts = [f"{row.assumption} ({row.violations} of {row.checks} checks)"
-             for row in failed.itertuples()]
-    if parts:
-        head = (f"On {len(table.frame):,} rows of {table.name}, {len(parts)} of "
-                f"{len(verdicts)} assumptions fail: {', '.join(parts)}")
-    else:
-        head = f"On {len(table.frame):,} rows of {table.name}, no assumption is violated"
-    if validation is None:
-        return head + "."
-    tail = [f"{s.optimism.value:+.3f} (95% CI {s.optimism.low:+.3f} to {s.optimism.high:+.3f}) "
-            f"for {s.scheme}" for s in validation.schemes]
-    return f"{head}; optimism of {validation.metric} over the hold-out: {', '.join(tail)}."
+def check_counts(audit: AuditResult) -> dict[str, int]:
+    """Number of checks per verdict, and in total."""
+    verdict = audit.checks["verdict"]
+    return {v: int((verdict == v).sum()) for v in VERDICTS} | {"total": len(verdict)}
+
+
+def multiple_testing(audit: AuditResult, config: IIDConfig) -> MultipleTesting:
+    """Significant checks before and after adjustment, and the floors of the clipped or
+    permutation p-values against Holm's first threshold."""
+    frame = audit.checks
+    tested = frame["p_value"].notna() & (frame["test"] != "ADF + KPSS")
+    m = int(tested.sum())
+    return MultipleTesting(
+        correction="Holm" if config.correction == "holm" else "Benjamini-Hochberg",
+        tested=m,
+        raw_significant=int((frame.loc[tested, "p_value"] < config.alpha).sum()),
+        adjusted_significant=int((frame.loc[tested, "p_adjusted"] < config.alpha).sum()),
+        expected_by_chance=m * config.alpha,
+        holm_first_threshold=config.alpha / max(m, 1),
+        anderson_p_floor=checks.ANDERSON_P_RANGE[0], kpss_p_floor=checks.KPSS_P_RANGE[0],
+        energy_p_floor=1 / (config.permutations + 1))
+
+
+def smallest_significant(audit: AuditResult, test: str) -> dict | None:
+    """The check of ``test`` with the smallest effect among those significant with a small
+    effect: the sharpest example of significance without materiality."""
+    frame = audit.checks
+    rows = frame[(frame["verdict"] == "significant, small effect") & (frame["test"] == test)]
+    return rows.loc[rows["effect"].idxmin()].to_dict() if len(rows) else None
+
+
+def size_summary(sim: SizePower) -> tuple[SizeSummary, dict[str, Verdict]]:
+    """What the simulation says about the size of each test under IID and the flag rates the
+    report discusses, with the verdicts on them."""
+    iid = sim.rates[sim.rates["scenario"] == "iid"]
+    inside = (iid["rate"] >= sim.band_low) & (iid["rate"] <= sim.band_high)
+    outside = iid.loc[~inside, "test"].tolist()
+    summary = SizeSummary(
+        iid_rates=iid.drop(columns="scenario").assign(inside_band=inside).reset_index(drop=True),
+        tests=len(iid), inside_band=int(inside.sum()), outside_band=outside,
+        adf_outside=ADF_FLAG in outside, bds_outside="BDS" in outside,
+        ljung_box_iid=sim.rate("iid", "Ljung-Box"),
+        ljung_box_strong_ar1=sim.rate("ar1_strong", "Ljung-Box"),
+        ljung_box_mean_shift=sim.rate("mean_shift", "Ljung-Box"),
+        ljung_box_grouped=sim.rate("grouped", "Ljung-Box"),
+        bds_iid=sim.rate("iid", "BDS"),
+        energy_grouped=sim.rate("grouped", "energy distance"))
+
+    def above(name: str, scenario: str, test: str, rule: str) -> Verdict:
+        row = sim.rates[(sim.rates["scenario"] == scenario) & (sim.rates["test"] == test)]
+        row = row.iloc[0]
+        return rules.rate_above_chance(name, row["rate"], row["low"], row["high"],
+                                       sim.band_high, rule)
+
+    verdicts = [
+        above("simulation_ljung_box_flags_level_shift", "mean_shift", "Ljung-Box",
+              "Ljung-Box flags independent rows with a level shift more often than its size"),
+        above("simulation_ljung_box_flags_groups", "grouped", "Ljung-Box",
+              "Ljung-Box on a row-level feature flags grouped rows more often than its size"),
+        above("simulation_energy_flags_groups", "grouped", "energy distance",
+              "the energy test flags halves holding different groups more often than its "
+              "size"),
+    ]
+    return summary, {v.name: v for v in verdicts}
+
+
+def sunspot_band(audit: AuditResult) -> dict | None:
+    """The white-noise and Bartlett bands of the sunspots' ACF at lag :data:`BAND_LAG`."""
+    grams = {g.column: g for g in audit.correlograms}
+    if "sunspots" not in grams:
+        return None
+    gram = grams["sunspots"]
+    lag = min(BAND_LAG, len(gram.acf))
+    return {"lag": lag, "bartlett": float(gram.acf_high[lag - 1]),
+            "white": gram.white_noise_band, "acf": float(gram.acf[lag - 1])}
+
+
+def settings() -> dict:
+    """The constants of the methods and the simulator that the report states."""
+    strong, weak = AR_COEFFICIENTS["ar1_strong"], AR_COEFFICIENTS["ar1_weak"]
+    return {
+        "effect_thresholds": {test: threshold for test, (_, threshold) in EFFECTS.items()},
+        "anderson_p_range": list(checks.ANDERSON_P_RANGE),
+        "kpss_p_range": list(checks.KPSS_P_RANGE),
+        "near_tolerance": NEAR_TOLERANCE, "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
+        "ljung_box_max_lags": checks.LJUNG_BOX_MAX_LAGS,
+        "ljung_box_rows_per_lag": checks.LJUNG_BOX_ROWS_PER_LAG,
+        "bds_dimension": checks.BDS_DIMENSION, "bds_distance": checks.BDS_DISTANCE,
+        "psi_bins": checks.PSI_BINS, "psi_pseudo_count": checks.PSI_PSEUDO_COUNT,
+        "psi_degrees_of_freedom": checks.PSI_BINS - 1,
+        "strong_phi": strong, "weak_phi": weak,
+        # n / effective sample size of the mean of an AR(1): (1 + phi) / (1 - phi)
+        "strong_ar1_size_factor": (1 + strong) / (1 - strong),
+        "windows_days": list(WINDOWS_DAYS),
+        "gallery_coefficients": COEFFICIENTS.tolist(),
+        "group_level_features": list(range(ROW_LEVEL_FEATURES + 1, len(COEFFICIENTS) + 1)),
+        "sunspot_band_lag": BAND_LAG,
+        "adversarial_chance_auc": rules.CHANCE_AUC,
+        "adversarial_material_auc": rules.MATERIAL_AUC,
+    }
+
+
+def table_verdicts(audit: AuditResult, validation: ValidationResult | None
+                   ) -> dict[str, Verdict]:
+    """Verdicts on the audited table: one per assumption, the adversarial classifier, and each
+    validation scheme against the hold-out."""
+    found = {}
+    for assumption in ASSUMPTIONS:
+        verdict = rules.assumption_verdict(assumption, audit.checks)
+        found[verdict.name] = verdict
+    if audit.adversarial is not None:
+        found |= rules.adversarial_verdicts(audit.adversarial.auc, audit.adversarial.clusters)
+    if validation is not None:
+        kfold = validation.scheme("random K-fold")
+        found["kfold_overstates"] = rules.overstates_verdict(
+            "kfold_overstates", kfold.optimism, validation.clusters)
+        for scheme, name in (("TimeSeriesSplit", "time_series_split_closer_than_kfold"),
+                             ("GroupKFold", "group_kfold_closer_than_kfold")):
+            score = validation.scheme(scheme)
+            if score is not None:
+                found[name] = rules.closer_verdict(name, score.closer_than_kfold,
+                                                   validation.clusters)
+    return found
+
+
+def gallery_verdicts(entries: list[GalleryEntry], summary: GallerySummary
+                     ) -> dict[str, Verdict]:
+    """The gallery's hits and false alarms, and the two lessons the report draws from it."""
+    found = rules.gallery_verdicts(summary.missed, summary.false_alarms)
+    by_name = {e.name: e for e in entries}
+    if "mean_shift" in by_name:
+        frame = by_name["mean_shift"].audit.checks
+        row = frame[(frame["test"] == "Ljung-Box") & (frame["column"] == "x1")]
+        if len(row):
+            found["gallery_level_shift_flagged_as_dependence"] = rules.check_verdict(
+                "gallery_level_shift_flagged_as_dependence", row.iloc[0].to_dict(),
+                "Ljung-Box on x1 of the mean-shift dataset (independent rows) is a violation")
+    if "duplicates" in by_name:
+        validation = by_name["duplicates"].validation
+        found["gallery_duplicates_kfold_overstates"] = rules.overstates_verdict(
+            "gallery_duplicates_kfold_overstates", validation.scheme("random K-fold").optimism,
+            validation.clusters)
+    return found
 
 
 def run(config: IIDConfig, data: IIDData) -> IIDResult:
-    """Audit ``data.table`` (and the real series), run the gallery and the simulation."""
+    """Audit ``data.table`` (and the real series), run the gallery and the simulation.
+
+    Each part (the table, the real series, each gallery dataset, the simulation) draws from its
+    own named random streams under ``config.seed``.
+    """
     timer = StageTimer()
-    rng = np.random.default_rng(config.seed)
     table = data.table
     # Models here are small: threads cost more than they save and oversubscribe shared machines.
     with threadpool_limits(1):
         with timer.stage("audit"):
             progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
-            audit = run_audit(table, config, rng)
+            audit = run_audit(table, config, config.seed, part="data")
         validation = None
         if table.target is not None:
             with timer.stage("validation"):
                 progress.status("comparing validation schemes")
-                validation = compare_validation(table, config, rng)
+                validation = compare_validation(table, config, config.seed, part="data")
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
-                real_series = run_audit(data.real_series, config, rng, adversarial=False)
-        entries = []
+                real_series = run_audit(data.real_series, config, config.seed,
+                                        adversarial=False, part="real series")
         with timer.stage("gallery"):
-            for name in progress.progress(GALLERY, desc="known-truth gallery"):
-                gallery = gallery_table(name, config.gallery_rows, config.seed,
-                                        config.max_levels)
-                entries.append(GalleryEntry(
-                    name=name, description=GALLERY_DESCRIPTION[name], truth=GALLERY_TRUTH[name],
-                    audit=run_audit(gallery, config, rng),
-                    validation=compare_validation(gallery, config, rng)))
+            entries = run_gallery(GALLERY, config)
         simulation = None
         if config.replicates > 0:
             with timer.stage("size and power"):
                 simulation = size_and_power(config.replicates, config.sim_rows, config.alpha,
                                             config.seed)
-    verdicts = assumption_verdicts(audit)
-    weak = gallery_table("ar1_weak", config.gallery_rows, config.seed, config.max_levels)
+    verdicts = table_verdicts(audit, validation)
+    testing = multiple_testing(audit, config)
+    verdicts["holm_below_anderson_floor"] = rules.holm_floor_verdict(
+        testing.holm_first_threshold, testing.anderson_p_floor)
+    summary = gallery_summary(entries)
+    verdicts |= gallery_verdicts(entries, summary)
+    sizes = None
+    if simulation is not None:
+        sizes, simulation_verdicts = size_summary(simulation)
+        verdicts |= simulation_verdicts
+    dks = discrete_ks(table)
+    if dks is not None:
+        verdicts["ks_conservative_on_discrete"] = rules.ks_conservative_verdict(
+            dks["ks_p"], dks["chi2_p"])
+    band = sunspot_band(real_series) if real_series is not None else None
+    if band is not None:
+        verdicts["sunspot_acf_outside_white_noise_band"] = rules.outside_band_verdict(
+            "sunspot_acf_outside_white_noise_band", band["acf"], band["white"],
+            "white-noise band")
+        verdicts["sunspot_acf_outside_bartlett_band"] = rules.outside_band_verdict(
+            "sunspot_acf_outside_bartlett_band", band["acf"], band["bartlett"],
+            "Bartlett band")
+    weak = gallery_table("ar1_weak", config.gallery_rows, gallery_seed(config.seed, "ar1_weak"),
+                         config.max_levels)
+    lags = lag_sensitivity(weak.frame["x1"].to_numpy()[:SENSITIVITY_ROWS])
+    if len(lags):
+        verdicts["ljung_box_answer_depends_on_lag"] = rules.lag_choice_verdict(
+            lags["p_value"].to_numpy(), config.alpha)
+    sunspot_lb = None
+    if real_series is not None:
+        rows = real_series.checks[real_series.checks["test"] == "Ljung-Box"]
+        if len(rows):
+            sunspot_lb = rows.iloc[0].to_dict() | {
+                "lags": checks.ljung_box_lags(real_series.rows)}
     trace_columns = drifting_columns(audit, table.numeric, TRACE_COLUMNS)
     return IIDResult(
-        short_answer=_short_answer(table, verdicts, validation),
         source=data.source, config=config, table_name=table.name, rows=len(table.frame),
         numeric=table.numeric, discrete=table.discrete, categorical=table.categorical,
         target=table.target, task=table.task, group=table.group_name,
         comparison=table.comparison, order=table.order, notes=audit.notes,
-        preview=table.preview, audit=audit, verdicts=verdicts,
+        preview=table.preview, audit=audit, assumptions=assumption_table(audit),
+        check_counts=check_counts(audit), multiple_testing=testing,
+        ljung_box_lags=checks.ljung_box_lags(len(table.frame)),
+        smallest_significant_ks=smallest_significant(audit, "Kolmogorov-Smirnov"),
+        smallest_significant_ljung_box=smallest_significant(audit, "Ljung-Box"),
+        stationarity_columns=len(audit.stationarity),
+        not_stationary=sum(v.reading != "stationary" for v in audit.stationarity.values()),
         validation=validation, real_series=real_series,
-        real_series_span=data.real_series_span, gallery=entries,
-        gallery_matrix=gallery_matrix(entries), simulation=simulation,
-        discrete_ks=discrete_ks(table),
-        lag_sensitivity=lag_sensitivity(weak.frame["x1"].to_numpy()[:SENSITIVITY_ROWS]),
+        real_series_span=data.real_series_span, sunspot_ljung_box=sunspot_lb,
+        sunspot_band=band, gallery=entries, gallery_matrix=gallery_matrix(entries),
+        gallery_summary=summary, simulation=simulation, size_summary=sizes,
+        discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
+        settings=settings(), verdicts=verdicts,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
     )

@@ -9,22 +9,13 @@ import markupsafe
 import numpy as np
 import pandas as pd
 
-from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.iid_checks import STUDY
-from casestudies.iid_checks import checks as check_functions
-from casestudies.iid_checks.audit import (
-    ASSUMPTION,
-    EFFECTS,
-    NEAR_DENSITY_NEIGHBOURS,
-    NEAR_TOLERANCE,
-    VERDICTS,
-    AuditResult,
-    Correlogram,
-)
-from casestudies.iid_checks.data import AR_COEFFICIENTS, COEFFICIENTS, ROW_LEVEL_FEATURES
-from casestudies.iid_checks.pipeline import ASSUMPTIONS, SENSITIVITY_ROWS, IIDResult
+from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
+from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
 from casestudies.report import PALETTE, Report, new_figure
+from casestudies.report.formatting import format_number
 
 TOP_CHECKS = 25
 VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
@@ -35,24 +26,12 @@ def _ratio(frame: pd.DataFrame) -> pd.Series:
     return (frame["effect"].abs() / frame["threshold"]).fillna(0.0)
 
 
-def _counts(audit: AuditResult) -> dict[str, int]:
-    verdicts = audit.checks["verdict"]
-    return {v: int((verdicts == v).sum()) for v in VERDICTS} | {"total": len(verdicts)}
-
-
-def _check(audit: AuditResult, test: str, column: str | None = None) -> dict | None:
-    rows = audit.checks[audit.checks["test"] == test]
-    if column is not None:
-        rows = rows[rows["column"] == column]
-    return rows.iloc[0].to_dict() if len(rows) else None
-
-
 def _shown(value: float, spec: str = "g") -> markupsafe.Markup:
     """A code constant as typed in the code (``0.9`` rather than ``0.900``), usable in math."""
     return markupsafe.Markup(format(value, spec))
 
 
-def _linear_formula(coefficients: np.ndarray) -> markupsafe.Markup:
+def _linear_formula(coefficients: list[float]) -> markupsafe.Markup:
     """LaTeX of ``sum_j b_j x_j``, e.g. ``x_1 - 0.5x_2 + 0.25x_3``."""
     terms = []
     for j, b in enumerate(coefficients, start=1):
@@ -62,110 +41,84 @@ def _linear_formula(coefficients: np.ndarray) -> markupsafe.Markup:
     return markupsafe.Markup("".join(terms))
 
 
+def _count(number: int, noun: str) -> str:
+    """``"1 violation"``, ``"3 violations"``: a count with its noun in the right number."""
+    return f"{format_number(int(number))} {noun}{'' if number == 1 else 's'}"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.3f}"
+
+
+def _level(confidence: float | None) -> str:
+    """``"95%"`` from an interval's confidence level."""
+    return f"{confidence:.0%}" if confidence else ""
+
+
+def short_answer(result: IIDResult) -> str:
+    """One or two sentences answering the study's question, chosen from the verdicts."""
+    verdicts = result.verdicts
+    rows = result.assumptions.to_dict("records")
+    failed = [f"{row['assumption']} ({row['violations']} of {row['checks']} checks)"
+              for row in rows if verdicts[ASSUMPTION_VERDICTS[row["assumption"]]].holds]
+    where = f"On {result.rows:,} rows of {result.table_name}"
+    if failed:
+        head = f"{where}, {len(failed)} of {len(rows)} assumptions fail: {', '.join(failed)}"
+    else:
+        head = f"{where}, no assumption is violated in {result.check_counts['total']} checks"
+    kfold = verdicts.get("kfold_overstates")
+    if kfold is None:
+        return head + "."
+    metric = result.validation.metric
+    interval = (f"{_signed(kfold.estimate)}, {_level(kfold.confidence)} CI "
+                f"{_signed(kfold.low)} to {_signed(kfold.high)}")
+    if kfold.state == "yes":
+        tail = f"random K-fold overstates the hold-out {metric} by {interval}"
+    elif kfold.state == "no":
+        tail = f"random K-fold does not overstate the hold-out {metric} (difference {interval})"
+    else:
+        tail = (f"random K-fold is not measurably off the hold-out {metric} (difference "
+                f"{interval}, an interval that includes zero)")
+    return f"{head}; {tail}."
+
+
 def _context(result: IIDResult) -> dict[str, Any]:
-    """Every value the templates use, computed from the result."""
+    """Every value the templates use, looked up in the result (nothing is computed here)."""
     audit = result.audit
-    checks = audit.checks
-    verdicts = {row["assumption"]: row for row in result.verdicts.to_dict("records")}
-    tested = checks["p_value"].notna() & (checks["test"] != "ADF + KPSS")
-    raw_significant = int((checks.loc[tested, "p_value"] < result.config.alpha).sum())
-    adjusted_significant = int((checks.loc[tested, "p_adjusted"] < result.config.alpha).sum())
     validation = result.validation
     schemes = {s.scheme: s for s in validation.schemes} if validation else {}
-    sim = result.simulation
-    size = None
-    if sim is not None:
-        iid = sim.rates[sim.rates["scenario"] == "iid"]
-        inside = iid[(iid["rate"] >= sim.band_low) & (iid["rate"] <= sim.band_high)]
-        outside = iid[(iid["rate"] < sim.band_low) | (iid["rate"] > sim.band_high)]
-        size = {"inside": len(inside), "tests": len(iid),
-                "outside": outside["test"].tolist(),
-                "lb_strong": sim.rate("ar1_strong", "Ljung-Box"),
-                "lb_iid": sim.rate("iid", "Ljung-Box"),
-                "bds_iid": sim.rate("iid", "BDS"),
-                "ks_shift": sim.rate("mean_shift", "Kolmogorov-Smirnov"),
-                "energy_grouped": sim.rate("grouped", "energy distance"),
-                "lb_grouped": sim.rate("grouped", "Ljung-Box"),
-                "lb_shift": sim.rate("mean_shift", "Ljung-Box"),
-                "adf_strong": sim.rate("ar1_strong", "ADF (flags if not rejected)")}
-    gallery = {e.name: e for e in result.gallery}
-    matrix = result.gallery_matrix
-    cells = matrix[list(ASSUMPTIONS)].to_numpy().ravel()
-    missed = int(sum(c == "violated, not found" for c in cells))
-    false_flags = int(sum(c == "holds, found" for c in cells))
-    correct = int(sum(c in ("violated, found", "holds, not found") for c in cells))
     sunspots = result.real_series
-    grams = {g.column: g for g in (sunspots.correlograms if sunspots else [])}
-    band = None
-    if "sunspots" in grams:
-        g = grams["sunspots"]
-        lag = min(10, len(g.acf))
-        band = {"lag": lag, "bartlett": float(g.acf_high[lag - 1]), "white": g.white_noise_band,
-                "acf": float(g.acf[lag - 1])}
-    shift_lb = _check(gallery["mean_shift"].audit, "Ljung-Box", "x1")
-    # Gallery datasets with dependent rows from one distribution, where identical-distribution
-    # checks nevertheless flag the halves.
-    dependent_false = []
-    for entry in result.gallery:
-        if "independent" in entry.truth and "identically distributed" not in entry.truth:
-            flagged = entry.audit.checks[
-                (entry.audit.checks["assumption"] == "identically distributed")
-                & (entry.audit.checks["verdict"] == "violation")]
-            if len(flagged):
-                dependent_false.append({"name": entry.name, "checks": len(flagged)})
-    holm_threshold = result.config.alpha / max(int(tested.sum()), 1)
-    strong_phi = AR_COEFFICIENTS["ar1_strong"]
-    energy = _check(audit, "energy distance")
-    small = checks[checks["verdict"] == "significant, small effect"]
-    small_ks = small[small["test"] == "Kolmogorov-Smirnov"]
-    small_lb = small[small["test"] == "Ljung-Box"]
-    lags = result.lag_sensitivity
+    settings = result.settings
     return {
-        "alpha": f"{result.config.alpha:g}",
-        "small_ks": small_ks.loc[small_ks["effect"].idxmin()].to_dict() if len(small_ks) else None,
-        "small_lb": small_lb.loc[small_lb["effect"].idxmin()].to_dict() if len(small_lb) else None,
-        "lag_rows": SENSITIVITY_ROWS,
-        "lag_rejects": int((lags["p_value"] < result.config.alpha).sum()) if len(lags) else 0,
-        "dup_kfold": gallery["duplicates"].validation.scheme("random K-fold"),
-        "r": result, "c": result.config, "audit": audit, "verdicts": verdicts,
-        "counts": _counts(audit), "raw_significant": raw_significant,
-        "adjusted_significant": adjusted_significant, "tested": int(tested.sum()),
-        "correction": "Holm" if result.config.correction == "holm" else "Benjamini-Hochberg",
-        "v": validation, "schemes": schemes, "kfold": schemes.get("random K-fold"),
+        "r": result, "c": result.config, "audit": audit, "alpha": f"{result.config.alpha:g}",
+        "assumptions": {row["assumption"]: row for row in result.assumptions.to_dict("records")},
+        "assumption_verdict": ASSUMPTION_VERDICTS, "verdicts": result.verdicts,
+        "counts": result.check_counts, "mt": result.multiple_testing,
+        "v": validation, "kfold": schemes.get("random K-fold"),
         "tss": schemes.get("TimeSeriesSplit"), "gkf": schemes.get("GroupKFold"),
         "adv": audit.adversarial,
         "top_feature": (audit.adversarial.importance.iloc[0].to_dict()
                         if audit.adversarial is not None else None),
-        "sim": sim, "size": size, "gallery": gallery, "missed": missed,
-        "false_flags": false_flags, "correct": correct, "cells": len(cells),
-        "sunspots": sunspots,
-        "sun_lb": _check(sunspots, "Ljung-Box") if sunspots else None,
+        "sim": result.simulation, "size": result.size_summary,
+        "gallery": {e.name: e for e in result.gallery}, "gs": result.gallery_summary,
+        "sunspots": sunspots, "sun_lb": result.sunspot_ljung_box,
         "sun_kpss": sunspots.stationarity.get("sunspots") if sunspots else None,
-        "band": band, "shift_lb": shift_lb, "dependent_false": dependent_false,
-        "dks": result.discrete_ks, "lags": result.lag_sensitivity.to_dict("records"),
-        "holm_threshold": holm_threshold,
-        "ad_range": [_shown(p) for p in check_functions.ANDERSON_P_RANGE],
-        "ad_floor": check_functions.ANDERSON_P_RANGE[0],
-        "kpss_range": [_shown(p) for p in check_functions.KPSS_P_RANGE],
-        "energy": energy, "energy_floor": 1 / (result.config.permutations + 1),
-        "stationarity": [{"column": k, **vars(v)} for k, v in audit.stationarity.items()],
-        "non_stationary": sum(v.reading != "stationary" for v in audit.stationarity.values()),
-        "effects": EFFECTS, "is_default": result.table_name == "transactions",
-        "lb_h": check_functions.ljung_box_lags(result.rows),
-        "near_tolerance": _shown(NEAR_TOLERANCE), "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
-        "lb_max_lags": check_functions.LJUNG_BOX_MAX_LAGS,
-        "lb_rows_per_lag": check_functions.LJUNG_BOX_ROWS_PER_LAG,
-        "bds_dimension": check_functions.BDS_DIMENSION,
-        "bds_distance": _shown(check_functions.BDS_DISTANCE),
-        "psi_bins": check_functions.PSI_BINS,
-        "psi_pseudo_count": _shown(check_functions.PSI_PSEUDO_COUNT),
-        "strong_phi": _shown(strong_phi),
-        "ess_factor": _shown((1 + strong_phi) / (1 - strong_phi), ".3g"),
-        "weak_phi": _shown(AR_COEFFICIENTS["ar1_weak"]), "windows": list(WINDOWS_DAYS),
-        "n_features": len(COEFFICIENTS),
-        "group_level": list(range(ROW_LEVEL_FEATURES + 1, len(COEFFICIENTS) + 1)),
-        "gallery_formula": _linear_formula(COEFFICIENTS),
-        "dup_validation": gallery["duplicates"].validation,
+        "band": result.sunspot_band, "dks": result.discrete_ks,
+        "small_ks": result.smallest_significant_ks,
+        "small_lb": result.smallest_significant_ljung_box,
+        "lags": result.lag_sensitivity.to_dict("records"),
+        "s": settings, "is_default": result.config.data is None,
+        "count": _count, "level": _level,
+        "ad_range": [_shown(p) for p in settings["anderson_p_range"]],
+        "kpss_range": [_shown(p) for p in settings["kpss_p_range"]],
+        "near_tolerance": _shown(settings["near_tolerance"]),
+        "bds_distance": _shown(settings["bds_distance"]),
+        "psi_pseudo_count": _shown(settings["psi_pseudo_count"]),
+        "strong_phi": _shown(settings["strong_phi"]),
+        "weak_phi": _shown(settings["weak_phi"]),
+        "ess_factor": _shown(settings["strong_ar1_size_factor"], ".3g"),
+        "gallery_formula": _linear_formula(settings["gallery_coefficients"]),
+        "n_features": len(settings["gallery_coefficients"]),
     }
 
 
@@ -281,11 +234,13 @@ def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.Data
 
 
 def _verdict_table(result: IIDResult) -> pd.DataFrame:
-    v = result.verdicts
+    v = result.assumptions
+    states = [result.verdicts[ASSUMPTION_VERDICTS[a]].state for a in v["assumption"]]
     return pd.DataFrame({
         "assumption": v["assumption"], "checks": v["checks"], "violations": v["violations"],
         "significant, small effect": v["small effects"],
-        "verdict": np.where(v["violated"], "violated", "no evidence of a violation"),
+        "verdict": ["violated" if state == "yes" else "no evidence of a violation"
+                    for state in states],
         "strongest violation": v["strongest"], "its effect": v["effect"],
         "effect size": v["effect_name"],
     })
@@ -298,26 +253,27 @@ def _threshold_table() -> pd.DataFrame:
 
 
 def _validation_table(validation) -> pd.DataFrame:
+    level = _level(validation.holdout.confidence)
     rows = [{"scheme": s.scheme, "rows scored": s.rows_scored, "score": s.score.value,
-             "score 95% CI": f"{s.score.low:.3f} to {s.score.high:.3f}",
+             f"score {level} CI": f"{s.score.low:.3f} to {s.score.high:.3f}",
              "optimism": s.optimism.value,
-             "optimism 95% CI": f"{s.optimism.low:.3f} to {s.optimism.high:.3f}"}
+             f"optimism {level} CI": f"{s.optimism.low:.3f} to {s.optimism.high:.3f}"}
             for s in validation.schemes]
     rows.append({"scheme": "hold-out (reference)", "rows scored": validation.holdout_rows,
                  "score": validation.holdout.value,
-                 "score 95% CI": f"{validation.holdout.low:.3f} to {validation.holdout.high:.3f}",
-                 "optimism": 0.0, "optimism 95% CI": ""})
+                 f"score {level} CI": (f"{validation.holdout.low:.3f} to "
+                                       f"{validation.holdout.high:.3f}"),
+                 "optimism": 0.0, f"optimism {level} CI": ""})
     return pd.DataFrame(rows)
 
 
 def _size_table(result: IIDResult) -> pd.DataFrame:
-    sim = result.simulation
-    iid = sim.rates[sim.rates["scenario"] == "iid"]
+    iid = result.size_summary.iid_rates
     return pd.DataFrame({
         "test": iid["test"], "flagged": iid["flagged"], "replicates": iid["replicates"],
         "size": iid["rate"], "95% Wilson CI": [f"{lo:.3f} to {hi:.3f}" for lo, hi in
                                                 zip(iid["low"], iid["high"], strict=True)],
-        "within binomial band": (iid["rate"] >= sim.band_low) & (iid["rate"] <= sim.band_high),
+        "within binomial band": iid["inside_band"],
     })
 
 
@@ -328,7 +284,7 @@ def build(result: IIDResult) -> Report:
     """The report of an IID audit."""
     ctx = _context(result)
     report = Report(STUDY.name, title=STUDY.title, question=STUDY.question,
-                    short_answer=result.short_answer, templates="casestudies.iid_checks")
+                    short_answer=short_answer(result), templates="casestudies.iid_checks")
 
     question = report.section("The question")
     question.text("question.md", **ctx)
@@ -352,12 +308,13 @@ def build(result: IIDResult) -> Report:
     evidence.text("evidence_verdicts.md", **ctx)
     evidence.table(_verdict_table(result),
                    caption="Verdict per assumption: a violation is a check significant after "
-                           f"{ctx['correction']} adjustment **and** with an effect beyond its "
-                           "threshold. Look at the strongest violation and its effect size.")
+                           f"{result.multiple_testing.correction} adjustment **and** with an "
+                           "effect beyond its threshold. Look at the strongest violation and "
+                           "its effect size.")
     evidence.table(_checks_table(result.audit),
                    caption=f"The {min(TOP_CHECKS, len(result.audit.checks))} strongest checks "
-                           f"of {ctx['counts']['total']} (violations first, by effect relative "
-                           "to its threshold); every check is in the JSON output.")
+                           f"of {result.check_counts['total']} (violations first, by effect "
+                           "relative to its threshold); every check is in the JSON output.")
     if result.trace.shape[1] > 1:
         evidence.figure(_trace_figure(result),
                         caption="Block means, along the time order, of the columns whose two "
@@ -378,13 +335,14 @@ def build(result: IIDResult) -> Report:
                                f"{result.audit.adversarial.importance_rows:,} rows held out of "
                                "the classifier's fit.")
     if result.validation is not None:
+        level = _level(result.validation.holdout.confidence)
         evidence.text("evidence_validation.md", **ctx)
         evidence.table(_validation_table(result.validation),
                        caption=f"Cross-validated {result.validation.metric} per scheme and "
-                               "its optimism over the hold-out, with 95% cluster-bootstrap "
+                               f"its optimism over the hold-out, with {level} cluster-bootstrap "
                                "intervals.")
         evidence.figure(_validation_figure(result.validation, result.table_name),
-                        caption="Score per validation scheme with 95% intervals; the dashed "
+                        caption=f"Score per validation scheme with {level} intervals; the dashed "
                                 "line is the hold-out. A scheme right of it overstates.",
                         alt="Dot plot of validation scores with confidence intervals")
     if result.real_series is not None:
@@ -402,7 +360,9 @@ def build(result: IIDResult) -> Report:
                            "and the optimism of random K-fold (R²) on each dataset.")
     evidence.figure(_gallery_figure(result),
                     caption="Optimism of each cross-validation scheme over the later hold-out "
-                            "on each gallery dataset, with 95% cluster-bootstrap intervals. "
+                            "on each gallery dataset, with "
+                            f"{_level(result.gallery[0].validation.holdout.confidence)} "
+                            "cluster-bootstrap intervals. "
                             "Look at where random K-fold sits above zero.",
                     alt="Optimism per gallery dataset and validation scheme")
     if result.simulation is not None:

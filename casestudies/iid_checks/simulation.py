@@ -17,6 +17,7 @@ import pandas as pd
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import COEFFICIENTS, simulate_gallery
 from casestudies.progress import progress
+from casestudies.rng import stream, stream_seed
 from casestudies.stats import binomial_band, wilson_interval
 
 # The scenarios simulated: the gallery datasets whose violation is in the rows' order or
@@ -76,7 +77,7 @@ def flags(frame: pd.DataFrame, alpha: float, rng: np.random.Generator) -> dict[s
 
 
 def size_and_power(replicates: int, rows: int, alpha: float = 0.05,
-                   random_state: int | None = 0,
+                   random_state: int = 0,
                    scenarios: tuple[str, ...] = SCENARIOS) -> SizePower:
     """Flag rate of every test under every scenario of :data:`SCENARIOS`.
 
@@ -88,18 +89,21 @@ def size_and_power(replicates: int, rows: int, alpha: float = 0.05,
         Rows of each simulated dataset.
     alpha : float, default 0.05
         Level of each test (unadjusted: this is each test's own size).
-    random_state : int or None
-        Seed; replicate ``r`` of every scenario uses seed ``(random_state, r)``.
+    random_state : int
+        Seed. Replicate ``r`` of scenario ``s`` simulates its data and draws its permutations
+        from streams named ``(s, r)``, so that adding a scenario or replicates leaves the
+        datasets and flags of the others unchanged.
     scenarios : tuple of str
         The scenarios simulated (default: all of :data:`SCENARIOS`).
     """
-    rng = np.random.default_rng(random_state)
     counts = {(s, t): 0 for s in scenarios for t in SIMULATED_TESTS}
     work = [(s, r) for s in scenarios for r in range(replicates)]
     for scenario, replicate in progress(work, desc="size and power simulation"):
-        frame = simulate_gallery(scenario, rows, random_state=(random_state or 0) * 100_003
-                                 + replicate + 1)
-        for test, flagged in flags(frame, alpha, rng).items():
+        unit = ("iid_checks", "size and power", scenario, str(replicate))
+        frame = simulate_gallery(scenario, rows,
+                                 random_state=stream_seed(random_state, *unit, "data"))
+        permutations = stream(random_state, *unit, "energy distance")
+        for test, flagged in flags(frame, alpha, permutations).items():
             counts[(scenario, test)] += flagged
     records = []
     for (scenario, test), flagged in counts.items():

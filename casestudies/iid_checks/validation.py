@@ -22,6 +22,7 @@ from casestudies.iid_checks.audit import EFFECTS, excess_p_value, model_matrix, 
 from casestudies.iid_checks.data import AuditTable
 from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
+from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
 MODEL_ITERATIONS = 100  # boosting iterations of the validated model
@@ -29,12 +30,18 @@ MODEL_ITERATIONS = 100  # boosting iterations of the validated model
 
 @dataclass
 class SchemeScore:
-    """One validation scheme's score and its optimism over the reference hold-out."""
+    """One validation scheme's score and its optimism over the reference hold-out.
+
+    ``closer_than_kfold`` is ``|optimism| - |optimism of random K-fold|`` with its interval from
+    the same cluster-bootstrap resamples (paired): below zero, this scheme is closer to the
+    hold-out than random K-fold. ``None`` for random K-fold itself.
+    """
 
     scheme: str
     score: Estimate
     optimism: Estimate
     rows_scored: int
+    closer_than_kfold: Estimate | None = None
 
 
 @dataclass
@@ -45,6 +52,7 @@ class ValidationResult:
     model: str
     reference: str
     holdout: Estimate
+    holdout_width: float  # width of the hold-out score's interval
     schemes: list[SchemeScore]
     gap: int
     folds: int
@@ -58,6 +66,12 @@ class ValidationResult:
 
     def scheme(self, name: str) -> SchemeScore | None:
         return next((s for s in self.schemes if s.scheme == name), None)
+
+
+def model_seed(seed: int, part: str, unit: str) -> int:
+    """Seed of one model (and its folds) of the comparison: ``unit`` is a scheme's name or
+    ``"hold-out"``, ``part`` the dataset, so that each scheme has its own stream."""
+    return stream_seed(seed, "iid_checks", part, "validation", unit)
 
 
 def _make_model(task: str, seed: int):
@@ -115,7 +129,7 @@ def _check_classes(target: str, development: np.ndarray, holdout: np.ndarray, fo
                             f"(lower --folds or change --holdout)")
 
 
-def compare_validation(table: AuditTable, config, random_state: int | np.random.Generator
+def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
                        ) -> ValidationResult:
     """Score the same gradient-boosting model under each validation scheme and the hold-out.
 
@@ -123,6 +137,10 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     split column) are cross-validated by each scheme; the model refitted on all of them is
     scored on the hold-out. When hold-out rows copy development rows, the reference is the
     hold-out without them. Optimism is ``scheme score - reference score``.
+
+    Each scheme's model and folds use the seed :func:`model_seed` of its own name; the row
+    subsample and the bootstrap have their own streams. The bootstrap is one stream for every
+    scheme on purpose: the schemes are scored on the same resamples, which pairs them.
 
     Raises
     ------
@@ -132,11 +150,11 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     """
     if table.target is None:
         raise ValueError("the validation comparison needs a target")
-    rng = np.random.default_rng(random_state)
     rows = np.arange(len(table.frame))
     subsampled = len(rows) > config.max_rows
     if subsampled:
-        rows = np.sort(rng.choice(rows, config.max_rows, replace=False))
+        subsample = stream(seed, "iid_checks", part, "validation", "subsample")
+        rows = np.sort(subsample.choice(rows, config.max_rows, replace=False))
     if table.split_by_column:
         is_holdout = table.is_test[rows]
         reference_name = "test side of the split column"
@@ -155,7 +173,8 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     dev_features, y_dev = features.iloc[dev_pos].reset_index(drop=True), y_all[dev_pos]
     gap = config.gap if config.gap is not None else max(1, len(dev_pos) // 100)
     splitters = {
-        "random K-fold": KFold(config.folds, shuffle=True, random_state=config.seed
+        "random K-fold": KFold(config.folds, shuffle=True,
+                               random_state=model_seed(seed, part, "random K-fold")
                                ).split(dev_features),
     }
     if not table.split_by_column:
@@ -172,9 +191,9 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     scheme_predictions = {}
     for name, splits in progress(list(splitters.items()), desc="validation schemes"):
         scheme_predictions[name] = np.full(len(rows), np.nan)
-        scheme_predictions[name][dev_pos] = _out_of_fold(table.task, config.seed, dev_features,
-                                                         y_dev, splits)
-    model = _make_model(table.task, config.seed).fit(dev_features, y_dev)
+        scheme_predictions[name][dev_pos] = _out_of_fold(
+            table.task, model_seed(seed, part, name), dev_features, y_dev, splits)
+    model = _make_model(table.task, model_seed(seed, part, "hold-out")).fit(dev_features, y_dev)
     predictions[hold_pos] = _predict(model, features.iloc[hold_pos])
 
     copies = (_copies(table, development, holdout, config.alpha) if table.split_by_column
@@ -201,21 +220,35 @@ def compare_validation(table: AuditTable, config, random_state: int | np.random.
     clusters, cluster_name = bootstrap_clusters(table, rows)
     everything = np.arange(len(rows))
     point = {name: f(everything) for name, f in scorers.items()}
-    replicates = cluster_bootstrap(scorers, clusters, config.bootstrap, rng,
+    replicates = cluster_bootstrap(scorers, clusters, config.bootstrap,
+                                   stream(seed, "iid_checks", part, "validation", "bootstrap"),
                                    desc="validation bootstrap")
+    optimism = {name: (point[name] - point["hold-out"], replicates[name] - replicates["hold-out"])
+                for name in scheme_predictions}
+    kfold_value, kfold_replicates = optimism["random K-fold"]
+
+    def closer(name: str) -> Estimate | None:
+        if name == "random K-fold":
+            return None
+        value, reps = optimism[name]
+        return percentile_interval(abs(value) - abs(kfold_value),
+                                   np.abs(reps) - np.abs(kfold_replicates))
+
     schemes = [
         SchemeScore(
             scheme=name,
             score=percentile_interval(point[name], replicates[name]),
-            optimism=percentile_interval(point[name] - point["hold-out"],
-                               replicates[name] - replicates["hold-out"]),
+            optimism=percentile_interval(*optimism[name]),
             rows_scored=int(np.isfinite(scheme_predictions[name]).sum()),
+            closer_than_kfold=closer(name),
         )
         for name in scheme_predictions
     ]
+    holdout_score = percentile_interval(point["hold-out"], replicates["hold-out"])
     return ValidationResult(
         metric=metric, model=type(model).__name__, reference=reference_name,
-        holdout=percentile_interval(point["hold-out"], replicates["hold-out"]), schemes=schemes,
+        holdout=holdout_score, holdout_width=float(holdout_score.high - holdout_score.low),
+        schemes=schemes,
         gap=gap, folds=config.folds, development_rows=len(dev_pos),
         holdout_rows=int(reference.sum()),
         removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,

@@ -7,23 +7,44 @@ import pytest
 from casestudies.cli import main
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AR_COEFFICIENTS
+from casestudies.report.numbers import unexplained_numbers
+
+# Prose numbers that are not results of the run, each with its reason.
+ALLOWED = (
+    "11",  # "the solar cycle (about 11 years)": a fact about the sun, not something measured
+)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick", "--replicates",
+                 "10"]) == 0
+    html = (out / "iid_checks.html").read_text()
+    payload = json.loads((out / "iid_checks.json").read_text())
+    return html, payload
 
 
 @pytest.mark.slow
-def test_default_report_quick(tmp_path):
-    out = tmp_path / "reports"
-    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick", "--replicates", "10"]) == 0
-    html = (out / "iid_checks.html").read_text()
-    payload = json.loads((out / "iid_checks.json").read_text())
+def test_default_report_quick(quick_report):
+    html, payload = quick_report
     result = payload["result"]
-    assert payload["short_answer"] == result["short_answer"]
+    assert "short_answer" not in result  # written by the report from the verdicts
+    assert payload["short_answer"].startswith("On ")
     assert result["table_name"] == "transactions"
-    assert {row[0] for row in result["verdicts"]["data"]} == {
-        "independent", "identically distributed", "no leakage"}
+    assert [row[0] for row in result["assumptions"]["data"]] == [
+        "independent", "identically distributed", "no leakage"]
+    for name in ("violates_independence", "violates_identical_distribution",
+                 "violates_no_leakage", "kfold_overstates", "sides_differ_materially",
+                 "gallery_finds_every_violation", "gallery_raises_false_alarms"):
+        assert result["verdicts"][name]["name"] == name
+    kfold_verdict = result["verdicts"]["kfold_overstates"]
+    assert kfold_verdict["unit"] == result["validation"]["clusters"]
     schemes = {s["scheme"]: s for s in result["validation"]["schemes"]}
     assert set(schemes) == {"random K-fold", "TimeSeriesSplit", "GroupKFold"}
     kfold = schemes["random K-fold"]["optimism"]
     assert kfold["low"] <= kfold["value"] <= kfold["high"]
+    assert kfold_verdict["estimate"] == kfold["value"]
     assert result["simulation"]["replicates"] == 10
     assert len(result["gallery"]) == 7
     assert result["real_series"]["name"] == "sunspots"
@@ -37,3 +58,19 @@ def test_default_report_quick(tmp_path):
     assert f"coefficient {AR_COEFFICIENTS['ar1_weak']:g})" in html
     assert f"{checks.PSI_BINS} quantile bins" in html
     assert "\\_" not in html  # names in code spans are shown without Markdown escapes
+
+
+@pytest.mark.slow
+def test_every_number_of_the_report_is_in_the_json(quick_report):
+    html, payload = quick_report
+    assert unexplained_numbers(html, payload, allowed=ALLOWED) == []
+
+
+@pytest.mark.slow
+def test_short_answer_follows_the_kfold_verdict(quick_report):
+    _, payload = quick_report
+    state = {True: "yes", False: "no", None: "undecided"}[
+        payload["result"]["verdicts"]["kfold_overstates"]["holds"]]
+    answer = payload["short_answer"]
+    assert ("random K-fold overstates" in answer) == (state == "yes")
+    assert ("not measurably" in answer) == (state == "undecided")

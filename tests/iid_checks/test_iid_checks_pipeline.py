@@ -15,7 +15,7 @@ from casestudies.iid_checks.audit import adjust, run_audit
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import gallery_table, prepare_table
 from casestudies.iid_checks.simulation import SIMULATED_TESTS, size_and_power
-from casestudies.iid_checks.validation import compare_validation
+from casestudies.iid_checks.validation import compare_validation, model_seed
 from casestudies.io import to_jsonable
 from casestudies.stats import binomial_band
 
@@ -176,13 +176,16 @@ def test_kfold_and_holdout_scores_by_hand():
     x = table.frame[table.features].to_numpy()
     y = table.frame["y"].to_numpy()
     n_dev = round(300 * (1 - QUICK.holdout))
-    model = HistGradientBoostingRegressor(max_iter=result.iterations, random_state=QUICK.seed)
+    # Each scheme's model and folds have their own seed, named after the scheme.
+    kfold_seed = model_seed(0, "data", "random K-fold")
+    model = HistGradientBoostingRegressor(max_iter=result.iterations, random_state=kfold_seed)
     oof = np.empty(n_dev)
-    for train, valid in KFold(QUICK.folds, shuffle=True, random_state=QUICK.seed).split(
+    for train, valid in KFold(QUICK.folds, shuffle=True, random_state=kfold_seed).split(
             x[:n_dev]):
         oof[valid] = model.fit(x[train], y[train]).predict(x[valid])
     kfold = result.scheme("random K-fold")
     assert kfold.score.value == pytest.approx(r2_score(y[:n_dev], oof))
+    model.set_params(random_state=model_seed(0, "data", "hold-out"))
     holdout = model.fit(x[:n_dev], y[:n_dev]).predict(x[n_dev:])
     assert result.holdout.value == pytest.approx(r2_score(y[n_dev:], holdout))
     assert kfold.optimism.value == pytest.approx(r2_score(y[:n_dev], oof)

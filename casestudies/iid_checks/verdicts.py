@@ -1,0 +1,170 @@
+"""The conclusions of the IID audit as :class:`~casestudies.verdicts.Verdict` records.
+
+Every sentence of the report that states a conclusion ("random K-fold overstates the hold-out",
+"the two sides are easy to tell apart", "Ljung-Box mistakes a level shift for dependence") is
+chosen from one of these verdicts. Each rule is a small function with its threshold as a named
+constant; the report only looks the verdicts up.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from casestudies.iid_checks.audit import EFFECTS
+from casestudies.stats import Estimate
+from casestudies.verdicts import Verdict, interval_above, interval_below
+
+ASSUMPTION_VERDICTS = {
+    "independent": "violates_independence",
+    "identically distributed": "violates_identical_distribution",
+    "no leakage": "violates_no_leakage",
+}
+"""Name of the verdict of each assumption."""
+
+NO_OPTIMISM = 0.0
+"""A validation scheme overstates the hold-out score when the whole interval of its optimism
+(scheme score minus hold-out score, both on the same cluster-bootstrap resamples) lies above
+zero. Zero is "as honest as the hold-out"; the interval already carries the noise of both
+scores, so no extra margin is added."""
+
+NO_DIFFERENCE = 0.0
+"""A scheme is closer to the hold-out than random K-fold when the whole paired interval of
+``|its optimism| - |K-fold optimism|`` lies below zero."""
+
+CHANCE_AUC = 0.5
+"""AUC of an adversarial classifier that cannot tell the two sides apart."""
+
+MATERIAL_AUC = CHANCE_AUC + EFFECTS["adversarial AUC"][1]
+"""AUC from which the two sides are easy to tell apart: the audit's own materiality threshold
+of the adversarial check (AUC - 0.5 of at least 0.05), so that this sentence and the check's
+verdict use one convention."""
+
+MISSED_VIOLATIONS_ALLOWED = 0
+"""The gallery's violations are built in and known; a single one missed shows that the battery
+can miss that kind of violation at this size, so none is allowed for "finds every violation"."""
+
+FALSE_ALARMS_ALLOWED = 0
+"""Likewise a single flag on an assumption that holds by construction is a false alarm worth
+stating."""
+
+
+def assumption_verdict(assumption: str, checks: pd.DataFrame) -> Verdict:
+    """Whether ``assumption`` is violated: at least one of its checks is a violation.
+
+    A check is a violation when its adjusted p-value is below alpha and its effect is at or
+    beyond its threshold of :data:`~casestudies.iid_checks.audit.EFFECTS` (the ADF/KPSS pair:
+    when its joint reading is not "stationary"). Undecided when no check of the assumption could
+    run on the data.
+    """
+    name = ASSUMPTION_VERDICTS[assumption]
+    rows = checks[checks["assumption"] == assumption]
+    rule = ("violated when at least one check is significant after adjustment and has an "
+            "effect at or beyond its threshold")
+    if rows.empty:
+        return Verdict(name=name, holds=None, rule=rule + "; no check of it could run")
+    violations = int((rows["verdict"] == "violation").sum())
+    return Verdict(name=name, holds=violations > 0, estimate=float(violations), threshold=0.0,
+                   rule=rule + " (estimate: the number of violations)")
+
+
+def overstates_verdict(name: str, optimism: Estimate, unit: str) -> Verdict:
+    """Random K-fold (or another scheme) overstates the hold-out score: the whole interval of
+    its optimism lies above :data:`NO_OPTIMISM`; understated or equal when the whole interval
+    lies at or below it, undecided when it straddles it."""
+    return interval_above(name, optimism, NO_OPTIMISM, unit=unit,
+                          rule="cross-validated score minus hold-out score, interval above 0")
+
+
+def closer_verdict(name: str, difference: Estimate, unit: str) -> Verdict:
+    """A scheme is closer to the hold-out than random K-fold: the paired interval of the
+    difference of absolute optimisms lies below :data:`NO_DIFFERENCE`."""
+    return interval_below(name, difference, NO_DIFFERENCE, unit=unit,
+                          rule="|optimism of the scheme| - |optimism of random K-fold|, "
+                               "interval below 0")
+
+
+def adversarial_verdicts(auc: Estimate, unit: str) -> dict[str, Verdict]:
+    """The sides differ (AUC interval above :data:`CHANCE_AUC`) and they differ materially
+    (AUC interval above :data:`MATERIAL_AUC`)."""
+    return {
+        "sides_differ": interval_above("sides_differ", auc, CHANCE_AUC, unit=unit,
+                                       rule="adversarial AUC interval above chance (0.5)"),
+        "sides_differ_materially": interval_above(
+            "sides_differ_materially", auc, MATERIAL_AUC, unit=unit,
+            rule="adversarial AUC interval above chance plus the check's effect threshold"),
+    }
+
+
+def rate_above_chance(name: str, rate: float, low: float, high: float, band_high: float,
+                      rule: str) -> Verdict:
+    """A test flags a simulated scenario more often than a test of size alpha would by chance:
+    its flag rate is above ``band_high``, the upper end of the binomial band of alpha for that
+    many replicates (the band already holds the simulation noise). ``low``, ``high`` are the
+    rate's Wilson interval, reported alongside."""
+    holds = None if not math.isfinite(rate) else bool(rate > band_high)
+    return Verdict(name=name, holds=holds, estimate=float(rate), low=float(low),
+                   high=float(high), threshold=float(band_high), rule=rule)
+
+
+def gallery_verdicts(missed: int, false_alarms: int) -> dict[str, Verdict]:
+    """Whether the audit finds every built-in violation of the gallery
+    (:data:`MISSED_VIOLATIONS_ALLOWED`) and whether it raises false alarms
+    (:data:`FALSE_ALARMS_ALLOWED`)."""
+    return {
+        "gallery_finds_every_violation": Verdict(
+            name="gallery_finds_every_violation",
+            holds=missed <= MISSED_VIOLATIONS_ALLOWED, estimate=float(missed),
+            threshold=float(MISSED_VIOLATIONS_ALLOWED),
+            rule="built-in violations of the gallery that the audit misses, at most the "
+                 "threshold"),
+        "gallery_raises_false_alarms": Verdict(
+            name="gallery_raises_false_alarms",
+            holds=false_alarms > FALSE_ALARMS_ALLOWED, estimate=float(false_alarms),
+            threshold=float(FALSE_ALARMS_ALLOWED),
+            rule="assumptions that hold by construction but are flagged, above the threshold"),
+    }
+
+
+def check_verdict(name: str, check: dict, rule: str) -> Verdict:
+    """One row of an audit as a verdict: it holds when the check is a violation (significant
+    after adjustment and with an effect beyond its threshold)."""
+    return Verdict(name=name, holds=check["verdict"] == "violation",
+                   estimate=float(check["effect"]), threshold=float(check["threshold"]),
+                   rule=rule)
+
+
+def ks_conservative_verdict(ks_p: float, chi2_p: float) -> Verdict:
+    """On a discrete column, KS is conservative: chi-square on the same counts gives a smaller
+    p-value. Undecided when both p-values are equal (both underflow to zero, say)."""
+    holds = None if chi2_p == ks_p else bool(chi2_p < ks_p)
+    return Verdict(name="ks_conservative_on_discrete", holds=holds, estimate=float(chi2_p),
+                   threshold=float(ks_p),
+                   rule="chi-square p-value below the KS p-value on the same discrete column")
+
+
+def outside_band_verdict(name: str, acf: float, band: float, band_name: str) -> Verdict:
+    """An autocorrelation lies outside a symmetric band ``+-band``."""
+    return Verdict(name=name, holds=bool(abs(acf) > band), estimate=float(acf),
+                   threshold=float(band), rule=f"|autocorrelation| above the {band_name}")
+
+
+def lag_choice_verdict(p_values: np.ndarray, alpha: float) -> Verdict:
+    """The answer of Ljung-Box depends on its lag h: some choices of h reject at ``alpha`` and
+    others do not."""
+    rejections = int(np.sum(np.asarray(p_values) < alpha))
+    holds = 0 < rejections < len(p_values)
+    return Verdict(name="ljung_box_answer_depends_on_lag", holds=bool(holds),
+                   estimate=float(rejections), threshold=float(alpha),
+                   rule="some but not all lags h give a p-value below alpha (estimate: the "
+                        "number of lags that reject)")
+
+
+def holm_floor_verdict(holm_threshold: float, floor: float) -> Verdict:
+    """Holm's first threshold (alpha / m) lies below the smallest p-value Anderson-Darling can
+    report, so that under Holm that test could never reject."""
+    return Verdict(name="holm_below_anderson_floor", holds=bool(holm_threshold < floor),
+                   estimate=float(holm_threshold), threshold=float(floor),
+                   rule="alpha / m below the Anderson-Darling p-value floor")
