@@ -109,7 +109,8 @@ def pinball(output: torch.Tensor, target: torch.Tensor, taus: torch.Tensor) -> t
 
 @dataclass
 class TrainingLog:
-    """How one network trained: losses per epoch and the epoch kept (best validation loss)."""
+    """How one network trained: losses per epoch, how many epochs ran, and the epoch kept (the
+    best validation loss, ``best_validation_loss``)."""
 
     name: str
     train_loss: list[float]
@@ -117,6 +118,8 @@ class TrainingLog:
     best_epoch: int
     windows: int
     seconds: float
+    epochs_run: int
+    best_validation_loss: float
 
 
 def train(model: nn.Module, loss_fn, inputs: np.ndarray, targets: np.ndarray, validation: tuple,
@@ -153,7 +156,8 @@ def train(model: nn.Module, loss_fn, inputs: np.ndarray, targets: np.ndarray, va
     model.eval()
     return TrainingLog(name=name, train_loss=train_losses, validation_loss=validation_losses,
                        best_epoch=best_epoch + 1, windows=len(x),
-                       seconds=time.perf_counter() - started)
+                       seconds=time.perf_counter() - started, epochs_run=len(train_losses),
+                       best_validation_loss=float(best))
 
 
 def _thin(starts: np.ndarray, most: int) -> np.ndarray:

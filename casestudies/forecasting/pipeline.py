@@ -6,6 +6,7 @@ No I/O and no HTML: :func:`run` returns a :class:`ForecastingResult` that the re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -198,6 +199,22 @@ class ForecastingResult(StudyResult):
     periods_of_frequency: dict[str, float]
     verdicts: dict[str, Verdict]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Each series' tables, named ``"SERIES.TABLE"``: the scores of every method, coverage
+        and CRPS by horizon range, the widths against the true interval (simulated series) and
+        the ARIMA order grid; and ``"verdicts"``."""
+        tables = {}
+        for series in self.series:
+            named = {"score_table": series.score_table,
+                     "coverage_by_horizon": series.coverage_by_horizon,
+                     "crps_by_horizon": series.crps_by_horizon,
+                     "truth_comparison": series.truth_comparison,
+                     "aic_table": series.arima.aic_table}
+            tables.update({f"{series.key}.{name}": table for name, table in named.items()
+                           if table is not None})
+        tables["verdicts"] = self.verdict_frame()
+        return tables
 
 
 def _gaussian_method(key: str, label: str, family: str, mean: np.ndarray, variance: np.ndarray,
@@ -492,7 +509,10 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
 
     verdicts: dict[str, Verdict] = {}
     for item in results:
-        verdicts.update({f"{item.key}.{name}": v for name, v in item.verdicts.items()})
+        for name, verdict in item.verdicts.items():
+            # Study-wide names carry the series, as in "arma.dropout_below_band".
+            qualified = f"{item.key}.{name}"
+            verdicts[qualified] = dataclasses.replace(verdict, name=qualified)
     verdicts["dropout_below_band_everywhere"] = rules.all_hold(
         "dropout_below_band_everywhere", [s.verdicts["dropout_below_band"] for s in results],
         rule="MC dropout's 95% coverage below the binomial band on every series")

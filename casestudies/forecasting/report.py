@@ -312,8 +312,8 @@ def build(result: ForecastingResult) -> Report:
                                    "true conditional interval (1 = exact).",
                            percent=("coverage", "true coverage"))
         logs = pd.DataFrame([{"network": log.name, "training windows": log.windows,
-                              "epochs run": len(log.train_loss), "epoch kept": log.best_epoch,
-                              "validation loss": log.validation_loss[log.best_epoch - 1],
+                              "epochs run": log.epochs_run, "epoch kept": log.best_epoch,
+                              "validation loss": log.best_validation_loss,
                               "seconds": log.seconds} for log in series.lstm_logs])
         evidence.text("evidence_lstm.md", **view, **common)
         evidence.table(logs, caption=f"{series.name}: how the {series.lstm_networks} networks "
