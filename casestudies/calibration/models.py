@@ -17,6 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
+from casestudies.rng import stream, stream_seed
+
 
 class SigmoidMarginSVC(ClassifierMixin, BaseEstimator):
     """A linear SVM whose naive "probability" is ``sigmoid(margin)``.
@@ -70,7 +72,14 @@ class ModelSpec:
 
 
 def model_specs(random_state: int = 0, quick: bool = False) -> list[ModelSpec]:
-    """The models of the study, in report order."""
+    """The models of the study, in report order.
+
+    Each randomised model draws from its own stream of ``random_state`` keyed by its name, so
+    that adding or changing one model leaves the others' numbers as they were.
+    """
+    def seed(name: str) -> int:
+        return stream_seed(random_state, "model", name)
+
     def logistic(**kw):
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, **kw))
 
@@ -85,13 +94,14 @@ def model_specs(random_state: int = 0, quick: bool = False) -> list[ModelSpec]:
                   expected="over-confident: scores pushed to 0 and 1"),
         ModelSpec("random forest", RandomForestClassifier(
             n_estimators=50 if quick else 100, max_samples=0.2,
-            n_jobs=1, random_state=random_state),
+            n_jobs=1, random_state=seed("random forest")),
             expected="under-confident at the extremes, many exact zeros"),
         ModelSpec("gradient boosting", HistGradientBoostingClassifier(
             max_iter=80 if quick else 150, learning_rate=0.1, early_stopping=False,
-            random_state=random_state),
+            random_state=seed("gradient boosting")),
             expected="close to calibrated (log-loss boosting)"),
-        ModelSpec("linear SVM, sigmoid(margin)", SigmoidMarginSVC(random_state=random_state),
+        ModelSpec("linear SVM, sigmoid(margin)", SigmoidMarginSVC(
+            random_state=seed("linear SVM, sigmoid(margin)")),
                   expected="not a probability at all"),
     ]
 
@@ -110,10 +120,11 @@ def undersample(y: np.ndarray, random_state: int | np.random.Generator | None = 
 def fit_model(spec: ModelSpec, X: np.ndarray, y: np.ndarray, random_state: int = 0
               ) -> tuple[object, float]:
     """Fit a copy of ``spec.estimator``; return it and ``beta``, the factor by which the model's
-    view of the negatives was thinned (1 when trained on the data as it is)."""
+    view of the negatives was thinned (1 when trained on the data as it is). An undersample draws
+    from the stream of ``random_state`` named after the model."""
     estimator = clone(spec.estimator)
     if spec.undersample:
-        rows, beta = undersample(y, random_state)
+        rows, beta = undersample(y, stream(random_state, "undersample", spec.name))
         return estimator.fit(X[rows], y[rows]), beta
     estimator.fit(X, y)
     if spec.reweighted:

@@ -1,14 +1,32 @@
 """The calibration analysis: split in time, train the models, calibrate them on a later block,
 measure calibration on a still later block, and turn probabilities into blocking decisions.
 
-``run(config, data)`` returns a :class:`CalibrationResult`; nothing here reads or writes files.
+``run(config, data)`` returns a :class:`CalibrationResult`; nothing here reads or writes files,
+and nothing here writes prose: every pick, count and verdict the report states is a field of the
+result, and the report words them. The stages of :func:`run`, each a function of this module:
+
+1. :func:`split_blocks`: train | gap | calibration | gap | test, in time order;
+2. :func:`fit_models`: every model on the training block, scored on the later blocks;
+3. :func:`calibrate_and_select`: every calibrator on the calibration block, the model used for
+   decisions and its calibrator chosen without the test block;
+4. :func:`measure_models` and :func:`measure_focus`: calibration metrics, intervals, noise floors;
+5. :func:`decide`: blocking rules, their costs and paired differences, alert budgets;
+6. :func:`check_robustness`: calibration-set size, prior shift, decay;
+7. :func:`summarise` and :func:`decide_verdicts`: the picks, counts and verdicts of the report.
+
+Every unit of random work (a model, a bootstrap, a subsample) draws from its own stream of the
+seed, keyed by a stable name (:mod:`casestudies.rng`); the bootstraps that share a name resample
+the same rows, which is what makes their intervals paired.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -20,16 +38,25 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration import decisions as dec
 from casestudies.calibration import metrics as cm
-from casestudies.calibration.calibrators import CALIBRATORS, undersampling_correction
+from casestudies.calibration import verdicts as rules
+from casestudies.calibration.calibrators import (
+    CALIBRATORS,
+    LOGIT_CLIP,
+    undersampling_correction,
+)
 from casestudies.calibration.config import CalibrationConfig
 from casestudies.calibration.data import TransactionData
 from casestudies.calibration.models import fit_model, model_specs, score
 from casestudies.errors import DataError
 from casestudies.provenance import StageTimer
-from casestudies.stats import Estimate, bootstrap_ci, wilson_interval
+from casestudies.results import StudyResult
+from casestudies.rng import stream
+from casestudies.stats import Estimate, bootstrap_ci, percentile_interval, wilson_interval
+from casestudies.verdicts import Verdict, interval_above
 
 RAW = "none (raw score)"
 UNDERSAMPLING = "undersampling correction"
+UNDERSAMPLED_MODEL = "logistic, 1:1 undersample"
 MIN_TRAIN_POSITIVES = 10
 MIN_TEST_POSITIVES = 10
 # Calibration is also measured in the band [t*/BAND_FACTOR, BAND_FACTOR t*], where it decides who
@@ -37,8 +64,15 @@ MIN_TEST_POSITIVES = 10
 BAND_FACTOR = 3.0
 # Fraud rate at deployment, as multiples of the test block's, for the prior-shift analysis.
 PRIOR_SHIFT_FACTORS = (0.5, 1.0, 2.0)
-# Two costs per transaction closer than this relative difference are reported as "about the same".
-COST_TOLERANCE = 0.05
+# A small and a large payment, to show how the amount-dependent threshold moves.
+EXAMPLE_AMOUNTS = (10, 1000)
+# Calibration-set sizes (frauds) of the size sweep; the block's own count is added.
+SWEEP_SIZES = (10, 20, 40, 80, 160, 320)
+SWEEP_CALIBRATORS = ("Platt (logit)", "isotonic (clipped)", "beta")
+# Consecutive windows of the test block in the decay analysis.
+DECAY_WINDOWS = 4
+# The statistic every paired interval resamples: test transactions, drawn with replacement.
+UNIT = "transactions"
 
 
 @dataclass
@@ -105,6 +139,43 @@ class FittedModel:
     test_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def paired_bootstrap(statistics: dict[str, Callable[..., float]], *arrays: np.ndarray,
+                     n_resamples: int, confidence: float, rng: np.random.Generator,
+                     desc: str = "paired bootstrap") -> dict[str, Estimate]:
+    """Percentile intervals of several statistics computed on the *same* resamples of rows.
+
+    A difference between two rules or two sets of probabilities on the same transactions is
+    computed inside each resample, so that its interval keeps the pairing (the two are never
+    resampled apart).
+
+    Parameters
+    ----------
+    statistics : dict of str to callable
+        ``statistic(*resampled_arrays) -> float`` by name.
+    *arrays : ndarray
+        Arrays of equal length, resampled jointly by row.
+    n_resamples, confidence : int, float
+        Bootstrap replicates and interval level.
+    rng : Generator
+        The named stream of this unit of work.
+
+    Returns
+    -------
+    dict of str to Estimate
+    """
+    arrays = tuple(np.asarray(a) for a in arrays)
+    n = len(arrays[0])
+    values = {name: float(f(*arrays)) for name, f in statistics.items()}
+    replicates = {name: np.empty(n_resamples) for name in statistics}
+    for b in progress.progress(range(n_resamples), desc=desc):
+        index = rng.integers(0, n, n)
+        resampled = tuple(a[index] for a in arrays)
+        for name, f in statistics.items():
+            replicates[name][b] = f(*resampled)
+    return {name: percentile_interval(values[name], replicates[name], confidence)
+            for name in statistics}
+
+
 def _calibrate(fitted: FittedModel, y_cal: np.ndarray) -> None:
     fitted.test_probabilities[RAW] = fitted.test_scores
     for name, calibrator in CALIBRATORS.items():
@@ -131,6 +202,10 @@ def point_metrics(y: np.ndarray, p: np.ndarray, n_bins: int, band: tuple[float, 
         "resolution": decomposition["resolution"],
         "uncertainty": decomposition["uncertainty"],
         "brier_within_bins": decomposition["within"],
+        # The binned decomposition is only a rough guide when its remainder outweighs the
+        # reliability term it is meant to isolate.
+        "within_bins_exceeds_reliability": bool(abs(decomposition["within"])
+                                                > decomposition["reliability"]),
         "observed_expected": cm.observed_expected(y, p),
         "cox_intercept": intercept,
         "cox_slope": slope,
@@ -161,7 +236,9 @@ def _metric_card(probabilities: dict[str, np.ndarray], y: np.ndarray,
                  config: CalibrationConfig) -> pd.DataFrame:
     """Every calibration metric with a paired bootstrap interval, one column pair per set of
     probabilities. Binned metrics keep the bins of the full test block in every resample
-    (fixed bin edges), so that the interval reflects the labels' noise, not re-binning."""
+    (fixed bin edges), so that the interval reflects the labels' noise, not re-binning. Each
+    metric's stream is named after the metric, so both sets of probabilities see the same
+    resamples (paired)."""
     rows = []
     for label, p in progress.progress(probabilities.items(), desc="metric card"):
         mass = cm.equal_mass_bins(p, config.n_bins)
@@ -182,7 +259,8 @@ def _metric_card(probabilities: dict[str, np.ndarray], y: np.ndarray,
         for metric, statistic in statistics.items():
             e = bootstrap_ci(statistic, y, p, mass, width, n_resamples=config.n_bootstrap,
                              confidence=config.confidence,
-                             random_state=config.seed, desc=f"{metric}: {label}")
+                             random_state=stream(config.seed, "metric card", metric),
+                             desc=f"{metric}: {label}")
             rows.append({"metric": metric, "probabilities": label, "value": e.value,
                          "low": e.low, "high": e.high})
     return pd.DataFrame(rows)
@@ -193,51 +271,6 @@ def _estimate_row(label: str, estimates: dict[str, Estimate]) -> dict[str, Any]:
     for name, e in estimates.items():
         row[name], row[f"{name}_low"], row[f"{name}_high"] = e.value, e.low, e.high
     return row
-
-
-@dataclass
-class CalibrationResult:
-    """Everything the report shows, as plain data (serialised to calibration.json)."""
-
-    short_answer: str
-    stage_seconds: dict[str, float]
-    source: str
-    kind: str
-    n_rows: int
-    feature_names: list[str]
-    dropped_columns: list[str]
-    base_rate: float
-    n_frauds: int
-    has_time: bool
-    has_amount: bool
-    preview: pd.DataFrame
-    scenario_counts: dict[str, int]
-    settings: dict[str, Any]
-    split: pd.DataFrame
-    models: pd.DataFrame
-    focus_model: str
-    chosen_calibrator: str
-    calibrator_selection: pd.DataFrame
-    calibrator_parameters: dict[str, float]
-    metrics: pd.DataFrame
-    focus_intervals: pd.DataFrame
-    metric_card: pd.DataFrame
-    noise: pd.DataFrame
-    reliability: dict[str, dict[str, np.ndarray]]
-    model_reliability: dict[str, dict[str, np.ndarray]]
-    constant_forecast: dict[str, float]
-    sklearn_sigmoid: dict[str, Any]
-    decisions_constant: pd.DataFrame
-    decisions_amount: pd.DataFrame | None
-    cost_curve: dict[str, np.ndarray]
-    budgets: pd.DataFrame
-    size_sweep: pd.DataFrame
-    prior_shift: pd.DataFrame
-    decay: pd.DataFrame
-    undersampling_check: dict[str, float]
-    test_y: np.ndarray = field(metadata={"json": False})
-    test_p_chosen: np.ndarray = field(metadata={"json": False})
-    test_p_raw: np.ndarray = field(metadata={"json": False})
 
 
 def _select_calibrator(fitted: FittedModel, y_cal: np.ndarray) -> pd.DataFrame:
@@ -258,11 +291,12 @@ def _select_calibrator(fitted: FittedModel, y_cal: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarray | None,
-                   cost, config: CalibrationConfig, thresholds: dict[str, float]
-                   ) -> pd.DataFrame:
+def _decision_rows(table: str, decision_rules: dict[str, np.ndarray], y: np.ndarray,
+                   amount: np.ndarray | None, cost, config: CalibrationConfig,
+                   thresholds: dict[str, float]) -> pd.DataFrame:
     """Cost, block rate, share of frauds and (with amounts) of fraud amount caught for each rule,
-    with paired bootstrap intervals over the test transactions."""
+    with bootstrap intervals over the test transactions; every rule of ``table`` sees the same
+    resamples (the stream is named after the table and the statistic)."""
     rows = []
     weight = amount if amount is not None else np.ones_like(y, dtype=np.float64)
     statistics = {
@@ -272,12 +306,13 @@ def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarr
     }
     if amount is not None:
         statistics["amount_caught"] = lambda y_, b_, w_: (y_ * b_ * w_).sum() / (y_ * w_).sum()
-    for label, blocked in progress.progress(rules.items(), desc="decision intervals"):
+    for label, blocked in progress.progress(decision_rules.items(), desc="decision intervals"):
         b = blocked.astype(np.float64)
         row = _estimate_row(label, {
             name: bootstrap_ci(statistic, y, b, weight, n_resamples=config.n_bootstrap,
                                confidence=config.confidence,
-                               random_state=config.seed, desc=f"{name}: {label}")
+                               random_state=stream(config.seed, "decisions", table, name),
+                               desc=f"{name}: {label}")
             for name, statistic in statistics.items()})
         row["threshold"] = thresholds.get(label, float("nan"))
         rows.append(row)
@@ -287,21 +322,21 @@ def _decision_rows(rules: dict[str, np.ndarray], y: np.ndarray, amount: np.ndarr
 def _size_sweep(fitted: FittedModel, y_cal: np.ndarray, y_test: np.ndarray, seed: int,
                 repeats: int, n_bins: int) -> pd.DataFrame:
     """Test log loss of Platt, isotonic and beta fitted on calibration subsamples holding a given
-    number of frauds (genuine rows kept in the block's proportion)."""
-    rng = np.random.default_rng(seed)
+    number of frauds (genuine rows kept in the block's proportion); each size draws its
+    subsamples from its own stream."""
     positives = np.flatnonzero(y_cal == 1)
     negatives = np.flatnonzero(y_cal == 0)
     ratio = len(negatives) / len(positives)
-    sizes = [s for s in (10, 20, 40, 80, 160, 320) if s < len(positives)] + [len(positives)]
+    sizes = [s for s in SWEEP_SIZES if s < len(positives)] + [len(positives)]
     rows = []
-    names = ["Platt (logit)", "isotonic (clipped)", "beta"]
     for n_pos in progress.progress(sizes, desc="calibration-size sweep"):
+        rng = stream(seed, "size sweep", str(n_pos))
         for repeat in range(repeats if n_pos < len(positives) else 1):
             pos = rng.choice(positives, n_pos, replace=False)
             neg = rng.choice(negatives, min(len(negatives), round(n_pos * ratio)),
                              replace=False)
             rows_ = np.concatenate([pos, neg])
-            for name in names:
+            for name in SWEEP_CALIBRATORS:
                 model = CALIBRATORS[name]().fit(fitted.calibration_scores[rows_], y_cal[rows_])
                 p = model.predict(fitted.test_scores)
                 rows.append({"frauds": n_pos, "rows": len(rows_), "repeat": repeat,
@@ -332,46 +367,73 @@ def _shifted_sample(y: np.ndarray, factor: float, rng: np.random.Generator) -> n
     return np.sort(np.concatenate([positives, negatives]))
 
 
+def _log_ratio_distance(y: np.ndarray, p: np.ndarray) -> float:
+    """``|ln(O/E)|``: how far calibration in the large is from 1, x0.5 as far as x2."""
+    return abs(float(np.log(cm.observed_expected(y, p))))
+
+
 def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
                  config: CalibrationConfig, p_raw: np.ndarray, tuned: float) -> pd.DataFrame:
     """The test block resampled to other fraud rates: calibration in the large before and after
     Saerens EM, and the cost of blocking at t* on the probabilities as they are, adjusted by EM,
-    adjusted with the true rate, against the raw-score threshold tuned before the shift."""
-    rng = np.random.default_rng(config.seed)
+    adjusted with the true rate, against the raw-score threshold tuned before the shift.
+
+    Each shift also gets paired intervals (resampling the shifted sample's transactions, with the
+    EM-adjusted probabilities held as computed) of what EM changed: ``em_gain`` is
+    ``|ln O/E|`` after EM minus before (below 0: closer to 1), ``em_cost_change`` the cost at t*
+    after EM minus before.
+    """
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
     for factor in PRIOR_SHIFT_FACTORS:
-        index = _shifted_sample(y, factor, rng)
+        index = _shifted_sample(y, factor, stream(config.seed, "prior shift", f"{factor:g}"))
         ys, ps = y[index], p[index]
         estimate, adjusted = dec.saerens_em(ps, calibration_rate)
         rate = ys.mean()
         # Bayes' rule with the true new rate: what a perfect rate estimate would give.
         oracle = dec.adjust_to_prior(ps, calibration_rate, rate)
+
+        def cost(y_, p_):
+            return dec.constant_cost(y_, p_ >= t_star, config.cost_fp, config.cost_fn)
+
+        changes = paired_bootstrap(
+            {"em_gain": lambda y_, p_, a_: _log_ratio_distance(y_, a_)
+             - _log_ratio_distance(y_, p_),
+             "em_cost_change": lambda y_, p_, a_: cost(y_, a_) - cost(y_, p_)},
+            ys, ps, adjusted, n_resamples=config.n_bootstrap, confidence=config.confidence,
+            rng=stream(config.seed, "bootstrap", "prior shift", f"{factor:g}"),
+            desc=f"prior shift x{factor:g}")
+        gain = rules.lowers(f"em_helps_x{factor:g}", changes["em_gain"],
+                            rule="EM brings O/E closer to 1")
+        cost_change = rules.lowers(f"em_lowers_cost_x{factor:g}", changes["em_cost_change"],
+                                   rule="EM lowers the cost at t*")
         rows.append({
             "factor": factor, "rows": len(index), "true_rate": rate,
             "mean_predicted": float(ps.mean()), "em_rate": estimate,
             "observed_expected": cm.observed_expected(ys, ps),
             "observed_expected_em": cm.observed_expected(ys, adjusted),
-            "cost_before": dec.constant_cost(ys, ps >= t_star, config.cost_fp,
-                                             config.cost_fn),
-            "cost_em": dec.constant_cost(ys, adjusted >= t_star, config.cost_fp,
-                                         config.cost_fn),
-            "cost_true_rate": dec.constant_cost(ys, oracle >= t_star, config.cost_fp,
-                                                config.cost_fn),
+            "cost_before": cost(ys, ps), "cost_em": cost(ys, adjusted),
+            "cost_true_rate": cost(ys, oracle),
             "cost_tuned_raw": dec.constant_cost(ys, p_raw[index] >= tuned, config.cost_fp,
                                                 config.cost_fn),
+            **{f"{name}{suffix}": value for name, e in changes.items()
+               for suffix, value in (("", e.value), ("_low", e.low), ("_high", e.high))},
+            "em_closer": gain.state, "em_cost_lower": cost_change.state,
         })
     return pd.DataFrame(rows)
 
 
 def _decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: CalibrationConfig,
-           n_windows: int = 4) -> pd.DataFrame:
+           n_windows: int = DECAY_WINDOWS) -> pd.DataFrame:
+    """O/E, log loss and average precision in consecutive windows of the test block, with a
+    bootstrap interval of O/E per window (its own stream) and whether it excludes 1."""
     rows = []
     for w, index in enumerate(np.array_split(np.arange(len(y)), n_windows)):
         ys, ps = y[index], p[index]
         oe = bootstrap_ci(cm.observed_expected, ys, ps, n_resamples=config.n_bootstrap,
                           confidence=config.confidence,
-                          random_state=config.seed + w, desc=f"decay window {w + 1}")
+                          random_state=stream(config.seed, "decay", str(w + 1)),
+                          desc=f"decay window {w + 1}")
         rows.append({
             "window": w + 1,
             "start": pd.Timestamp(time[index[0]]) if time is not None else None,
@@ -379,6 +441,7 @@ def _decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: Calibr
             "rows": len(index), "frauds": int(ys.sum()), "rate": float(ys.mean()),
             "mean_predicted": float(ps.mean()), "observed_expected": oe.value,
             "observed_expected_low": oe.low, "observed_expected_high": oe.high,
+            "excludes_one": bool(oe.low > 1 or oe.high < 1),
             "log_loss": cm.log_loss(ys, ps),
             "average_precision": (float(average_precision_score(ys, ps)) if ys.any()
                                   else float("nan")),
@@ -398,9 +461,13 @@ def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.nda
     calibrated = CalibratedClassifierCV(FrozenEstimator(chosen.model), method="sigmoid")
     p_sklearn = calibrated.fit(X_cal, y_cal).predict_proba(X_test)[:, 1]
     p_logit = chosen.test_probabilities["Platt (logit)"]
-    return {"model": chosen.name, "zero_share": float(np.mean(chosen.test_scores == 0)),
-            "log_loss_sklearn": cm.log_loss(y_test, p_sklearn),
-            "log_loss_logit": cm.log_loss(y_test, p_logit),
+    zero_share = float(np.mean(chosen.test_scores == 0))
+    log_loss_sklearn, log_loss_logit = cm.log_loss(y_test, p_sklearn), cm.log_loss(y_test,
+                                                                                   p_logit)
+    return {"model": chosen.name, "zero_share": zero_share,
+            "has_exact_zeros": bool(zero_share > 0),
+            "log_loss_sklearn": log_loss_sklearn, "log_loss_logit": log_loss_logit,
+            "probability_scale_wins": bool(log_loss_logit > log_loss_sklearn),
             "observed_expected_sklearn": cm.observed_expected(y_test, p_sklearn),
             "observed_expected_logit": cm.observed_expected(y_test, p_logit),
             "cox_slope_sklearn": cm.cox_calibration(y_test, p_sklearn)[1],
@@ -410,7 +477,7 @@ def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.nda
 def _undersampling_check(seed: int, n: int = 200_000, beta: float = 0.02) -> dict[str, float]:
     """Simulate a known posterior, undersample the negatives with rate ``beta``, and check that
     the analytic correction recovers the posterior from the biased one."""
-    rng = np.random.default_rng(seed)
+    rng = stream(seed, "undersampling check")
     x = rng.normal(size=n)
     p_true = 1 / (1 + np.exp(-(-4.5 + 1.5 * x)))
     y = rng.random(n) < p_true
@@ -426,198 +493,177 @@ def _undersampling_check(seed: int, n: int = 200_000, beta: float = 0.02) -> dic
             "true_rate": float(y.mean()), "mean_corrected": float(corrected.mean())}
 
 
-def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
-    """Run the whole analysis on ``data``; see the module docstring."""
-    timer = StageTimer()
+def misforecast(ratio: float) -> dict[str, Any]:
+    """How far observed over expected frauds is from 1, as a factor, and in which direction.
+
+    ``factor`` is ``max(r, 1/r)`` (x0.5 is as far off as x2); ``overpredicts`` is true when the
+    score expects more frauds than occur (``r < 1``).
+    """
+    return {"observed_expected": float(ratio), "factor": float(max(ratio, 1 / ratio)),
+            "overpredicts": bool(ratio < 1)}
+
+
+@dataclass
+class CalibrationResult(StudyResult):
+    """Everything the report shows, as plain data (serialised to calibration.json).
+
+    Besides the tables of the analysis it holds every pick (``focus_model``, ``worst_raw``),
+    count (``decay_windows_excluding_one``) and verdict (``verdicts``) the report states; the
+    short answer is worded from them by :func:`casestudies.calibration.report.short_answer`.
+    """
+
+    study: ClassVar[str] = "calibration"
+
+    stage_seconds: dict[str, float]
+    source: str
+    kind: str
+    n_rows: int
+    feature_names: list[str]
+    dropped_columns: list[str]
+    base_rate: float
+    n_frauds: int
+    has_time: bool
+    has_amount: bool
+    preview: pd.DataFrame
+    scenario_counts: dict[str, int]
+    settings: dict[str, Any]
+    constants: dict[str, Any]
+    split: pd.DataFrame
+    models: pd.DataFrame
+    focus_model: str
+    chosen_calibrator: str
+    calibrator_selection: pd.DataFrame
+    calibrator_parameters: dict[str, float]
+    metrics: pd.DataFrame
+    focus_intervals: pd.DataFrame
+    metric_card: pd.DataFrame
+    noise: pd.DataFrame
+    noise_summary: dict[str, Any]
+    reliability: dict[str, dict[str, np.ndarray]]
+    model_reliability: dict[str, dict[str, np.ndarray]]
+    constant_forecast: dict[str, Any]
+    sklearn_sigmoid: dict[str, Any]
+    decisions_constant: pd.DataFrame
+    decisions_amount: pd.DataFrame | None
+    paired_differences: pd.DataFrame
+    cost_curve: dict[str, Any]
+    budgets: pd.DataFrame
+    size_sweep: pd.DataFrame
+    size_sweep_summary: dict[str, Any]
+    prior_shift: pd.DataFrame
+    decay: pd.DataFrame
+    decay_windows_excluding_one: int
+    undersampling_check: dict[str, float]
+    worst_raw: dict[str, Any]
+    undersampled_raw: dict[str, Any] | None
+    calibrator_effect: dict[str, Any]
+    verdicts: dict[str, Verdict]
+    deciding_rows: dict[str, float]
+    test_y: np.ndarray = field(metadata={"json": False})
+    test_p_chosen: np.ndarray = field(metadata={"json": False})
+    test_p_raw: np.ndarray = field(metadata={"json": False})
+
+
+# Labels of the decision rules, shared with the report's tables.
+CONSTANT_RULES = {
+    "calibrated": "t* on calibrated probability",
+    "raw": "t* on raw score",
+    "tuned": "threshold tuned on calibration block",
+    "oracle": "oracle threshold on test (lower bound)",
+}
+AMOUNT_RULES = {
+    "calibrated": "amount rule on calibrated probability",
+    "raw": "amount rule on raw score",
+    "tuned": "one threshold tuned on calibration block",
+    "oracle": "oracle single threshold on test (bound)",
+}
+# The paired differences of the study (new minus old), by name: what the verdicts rest on.
+DIFFERENCES = {
+    "log_loss_calibrated_minus_raw": "log loss, calibrated minus raw",
+    "cost_calibrated_minus_raw": "cost at t*, calibrated minus raw",
+    "cost_tuned_minus_calibrated": "cost, tuned raw threshold minus t* on calibrated",
+    "amount_cost_rule_minus_tuned": "amount cost, per-transaction rule minus one tuned threshold",
+    "amount_cost_rule_minus_oracle": "amount cost, per-transaction rule minus oracle threshold",
+    "amount_cost_calibrated_minus_raw": "amount cost, rule on calibrated minus rule on raw",
+}
+
+
+@dataclass
+class Blocks:
+    """The time-ordered blocks as arrays: features, labels, and (when given) amounts and times."""
+
+    split: Split
+    X_train: np.ndarray
+    X_cal: np.ndarray
+    X_test: np.ndarray
+    y_train: np.ndarray
+    y_cal: np.ndarray
+    y_test: np.ndarray
+    amount_cal: np.ndarray | None
+    amount_test: np.ndarray | None
+    time_test: np.ndarray | None
+
+
+def split_blocks(data: TransactionData, config: CalibrationConfig) -> Blocks:
+    """Stage 1: cut the rows into train, calibration and test blocks in time order, with the
+    label-delay gap, and check that each block holds enough frauds (:class:`DataError` if
+    not)."""
     X = data.features.to_numpy(dtype=np.float64)
     y = data.y
-    with timer.stage("split"):
-        split = time_split(len(y), data.time, config.train_fraction,
-                           config.calibration_fraction, config.gap_days)
-        _check_split(split, y, config)
-    y_train, y_cal, y_test = y[split.train], y[split.calibration], y[split.test]
-    amount_test = data.amount[split.test] if data.amount is not None else None
+    split = time_split(len(y), data.time, config.train_fraction, config.calibration_fraction,
+                       config.gap_days)
+    _check_split(split, y, config)
 
-    fitted: list[FittedModel] = []
+    def part(values, rows):
+        return values[rows] if values is not None else None
+
+    return Blocks(split=split, X_train=X[split.train], X_cal=X[split.calibration],
+                  X_test=X[split.test], y_train=y[split.train], y_cal=y[split.calibration],
+                  y_test=y[split.test], amount_cal=part(data.amount, split.calibration),
+                  amount_test=part(data.amount, split.test),
+                  time_test=part(data.time, split.test))
+
+
+def fit_models(blocks: Blocks, config: CalibrationConfig) -> list[FittedModel]:
+    """Stage 2: train every model of :func:`~casestudies.calibration.models.model_specs` on the
+    training block and score the calibration and test blocks. Each model has its own random
+    stream."""
+    fitted = []
     # One thread: at this data size OpenMP/BLAS threads gain little, and on a busy machine
     # oversubscribed threads make gradient boosting tens of times slower.
-    with timer.stage("train models"), threadpool_limits(1):
+    with threadpool_limits(1):
         for spec in progress.progress(model_specs(config.seed, config.quick), desc="models"):
             start = _time.perf_counter()
-            model, beta = fit_model(spec, X[split.train], y_train, config.seed)
+            model, beta = fit_model(spec, blocks.X_train, blocks.y_train, config.seed)
             seconds = _time.perf_counter() - start
             fitted.append(FittedModel(
                 name=spec.name, expected=spec.expected, model=model, beta=beta,
-                train_seconds=seconds, calibration_scores=score(model, X[split.calibration]),
-                test_scores=score(model, X[split.test])))
-    with timer.stage("calibrate"):
-        for f in fitted:
-            _calibrate(f, y_cal)
-        focus = max(fitted, key=lambda f: average_precision_score(y_cal, f.calibration_scores))
-        sklearn_sigmoid = _sklearn_sigmoid(fitted, X[split.calibration], y_cal,
-                                           X[split.test], y_test)
-        selection = _select_calibrator(focus, y_cal)
-        chosen = str(selection.loc[selection["holdout_log_loss"].idxmin(), "calibrator"])
-    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
-    band = (t_star / BAND_FACTOR, min(BAND_FACTOR * t_star, 1.0))
-    with timer.stage("metrics"):
-        rows = []
-        for f in progress.progress(fitted, desc="calibration metrics"):
-            for name, p in f.test_probabilities.items():
-                rows.append({"model": f.name, "calibrator": name,
-                             **point_metrics(y_test, p, config.n_bins, band),
-                             "block_rate_at_t_star": float(np.mean(p >= t_star)),
-                             "cost_at_t_star": dec.constant_cost(y_test, p >= t_star,
-                                                                 config.cost_fp, config.cost_fn)})
-        metrics = pd.DataFrame(rows)
-        models = pd.DataFrame([{
-            "model": f.name, "expected": f.expected, "train_seconds": f.train_seconds,
-            "beta": f.beta,
-            "calibration_average_precision": float(average_precision_score(
-                y_cal, f.calibration_scores)),
-        } for f in fitted])
+                train_seconds=seconds, calibration_scores=score(model, blocks.X_cal),
+                test_scores=score(model, blocks.X_test)))
+    return fitted
 
-    p_raw = focus.test_probabilities[RAW]
-    p_chosen = focus.test_probabilities[chosen]
-    with timer.stage("bootstrap intervals"):
-        interval_rows = []
-        for name, p in progress.progress(focus.test_probabilities.items(),
-                                         desc="metric intervals"):
-            def ci(statistic, p=p, name=name):
-                return bootstrap_ci(statistic, y_test, p, n_resamples=config.n_bootstrap,
-                                    confidence=config.confidence,
-                                    random_state=config.seed, desc=f"bootstrap {name}")
-            interval_rows.append(_estimate_row(name, {
-                "log_loss": ci(cm.log_loss),
-                "brier": ci(cm.brier_score),
-                "observed_expected": ci(cm.observed_expected),
-                "band_observed_expected": ci(lambda y_, p_: _band_ratio(y_, p_, band)),
-            }))
-        focus_intervals = pd.DataFrame(interval_rows)
-        card = _metric_card({RAW: p_raw, chosen: p_chosen}, y_test, config)
-    with timer.stage("noise floor"):
-        noise_rows = []
-        estimators = {
-            "ece_width": lambda y_, p_: cm.ece(y_, p_, config.n_bins, "width"),
-            "ece_mass": lambda y_, p_: cm.ece(y_, p_, config.n_bins, "mass"),
-            "ece_debiased": lambda y_, p_: cm.debiased_ece(y_, p_, config.n_bins),
-            "ece_sweep": lambda y_, p_: cm.ece_sweep(y_, p_)[0],
-            "spiegelhalter_z": lambda y_, p_: cm.spiegelhalter_z(y_, p_)[0],
-        }
-        tail = (1 - config.confidence) / 2
-        for name, estimator in progress.progress(estimators.items(), desc="noise floor"):
-            floor = cm.noise_floor(estimator, p_chosen, config.n_noise_floor, config.seed)
-            noise_rows.append({
-                "metric": name,
-                "chosen": float(estimator(y_test, p_chosen)),
-                "raw": float(estimator(y_test, p_raw)),
-                "floor_mean": float(np.mean(floor)),
-                "floor_low": float(np.quantile(floor, tail)),
-                "floor_high": float(np.quantile(floor, 1 - tail)),
-            })
-        noise = pd.DataFrame(noise_rows)
-        reliability = {
-            RAW: cm.reliability_table(y_test, p_raw, confidence=config.confidence,
-                                      random_state=config.seed),
-            chosen: cm.reliability_table(y_test, p_chosen, confidence=config.confidence,
-                                         random_state=config.seed),
-        }
-        model_reliability = {
-            f.name: cm.reliability_table(y_test, f.test_scores, n_consistency=200,
-                                         confidence=config.confidence,
-                                         random_state=config.seed) for f in fitted}
-        # A forecast that knows nothing but the calibration block's fraud rate: calibrated in
-        # the large, useless for ranking; the yardstick that shows what global ECE rewards.
-        constant = np.full(y_test.size, y_cal.mean())
-        constant_forecast = {
-            "rate": float(y_cal.mean()),
-            "ece_width": cm.ece(y_test, constant, config.n_bins, "width"),
-            "log_loss": cm.log_loss(y_test, constant),
-            "brier": cm.brier_score(y_test, constant),
-            "observed_expected": cm.observed_expected(y_test, constant),
-        }
 
-    with timer.stage("decisions"):
-        grid = dec.threshold_grid(focus.calibration_scores)
-        tuned = dec.tune_threshold(focus.model, X[split.calibration], y_cal, grid,
-                                   config.cost_fp, config.cost_fn)
-        oracle = dec.best_threshold(y_test, p_raw, dec.threshold_grid(p_raw), config.cost_fp,
-                                    config.cost_fn)
-        rules = {
-            "t* on calibrated probability": p_chosen >= t_star,
-            "t* on raw score": p_raw >= t_star,
-            "threshold tuned on calibration block": p_raw >= tuned,
-            "oracle threshold on test (lower bound)": p_raw >= oracle,
-        }
-        thresholds = {"t* on calibrated probability": t_star, "t* on raw score": t_star,
-                      "threshold tuned on calibration block": tuned,
-                      "oracle threshold on test (lower bound)": oracle}
+@dataclass
+class Selection:
+    """The model used for decisions, its calibrator, and how they were chosen."""
 
-        def cost_constant(y_, b_, w_):
-            return dec.constant_cost(y_, b_, config.cost_fp, config.cost_fn)
+    focus: FittedModel
+    chosen: str
+    table: pd.DataFrame
+    parameters: dict[str, float]
+    sklearn_sigmoid: dict[str, Any]
 
-        decisions_constant = _decision_rows(rules, y_test, amount_test, cost_constant, config,
-                                            thresholds)
-        curve_thresholds = np.geomspace(1e-4, 0.99, 200)
-        cost_curve = {
-            "thresholds": curve_thresholds,
-            "chosen": dec.cost_by_threshold(y_test, p_chosen, curve_thresholds, config.cost_fp,
-                                            config.cost_fn),
-            "raw": dec.cost_by_threshold(y_test, p_raw, curve_thresholds, config.cost_fp,
-                                         config.cost_fn),
-            "tuned": tuned, "oracle": oracle, "t_star": t_star,
-        }
-        decisions_amount = None
-        if amount_test is not None:
-            amount_cal = data.amount[split.calibration]
-            limits = dec.amount_thresholds(amount_test, config.cost_fp)
-            tuned_amount = dec.best_threshold(y_cal, focus.calibration_scores, grid,
-                                              config.cost_fp, amount=amount_cal)
-            oracle_amount = dec.best_threshold(y_test, p_raw, dec.threshold_grid(p_raw),
-                                               config.cost_fp, amount=amount_test)
-            amount_rules = {
-                "amount rule on calibrated probability": p_chosen >= limits,
-                "amount rule on raw score": p_raw >= limits,
-                "one threshold tuned on calibration block": p_raw >= tuned_amount,
-                "oracle single threshold on test (bound)": p_raw >= oracle_amount,
-            }
 
-            def cost_amount(y_, b_, w_):
-                return dec.amount_cost(y_, b_, w_, config.cost_fp)
-
-            decisions_amount = _decision_rows(
-                amount_rules, y_test, amount_test, cost_amount, config,
-                {"one threshold tuned on calibration block": tuned_amount,
-                 "oracle single threshold on test (bound)": oracle_amount})
-        budget_rows = []
-        for fraction in config.budgets:
-            queue = dec.top_k(p_chosen, fraction)
-            realised = int(y_test[queue].sum())
-            low, high = wilson_interval(realised, int(queue.sum()), config.confidence)
-            recall = bootstrap_ci(
-                lambda y_, p_, k=fraction: (y_ * dec.top_k(p_, k)).sum() / y_.sum(),
-                y_test, p_chosen,
-                n_resamples=config.n_bootstrap, confidence=config.confidence,
-                random_state=config.seed,
-                desc=f"budget {fraction:.2%}")
-            budget_rows.append({
-                "budget": fraction, "queue": int(queue.sum()), "realised_frauds": realised,
-                "predicted_frauds": float(p_chosen[queue].sum()),
-                "predicted_frauds_raw": float(p_raw[queue].sum()),
-                "precision": realised / int(queue.sum()), "precision_low": low,
-                "precision_high": high, "recall": recall.value, "recall_low": recall.low,
-                "recall_high": recall.high,
-            })
-        budgets = pd.DataFrame(budget_rows)
-
-    with timer.stage("robustness"):
-        size_sweep = _size_sweep(focus, y_cal, y_test, config.seed, 3 if config.quick else 5,
-                                 config.n_bins)
-        prior_shift = _prior_shift(y_test, p_chosen, float(y_cal.mean()), config, p_raw, tuned)
-        decay = _decay(y_test, p_chosen,
-                       data.time[split.test] if data.time is not None else None, config)
-        undersampling_check = _undersampling_check(config.seed)
-
+def calibrate_and_select(fitted: list[FittedModel], blocks: Blocks) -> Selection:
+    """Stage 3: fit every calibrator of every model on the calibration block; choose the model
+    that ranks best there (average precision) and the calibrator with the lowest log loss on the
+    second half of that block when fitted on its first half. The test block is not used."""
+    for f in fitted:
+        _calibrate(f, blocks.y_cal)
+    focus = max(fitted, key=lambda f: average_precision_score(blocks.y_cal,
+                                                              f.calibration_scores))
+    table = _select_calibrator(focus, blocks.y_cal)
+    chosen = str(table.loc[table["holdout_log_loss"].idxmin(), "calibrator"])
     parameters = {
         "platt_slope": focus.calibrators["Platt (logit)"].slope_,
         "platt_intercept": focus.calibrators["Platt (logit)"].intercept_,
@@ -627,6 +673,530 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         "isotonic_steps": focus.calibrators["isotonic (clipped)"].n_steps_,
         "isotonic_eps": focus.calibrators["isotonic (clipped)"].eps_,
     }
+    sklearn_sigmoid = _sklearn_sigmoid(fitted, blocks.X_cal, blocks.y_cal, blocks.X_test,
+                                       blocks.y_test)
+    return Selection(focus=focus, chosen=chosen, table=table, parameters=parameters,
+                     sklearn_sigmoid=sklearn_sigmoid)
+
+
+def measure_models(fitted: list[FittedModel], blocks: Blocks, t_star: float,
+                   band: tuple[float, float], config: CalibrationConfig
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stage 4a: point metrics of every model with every calibrator on the test block (the
+    ``metrics`` table), and one row per model (``models``: what the literature expects of it,
+    its ranking on the calibration block, and whether its raw scores hold exact zeros)."""
+    rows = []
+    for f in progress.progress(fitted, desc="calibration metrics"):
+        for name, p in f.test_probabilities.items():
+            rows.append({"model": f.name, "calibrator": name,
+                         **point_metrics(blocks.y_test, p, config.n_bins, band),
+                         "block_rate_at_t_star": float(np.mean(p >= t_star)),
+                         "cost_at_t_star": dec.constant_cost(blocks.y_test, p >= t_star,
+                                                             config.cost_fp, config.cost_fn)})
+    metrics = pd.DataFrame(rows)
+    models = pd.DataFrame([{
+        "model": f.name, "expected": f.expected, "train_seconds": f.train_seconds,
+        "beta": f.beta,
+        "calibration_average_precision": float(average_precision_score(
+            blocks.y_cal, f.calibration_scores)),
+        "has_exact_zeros": bool(np.any(f.test_scores == 0)),
+    } for f in fitted])
+    return metrics, models
+
+
+@dataclass
+class FocusEvidence:
+    """Intervals, metric card, noise floors and reliability tables of the model used for
+    decisions (raw and calibrated)."""
+
+    intervals: pd.DataFrame
+    card: pd.DataFrame
+    noise: pd.DataFrame
+    noise_summary: dict[str, Any]
+    reliability: dict[str, dict[str, np.ndarray]]
+    model_reliability: dict[str, dict[str, np.ndarray]]
+    constant_forecast: dict[str, Any]
+    log_loss_change: Estimate
+
+
+def _noise_table(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
+                 config: CalibrationConfig) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Each calibration estimator on the real labels (raw and calibrated) against its noise
+    floor, the estimator on labels drawn from the calibrated probabilities themselves."""
+    estimators = {
+        "ece_width": lambda y_, p_: cm.ece(y_, p_, config.n_bins, "width"),
+        "ece_mass": lambda y_, p_: cm.ece(y_, p_, config.n_bins, "mass"),
+        "ece_debiased": lambda y_, p_: cm.debiased_ece(y_, p_, config.n_bins),
+        "ece_sweep": lambda y_, p_: cm.ece_sweep(y_, p_)[0],
+        "spiegelhalter_z": lambda y_, p_: cm.spiegelhalter_z(y_, p_)[0],
+    }
+    tail = (1 - config.confidence) / 2
+    rows = []
+    for name, estimator in progress.progress(estimators.items(), desc="noise floor"):
+        floor = cm.noise_floor(estimator, p_chosen, config.n_noise_floor,
+                               stream(config.seed, "noise floor", name))
+        chosen, raw = float(estimator(y, p_chosen)), float(estimator(y, p_raw))
+        high = float(np.quantile(floor, 1 - tail))
+        rows.append({
+            "metric": name, "chosen": chosen, "raw": raw,
+            "floor_mean": float(np.mean(floor)), "floor_low": float(np.quantile(floor, tail)),
+            "floor_high": high,
+            "chosen_beyond_floor": rules.beyond_noise_floor(chosen, high),
+            "raw_beyond_floor": rules.beyond_noise_floor(raw, high),
+        })
+    noise = pd.DataFrame(rows)
+    means = noise.set_index("metric")["floor_mean"]
+    # The plug-in l2 error is at least the l1 one on the same bins; debiasing "works" at this
+    # sample size when its floor nevertheless sits below the equal-mass ECE's.
+    summary = {"tail": tail,
+               "debiasing_lowers_floor": bool(means["ece_debiased"] < means["ece_mass"])}
+    return noise, summary
+
+
+def measure_focus(selection: Selection, fitted: list[FittedModel], blocks: Blocks,
+                  band: tuple[float, float], config: CalibrationConfig) -> FocusEvidence:
+    """Stage 4b: the model used for decisions, raw and with each calibrator: bootstrap intervals
+    (streams named by metric, so every calibrator sees the same resamples), the metric card,
+    noise floors, reliability tables, the constant-forecast yardstick, and the paired interval
+    of the change in log loss that calibration brings."""
+    focus, chosen, y = selection.focus, selection.chosen, blocks.y_test
+    p_raw, p_chosen = focus.test_probabilities[RAW], focus.test_probabilities[chosen]
+    interval_rows = []
+    for name, p in progress.progress(focus.test_probabilities.items(), desc="metric intervals"):
+        def ci(metric, statistic, p=p, name=name):
+            return bootstrap_ci(statistic, y, p, n_resamples=config.n_bootstrap,
+                                confidence=config.confidence,
+                                random_state=stream(config.seed, "focus intervals", metric),
+                                desc=f"bootstrap {metric}: {name}")
+        interval_rows.append(_estimate_row(name, {
+            "log_loss": ci("log_loss", cm.log_loss),
+            "brier": ci("brier", cm.brier_score),
+            "observed_expected": ci("observed_expected", cm.observed_expected),
+            "band_observed_expected": ci("band_observed_expected",
+                                         lambda y_, p_: _band_ratio(y_, p_, band)),
+        }))
+    log_loss_change = paired_bootstrap(
+        {"change": lambda y_, r_, c_: cm.log_loss(y_, c_) - cm.log_loss(y_, r_)},
+        y, p_raw, p_chosen, n_resamples=config.n_bootstrap, confidence=config.confidence,
+        rng=stream(config.seed, "bootstrap", "log loss change"),
+        desc="log loss change")["change"]
+    card = _metric_card({RAW: p_raw, chosen: p_chosen}, y, config)
+    noise, noise_summary = _noise_table(y, p_chosen, p_raw, config)
+    reliability = {
+        label: cm.reliability_table(y, p, confidence=config.confidence,
+                                    random_state=stream(config.seed, "reliability", label))
+        for label, p in ((RAW, p_raw), (chosen, p_chosen))}
+    model_reliability = {
+        f.name: cm.reliability_table(y, f.test_scores, n_consistency=200,
+                                     confidence=config.confidence,
+                                     random_state=stream(config.seed, "reliability", f.name))
+        for f in fitted}
+    # A forecast that knows nothing but the calibration block's fraud rate: calibrated in the
+    # large, useless for ranking; the yardstick that shows what global ECE rewards.
+    rate = float(blocks.y_cal.mean())
+    constant = np.full(y.size, rate)
+    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
+    ece_width = cm.ece(y, constant, config.n_bins, "width")
+    constant_forecast = {
+        "rate": rate, "ece_width": ece_width,
+        "log_loss": cm.log_loss(y, constant), "brier": cm.brier_score(y, constant),
+        "observed_expected": cm.observed_expected(y, constant),
+        "ece_below_focus_raw": bool(ece_width < cm.ece(y, p_raw, config.n_bins, "width")),
+        "blocks_every_payment": bool(rate >= t_star),
+    }
+    return FocusEvidence(intervals=pd.DataFrame(interval_rows), card=card, noise=noise,
+                         noise_summary=noise_summary, reliability=reliability,
+                         model_reliability=model_reliability,
+                         constant_forecast=constant_forecast, log_loss_change=log_loss_change)
+
+
+@dataclass
+class DecisionEvidence:
+    """Blocking rules on the test block, their paired differences, the cost curve and the alert
+    budgets."""
+
+    constant: pd.DataFrame
+    amount: pd.DataFrame | None
+    differences: dict[str, Estimate]
+    cost_curve: dict[str, Any]
+    budgets: pd.DataFrame
+    tuned: float
+
+
+def _budget_rows(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
+                 config: CalibrationConfig) -> pd.DataFrame:
+    """Each alert budget (top k % by calibrated probability): precision with a Wilson interval,
+    recall with a bootstrap interval, and the workload forecast (sum of the probabilities in the
+    queue) against the frauds found, as observed over expected with a bootstrap interval over
+    the queue's transactions and whether that ratio lies in the calibrated band."""
+    rows = []
+    for fraction in config.budgets:
+        queue = dec.top_k(p_chosen, fraction)
+        realised = int(y[queue].sum())
+        low, high = wilson_interval(realised, int(queue.sum()), config.confidence)
+        recall = bootstrap_ci(
+            lambda y_, p_, k=fraction: (y_ * dec.top_k(p_, k)).sum() / y_.sum(),
+            y, p_chosen, n_resamples=config.n_bootstrap, confidence=config.confidence,
+            random_state=stream(config.seed, "budget recall", f"{fraction:g}"),
+            desc=f"budget {fraction:.2%}")
+        forecast = bootstrap_ci(cm.observed_expected, y[queue], p_chosen[queue],
+                                n_resamples=config.n_bootstrap, confidence=config.confidence,
+                                random_state=stream(config.seed, "budget forecast",
+                                                    f"{fraction:g}"),
+                                desc=f"budget forecast {fraction:.2%}")
+        holds = rules.ratio_in_band(f"forecast_{fraction:g}", forecast)
+        rows.append({
+            "budget": fraction, "queue": int(queue.sum()), "realised_frauds": realised,
+            "predicted_frauds": float(p_chosen[queue].sum()),
+            "predicted_frauds_raw": float(p_raw[queue].sum()),
+            "precision": realised / int(queue.sum()), "precision_low": low,
+            "precision_high": high, "recall": recall.value, "recall_low": recall.low,
+            "recall_high": recall.high, "forecast_observed_expected": forecast.value,
+            "forecast_observed_expected_low": forecast.low,
+            "forecast_observed_expected_high": forecast.high, "forecast_holds": holds.state,
+        })
+    return pd.DataFrame(rows)
+
+
+def decide(selection: Selection, blocks: Blocks, t_star: float, config: CalibrationConfig
+           ) -> DecisionEvidence:
+    """Stage 5: the blocking rules on the test block (t* on calibrated and raw scores, a
+    threshold tuned on the calibration block, the hindsight oracle; with amounts, the
+    per-transaction rule against single thresholds), the paired intervals of their cost
+    differences, the cost curve, and the alert budgets."""
+    focus, y = selection.focus, blocks.y_test
+    p_raw = focus.test_probabilities[RAW]
+    p_chosen = focus.test_probabilities[selection.chosen]
+    grid = dec.threshold_grid(focus.calibration_scores)
+    tuned = dec.tune_threshold(focus.model, blocks.X_cal, blocks.y_cal, grid, config.cost_fp,
+                               config.cost_fn)
+    oracle = dec.best_threshold(y, p_raw, dec.threshold_grid(p_raw), config.cost_fp,
+                                config.cost_fn)
+    blocked = {"calibrated": p_chosen >= t_star, "raw": p_raw >= t_star, "tuned": p_raw >= tuned,
+               "oracle": p_raw >= oracle}
+    thresholds = {"calibrated": t_star, "raw": t_star, "tuned": tuned, "oracle": oracle}
+
+    def cost_constant(y_, b_, w_=None):
+        return dec.constant_cost(y_, b_, config.cost_fp, config.cost_fn)
+
+    constant = _decision_rows(
+        "constant", {CONSTANT_RULES[k]: b for k, b in blocked.items()}, y, blocks.amount_test,
+        cost_constant, config, {CONSTANT_RULES[k]: t for k, t in thresholds.items()})
+    differences = paired_bootstrap(
+        {"cost_calibrated_minus_raw": lambda y_, c_, r_, t_: cost_constant(y_, c_)
+         - cost_constant(y_, r_),
+         "cost_tuned_minus_calibrated": lambda y_, c_, r_, t_: cost_constant(y_, t_)
+         - cost_constant(y_, c_)},
+        y, blocked["calibrated"], blocked["raw"], blocked["tuned"],
+        n_resamples=config.n_bootstrap, confidence=config.confidence,
+        rng=stream(config.seed, "bootstrap", "constant cost differences"),
+        desc="constant cost differences")
+    curve_thresholds = np.geomspace(1e-4, 0.99, 200)
+    cost_curve: dict[str, Any] = {
+        "thresholds": curve_thresholds,
+        "chosen": dec.cost_by_threshold(y, p_chosen, curve_thresholds, config.cost_fp,
+                                        config.cost_fn),
+        "raw": dec.cost_by_threshold(y, p_raw, curve_thresholds, config.cost_fp,
+                                     config.cost_fn),
+        "tuned": tuned, "oracle": oracle, "t_star": t_star,
+    }
+    # Where each curve is lowest, and the lowest cost of either (the figure zooms on it).
+    cost_curve["minimum_chosen"] = float(curve_thresholds[int(np.nanargmin(
+        cost_curve["chosen"]))])
+    cost_curve["minimum_raw"] = float(curve_thresholds[int(np.nanargmin(cost_curve["raw"]))])
+    cost_curve["lowest_cost"] = float(np.nanmin(np.r_[cost_curve["chosen"],
+                                                      cost_curve["raw"]]))
+    amount = None
+    if blocks.amount_test is not None:
+        amount_test = blocks.amount_test
+        limits = dec.amount_thresholds(amount_test, config.cost_fp)
+        tuned_amount = dec.best_threshold(blocks.y_cal, focus.calibration_scores, grid,
+                                          config.cost_fp, amount=blocks.amount_cal)
+        oracle_amount = dec.best_threshold(y, p_raw, dec.threshold_grid(p_raw), config.cost_fp,
+                                           amount=amount_test)
+        by_amount = {"calibrated": p_chosen >= limits, "raw": p_raw >= limits,
+                     "tuned": p_raw >= tuned_amount, "oracle": p_raw >= oracle_amount}
+
+        def cost_amount(y_, b_, w_):
+            return dec.amount_cost(y_, b_, w_, config.cost_fp)
+
+        amount = _decision_rows(
+            "amount", {AMOUNT_RULES[k]: b for k, b in by_amount.items()}, y, amount_test,
+            cost_amount, config, {AMOUNT_RULES["tuned"]: tuned_amount,
+                                  AMOUNT_RULES["oracle"]: oracle_amount})
+        differences.update(paired_bootstrap(
+            {"amount_cost_rule_minus_tuned": lambda y_, w_, c_, r_, t_, o_:
+             cost_amount(y_, c_, w_) - cost_amount(y_, t_, w_),
+             "amount_cost_rule_minus_oracle": lambda y_, w_, c_, r_, t_, o_:
+             cost_amount(y_, c_, w_) - cost_amount(y_, o_, w_),
+             "amount_cost_calibrated_minus_raw": lambda y_, w_, c_, r_, t_, o_:
+             cost_amount(y_, c_, w_) - cost_amount(y_, r_, w_)},
+            y, amount_test, *(by_amount[k] for k in ("calibrated", "raw", "tuned", "oracle")),
+            n_resamples=config.n_bootstrap, confidence=config.confidence,
+            rng=stream(config.seed, "bootstrap", "amount cost differences"),
+            desc="amount cost differences"))
+    budgets = _budget_rows(y, p_chosen, p_raw, config)
+    return DecisionEvidence(constant=constant, amount=amount, differences=differences,
+                            cost_curve=cost_curve, budgets=budgets, tuned=tuned)
+
+
+def check_robustness(selection: Selection, blocks: Blocks, tuned: float,
+                     config: CalibrationConfig) -> dict[str, Any]:
+    """Stage 6: the calibration-set size sweep, the prior-shift analysis with Saerens EM, the
+    decay of calibration over windows of the test block, and the simulated check of the
+    undersampling correction."""
+    focus = selection.focus
+    p_raw = focus.test_probabilities[RAW]
+    p_chosen = focus.test_probabilities[selection.chosen]
+    return {
+        "size_sweep": _size_sweep(focus, blocks.y_cal, blocks.y_test, config.seed,
+                                  3 if config.quick else 5, config.n_bins),
+        "prior_shift": _prior_shift(blocks.y_test, p_chosen, float(blocks.y_cal.mean()), config,
+                                    p_raw, tuned),
+        "decay": _decay(blocks.y_test, p_chosen, blocks.time_test, config),
+        "undersampling_check": _undersampling_check(config.seed),
+    }
+
+
+def isotonic_crossings(sweep: pd.DataFrame) -> dict[str, Any]:
+    """Where isotonic catches up with the parametric calibrators in the size sweep.
+
+    Returns the smallest and largest sizes tried, each calibrator's mean log loss at the
+    smallest size, whether isotonic beat Platt there, and for Platt and beta the smallest number
+    of frauds from which isotonic's log loss stays at or below theirs at every larger size
+    (``None`` if it never does) with a word for the template: ``"always"`` (from the smallest
+    size), ``"from"`` (from a larger size) or ``"never"``.
+    """
+    pivot = sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
+    smallest = pivot.iloc[0]
+    isotonic_from: dict[str, int | None] = {}
+    pattern: dict[str, str] = {}
+    for rival in ("Platt (logit)", "beta"):
+        wins = (pivot["isotonic (clipped)"] <= pivot[rival]).to_numpy()
+        stays = np.flatnonzero(np.logical_and.accumulate(wins[::-1])[::-1])
+        start = int(pivot.index[stays[0]]) if stays.size else None
+        isotonic_from[rival] = start
+        pattern[rival] = ("never" if start is None else
+                          "always" if start == int(pivot.index[0]) else "from")
+    return {
+        "smallest_frauds": int(pivot.index[0]), "largest_frauds": int(pivot.index[-1]),
+        "smallest": {str(k): float(v) for k, v in smallest.items()},
+        "isotonic_beats_platt_at_smallest": bool(smallest["isotonic (clipped)"]
+                                                 < smallest["Platt (logit)"]),
+        "isotonic_from": isotonic_from, "isotonic_pattern": pattern,
+    }
+
+
+def worst_raw_score(metrics: pd.DataFrame) -> dict[str, Any]:
+    """The model whose raw score is farthest from calibrated in the large (largest
+    ``|ln O/E|``), with :func:`misforecast` of its ratio."""
+    raw = metrics[metrics["calibrator"] == RAW].set_index("model")["observed_expected"]
+    worst = str(raw.index[int(np.argmax(np.abs(np.log(raw.to_numpy()))))])
+    return {"model": worst, **misforecast(float(raw[worst]))}
+
+
+def calibrator_effect(metrics: pd.DataFrame) -> dict[str, Any]:
+    """How much calibrators move ranking and scores within a model: the largest range of
+    average precision across one model's calibrators, and the largest ratio of its worst to
+    best log loss, with the models where they occur."""
+    by_model = metrics.groupby("model", sort=False)
+    ap_range = by_model["average_precision"].agg(lambda v: v.max() - v.min())
+    log_loss_factor = by_model["log_loss"].agg(lambda v: v.max() / v.min())
+    return {"ap_shift": float(ap_range.max()), "ap_shift_model": str(ap_range.idxmax()),
+            "log_loss_factor": float(log_loss_factor.max()),
+            "log_loss_factor_model": str(log_loss_factor.idxmax())}
+
+
+def _interval(frame: pd.DataFrame, label: str, name: str, confidence: float) -> Estimate:
+    row = frame.set_index("label").loc[label]
+    return Estimate(float(row[name]), float(row[f"{name}_low"]), float(row[f"{name}_high"]),
+                    confidence)
+
+
+def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estimate,
+                    differences: dict[str, Estimate], budgets: pd.DataFrame,
+                    prior_shift: pd.DataFrame, spiegelhalter_p: float,
+                    confidence: float) -> dict[str, Verdict]:
+    """Stage 7: every conclusion of the report as a verdict (rules in
+    :mod:`casestudies.calibration.verdicts`).
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        ``focus_intervals``: O/E overall and near t* with bootstrap intervals, by calibrator.
+    chosen : str
+        The calibrator used for decisions.
+    log_loss_change : Estimate
+        Paired interval of calibrated minus raw log loss.
+    differences : dict of str to Estimate
+        Paired intervals of cost differences (see :data:`DIFFERENCES`).
+    budgets, prior_shift : DataFrame
+        Workload forecasts per budget; EM's effect per shift.
+    spiegelhalter_p : float
+        p-value of Spiegelhalter's test on the calibrated probabilities.
+    confidence : float
+        Level of the intervals.
+    """
+    verdicts: dict[str, Verdict] = {}
+
+    def add(verdict: Verdict) -> None:
+        verdicts[verdict.name] = verdict
+
+    for key, label in (("raw", RAW), ("calibrated", chosen)):
+        add(rules.ratio_in_band(f"{key}_score_calibrated",
+                                _interval(intervals, label, "observed_expected", confidence)))
+        add(rules.ratio_in_band(f"{key}_score_calibrated_near_t_star",
+                                _interval(intervals, label, "band_observed_expected",
+                                          confidence),
+                                rule="observed over expected frauds among transactions scored "
+                                     "in the band around t*: holds when its whole interval "
+                                     "lies inside the calibrated band"))
+    add(rules.lowers("calibration_lowers_log_loss", log_loss_change,
+                     rule="calibrated minus raw test log loss (a proper score) below 0"))
+    add(rules.lowers("calibration_lowers_cost_at_t_star",
+                     differences["cost_calibrated_minus_raw"],
+                     rule="cost per transaction of t* on calibrated minus on raw probabilities "
+                          "below 0"))
+    add(interval_above("tuned_threshold_costs_more", differences["cost_tuned_minus_calibrated"],
+                       rules.IMPROVEMENT_THRESHOLD, unit=UNIT,
+                       rule="cost of the raw threshold tuned on the calibration block minus "
+                            "that of t* on calibrated probabilities above 0 (no: the tuned "
+                            "threshold is cheaper; undecided: the same within noise)"))
+    if "amount_cost_rule_minus_tuned" in differences:
+        add(rules.lowers("amount_rule_beats_single_threshold",
+                         differences["amount_cost_rule_minus_tuned"],
+                         rule="amount cost of the per-transaction rule on calibrated "
+                              "probabilities minus that of one threshold tuned on the "
+                              "calibration block below 0"))
+        add(rules.lowers("amount_rule_beats_oracle_threshold",
+                         differences["amount_cost_rule_minus_oracle"],
+                         rule="amount cost of the per-transaction rule minus that of the best "
+                              "single threshold in hindsight below 0"))
+        add(rules.lowers("calibration_lowers_amount_cost",
+                         differences["amount_cost_calibrated_minus_raw"],
+                         rule="amount cost of the per-transaction rule on calibrated minus on "
+                              "raw probabilities below 0"))
+    shifted = prior_shift[prior_shift["factor"] != 1.0]
+    add(rules.every("em_correction_helps", [
+        rules.lowers(f"em_helps_x{row['factor']:g}",
+                     Estimate(row["em_gain"], row["em_gain_low"], row["em_gain_high"],
+                              confidence), rule="")
+        for row in shifted.to_dict("records")],
+        rule="at every shifted fraud rate, |ln O/E| after Saerens EM minus before has its "
+             "whole interval below 0 (EM-adjusted probabilities held fixed in resamples)"))
+    add(rules.every("em_lowers_cost_at_t_star", [
+        rules.lowers(f"em_lowers_cost_x{row['factor']:g}",
+                     Estimate(row["em_cost_change"], row["em_cost_change_low"],
+                              row["em_cost_change_high"], confidence), rule="")
+        for row in shifted.to_dict("records")],
+        rule="at every shifted fraud rate, the cost at t* after Saerens EM minus before has its "
+             "whole interval below 0"))
+    add(rules.every("workload_forecast_holds", [
+        rules.ratio_in_band(f"forecast_{row['budget']:g}",
+                            Estimate(row["forecast_observed_expected"],
+                                     row["forecast_observed_expected_low"],
+                                     row["forecast_observed_expected_high"], confidence))
+        for row in budgets.to_dict("records")],
+        rule="in every alert budget, frauds found over frauds forecast (the sum of the "
+             "calibrated probabilities in the queue) lies inside the calibrated band"))
+    add(rules.spiegelhalter_rejects("spiegelhalter_rejects_calibrated", spiegelhalter_p))
+    return verdicts
+
+
+def _deciding_row(frame: pd.DataFrame, name: str) -> int:
+    """Position in ``frame`` of the row the :func:`~casestudies.calibration.verdicts.every`
+    verdict ``name`` rests on (-1 when the frame is empty)."""
+    columns = {"workload_forecast_holds": "forecast_holds", "em_correction_helps": "em_closer",
+               "em_lowers_cost_at_t_star": "em_cost_lower"}
+    return rules.deciding_index(frame[columns[name]].tolist())
+
+
+def _settings(config: CalibrationConfig, t_star: float, band: tuple[float, float],
+              split: Split) -> dict[str, Any]:
+    return {
+        "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
+        "band_factor": BAND_FACTOR, "prior_shift_factors": list(PRIOR_SHIFT_FACTORS),
+        "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
+        "has_gap": bool(config.gap_days > 0),
+        "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
+        "confidence": config.confidence,
+        "n_bins": config.n_bins, "seed": config.seed, "quick": config.quick,
+        "budgets": list(config.budgets), "train_fraction": config.train_fraction,
+        "calibration_fraction": config.calibration_fraction,
+        "n_customers": config.n_customers, "n_terminals": config.n_terminals,
+        "n_days": config.n_days, "label_delay_days": config.label_delay_days,
+        "min_calibration_positives": config.min_calibration_positives,
+    }
+
+
+def _constants(config: CalibrationConfig) -> dict[str, Any]:
+    """Constants the report quotes: thresholds of the verdicts, the logit clip, the example
+    amounts and their thresholds, the default costs and the simulator's parameters."""
+    from casestudies.calibration.data import GRID_SIZE, WINDOWS_DAYS, simulate_transactions
+
+    simulator = {name: parameter.default for name, parameter in
+                 inspect.signature(simulate_transactions).parameters.items()
+                 if parameter.default is not inspect.Parameter.empty}
+    simulator.update(grid_size=GRID_SIZE, windows_days=list(WINDOWS_DAYS))
+    if "time_of_day_sd" in simulator:
+        simulator["time_of_day_sd_hours"] = simulator["time_of_day_sd"] / 3600
+    defaults = {f.name: f.default for f in dataclasses.fields(CalibrationConfig)}
+    return {
+        "calibrated_band": list(rules.CALIBRATED_BAND),
+        "improvement_threshold": rules.IMPROVEMENT_THRESHOLD,
+        "spiegelhalter_level": rules.SPIEGELHALTER_LEVEL,
+        "logit_clip": LOGIT_CLIP,
+        "logit_floor": float(cm.logit(np.array([0.0]), LOGIT_CLIP)[0]),
+        "example_amounts": [{"amount": a, "threshold": float(
+            dec.amount_thresholds([a], config.cost_fp)[0])} for a in EXAMPLE_AMOUNTS],
+        "default_cost_fp": defaults.get("cost_fp"), "default_cost_fn": defaults.get("cost_fn"),
+        "uses_default_costs": bool(config.cost_fp == defaults.get("cost_fp")
+                                   and config.cost_fn == defaults.get("cost_fn")),
+        "simulator": simulator,
+    }
+
+
+def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
+    """Run the whole analysis on ``data``; see the module docstring for the stages."""
+    timer = StageTimer()
+    with timer.stage("split"):
+        blocks = split_blocks(data, config)
+    with timer.stage("train models"):
+        fitted = fit_models(blocks, config)
+    with timer.stage("calibrate"):
+        selection = calibrate_and_select(fitted, blocks)
+    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
+    band = (t_star / BAND_FACTOR, min(BAND_FACTOR * t_star, 1.0))
+    with timer.stage("metrics"):
+        metrics, models = measure_models(fitted, blocks, t_star, band, config)
+    with timer.stage("bootstrap intervals"):
+        evidence = measure_focus(selection, fitted, blocks, band, config)
+    with timer.stage("decisions"):
+        decisions = decide(selection, blocks, t_star, config)
+    with timer.stage("robustness"):
+        robust = check_robustness(selection, blocks, decisions.tuned, config)
+
+    focus, chosen = selection.focus, selection.chosen
+    differences = {"log_loss_calibrated_minus_raw": evidence.log_loss_change,
+                   **decisions.differences}
+    paired = pd.DataFrame([{"name": name, "comparison": DIFFERENCES[name], "value": e.value,
+                            "low": e.low, "high": e.high, "unit": UNIT}
+                           for name, e in differences.items()])
+    chosen_row = metrics.set_index(["model", "calibrator"]).loc[(focus.name, chosen)]
+    verdicts = decide_verdicts(evidence.intervals, chosen, evidence.log_loss_change,
+                               decisions.differences, decisions.budgets,
+                               robust["prior_shift"], float(chosen_row["spiegelhalter_p"]),
+                               config.confidence)
+    shifted = robust["prior_shift"][robust["prior_shift"]["factor"] != 1.0]
+    deciding_rows = {
+        name: float(frame.iloc[index][key]) for name, frame, key in (
+            ("workload_forecast_holds", decisions.budgets, "budget"),
+            ("em_correction_helps", shifted, "factor"),
+            ("em_lowers_cost_at_t_star", shifted, "factor"))
+        if (index := _deciding_row(frame, name)) >= 0}
+    raw_metrics = metrics[metrics["calibrator"] == RAW].set_index("model")["observed_expected"]
+    y = data.y
+    split = blocks.split
     split_frame = pd.DataFrame([
         {"block": name, "rows": len(rows_), "frauds": int(y[rows_].sum()),
          "fraud_rate": float(y[rows_].mean()),
@@ -637,53 +1207,32 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     scenario_counts = ({str(k): int(v) for k, v in
                         zip(*np.unique(data.scenario, return_counts=True), strict=True)}
                        if data.scenario is not None else {})
-    settings = {
-        "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
-        "band_factor": BAND_FACTOR, "prior_shift_factors": list(PRIOR_SHIFT_FACTORS),
-        "cost_tolerance": COST_TOLERANCE,
-        "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
-        "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
-        "confidence": config.confidence,
-        "n_bins": config.n_bins, "seed": config.seed, "quick": config.quick,
-        "budgets": list(config.budgets), "train_fraction": config.train_fraction,
-        "calibration_fraction": config.calibration_fraction,
-        "n_customers": config.n_customers, "n_terminals": config.n_terminals,
-        "n_days": config.n_days, "label_delay_days": config.label_delay_days,
-        "min_calibration_positives": config.min_calibration_positives,
-    }
-    cost = decisions_constant.set_index("label")["cost"]
-    raw_ratios = metrics.loc[metrics["calibrator"] == RAW].set_index("model")["observed_expected"]
-    worst = raw_ratios.index[int(np.argmax(np.abs(np.log(raw_ratios.to_numpy()))))]
-    factor = max(raw_ratios[worst], 1 / raw_ratios[worst])
-    calibrated_cost = cost["t* on calibrated probability"]
-    tuned_cost = cost["threshold tuned on calibration block"]
-    if abs(tuned_cost - calibrated_cost) <= COST_TOLERANCE * calibrated_cost:
-        relation = "about the same as"
-    else:
-        relation = "less than" if calibrated_cost < tuned_cost else "more than"
-    answer = (
-        f"Block when the calibrated fraud probability exceeds t* = c_FP/(c_FP+c_FN) = "
-        f"{t_star:.3g}. On the test block, {focus.name} + {chosen} calibration costs "
-        f"{calibrated_cost:.3g} per transaction at t*, {relation} the "
-        f"{tuned_cost:.3g} of a threshold tuned on raw scores (hindsight optimum "
-        f"{cost['oracle threshold on test (lower bound)']:.3g}); raw scores can be off by "
-        f"{factor:.3g}x ({worst}, observed/expected "
-        f"{raw_ratios[worst]:.2g}), so t* is only safe on calibrated probabilities.")
     return CalibrationResult(
-        short_answer=answer, stage_seconds=timer.seconds, source=data.source, kind=data.kind,
+        stage_seconds=timer.seconds, source=data.source, kind=data.kind,
         n_rows=len(y), feature_names=list(data.features.columns),
         dropped_columns=list(data.dropped_columns), base_rate=float(y.mean()),
         n_frauds=int(y.sum()), has_time=data.time is not None,
         has_amount=data.amount is not None, preview=data.preview,
-        scenario_counts=scenario_counts, settings=settings, split=split_frame, models=models,
-        focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection,
-        calibrator_parameters=parameters, metrics=metrics, focus_intervals=focus_intervals,
-        metric_card=card,
-        noise=noise, reliability=reliability, model_reliability=model_reliability,
-        constant_forecast=constant_forecast, sklearn_sigmoid=sklearn_sigmoid,
-        decisions_constant=decisions_constant,
-        decisions_amount=decisions_amount, cost_curve=cost_curve, budgets=budgets,
-        size_sweep=size_sweep, prior_shift=prior_shift, decay=decay,
-        undersampling_check=undersampling_check, test_y=y_test, test_p_chosen=p_chosen,
-        test_p_raw=p_raw,
+        scenario_counts=scenario_counts, settings=_settings(config, t_star, band, split),
+        constants=_constants(config), split=split_frame, models=models,
+        focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection.table,
+        calibrator_parameters=selection.parameters, metrics=metrics,
+        focus_intervals=evidence.intervals, metric_card=evidence.card, noise=evidence.noise,
+        noise_summary=evidence.noise_summary, reliability=evidence.reliability,
+        model_reliability=evidence.model_reliability,
+        constant_forecast=evidence.constant_forecast, sklearn_sigmoid=selection.sklearn_sigmoid,
+        decisions_constant=decisions.constant, decisions_amount=decisions.amount,
+        paired_differences=paired, cost_curve=decisions.cost_curve, budgets=decisions.budgets,
+        size_sweep=robust["size_sweep"],
+        size_sweep_summary=isotonic_crossings(robust["size_sweep"]),
+        prior_shift=robust["prior_shift"], decay=robust["decay"],
+        decay_windows_excluding_one=int(robust["decay"]["excludes_one"].sum()),
+        undersampling_check=robust["undersampling_check"],
+        worst_raw=worst_raw_score(metrics),
+        undersampled_raw=(misforecast(float(raw_metrics[UNDERSAMPLED_MODEL]))
+                          if UNDERSAMPLED_MODEL in raw_metrics.index else None),
+        calibrator_effect=calibrator_effect(metrics), verdicts=verdicts,
+        deciding_rows=deciding_rows,
+        test_y=blocks.y_test, test_p_chosen=focus.test_probabilities[chosen],
+        test_p_raw=focus.test_probabilities[RAW],
     )

@@ -133,7 +133,7 @@ def test_command_line_on_the_default_data(tmp_path, capsys):
     html = (tmp_path / "calibration.html").read_text()
     payload = json.loads((tmp_path / "calibration.json").read_text())
     result = payload["result"]
-    assert payload["short_answer"].startswith("Block when the calibrated fraud probability")
+    assert payload["short_answer"].startswith("Block when the")
     for key in ("metrics", "decisions_constant", "decisions_amount", "budgets", "noise",
                 "size_sweep", "prior_shift", "decay", "focus_model", "chosen_calibrator"):
         assert result[key] is not None
@@ -142,20 +142,21 @@ def test_command_line_on_the_default_data(tmp_path, capsys):
     assert "Reproducibility" in html
 
 
-def test_report_and_short_answer_name_the_same_worst_raw_score(result):
-    from casestudies.calibration.report import _context
-
+def test_worst_raw_score_is_the_one_farthest_from_calibrated(result):
     raw = result.metrics[result.metrics["calibrator"] == RAW].set_index("model")
     ratio_distance = np.abs(np.log(raw["observed_expected"]))
     worst = ratio_distance.idxmax()
-    assert _context(result)["worst"]["model"] == worst
-    assert f"({worst}, observed/expected" in result.short_answer
+    assert result.worst_raw["model"] == worst
+    ratio = raw.loc[worst, "observed_expected"]
+    assert result.worst_raw["factor"] == pytest.approx(max(ratio, 1 / ratio))
+    assert result.worst_raw["overpredicts"] == (ratio < 1)
 
 
 def test_interval_level_in_the_report_comes_from_the_settings(result):
     import dataclasses
 
-    changed = dataclasses.replace(result, settings={**result.settings, "confidence": 0.9})
+    changed = dataclasses.replace(result, settings={**result.settings, "confidence": 0.9},
+                                  noise_summary={**result.noise_summary, "tail": 0.05})
     html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
     assert "90% paired bootstrap intervals" in html
     assert "floor 5.0%" in html and "floor 95.0%" in html
@@ -200,16 +201,36 @@ def test_reported_brier_parts_add_up(result):
     assert row["reliability"] == pytest.approx(reliability)
 
 
-def test_isotonic_crossing_sizes_in_the_report(result):
-    from casestudies.calibration.report import _context
-
+def test_isotonic_crossing_sizes_in_the_result(result):
     pivot = result.size_sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
-    for rival, start in _context(result)["isotonic_from"].items():
+    summary = result.size_sweep_summary
+    for rival, start in summary["isotonic_from"].items():
         better = pivot["isotonic (clipped)"] <= pivot[rival]
         if start is None:
             assert not better.iloc[-1]
+            assert summary["isotonic_pattern"][rival] == "never"
             continue
         assert better[pivot.index >= start].all()
         below = pivot.index[pivot.index < start]
         if len(below):
             assert not better[below[-1]]
+            assert summary["isotonic_pattern"][rival] == "from"
+        else:
+            assert summary["isotonic_pattern"][rival] == "always"
+
+
+def test_every_number_in_the_report_is_in_the_json(tmp_path, capsys, calibration_only):
+    """The report shows no number that its JSON lacks: every number of the body text (outside
+    formulas, figures and the reproducibility section) is a value of calibration.json, as
+    formatted."""
+    from casestudies.report.numbers import unexplained_numbers
+
+    code = main(["calibration", "--quick", "--quiet", "--out", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    html = (tmp_path / "calibration.html").read_text()
+    payload = json.loads((tmp_path / "calibration.json").read_text())
+    assert unexplained_numbers(html, payload) == []
+    verdicts = payload["result"]["verdicts"]
+    assert {"raw_score_calibrated", "calibration_lowers_cost_at_t_star",
+            "workload_forecast_holds", "em_correction_helps"} <= set(verdicts)
+    assert verdicts["raw_score_calibrated"]["unit"] == "transactions"
