@@ -5,6 +5,7 @@ import json
 import pytest
 
 from casestudies.cli import main
+from casestudies.report.numbers import report_text, unexplained_numbers
 
 
 @pytest.mark.slow
@@ -48,4 +49,9 @@ def test_user_table_without_label(tmp_path, capsys):
     assert result["label_name"] is None and result["life_stage"] is None
     html = (tmp_path / "out" / "clustering.html").read_text()
     assert "customers.csv" in html
-    assert "None" not in html and "Segment accuracy" not in html
+    # The text, not the figures: an embedded PNG's base64 may spell "None" by chance.
+    text = report_text(html)
+    assert "None" not in text and "Segment accuracy" not in text
+    assert "reads the known segments" not in text
+    payload = json.loads((tmp_path / "out" / "clustering.json").read_text())
+    assert unexplained_numbers(html, payload) == []
