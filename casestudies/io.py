@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -213,9 +214,14 @@ def numeric_column(frame: pd.DataFrame, column: str, *, allow_nan: bool = False)
     return values
 
 
-def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None = None
-                    ) -> pd.Series:
+def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None = None,
+                    time_format: str | None = None) -> pd.Series:
     """Parse ``frame[column]`` as timestamps, or raise :class:`DataError` if any do not parse.
+
+    Text is read as ISO 8601 when every value is; otherwise the column must use one format
+    throughout that reads the same day-first and month-first, or ``time_format`` must say how to
+    read it: ``03/04/2024`` is the 3rd of April in one convention and the 4th of March in the
+    other, and guessing silently puts a share of the rows in the wrong month.
 
     Parameters
     ----------
@@ -225,6 +231,8 @@ def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None =
         How to read a numeric column: as offsets in this unit (``"s"``, ``"D"`` …) from an
         arbitrary origin. Without it a numeric column is an error, because pandas would read
         its numbers as nanoseconds since 1970 and every gap in days would vanish.
+    time_format : str, optional
+        A ``strftime`` format such as ``%d/%m/%Y`` (the ``--time-format`` option).
     """
     require_columns(frame, [column])
     raw = frame[column]
@@ -239,7 +247,7 @@ def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None =
         parsed = raw
     else:
         try:
-            parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+            parsed = _parse_dates(raw, column, time_format)
         except (ValueError, TypeError) as exc:  # e.g. offsets mixed with naive times
             raise DataError(f"time column {column!r} cannot be parsed as dates: "
                             f"{str(exc).splitlines()[0]}") from exc
@@ -251,6 +259,44 @@ def datetime_column(frame: pd.DataFrame, column: str, numeric_unit: str | None =
             f"e.g. {str(first)[:40]!r}"
         )
     return parsed
+
+
+# Distinct values whose guessed formats are compared: enough to see a second format that a few
+# percent of the rows use, without guessing a format for every row of a large file.
+FORMAT_SAMPLE = 500
+
+
+def _parse_dates(raw: pd.Series, column: str, time_format: str | None) -> pd.Series:
+    if time_format is not None:
+        return pd.to_datetime(raw, errors="coerce", format=time_format)
+    iso = pd.to_datetime(raw, errors="coerce", format="ISO8601")
+    if iso.notna().sum() == raw.notna().sum():
+        return iso
+    text = raw.dropna().astype(str).str.strip()
+    distinct = pd.unique(text)
+    step = max(len(distinct) // FORMAT_SAMPLE, 1)
+    formats: dict[str | None, str] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' advice on dayfirst: ours follows
+        for value in distinct[::step]:
+            formats.setdefault(pd.tseries.api.guess_datetime_format(value), value)
+    hint = "e.g. --time-format %d/%m/%Y (day first) or %m/%d/%Y (month first)"
+    known = {f: v for f, v in formats.items() if f is not None}
+    if len(known) > 1:
+        examples = ", ".join(repr(v) for v in list(known.values())[:3])
+        raise DataError(f"time column {column!r} mixes date formats ({examples}); convert it to "
+                        f"one format or give it with --time-format, {hint}")
+    # ISO dates read one way only (pandas would swap their month and day under dayfirst).
+    rest = raw.where(iso.isna())
+    month_first = pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst=False)
+    day_first = pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst=True)
+    differ = (month_first != day_first) & month_first.notna() & day_first.notna()
+    if differ.any():
+        example = raw[differ].iloc[0]
+        raise DataError(f"time column {column!r} has {int(differ.sum())} date(s) that read "
+                        f"differently day-first and month-first, e.g. {str(example)[:40]!r}; "
+                        f"say which with --time-format, {hint}")
+    return iso.fillna(month_first)
 
 
 def fingerprint_frame(frame: pd.DataFrame) -> str:

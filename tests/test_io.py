@@ -203,3 +203,24 @@ def test_pair_write_removes_a_new_file_when_the_pair_fails(tmp_path, monkeypatch
     with pytest.raises(OSError):
         io.atomic_write_files({first: "json", second: "html"})
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- dates that read two ways ------------------------------------------------------------------
+@pytest.mark.parametrize(("values", "message"), [
+    (["03/04/2024", "05/06/2024", "13/06/2024"], "mixes date formats|day-first and month-first"),
+    (["03/04/2024", "05/06/2024"], "2 date\\(s\\) that read differently day-first and month-first"),
+    (["2024-01-31"] * 20 + ["31/01/2024"] * 2, "mixes date formats"),
+])
+def test_ambiguous_or_mixed_dates_ask_for_a_format(values, message):
+    with pytest.raises(DataError, match=message) as info:
+        datetime_column(pd.DataFrame({"t": values}), "t")
+    assert "--time-format" in str(info.value)
+
+
+def test_unambiguous_dates_and_a_given_format_are_read():
+    iso = datetime_column(pd.DataFrame({"t": ["2024-01-31", "2024-02-01 10:00"]}), "t")
+    assert list(iso) == [pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-01 10:00")]
+    month_first = datetime_column(pd.DataFrame({"t": ["01/31/2024", "02/28/2024"]}), "t")
+    assert list(month_first.dt.month) == [1, 2]
+    day_first = datetime_column(pd.DataFrame({"t": ["03/04/2024"]}), "t", time_format="%d/%m/%Y")
+    assert day_first.iloc[0] == pd.Timestamp("2024-04-03")

@@ -332,14 +332,15 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _time_column(frame: pd.DataFrame, time: str) -> pd.Series:
+def _time_column(frame: pd.DataFrame, time: str, time_format: str | None = None) -> pd.Series:
     """``frame[time]`` as timestamps. Numbers are read as seconds from an arbitrary origin, as
     in the usual export of the credit-card fraud data (``Time``)."""
-    return datetime_column(frame, time, numeric_unit="s")
+    return datetime_column(frame, time, numeric_unit="s", time_format=time_format)
 
 
 def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
-               amount: str | None = None, *, source: str, kind: str = "file") -> TransactionData:
+               amount: str | None = None, *, source: str, kind: str = "file",
+               time_format: str | None = None) -> TransactionData:
     """Validate a table of labelled transactions into :class:`TransactionData`.
 
     Every numeric column other than the target and the time becomes a feature (the amount too);
@@ -357,7 +358,7 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
     order = np.arange(len(frame))
     times = None
     if time is not None:
-        parsed = _time_column(frame, time)
+        parsed = _time_column(frame, time, time_format)
         order = np.argsort(parsed.to_numpy(), kind="stable")
         times = parsed.to_numpy()[order]
     amounts = None
@@ -412,6 +413,6 @@ def load_data(config) -> TransactionData:
     if config.data:
         frame = read_table(config.data)
         return from_frame(frame, config.target, config.time, config.amount,
-                          source=source_name(config.data))
+                          source=source_name(config.data), time_format=config.time_format)
     return load_simulated(config.n_customers, config.n_terminals, config.n_days,
                           config.label_delay_days, config.seed)

@@ -71,6 +71,10 @@ class ForecastingConfig(StudyConfig):
                                metavar="COL")
     time: str | None = option(None, "with --data: the column of timestamps (optional; sorted, "
                                     "checked for duplicates)", metavar="COL")
+    time_format: str | None = option(
+        None, "how to read the --time column when its dates are not ISO 8601 and could be read "
+              "day-first or month-first: a strftime format such as %d/%m/%Y",
+        metavar="FORMAT")
     freq: str | None = option(None, "with --data and --time: pandas frequency such as D, W, MS; "
                                     "missing periods are interpolated (default: inferred)",
                               metavar="F")
@@ -125,6 +129,8 @@ class ForecastingConfig(StudyConfig):
                 raise ConfigError("--value, --time and --freq describe a file: add --data PATH")
         elif not self.value:
             raise ConfigError("--data needs --value COL naming the column that holds the series")
+        if self.time_format and not self.time:
+            raise ConfigError("--time-format describes the --time column: add --time COL")
         if self.freq and not self.time:
             raise ConfigError("--freq needs --time COL naming the column of timestamps")
         if self.freq:

@@ -311,7 +311,7 @@ def load_user_series(config: ForecastingConfig) -> Series:
     time = None
     offset = None
     if config.time:
-        stamps = datetime_column(frame, config.time)
+        stamps = datetime_column(frame, config.time, time_format=config.time_format)
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert(None)
         duplicated = stamps.duplicated()

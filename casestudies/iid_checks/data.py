@@ -274,7 +274,7 @@ def load_data(config) -> IIDData:
         name = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
         table = prepare_table(frame, name=name, target=config.target, time=config.time,
                               group=config.group, split=config.split, columns=config.columns,
-                              max_levels=config.max_levels)
+                              max_levels=config.max_levels, time_format=config.time_format)
         return IIDData(table=table, source=f"{name} ({len(frame):,} rows, "
                                            f"{frame.shape[1]} columns)",
                        fingerprint=fingerprint_frame(frame))
@@ -296,13 +296,13 @@ def load_data(config) -> IIDData:
 # Validation of a table into the audit's shape
 
 
-def _time_order(frame: pd.DataFrame, time: str) -> np.ndarray:
+def _time_order(frame: pd.DataFrame, time: str, time_format: str | None = None) -> np.ndarray:
     """Values of the time column that sort: numbers, or parsed dates (DataError otherwise)."""
     raw = frame[time]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         values = numeric_column(frame, time)
         return values.to_numpy()
-    parsed = datetime_column(frame, time)
+    parsed = datetime_column(frame, time, time_format=time_format)
     if not pd.api.types.is_datetime64_any_dtype(parsed):
         raise DataError(f"time column {time!r} mixes time zones or formats and cannot be sorted; "
                         f"convert it to one time zone first")
@@ -382,7 +382,8 @@ def _split_side(frame: pd.DataFrame, split: str) -> np.ndarray:
 
 def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                   time: str | None = None, group: str | None = None, split: str | None = None,
-                  columns: tuple[str, ...] | None = None, max_levels: int = 10) -> AuditTable:
+                  columns: tuple[str, ...] | None = None, max_levels: int = 10,
+                  time_format: str | None = None) -> AuditTable:
     """Validate ``frame`` and put it in the audit's shape.
 
     Rows are sorted by ``time`` (stably; without it the row order is kept). Feature columns are
@@ -414,7 +415,7 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                             f"the data has {n}")
     order_note = "the file's row order"
     if time is not None:
-        order = np.argsort(_time_order(frame, time), kind="stable")
+        order = np.argsort(_time_order(frame, time, time_format), kind="stable")
         frame = frame.iloc[order].reset_index(drop=True)
         order_note = f"the time column {time!r}"
     else:
