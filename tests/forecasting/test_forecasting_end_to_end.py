@@ -56,6 +56,17 @@ def test_simulated_series_report_the_true_distribution(arma_result):
         assert series.binomial_high[level] == stats.binom.ppf(0.975, n, level) / n
 
 
+def test_result_tables_and_verdicts_name_their_series(arma_result):
+    tables = arma_result.tables()
+    assert {"arma.score_table", "arma.coverage_by_horizon", "arma.truth_comparison",
+            "verdicts"} <= set(tables)
+    for name, verdict in arma_result.verdicts.items():
+        assert verdict.name == name
+    assert arma_result.verdicts["arma.dropout_below_band"].holds == \
+        arma_result.series[0].verdicts["dropout_below_band"].holds
+    assert "arma.dropout_below_band" in arma_result.summary()
+
+
 def _with_verdict(result, **states):
     """A copy of ``result`` whose first series' verdicts ``name=holds`` are replaced."""
     series = result.series[0]

@@ -152,7 +152,8 @@ def test_training_stops_after_patience_epochs_and_keeps_the_best_weights():
     log = lstm.train(model, loss, x, y, (x[:3], y[:3]), max_epochs=10, patience=3,
                      name="toy", generator=torch.Generator().manual_seed(0))
     assert log.best_epoch == 2
-    assert len(log.validation_loss) == 5                       # epochs 3, 4, 5 did not improve
+    assert len(log.validation_loss) == log.epochs_run == 5      # epochs 3, 4, 5 did not improve
+    assert log.best_validation_loss == 3.0
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, states[1][key])
         assert not torch.equal(value, states[-1][key])
