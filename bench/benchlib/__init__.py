@@ -66,6 +66,21 @@ def best_of(repeats: int, function: Callable[..., Any], *args: Any,
     return value, best
 
 
+def best_of_each(repeats: int, *calls: Callable[[], Any]) -> list[tuple[Any, float]]:
+    """Run the zero-argument ``calls`` in turn, ``repeats`` rounds: for each, its last value
+    and its fastest run's seconds. Alternating the sides exposes them to the same spells of
+    load from other work on the machine, which a ratio of two separate series would not. The
+    calls run under the limits in force: enter :func:`thread_limit` around this, not inside a
+    call, whose timing would then include it (milliseconds)."""
+    best = [float("inf")] * len(calls)
+    values: list[Any] = [None] * len(calls)
+    for _ in range(max(1, repeats)):
+        for i, call in enumerate(calls):
+            values[i], seconds = timed(call)
+            best[i] = min(best[i], seconds)
+    return list(zip(values, best, strict=True))
+
+
 def threads_now() -> str:
     """The threads each loaded math library would use now, as threadpoolctl reports them, e.g.
     ``"openblas 1, openmp 1"`` (and PyTorch's when it is loaded)."""
