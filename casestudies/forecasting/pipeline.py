@@ -90,8 +90,9 @@ class SeriesResult:
 
     The picks and verdicts the report states: ``recommended_lstm_method`` (lowest
     :data:`~casestudies.forecasting.verdicts.RECOMMENDATION_SCORE` among the LSTM interval
-    methods), the LSTM methods of lowest and highest 95% coverage, those within the binomial
-    band, and ``verdicts`` (by name, see :func:`series_verdicts`).
+    methods, all of them ranked in ``lstm_methods_by_interval_score``), the LSTM methods of
+    lowest and highest 95% coverage, those within the binomial band, and ``verdicts`` (by name,
+    see :func:`series_verdicts`).
     """
 
     key: str
@@ -136,6 +137,7 @@ class SeriesResult:
     lstm_networks: int
     lstm_interval_methods: list[str]
     recommended_lstm_method: str
+    lstm_methods_by_interval_score: list[str]
     lowest_coverage_lstm_method: str
     highest_coverage_lstm_method: str
     lstm_methods_within_band: list[str]
@@ -473,6 +475,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         lstm_networks=len(run.logs),
         lstm_interval_methods=[s.key for s in lstm_interval],
         recommended_lstm_method=recommended,
+        lstm_methods_by_interval_score=rules.rank_interval_methods(scores),
         lowest_coverage_lstm_method=min(lstm_interval, key=lambda s: s.overall[tag]).key,
         highest_coverage_lstm_method=max(lstm_interval, key=lambda s: s.overall[tag]).key,
         lstm_methods_within_band=within,

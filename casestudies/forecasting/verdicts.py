@@ -67,14 +67,21 @@ def coverage_below_band(name: str, coverage: float, band_low: float, level: floa
                    confidence=BAND_CONFIDENCE)
 
 
+def rank_interval_methods(scores: list[MethodScores], family: str = "LSTM") -> list[str]:
+    """Keys of the methods of ``family`` with intervals, from the lowest
+    :data:`RECOMMENDATION_SCORE` up (ties keep the order of ``scores``)."""
+    candidates = [s for s in scores if s.family == family and s.coverage
+                  and math.isfinite(s.overall.get(RECOMMENDATION_SCORE, math.nan))]
+    return [s.key for s in sorted(candidates, key=lambda s: s.overall[RECOMMENDATION_SCORE])]
+
+
 def recommend_interval_method(scores: list[MethodScores], family: str = "LSTM") -> str:
     """Key of the method of ``family`` with intervals and the lowest
     :data:`RECOMMENDATION_SCORE` (ties: the first in ``scores``)."""
-    candidates = [s for s in scores if s.family == family and s.coverage
-                  and math.isfinite(s.overall.get(RECOMMENDATION_SCORE, math.nan))]
-    if not candidates:
+    ranked = rank_interval_methods(scores, family)
+    if not ranked:
         raise ValueError(f"no {family} method with a finite {RECOMMENDATION_SCORE}")
-    return min(candidates, key=lambda s: s.overall[RECOMMENDATION_SCORE]).key
+    return ranked[0]
 
 
 def parameter_draws_widen(name: str, width_ratio: float) -> Verdict:

@@ -86,6 +86,7 @@ def test_recommendation_is_the_lowest_interval_score_not_the_closest_coverage():
         _scores("narrow", "LSTM", 0.20, 30.0),
     ]
     assert rules.recommend_interval_method(scores) == "sharp"
+    assert rules.rank_interval_methods(scores) == ["sharp", "nominal_but_wide", "narrow"]
     scores[1] = _scores("nominal_but_wide", "LSTM", 0.95, 3.9)
     assert rules.recommend_interval_method(scores) == "nominal_but_wide"
 
