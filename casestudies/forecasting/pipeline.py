@@ -193,6 +193,7 @@ class ForecastingResult(StudyResult):
     theory_arima_psi_limit: float
     theory_horizon: int
     theory_short_horizon: int
+    theory_arma_variance_at_short: float
     theory_arma_share_at_short: float
     theory_arima_slope: float
     max_psi_relative_gap: float
@@ -532,6 +533,7 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
         theory_variance_arima=theory_arima,
         theory_arima_psi_limit=arima.psi_limit(arima_.ar, arima_.ma),
         theory_horizon=theory_h, theory_short_horizon=SHORT_HORIZON,
+        theory_arma_variance_at_short=float(theory_arma[SHORT_HORIZON - 1]),
         theory_arma_share_at_short=float(theory_arma[SHORT_HORIZON - 1] / unconditional_arma),
         theory_arima_slope=float(theory_arima[-1] - theory_arima[-2]),
         max_psi_relative_gap=max(s.psi_max_relative_gap for s in results),
