@@ -158,18 +158,22 @@ def choose_k_by_bic(Z: np.ndarray, max_k: int, random_state: int = 0
 
 
 def cluster_agreement(Z: np.ndarray, labels: np.ndarray | None, max_k: int,
-                      true_k: int | None, random_state: int = 0) -> dict[str, float | int | None]:
+                      true_k: int | None, random_state: int = 0,
+                      kmeans_random_state: int | None = None) -> dict[str, float | int | None]:
     """Cluster ``Z`` with a BIC-chosen Gaussian mixture and with k-means, and compare with the
     known segments by the adjusted Rand index (None when there are no labels).
 
     k-means uses the true number of segments when it is known (the most favourable case for
-    it) and the BIC choice otherwise.
+    it) and the BIC choice otherwise. ``random_state`` seeds the mixtures and
+    ``kmeans_random_state`` (default: the same) the k-means starts.
     """
+    if kmeans_random_state is None:
+        kmeans_random_state = random_state
     k_bic, _ = choose_k_by_bic(Z, max_k, random_state)
     gmm = GaussianMixture(k_bic, covariance_type="full", random_state=random_state,
                           reg_covar=1e-5).fit(Z)
     k_means_k = true_k or k_bic
-    kmeans = KMeans(k_means_k, n_init=4, random_state=random_state).fit(Z)
+    kmeans = KMeans(k_means_k, n_init=4, random_state=kmeans_random_state).fit(Z)
     has_labels = labels is not None
     return {
         "gmm_k": k_bic,

@@ -432,8 +432,10 @@ def _clustering(spaces: dict[str, np.ndarray], labels: np.ndarray | None,
     true_k = int(np.unique(labels).size) if labels is not None else None
     rows = []
     for name, Z in progress.progress(list(spaces.items()), desc="clustering"):
-        found = metrics.cluster_agreement(Z, labels, config.max_clusters, true_k,
-                                          _seed(config, "clusterers", name))
+        found = metrics.cluster_agreement(
+            Z, labels, config.max_clusters, true_k,
+            random_state=_seed(config, "clusterers", name, "Gaussian mixture"),
+            kmeans_random_state=_seed(config, "clusterers", name, "k-means"))
         rows.append({"space": name, "dimensions": int(Z.shape[1]), **found})
     return pd.DataFrame(rows)
 
