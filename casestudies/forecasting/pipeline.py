@@ -1,7 +1,11 @@
 """The analysis: for each series, fit ARIMA and the LSTMs once, forecast 1..H steps from every
 origin of a rolling-origin backtest, and score every method's intervals.
 
-No I/O and no HTML: :func:`run` returns a :class:`ForecastingResult` that the report reads.
+No I/O and no HTML: :func:`run` returns a :class:`ForecastingResult` that the report reads. It
+holds every number the report shows and every conclusion as a verdict (rules and thresholds in
+:mod:`casestudies.forecasting.verdicts`); each series, network and sampler draws from its own
+named random stream (:func:`series_streams`), so adding a series changes no other series'
+numbers.
 """
 
 from __future__ import annotations

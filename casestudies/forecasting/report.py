@@ -228,7 +228,10 @@ def build(result: ForecastingResult) -> Report:
     per_series = [_view(s) for s in result.series]
     first = per_series[0]
     common = {"r": result, "c": result.constants, "first": first, "all": per_series,
-              "H": result.horizon, "short_answer": report.short_answer}
+              "H": result.horizon, "short_answer": report.short_answer,
+              # Periods as written by hand (52.18, 12, 7): no trailing zeros.
+              "periods": {name: f"{period:.4g}"
+                          for name, period in result.periods_of_frequency.items()}}
 
     question = report.section("The question")
     question.text("question.md", **common)
