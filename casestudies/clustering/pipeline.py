@@ -1,6 +1,11 @@
 """The analysis: PCA and t-SNE maps of the data, scored for what they preserve, clustered, and
-stress-tested on the known pitfalls. No I/O, no HTML: :func:`run` returns a
-:class:`ClusteringResult` that the report reads."""
+stress-tested on the known pitfalls. No I/O, no HTML, no prose: :func:`run` returns a
+:class:`ClusteringResult` holding every number the report shows and every conclusion as a
+verdict (rules in :mod:`casestudies.clustering.verdicts`).
+
+Every unit of work (each map, each stability fit, each clusterer, each pitfall, each bootstrap)
+draws from its own random stream named after it (:mod:`casestudies.rng`), so that adding a
+perplexity or a seed leaves the numbers of the other parts unchanged."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The clustering report: reads a :class:`~casestudies.clustering.pipeline.ClusteringResult` and
-lays out figures, tables and the templates' prose; computes nothing that the report states."""
+lays out figures, tables and the templates' prose; computes nothing that the report states.
+Its wording is chosen from the result's verdicts, and :func:`short_answer` writes the one-line
+answer from them."""
 
 from __future__ import annotations
 
@@ -190,15 +192,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def _state(result: ClusteringResult, name: str) -> str | None:
-    """``"yes"``, ``"no"`` or ``"undecided"`` for the verdict ``name``, None when the run has
-    no such verdict (no known segments, a single perplexity …)."""
-    verdict = result.verdicts.get(name)
-    return verdict.state if verdict is not None else None
-
-
 def _values(result: ClusteringResult) -> dict:
-    """Every value the templates quote, looked up once (nothing here is computed)."""
+    """Every value the templates quote, looked up once and formatted (nothing here is
+    computed). ``state`` maps each verdict's name to "yes", "no" or "undecided"; a verdict the
+    run does not have (no known segments, a single perplexity) is absent, which the templates
+    test as a presence flag."""
     k = result.comparison_k
     main, pca = result.main_name, PCA_NAME
     has_labels = result.segments is not None
