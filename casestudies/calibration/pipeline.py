@@ -52,7 +52,7 @@ from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
 from casestudies.stats import Estimate, bootstrap_ci, percentile_interval, wilson_interval
-from casestudies.verdicts import Verdict, interval_above
+from casestudies.verdicts import Verdict
 
 RAW = "none (raw score)"
 UNDERSAMPLING = "undersampling correction"
@@ -1057,11 +1057,11 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
                      differences["cost_calibrated_minus_raw"],
                      rule="cost per transaction of t* on calibrated minus on raw probabilities "
                           "below 0"))
-    add(interval_above("tuned_threshold_costs_more", differences["cost_tuned_minus_calibrated"],
-                       rules.IMPROVEMENT_THRESHOLD, unit=UNIT,
-                       rule="cost of the raw threshold tuned on the calibration block minus "
-                            "that of t* on calibrated probabilities above 0 (no: the tuned "
-                            "threshold is cheaper; undecided: the same within noise)"))
+    add(rules.costs_more("tuned_threshold_costs_more",
+                         differences["cost_tuned_minus_calibrated"],
+                         rule="cost of the raw threshold tuned on the calibration block minus "
+                              "that of t* on calibrated probabilities above 0 (no: below 0, the "
+                              "tuned threshold is cheaper; undecided: the same within noise)"))
     if "amount_cost_rule_minus_tuned" in differences:
         add(rules.lowers("amount_rule_beats_single_threshold",
                          differences["amount_cost_rule_minus_tuned"],

@@ -42,6 +42,18 @@ def _num(value: float) -> str:
     return format_number(value)
 
 
+# How the short answer words a calibration verdict (observed over expected frauds in the band).
+_CALIBRATED_WORDS = {"yes": "is calibrated", "no": "is not calibrated",
+                     "undecided": "is neither shown calibrated nor miscalibrated"}
+
+
+def _calibrated(verdict, where: str) -> str:
+    """``"is calibrated in the large (O/E 0.984, 0.931 to 1.05)"``, worded from the verdict's
+    state."""
+    return (f"{_CALIBRATED_WORDS[verdict.state]} {where} (O/E {_num(verdict.estimate)}, "
+            f"{_num(verdict.low)} to {_num(verdict.high)})")
+
+
 def short_answer(result: CalibrationResult) -> str:
     """The answer to both parts of the question (where to block, and whether the score is a
     probability), in plain text, worded from the result's verdicts."""
@@ -63,36 +75,15 @@ def short_answer(result: CalibrationResult) -> str:
                      f"{_num(raw)} and {_num(calibrated)} per transaction, a difference within "
                      "noise.",
     }[v["calibration_lowers_cost_at_t_star"].state]
-    raw_v, cal_v = v["raw_score_calibrated"], v["calibrated_score_calibrated"]
-    raw_oe = f"O/E {_num(raw_v.estimate)}, {_num(raw_v.low)} to {_num(raw_v.high)}"
-    cal_oe = f"O/E {_num(cal_v.estimate)}, {_num(cal_v.low)} to {_num(cal_v.high)}"
-    if raw_v.holds:
-        trust = ("The raw score can be read as a probability: it is calibrated in the large "
-                 f"({raw_oe})")
-        trust += {
-            "yes": f", and {calibrator} calibration still lowers its test log loss.",
-            "no": f"; {calibrator} calibration makes its test log loss worse ({cal_oe}).",
-            "undecided": f"; {calibrator} calibration changes its test log loss by no more "
-                         f"than noise ({cal_oe}).",
-        }[v["calibration_lowers_log_loss"].state]
-    elif raw_v.holds is False:
-        trust = {
-            True: f"The raw score cannot be read as a probability ({raw_oe}); the calibrated "
-                  f"one can ({cal_oe}).",
-            False: f"Neither the raw score ({raw_oe}) nor the calibrated probability "
-                   f"({cal_oe}) is calibrated in the large on the test block: re-fit the "
-                   "calibrator on recent labels before trusting either.",
-            None: f"The raw score cannot be read as a probability ({raw_oe}); whether the "
-                  f"calibrated one can, this test block cannot tell ({cal_oe}).",
-        }[cal_v.holds]
-    else:
-        trust = ("Whether the raw score is calibrated in the large, this test block cannot "
-                 f"tell ({raw_oe}); ") + {
-            True: f"after {calibrator} calibration it is ({cal_oe}).",
-            False: f"after {calibrator} calibration it is not ({cal_oe}): re-fit the "
-                   "calibrator on recent labels before trusting it.",
-            None: f"nor after {calibrator} calibration ({cal_oe}).",
-        }[cal_v.holds]
+    trust = (f"As a probability, the raw score "
+             f"{_calibrated(v['raw_score_calibrated'], 'in the large')} and "
+             f"{_calibrated(v['raw_score_calibrated_near_t_star'], 'near t*')}; after "
+             f"{calibrator} calibration it "
+             f"{_calibrated(v['calibrated_score_calibrated'], 'in the large')} and "
+             f"{_calibrated(v['calibrated_score_calibrated_near_t_star'], 'near t*')}, and its "
+             "test log loss " + {"yes": "falls beyond noise.", "no": "does not fall.",
+                                 "undecided": "changes only within noise."}[
+                 v["calibration_lowers_log_loss"].state])
     return f"{blocking} {trust}"
 
 

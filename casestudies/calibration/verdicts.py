@@ -80,6 +80,27 @@ def lowers(name: str, difference: Estimate, *, rule: str, unit: str = "transacti
     return interval_below(name, difference, IMPROVEMENT_THRESHOLD, rule=rule, unit=unit)
 
 
+def costs_more(name: str, difference: Estimate, *, rule: str,
+               unit: str = "transactions") -> Verdict:
+    """A two-sided comparison of two rules' costs from the paired interval of their difference
+    (``first - second``): holds when the whole interval lies above
+    :data:`IMPROVEMENT_THRESHOLD` (the first costs more), fails when it lies wholly below (the
+    first costs less), undecided when the interval contains it, including the zero-width
+    interval of two rules that block the same transactions."""
+    low, high = difference.low, difference.high
+    if not (_finite(low) and _finite(high)):
+        holds = None
+    elif low > IMPROVEMENT_THRESHOLD:
+        holds = True
+    elif high < IMPROVEMENT_THRESHOLD:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name=name, holds=holds, estimate=float(difference.value), low=float(low),
+                   high=float(high), threshold=IMPROVEMENT_THRESHOLD, rule=rule, unit=unit,
+                   confidence=float(difference.confidence))
+
+
 def spiegelhalter_rejects(name: str, p_value: float,
                           level: float = SPIEGELHALTER_LEVEL) -> Verdict:
     """Holds when Spiegelhalter's test rejects calibration (two-sided p-value below ``level``).

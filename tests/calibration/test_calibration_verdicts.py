@@ -46,6 +46,16 @@ def test_lowers_needs_the_whole_paired_interval_below_zero(low, high, state):
     assert rules.lowers("d", Estimate((low + high) / 2, low, high), rule="r").state == state
 
 
+@pytest.mark.parametrize(("low", "high", "state"), [
+    (1e-9, 0.02, "yes"),
+    (-0.02, -1e-9, "no"),
+    (-0.01, 0.01, "undecided"),
+    (0.0, 0.0, "undecided"),   # two rules blocking the same transactions cost the same
+])
+def test_costs_more_is_two_sided_and_equal_costs_are_undecided(low, high, state):
+    assert rules.costs_more("d", Estimate((low + high) / 2, low, high), rule="r").state == state
+
+
 def test_spiegelhalter_rejects_on_both_sides_of_its_level():
     level = rules.SPIEGELHALTER_LEVEL
     assert rules.spiegelhalter_rejects("z", level / 2).state == "yes"
@@ -155,30 +165,36 @@ def _with(result, **states):
 
 
 def test_short_answer_when_the_raw_score_is_calibrated_and_calibration_hurts(result):
-    # The default run's case: raw O/E inside the band, calibration raising the log loss.
+    # The default run's case: raw O/E inside the band, calibration not lowering the cost.
     answer = short_answer(_with(result, raw_score_calibrated=True,
+                                raw_score_calibrated_near_t_star=False,
                                 calibration_lowers_log_loss=False,
                                 calibration_lowers_cost_at_t_star=False))
-    assert "raw score can be read as a probability" in answer
-    assert "makes its test log loss worse" in answer
+    assert "the raw score is calibrated in the large (O/E" in answer
+    assert "is not calibrated near t* (O/E" in answer
+    assert "test log loss does not fall" in answer
     assert answer.startswith(f"Block when the raw {result.focus_model} score exceeds t*")
     assert "only safe on calibrated" not in answer
 
 
 def test_short_answer_when_only_the_calibrated_probability_can_be_trusted(result):
     answer = short_answer(_with(result, raw_score_calibrated=False,
+                                raw_score_calibrated_near_t_star=False,
                                 calibrated_score_calibrated=True,
+                                calibrated_score_calibrated_near_t_star=True,
+                                calibration_lowers_log_loss=True,
                                 calibration_lowers_cost_at_t_star=True))
     assert answer.startswith("Block when the calibrated fraud probability")
-    assert "raw score cannot be read as a probability" in answer
-    assert "the calibrated one can" in answer
+    assert "the raw score is not calibrated in the large (O/E" in answer
+    assert "calibration it is calibrated in the large (O/E" in answer
+    assert "test log loss falls beyond noise" in answer
 
 
-def test_short_answer_when_neither_is_calibrated_or_it_cannot_tell(result):
-    neither = short_answer(_with(result, raw_score_calibrated=False,
-                                 calibrated_score_calibrated=False,
-                                 calibration_lowers_cost_at_t_star=None))
-    assert "Neither the raw score" in neither and "within noise" in neither
-    unsure = short_answer(_with(result, raw_score_calibrated=None,
-                                calibrated_score_calibrated=None))
-    assert "cannot tell" in unsure
+def test_short_answer_when_the_test_block_cannot_tell(result):
+    answer = short_answer(_with(result, raw_score_calibrated=None,
+                                calibrated_score_calibrated=None,
+                                calibration_lowers_cost_at_t_star=None,
+                                calibration_lowers_log_loss=None))
+    assert "within noise" in answer
+    assert "the raw score is neither shown calibrated nor miscalibrated" in answer
+    assert "changes only within noise" in answer
