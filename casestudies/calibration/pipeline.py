@@ -73,6 +73,8 @@ SWEEP_CALIBRATORS = ("Platt (logit)", "isotonic (clipped)", "beta")
 DECAY_WINDOWS = 4
 # The statistic every paired interval resamples: test transactions, drawn with replacement.
 UNIT = "transactions"
+# The prior-shift intervals resample the rows of each shifted sample.
+SHIFT_UNIT = "transactions of the shifted sample"
 
 
 @dataclass
@@ -1080,14 +1082,15 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
     add(rules.every("em_correction_helps", [
         rules.lowers(f"em_helps_x{row['factor']:g}",
                      Estimate(row["em_gain"], row["em_gain_low"], row["em_gain_high"],
-                              confidence), rule="")
+                              confidence), rule="", unit=SHIFT_UNIT)
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, |ln O/E| after Saerens EM minus before has its "
              "whole interval below 0 (EM-adjusted probabilities held fixed in resamples)"))
     add(rules.every("em_lowers_cost_at_t_star", [
         rules.lowers(f"em_lowers_cost_x{row['factor']:g}",
                      Estimate(row["em_cost_change"], row["em_cost_change_low"],
-                              row["em_cost_change_high"], confidence), rule="")
+                              row["em_cost_change_high"], confidence), rule="",
+                     unit=SHIFT_UNIT)
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, the cost at t* after Saerens EM minus before has its "
              "whole interval below 0"))
@@ -1095,7 +1098,8 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
         rules.ratio_in_band(f"forecast_{row['budget']:g}",
                             Estimate(row["forecast_observed_expected"],
                                      row["forecast_observed_expected_low"],
-                                     row["forecast_observed_expected_high"], confidence))
+                                     row["forecast_observed_expected_high"], confidence),
+                            unit="transactions in the queue")
         for row in budgets.to_dict("records")],
         rule="in every alert budget, frauds found over frauds forecast (the sum of the "
              "calibrated probabilities in the queue) lies inside the calibrated band"))

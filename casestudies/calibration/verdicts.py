@@ -69,6 +69,7 @@ def ratio_in_band(name: str, estimate: Estimate, band: tuple[float, float] = CAL
         holds = None
     rule = rule or ("observed over expected frauds: holds when its whole interval lies inside "
                     "the calibrated band, fails when it lies wholly outside")
+    rule += f" (band {band[0]:g} to {band[1]:g})"
     return Verdict(name=name, holds=holds, estimate=float(estimate.value), low=float(low),
                    high=float(high), threshold=1.0, rule=rule, unit=unit,
                    confidence=float(estimate.confidence))
