@@ -410,7 +410,7 @@ def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
         cost_change = rules.lowers(f"em_lowers_cost_x{factor:g}", changes["em_cost_change"],
                                    rule="EM lowers the cost at t*")
         rows.append({
-            "factor": factor, "rows": len(index), "true_rate": rate,
+            "factor": factor, "shifted": factor != 1.0, "rows": len(index), "true_rate": rate,
             "mean_predicted": float(ps.mean()), "em_rate": estimate,
             "observed_expected": cm.observed_expected(ys, ps),
             "observed_expected_em": cm.observed_expected(ys, adjusted),
@@ -1078,7 +1078,7 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
                          differences["amount_cost_calibrated_minus_raw"],
                          rule="amount cost of the per-transaction rule on calibrated minus on "
                               "raw probabilities below 0"))
-    shifted = prior_shift[prior_shift["factor"] != 1.0]
+    shifted = prior_shift[prior_shift["shifted"]]
     add(rules.every("em_correction_helps", [
         rules.lowers(f"em_helps_x{row['factor']:g}",
                      Estimate(row["em_gain"], row["em_gain_low"], row["em_gain_high"],
@@ -1120,6 +1120,7 @@ def _settings(config: CalibrationConfig, t_star: float, band: tuple[float, float
     return {
         "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
         "band_factor": BAND_FACTOR, "prior_shift_factors": list(PRIOR_SHIFT_FACTORS),
+        "shifted_factors": [f for f in PRIOR_SHIFT_FACTORS if f != 1.0],
         "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
         "has_gap": bool(config.gap_days > 0),
         "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
@@ -1191,7 +1192,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                decisions.differences, decisions.budgets,
                                robust["prior_shift"], float(chosen_row["spiegelhalter_p"]),
                                config.confidence)
-    shifted = robust["prior_shift"][robust["prior_shift"]["factor"] != 1.0]
+    shifted = robust["prior_shift"][robust["prior_shift"]["shifted"]]
     deciding_rows = {
         name: float(frame.iloc[index][key]) for name, frame, key in (
             ("workload_forecast_holds", decisions.budgets, "budget"),

@@ -110,7 +110,7 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
     shift_row = next((row for row in shift
                       if row["factor"] == deciding.get("em_correction_helps")), None)
     constants = result.constants
-    factors = [f"{f:g}" for f in result.settings["prior_shift_factors"] if f != 1]
+    factors = [f"{f:g}" for f in result.settings["shifted_factors"]]
     return {
         "r": result, "s": result.settings, "c": constants, "v": verdicts,
         "focus": result.focus_model,

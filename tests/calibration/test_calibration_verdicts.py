@@ -109,7 +109,7 @@ def _inputs(raw_oe=(0.97, 0.92, 1.03), calibrated_oe=(1.16, 1.10, 1.30),
          "forecast_observed_expected_high": hi}
         for b, (v, lo, hi) in zip((0.005, 0.01), forecasts, strict=True)])
     shift = pd.DataFrame([
-        {"factor": f, "em_gain": v, "em_gain_low": lo, "em_gain_high": hi,
+        {"factor": f, "shifted": True, "em_gain": v, "em_gain_low": lo, "em_gain_high": hi,
          "em_cost_change": v, "em_cost_change_low": lo, "em_cost_change_high": hi}
         for f, (v, lo, hi) in zip((0.5, 2.0), em, strict=True)])
     return dict(intervals=_intervals(raw_oe, calibrated_oe), chosen="Platt (logit)",
