@@ -27,9 +27,9 @@ the variance; below that, more variation lies in the dimensions the map drops th
 
 CLEARLY_MORE_REPRODUCIBLE = 0.8
 """PCA initialisation is "clearly" more reproducible when its mean seed-to-seed Procrustes
-disparity is below 0.8 times that of random starts (a fifth less). With two or three seeds per
-initialisation the mean disparity varies by about that much between runs, so a smaller gap is
-called marginal rather than a difference."""
+disparity is below 0.8 times that of random starts (a fifth less). With one to three pairs of
+seeds per initialisation there is no interval, so the rule asks for a visible margin rather
+than any difference and calls a smaller gap marginal; the value is a convention, not a test."""
 
 MOST_NEIGHBOURS_AGREE = 0.5
 """Neighbourhoods "agree across seeds" when, with both initialisations, more than half of each
@@ -38,9 +38,9 @@ a point's neighbours is not an accident of its seed."""
 
 CONVERGED_GRADIENT_FALL = 10.0
 """The optimisation counts as having reached a near-stationary point when the RMS gradient of
-the exact objective fell by more than a factor of 10 from the PCA start: an order of magnitude,
-beyond what the rescaling of the start alone changes. A fall by a factor between 1 and 10 is
-undecided; no fall at all means it had not converged."""
+the exact objective fell by more than a factor of 10 from the PCA start: an order of magnitude
+is the usual reading of "the gradient has become small" when no absolute scale is known. A fall
+by a factor between 1 and 10 is undecided; no fall at all means it had not converged."""
 
 DOMINANT_SQUARED_LOADING = 0.5
 """An unstandardised first component "is mostly one column" when that column's squared loading
@@ -54,12 +54,13 @@ scale)."""
 
 LOOKS_EQUAL_RATIO = 2.0
 """Two clusters "look about equally large" on a map when one's radius is less than twice the
-other's; a reader notices a factor of two in size, not much less."""
+other's: a convention for what a reader would still call similar in size."""
 
 COMPRESSED_DISTANCE_FACTOR = 1 / 1.5
 """Between-cluster distances count as "compressed" when the map's ratio d(A,C)/d(A,B) is below
-two thirds of the data's: a third or more of the contrast is lost, more than the sampling of
-the cluster centroids moves it."""
+two thirds of the data's: a third or more of the contrast is lost, which a reader comparing
+gaps on the map would misjudge (the data's own ratio, from the sampled centroids, is within a
+few per cent of the simulated one)."""
 
 
 def _finite(*values: float | None) -> bool:
