@@ -21,6 +21,7 @@ from casestudies.io import (
     read_table,
     source_name,
 )
+from casestudies.rng import stream
 
 WEEKS_PER_YEAR = 365.25 / 7
 # Seasonal period (in steps) implied by a pandas frequency code, for ARIMA's Fourier terms.
@@ -206,7 +207,7 @@ def simulate_arma(config: ForecastingConfig) -> Series:
     n = simulated_length(config)
     mean, sigma2 = ARMA_TRUTH.params[0], ARMA_TRUTH.params[-1]
     x = simulate_arma_process(ARMA_TRUTH.ar, ARMA_TRUTH.ma, n, np.sqrt(sigma2),
-                              random_state=[config.seed, 1])
+                              random_state=stream(config.seed, "forecasting", "arma", "simulation"))
     return Series(key="arma", name=f"simulated {ARMA_TRUTH.label}", values=mean + x, time=None,
                   period=None, truth=ARMA_TRUTH,
                   notes=[f"Simulated with seed {config.seed}: {n} steps after a {BURN_IN}-step "
@@ -217,8 +218,9 @@ def simulate_arima(config: ForecastingConfig) -> Series:
     """The integrated ARIMA process with drift of :data:`ARIMA_TRUTH`, seeded."""
     n = simulated_length(config)
     drift, sigma2 = ARIMA_TRUTH.params[0], ARIMA_TRUTH.params[-1]
+    shocks = stream(config.seed, "forecasting", "arima", "simulation")
     w = simulate_arma_process(ARIMA_TRUTH.ar, ARIMA_TRUTH.ma, n, np.sqrt(sigma2),
-                              random_state=[config.seed, 2])
+                              random_state=shocks)
     values = ARIMA_START + np.cumsum(drift + w)
     return Series(key="arima", name=f"simulated {ARIMA_TRUTH.label}", values=values, time=None,
                   period=None, truth=ARIMA_TRUTH,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from casestudies.errors import DataError
 from casestudies.io import datetime_column, fingerprint_frame, numeric_column, read_table
+from casestudies.rng import stream
 
 # Fewest rows each check needs, in the order they are verified (the largest first); a smaller
 # file is refused naming the check.
@@ -172,7 +173,8 @@ def simulate_gallery(kind: str, n: int = 600, random_state: int | None = 0) -> p
     """
     if kind not in GALLERY:
         raise ValueError(f"unknown gallery dataset {kind!r}; choose one of {GALLERY}")
-    rng = np.random.default_rng([random_state or 0, GALLERY.index(kind)])
+    # Each gallery dataset has its own stream: adding one never changes the others.
+    rng = stream(random_state or 0, "iid_checks", "gallery", kind)
     p = len(COEFFICIENTS)
     extra: dict[str, np.ndarray] = {}
     if kind in AR_COEFFICIENTS:

@@ -92,7 +92,7 @@ def json_numbers(payload: Any) -> list[float]:
         elif isinstance(value, dict):
             for key, item in value.items():
                 # The answer sentences are prose built from the numbers, not a source of them.
-                if key not in _PROSE_KEYS:
+                if not (key in _PROSE_KEYS and isinstance(item, str)):
                     walk(item)
         elif isinstance(value, list):
             for item in value:
