@@ -277,6 +277,27 @@ def _size_table(result: IIDResult) -> pd.DataFrame:
     })
 
 
+def _plain(value: float | None) -> str:
+    """A verdict's number as text: counts without decimals, others to three figures."""
+    if value is None or not np.isfinite(value):
+        return ""
+    return format_number(int(value)) if float(value).is_integer() else format_number(value)
+
+
+def _conclusions_table(result: IIDResult) -> pd.DataFrame:
+    """Every verdict of the run: its state, the number it rests on, its interval, what it was
+    compared with and what the interval resampled."""
+    rows = []
+    for verdict in result.verdict_list():
+        interval = (f"{format_number(verdict.low)} to {format_number(verdict.high)}"
+                    if verdict.low is not None and np.isfinite(verdict.low) else "")
+        rows.append({"conclusion": verdict.name.replace("_", " "), "holds": verdict.state,
+                     "estimate": _plain(verdict.estimate), "interval": interval,
+                     "compared with": _plain(verdict.threshold), "rule": verdict.rule,
+                     "resampled": verdict.unit})
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------------------------- report
 
 
@@ -377,6 +398,12 @@ def build(result: IIDResult) -> Report:
                        caption=f"Size of each test under IID at alpha = {result.config.alpha}; "
                                f"the binomial band is {result.simulation.band_low:.3f} to "
                                f"{result.simulation.band_high:.3f}.", percent=("size",))
+
+    evidence.table(_conclusions_table(result),
+                   caption="Every conclusion of this report as the verdict it rests on: the "
+                           "estimate, its interval where it has one, the threshold it was "
+                           "compared with, the rule, and what the interval resampled. The words "
+                           "of the report are chosen from the column *holds*.")
 
     report.text_section("Pitfalls", "pitfalls.md", **ctx)
     report.text_section("Interview questions", "interview.md", **ctx)

@@ -17,6 +17,7 @@ from casestudies.iid_checks.data import gallery_table, prepare_table
 from casestudies.iid_checks.simulation import SIMULATED_TESTS, size_and_power
 from casestudies.iid_checks.validation import compare_validation, model_seed
 from casestudies.io import to_jsonable
+from casestudies.report.numbers import unexplained_numbers
 from casestudies.stats import binomial_band
 
 
@@ -123,7 +124,9 @@ def test_user_file_end_to_end(tmp_path, capsys):
     assert main(args) == 0
     payload = json.loads((out / "iid_checks.json").read_text())
     assert payload["result"]["table_name"] == "mine.csv"
-    assert (out / "iid_checks.html").read_text().count("<svg") >= 3
+    html = (out / "iid_checks.html").read_text()
+    assert html.count("<svg") >= 3
+    assert unexplained_numbers(html, payload) == []  # every number shown is in the JSON
     first = payload["result"]["audit"]["checks"]
     assert main(args) == 0
     assert json.loads((out / "iid_checks.json").read_text())["result"]["audit"]["checks"] == first
@@ -147,6 +150,7 @@ def test_user_file_without_target_with_split_column(tmp_path, capsys):
     assert result["comparison"] == "train vs test"
     assert any("'flat' is constant" in note for note in result["notes"])
     html = (out / "iid_checks.html").read_text()
+    assert unexplained_numbers(html, payload) == []
     assert "<script>" not in html
     assert "the validation comparison is skipped" in html
 
