@@ -772,8 +772,8 @@ def _verdicts(*, config: ClusteringConfig, main: str, data_space: str, map_space
     found.append(point_above(
         "pca_map_shows_most_variance", pca2_share, rules.MAJORITY_SHARE,
         rule="point value: share of variance kept by two principal components, above one half"))
-    found.append(Verdict(
-        "sweep_trades_local_for_global", holds=best_trust != best_rho,
+    found.append(rules.different_picks(
+        "sweep_trades_local_for_global", best_trust, best_rho,
         rule="the sweep's most trustworthy map (at the comparison k) is not the one with the "
              "highest distance correlation (point values)"))
     if len(sweep) > 1:

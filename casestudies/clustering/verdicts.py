@@ -179,6 +179,11 @@ def gradient_converged(name: str, gradient_start: float, gradient_end: float) ->
                    threshold=CONVERGED_GRADIENT_FALL, rule=rule)
 
 
+def different_picks(name: str, first: str, second: str, *, rule: str) -> Verdict:
+    """Holds when two picks (the best map by one score and by another) are different maps."""
+    return Verdict(name=name, holds=first != second, rule=rule)
+
+
 def equal_flag(name: str, value: int, limit: int, *, rule: str) -> Verdict:
     """A count that reached its limit (a choice at the edge of the range tried)."""
     return Verdict(name=name, holds=bool(value == limit), estimate=float(value),

@@ -90,6 +90,11 @@ def test_spread_and_distance_thresholds():
                                  rule="r").holds
 
 
+def test_different_picks():
+    assert rules.different_picks("t", "t-SNE p=30", "t-SNE p=200", rule="r").holds is True
+    assert rules.different_picks("t", "t-SNE p=30", "t-SNE p=30", rule="r").holds is False
+
+
 def test_equal_flag():
     assert rules.equal_flag("k", 8, 8, rule="r").holds is True
     assert rules.equal_flag("k", 7, 8, rule="r").holds is False
