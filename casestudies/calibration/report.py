@@ -121,7 +121,6 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "da": da, "under": under, "under_raw": result.undersampled_raw,
         "worst": result.worst_raw, "noise": _records(result.noise, "metric"),
         "noise_summary": result.noise_summary,
-        "diff": {name: verdict for name, verdict in verdicts.items()},
         "budgets": budgets, "budget_row": budget_row, "shift": shift, "shift_row": shift_row,
         "decay": result.decay.to_dict("records"),
         "decay_outside": result.decay_windows_excluding_one,
