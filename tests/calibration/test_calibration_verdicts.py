@@ -199,3 +199,29 @@ def test_short_answer_when_the_test_block_cannot_tell(result):
     assert "within noise" in answer
     assert "the raw score is neither shown calibrated nor miscalibrated" in answer
     assert "changes only within noise" in answer
+
+
+@pytest.mark.parametrize(("holds", "words"), [
+    (True, "its <strong>calibrated</strong> fraud probability exceeds"),
+    (False, "its <strong>raw</strong> score exceeds"),
+    (None, "here they cost the same within noise"),
+])
+def test_the_report_answer_follows_the_cost_verdict(result, holds, words):
+    from casestudies.calibration.report import build
+    from casestudies.provenance import Provenance
+
+    changed = _with(result, calibration_lowers_cost_at_t_star=holds)
+    html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    assert words in html
+
+
+def test_the_report_says_where_a_calibrated_raw_score_is_not(result):
+    from casestudies.calibration.report import build
+    from casestudies.provenance import Provenance
+
+    changed = _with(result, raw_score_calibrated=True, raw_score_calibrated_near_t_star=False)
+    html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    assert "but not near the threshold, where blocking is decided" in html
+    kept = _with(result, raw_score_calibrated=True, raw_score_calibrated_near_t_star=True)
+    html = build(kept).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+    assert "but not near the threshold" not in html
