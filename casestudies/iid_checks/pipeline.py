@@ -38,7 +38,6 @@ from casestudies.iid_checks.simulation import SizePower, size_and_power
 from casestudies.iid_checks.validation import ValidationResult, compare_validation
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
-from casestudies.rng import stream_seed
 from casestudies.verdicts import Verdict
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
@@ -196,19 +195,15 @@ def assumption_table(audit: AuditResult) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def gallery_seed(seed: int, name: str) -> int:
-    """Seed of the simulated gallery dataset ``name``: its own stream, so that adding a dataset
-    to the gallery leaves the others unchanged."""
-    return stream_seed(seed, "iid_checks", "gallery", name, "data")
-
-
 def run_gallery(names: tuple[str, ...], config: IIDConfig) -> list[GalleryEntry]:
     """Simulate, audit and validate each gallery dataset of ``names``, each from its own
-    streams (``"gallery NAME"``)."""
+    streams: the simulation's stream is named after the dataset
+    (:func:`~casestudies.iid_checks.data.simulate_gallery`), and the checks and models draw
+    from streams of the part ``"gallery NAME"``, so that adding a dataset leaves the others
+    unchanged."""
     entries = []
     for name in progress.progress(names, desc="known-truth gallery"):
-        table = gallery_table(name, config.gallery_rows, gallery_seed(config.seed, name),
-                              config.max_levels)
+        table = gallery_table(name, config.gallery_rows, config.seed, config.max_levels)
         audit = run_audit(table, config, config.seed, part=f"gallery {name}")
         entries.append(GalleryEntry(
             name=name, description=GALLERY_DESCRIPTION[name], truth=GALLERY_TRUTH[name],
@@ -438,11 +433,12 @@ def gallery_verdicts(entries: list[GalleryEntry], summary: GallerySummary
             found["gallery_level_shift_flagged_as_dependence"] = rules.check_verdict(
                 "gallery_level_shift_flagged_as_dependence", row.iloc[0].to_dict(),
                 "Ljung-Box on x1 of the mean-shift dataset (independent rows) is a violation")
-    if "duplicates" in by_name:
-        validation = by_name["duplicates"].validation
-        found["gallery_duplicates_kfold_overstates"] = rules.overstates_verdict(
-            "gallery_duplicates_kfold_overstates", validation.scheme("random K-fold").optimism,
-            validation.clusters)
+    for dataset in ("grouped", "duplicates"):
+        if dataset in by_name:
+            validation = by_name[dataset].validation
+            name = f"gallery_{dataset}_kfold_overstates"
+            found[name] = rules.overstates_verdict(
+                name, validation.scheme("random K-fold").optimism, validation.clusters)
     return found
 
 
@@ -498,8 +494,8 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         verdicts["sunspot_acf_outside_bartlett_band"] = rules.outside_band_verdict(
             "sunspot_acf_outside_bartlett_band", band["acf"], band["bartlett"],
             "Bartlett band")
-    weak = gallery_table("ar1_weak", config.gallery_rows, gallery_seed(config.seed, "ar1_weak"),
-                         config.max_levels)
+    # The same series as the gallery's ar1_weak dataset.
+    weak = gallery_table("ar1_weak", config.gallery_rows, config.seed, config.max_levels)
     lags = lag_sensitivity(weak.frame["x1"].to_numpy()[:SENSITIVITY_ROWS])
     if len(lags):
         verdicts["ljung_box_answer_depends_on_lag"] = rules.lag_choice_verdict(
