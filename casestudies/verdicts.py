@@ -71,7 +71,7 @@ class Verdict:
             if _finite(self.low) and _finite(self.high):
                 level = f"{self.confidence:.0%} " if self.confidence else ""
                 number += f" ({level}interval {self.low:.4g} to {self.high:.4g}"
-                number += f", resampling {self.unit})" if self.unit else ")"
+                number += f", over {self.unit})" if self.unit else ")"
             parts.append(number)
         if self.rule:
             parts.append(self.rule)

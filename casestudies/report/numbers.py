@@ -130,8 +130,18 @@ def _explained(token: re.Match, values: list[float]) -> bool:
     return False
 
 
-# "Platt (1999)", "(Elkan 2001)", "Murphy's decomposition (1973)": a year in a citation.
-_CITATION_YEAR = re.compile(r"(?:[A-Za-z.'’]\s\(?|\()(1[89]\d\d|20[0-2]\d)[a-z]?[),;:]")
+def _explained_as_list(literal: str, values: list[float]) -> bool:
+    """``5,30,100`` is a list of numbers, not thirty thousand: every item must be explained."""
+    if "," not in literal or "." in literal:
+        return False
+    items = [m for m in (_NUMBER.fullmatch(part) for part in literal.split(",")) if m]
+    return len(items) == literal.count(",") + 1 and all(_explained(m, values) for m in items)
+
+
+# "Platt (1999)", "(Elkan 2001)", "(Horn, 1965)", "Murphy's decomposition (1973)": a year in a
+# citation.
+_CITATION_YEAR = re.compile(
+    r"(?:[A-Za-z.'’],?\s\(?|\()(1[89]\d\d|20[0-2]\d)[a-z]?[),;:]")
 
 
 def _is_citation_year(text: str, token: re.Match) -> bool:
@@ -168,7 +178,7 @@ def unexplained_numbers(html: str, payload: Any, allowed: Iterable[str] = ()) ->
             continue
         if literal in allowed or literal.lstrip("-−") in allowed:
             continue
-        if not _explained(token, values):
+        if not _explained(token, values) and not _explained_as_list(literal, values):
             start, end = max(token.start() - 40, 0), min(token.end() + 40, len(text))
             missing.append(f"{literal!r} in …{text[start:end]}…")
     return missing

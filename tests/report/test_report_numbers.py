@@ -21,7 +21,7 @@ def test_rounded_percent_separated_and_scientific_forms_are_explained():
     payload = {"cost": 0.36912, "share": 0.0476, "rows": 40159, "tiny": 1.234e-6,
                "diff": -0.057, "when": "2025-01-31"}
     body = ("cost 0.369, 4.8 % of rows, 40,159 rows, 1.23e-06, a change of −0.057 "
-            "on 2025-01-31, as Platt (1999) showed")
+            "on 2025-01-31, as Platt (1999) and (Horn, 1965) showed; perplexities 0.369,40,159")
     assert unexplained_numbers(PAGE.format(body=body), payload) == []
 
 
@@ -37,3 +37,9 @@ def test_typed_and_computed_numbers_are_caught():
 def test_json_numbers_skip_booleans_and_prose():
     assert json_numbers({"a": True, "b": [1, 2.5], "short_answer": "7 x", "s": "seed 3"}) == [
         1.0, 2.5, 3.0]
+
+
+def test_a_comma_separated_list_is_read_item_by_item():
+    payload = {"perplexities": [5.0, 30.0, 100.0, 200.0]}
+    assert unexplained_numbers(PAGE.format(body="the sweep 5,30,100,200"), payload) == []
+    assert len(unexplained_numbers(PAGE.format(body="the sweep 5,30,100,201"), payload)) == 1
