@@ -11,7 +11,8 @@ result, and the report words them. The stages of :func:`run`, each a function of
    decisions and its calibrator chosen without the test block;
 4. :func:`measure_models` and :func:`measure_focus`: calibration metrics, intervals, noise floors;
 5. :func:`decide`: blocking rules, their costs and paired differences, alert budgets;
-6. :func:`check_robustness`: calibration-set size, prior shift, decay;
+6. :func:`check_robustness`: calibration-set size, prior shift, decay (the analyses are in
+   :mod:`casestudies.calibration.robustness`);
 7. :func:`summarise` and :func:`decide_verdicts`: the picks, counts and verdicts of the report.
 
 Every unit of random work (a model, a bootstrap, a subsample) draws from its own stream of the
@@ -24,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import time as _time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration import decisions as dec
 from casestudies.calibration import metrics as cm
+from casestudies.calibration import robustness
 from casestudies.calibration import verdicts as rules
 from casestudies.calibration.calibrators import (
     CALIBRATORS,
@@ -46,12 +47,13 @@ from casestudies.calibration.calibrators import (
 )
 from casestudies.calibration.config import CalibrationConfig
 from casestudies.calibration.data import TransactionData
+from casestudies.calibration.intervals import paired_bootstrap
 from casestudies.calibration.models import fit_model, model_specs, score
 from casestudies.errors import DataError
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
-from casestudies.stats import Estimate, bootstrap_ci, percentile_interval, wilson_interval
+from casestudies.stats import Estimate, bootstrap_ci, wilson_interval
 from casestudies.verdicts import Verdict
 
 RAW = "none (raw score)"
@@ -62,19 +64,10 @@ MIN_TEST_POSITIVES = 10
 # Calibration is also measured in the band [t*/BAND_FACTOR, BAND_FACTOR t*], where it decides who
 # is blocked.
 BAND_FACTOR = 3.0
-# Fraud rate at deployment, as multiples of the test block's, for the prior-shift analysis.
-PRIOR_SHIFT_FACTORS = (0.5, 1.0, 2.0)
 # A small and a large payment, to show how the amount-dependent threshold moves.
 EXAMPLE_AMOUNTS = (10, 1000)
-# Calibration-set sizes (frauds) of the size sweep; the block's own count is added.
-SWEEP_SIZES = (10, 20, 40, 80, 160, 320)
-SWEEP_CALIBRATORS = ("Platt (logit)", "isotonic (clipped)", "beta")
-# Consecutive windows of the test block in the decay analysis.
-DECAY_WINDOWS = 4
 # The statistic every paired interval resamples: test transactions, drawn with replacement.
 UNIT = "transactions"
-# The prior-shift intervals resample the rows of each shifted sample.
-SHIFT_UNIT = "transactions of the shifted sample"
 
 
 @dataclass
@@ -139,43 +132,6 @@ class FittedModel:
     test_scores: np.ndarray
     calibrators: dict[str, Any] = field(default_factory=dict)
     test_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def paired_bootstrap(statistics: dict[str, Callable[..., float]], *arrays: np.ndarray,
-                     n_resamples: int, confidence: float, rng: np.random.Generator,
-                     desc: str = "paired bootstrap") -> dict[str, Estimate]:
-    """Percentile intervals of several statistics computed on the *same* resamples of rows.
-
-    A difference between two rules or two sets of probabilities on the same transactions is
-    computed inside each resample, so that its interval keeps the pairing (the two are never
-    resampled apart).
-
-    Parameters
-    ----------
-    statistics : dict of str to callable
-        ``statistic(*resampled_arrays) -> float`` by name.
-    *arrays : ndarray
-        Arrays of equal length, resampled jointly by row.
-    n_resamples, confidence : int, float
-        Bootstrap replicates and interval level.
-    rng : Generator
-        The named stream of this unit of work.
-
-    Returns
-    -------
-    dict of str to Estimate
-    """
-    arrays = tuple(np.asarray(a) for a in arrays)
-    n = len(arrays[0])
-    values = {name: float(f(*arrays)) for name, f in statistics.items()}
-    replicates = {name: np.empty(n_resamples) for name in statistics}
-    for b in progress.progress(range(n_resamples), desc=desc):
-        index = rng.integers(0, n, n)
-        resampled = tuple(a[index] for a in arrays)
-        for name, f in statistics.items():
-            replicates[name][b] = f(*resampled)
-    return {name: percentile_interval(values[name], replicates[name], confidence)
-            for name in statistics}
 
 
 def _calibrate(fitted: FittedModel, y_cal: np.ndarray) -> None:
@@ -321,136 +277,6 @@ def _decision_rows(table: str, decision_rules: dict[str, np.ndarray], y: np.ndar
     return pd.DataFrame(rows)
 
 
-def _size_sweep(fitted: FittedModel, y_cal: np.ndarray, y_test: np.ndarray, seed: int,
-                repeats: int, n_bins: int) -> pd.DataFrame:
-    """Test log loss of Platt, isotonic and beta fitted on calibration subsamples holding a given
-    number of frauds (genuine rows kept in the block's proportion); each size draws its
-    subsamples from its own stream."""
-    positives = np.flatnonzero(y_cal == 1)
-    negatives = np.flatnonzero(y_cal == 0)
-    ratio = len(negatives) / len(positives)
-    sizes = [s for s in SWEEP_SIZES if s < len(positives)] + [len(positives)]
-    rows = []
-    for n_pos in progress.progress(sizes, desc="calibration-size sweep"):
-        rng = stream(seed, "size sweep", str(n_pos))
-        for repeat in range(repeats if n_pos < len(positives) else 1):
-            pos = rng.choice(positives, n_pos, replace=False)
-            neg = rng.choice(negatives, min(len(negatives), round(n_pos * ratio)),
-                             replace=False)
-            rows_ = np.concatenate([pos, neg])
-            for name in SWEEP_CALIBRATORS:
-                model = CALIBRATORS[name]().fit(fitted.calibration_scores[rows_], y_cal[rows_])
-                p = model.predict(fitted.test_scores)
-                rows.append({"frauds": n_pos, "rows": len(rows_), "repeat": repeat,
-                             "calibrator": name, "log_loss": cm.log_loss(y_test, p),
-                             "ece_mass": cm.ece(y_test, p, n_bins, "mass")})
-    raw = cm.log_loss(y_test, fitted.test_scores)
-    frame = pd.DataFrame(rows)
-    summary = (frame.groupby(["frauds", "calibrator"], sort=True)
-               .agg(rows=("rows", "mean"), log_loss=("log_loss", "mean"),
-                    log_loss_sd=("log_loss", "std"), ece_mass=("ece_mass", "mean"))
-               .reset_index())
-    summary["raw_log_loss"] = raw
-    return summary
-
-
-def _shifted_sample(y: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
-    """Rows of a subsample whose fraud rate is ``factor`` times that of ``y``: frauds thinned
-    (factor < 1) or genuine rows thinned (factor > 1)."""
-    rate = y.mean()
-    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    target = factor * rate
-    if factor < 1:
-        keep = target * (1 - rate) / (rate * (1 - target))
-        positives = rng.choice(positives, round(keep * len(positives)), replace=False)
-    elif factor > 1:
-        keep = rate * (1 - target) / (target * (1 - rate))
-        negatives = rng.choice(negatives, round(keep * len(negatives)), replace=False)
-    return np.sort(np.concatenate([positives, negatives]))
-
-
-def _log_ratio_distance(y: np.ndarray, p: np.ndarray) -> float:
-    """``|ln(O/E)|``: how far calibration in the large is from 1, x0.5 as far as x2."""
-    return abs(float(np.log(cm.observed_expected(y, p))))
-
-
-def _prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
-                 config: CalibrationConfig, p_raw: np.ndarray, tuned: float) -> pd.DataFrame:
-    """The test block resampled to other fraud rates: calibration in the large before and after
-    Saerens EM, and the cost of blocking at t* on the probabilities as they are, adjusted by EM,
-    adjusted with the true rate, against the raw-score threshold tuned before the shift.
-
-    Each shift also gets paired intervals (resampling the shifted sample's transactions, with the
-    EM-adjusted probabilities held as computed) of what EM changed: ``em_gain`` is
-    ``|ln O/E|`` after EM minus before (below 0: closer to 1), ``em_cost_change`` the cost at t*
-    after EM minus before.
-    """
-    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
-    rows = []
-    for factor in PRIOR_SHIFT_FACTORS:
-        index = _shifted_sample(y, factor, stream(config.seed, "prior shift", f"{factor:g}"))
-        ys, ps = y[index], p[index]
-        estimate, adjusted = dec.saerens_em(ps, calibration_rate)
-        rate = ys.mean()
-        # Bayes' rule with the true new rate: what a perfect rate estimate would give.
-        oracle = dec.adjust_to_prior(ps, calibration_rate, rate)
-
-        def cost(y_, p_):
-            return dec.constant_cost(y_, p_ >= t_star, config.cost_fp, config.cost_fn)
-
-        changes = paired_bootstrap(
-            {"em_gain": lambda y_, p_, a_: _log_ratio_distance(y_, a_)
-             - _log_ratio_distance(y_, p_),
-             "em_cost_change": lambda y_, p_, a_: cost(y_, a_) - cost(y_, p_)},
-            ys, ps, adjusted, n_resamples=config.n_bootstrap, confidence=config.confidence,
-            rng=stream(config.seed, "bootstrap", "prior shift", f"{factor:g}"),
-            desc=f"prior shift x{factor:g}")
-        gain = rules.lowers(f"em_helps_x{factor:g}", changes["em_gain"],
-                            rule="EM brings O/E closer to 1")
-        cost_change = rules.lowers(f"em_lowers_cost_x{factor:g}", changes["em_cost_change"],
-                                   rule="EM lowers the cost at t*")
-        rows.append({
-            "factor": factor, "shifted": factor != 1.0, "rows": len(index), "true_rate": rate,
-            "mean_predicted": float(ps.mean()), "em_rate": estimate,
-            "observed_expected": cm.observed_expected(ys, ps),
-            "observed_expected_em": cm.observed_expected(ys, adjusted),
-            "cost_before": cost(ys, ps), "cost_em": cost(ys, adjusted),
-            "cost_true_rate": cost(ys, oracle),
-            "cost_tuned_raw": dec.constant_cost(ys, p_raw[index] >= tuned, config.cost_fp,
-                                                config.cost_fn),
-            **{f"{name}{suffix}": value for name, e in changes.items()
-               for suffix, value in (("", e.value), ("_low", e.low), ("_high", e.high))},
-            "em_closer": gain.state, "em_cost_lower": cost_change.state,
-        })
-    return pd.DataFrame(rows)
-
-
-def _decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: CalibrationConfig,
-           n_windows: int = DECAY_WINDOWS) -> pd.DataFrame:
-    """O/E, log loss and average precision in consecutive windows of the test block, with a
-    bootstrap interval of O/E per window (its own stream) and whether it excludes 1."""
-    rows = []
-    for w, index in enumerate(np.array_split(np.arange(len(y)), n_windows)):
-        ys, ps = y[index], p[index]
-        oe = bootstrap_ci(cm.observed_expected, ys, ps, n_resamples=config.n_bootstrap,
-                          confidence=config.confidence,
-                          random_state=stream(config.seed, "decay", str(w + 1)),
-                          desc=f"decay window {w + 1}")
-        rows.append({
-            "window": w + 1,
-            "start": pd.Timestamp(time[index[0]]) if time is not None else None,
-            "end": pd.Timestamp(time[index[-1]]) if time is not None else None,
-            "rows": len(index), "frauds": int(ys.sum()), "rate": float(ys.mean()),
-            "mean_predicted": float(ps.mean()), "observed_expected": oe.value,
-            "observed_expected_low": oe.low, "observed_expected_high": oe.high,
-            "excludes_one": bool(oe.low > 1 or oe.high < 1),
-            "log_loss": cm.log_loss(ys, ps),
-            "average_precision": (float(average_precision_score(ys, ps)) if ys.any()
-                                  else float("nan")),
-        })
-    return pd.DataFrame(rows)
-
-
 def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.ndarray,
                      X_test: np.ndarray, y_test: np.ndarray) -> dict[str, Any]:
     """scikit-learn's ``CalibratedClassifierCV(method="sigmoid")`` on a frozen model that has no
@@ -474,25 +300,6 @@ def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.nda
             "observed_expected_logit": cm.observed_expected(y_test, p_logit),
             "cox_slope_sklearn": cm.cox_calibration(y_test, p_sklearn)[1],
             "cox_slope_logit": cm.cox_calibration(y_test, p_logit)[1]}
-
-
-def _undersampling_check(seed: int, n: int = 200_000, beta: float = 0.02) -> dict[str, float]:
-    """Simulate a known posterior, undersample the negatives with rate ``beta``, and check that
-    the analytic correction recovers the posterior from the biased one."""
-    rng = stream(seed, "undersampling check")
-    x = rng.normal(size=n)
-    p_true = 1 / (1 + np.exp(-(-4.5 + 1.5 * x)))
-    y = rng.random(n) < p_true
-    kept = y | (rng.random(n) < beta)
-    # The posterior the undersampled data implies, estimated by logistic regression on it.
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression().fit(x[kept, None], y[kept])
-    p_s = model.predict_proba(x[:, None])[:, 1]
-    corrected = undersampling_correction(p_s, beta)
-    return {"beta": beta, "rows": n, "mean_abs_error_biased": float(np.mean(np.abs(p_s - p_true))),
-            "mean_abs_error_corrected": float(np.mean(np.abs(corrected - p_true))),
-            "true_rate": float(y.mean()), "mean_corrected": float(corrected.mean())}
 
 
 def misforecast(ratio: float) -> dict[str, Any]:
@@ -951,41 +758,13 @@ def check_robustness(selection: Selection, blocks: Blocks, tuned: float,
     p_raw = focus.test_probabilities[RAW]
     p_chosen = focus.test_probabilities[selection.chosen]
     return {
-        "size_sweep": _size_sweep(focus, blocks.y_cal, blocks.y_test, config.seed,
-                                  3 if config.quick else 5, config.n_bins),
-        "prior_shift": _prior_shift(blocks.y_test, p_chosen, float(blocks.y_cal.mean()), config,
-                                    p_raw, tuned),
-        "decay": _decay(blocks.y_test, p_chosen, blocks.time_test, config),
-        "undersampling_check": _undersampling_check(config.seed),
-    }
-
-
-def isotonic_crossings(sweep: pd.DataFrame) -> dict[str, Any]:
-    """Where isotonic catches up with the parametric calibrators in the size sweep.
-
-    Returns the smallest and largest sizes tried, each calibrator's mean log loss at the
-    smallest size, whether isotonic beat Platt there, and for Platt and beta the smallest number
-    of frauds from which isotonic's log loss stays at or below theirs at every larger size
-    (``None`` if it never does) with a word for the template: ``"always"`` (from the smallest
-    size), ``"from"`` (from a larger size) or ``"never"``.
-    """
-    pivot = sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
-    smallest = pivot.iloc[0]
-    isotonic_from: dict[str, int | None] = {}
-    pattern: dict[str, str] = {}
-    for rival in ("Platt (logit)", "beta"):
-        wins = (pivot["isotonic (clipped)"] <= pivot[rival]).to_numpy()
-        stays = np.flatnonzero(np.logical_and.accumulate(wins[::-1])[::-1])
-        start = int(pivot.index[stays[0]]) if stays.size else None
-        isotonic_from[rival] = start
-        pattern[rival] = ("never" if start is None else
-                          "always" if start == int(pivot.index[0]) else "from")
-    return {
-        "smallest_frauds": int(pivot.index[0]), "largest_frauds": int(pivot.index[-1]),
-        "smallest": {str(k): float(v) for k, v in smallest.items()},
-        "isotonic_beats_platt_at_smallest": bool(smallest["isotonic (clipped)"]
-                                                 < smallest["Platt (logit)"]),
-        "isotonic_from": isotonic_from, "isotonic_pattern": pattern,
+        "size_sweep": robustness.size_sweep(focus.calibration_scores, focus.test_scores,
+                                            blocks.y_cal, blocks.y_test, config.seed,
+                                            3 if config.quick else 5, config.n_bins),
+        "prior_shift": robustness.prior_shift(blocks.y_test, p_chosen,
+                                              float(blocks.y_cal.mean()), config, p_raw, tuned),
+        "decay": robustness.decay(blocks.y_test, p_chosen, blocks.time_test, config),
+        "undersampling_check": robustness.undersampling_check(config.seed),
     }
 
 
@@ -1082,7 +861,7 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
     add(rules.every("em_correction_helps", [
         rules.lowers(f"em_helps_x{row['factor']:g}",
                      Estimate(row["em_gain"], row["em_gain_low"], row["em_gain_high"],
-                              confidence), rule="", unit=SHIFT_UNIT)
+                              confidence), rule="", unit=robustness.SHIFT_UNIT)
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, |ln O/E| after Saerens EM minus before has its "
              "whole interval below 0 (EM-adjusted probabilities held fixed in resamples)"))
@@ -1090,7 +869,7 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
         rules.lowers(f"em_lowers_cost_x{row['factor']:g}",
                      Estimate(row["em_cost_change"], row["em_cost_change_low"],
                               row["em_cost_change_high"], confidence), rule="",
-                     unit=SHIFT_UNIT)
+                     unit=robustness.SHIFT_UNIT)
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, the cost at t* after Saerens EM minus before has its "
              "whole interval below 0"))
@@ -1119,8 +898,9 @@ def _settings(config: CalibrationConfig, t_star: float, band: tuple[float, float
               split: Split) -> dict[str, Any]:
     return {
         "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
-        "band_factor": BAND_FACTOR, "prior_shift_factors": list(PRIOR_SHIFT_FACTORS),
-        "shifted_factors": [f for f in PRIOR_SHIFT_FACTORS if f != 1.0],
+        "band_factor": BAND_FACTOR,
+        "prior_shift_factors": list(robustness.PRIOR_SHIFT_FACTORS),
+        "shifted_factors": [f for f in robustness.PRIOR_SHIFT_FACTORS if f != 1.0],
         "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
         "has_gap": bool(config.gap_days > 0),
         "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
@@ -1229,7 +1009,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         decisions_constant=decisions.constant, decisions_amount=decisions.amount,
         paired_differences=paired, cost_curve=decisions.cost_curve, budgets=decisions.budgets,
         size_sweep=robust["size_sweep"],
-        size_sweep_summary=isotonic_crossings(robust["size_sweep"]),
+        size_sweep_summary=robustness.isotonic_crossings(robust["size_sweep"]),
         prior_shift=robust["prior_shift"], decay=robust["decay"],
         decay_windows_excluding_one=int(robust["decay"]["excludes_one"].sum()),
         undersampling_check=robust["undersampling_check"],

@@ -9,13 +9,9 @@ import pytest
 
 from casestudies.calibration import metrics as cm
 from casestudies.calibration.data import from_frame, load_data
-from casestudies.calibration.pipeline import (
-    RAW,
-    _shifted_sample,
-    run,
-    time_split,
-)
+from casestudies.calibration.pipeline import RAW, run, time_split
 from casestudies.calibration.report import build
+from casestudies.calibration.robustness import shifted_sample
 from casestudies.cli import main
 from casestudies.provenance import Provenance
 
@@ -96,7 +92,7 @@ def test_shifted_sample_has_the_requested_rate():
     rng = np.random.default_rng(0)
     y = (rng.random(100_000) < 0.02).astype(int)
     for factor in (0.5, 2.0):
-        rows = _shifted_sample(y, factor, rng)
+        rows = shifted_sample(y, factor, rng)
         assert y[rows].mean() == pytest.approx(factor * y.mean(), rel=0.02)
 
 

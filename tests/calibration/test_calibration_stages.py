@@ -7,7 +7,9 @@ import pytest
 
 from casestudies.calibration import metrics as cm
 from casestudies.calibration import pipeline as pl
+from casestudies.calibration import robustness
 from casestudies.calibration.data import from_frame
+from casestudies.calibration.intervals import paired_bootstrap
 from casestudies.rng import stream
 
 
@@ -100,15 +102,15 @@ def test_decide_returns_rules_differences_and_budgets(stages):
 
 def test_check_robustness_returns_the_four_analyses(stages):
     robust, config = stages["robust"], stages["config"]
-    assert list(robust["prior_shift"]["factor"]) == list(pl.PRIOR_SHIFT_FACTORS)
+    assert list(robust["prior_shift"]["factor"]) == list(robustness.PRIOR_SHIFT_FACTORS)
     shift = robust["prior_shift"]
     assert ((shift["em_gain_low"] <= shift["em_gain"] + 1e-12)
             & (shift["em_gain"] <= shift["em_gain_high"] + 1e-12)).all()
     decay = robust["decay"]
-    assert len(decay) == pl.DECAY_WINDOWS
+    assert len(decay) == robustness.DECAY_WINDOWS
     assert (decay["excludes_one"] == ((decay["observed_expected_low"] > 1)
                                       | (decay["observed_expected_high"] < 1))).all()
-    assert set(robust["size_sweep"]["calibrator"]) == set(pl.SWEEP_CALIBRATORS)
+    assert set(robust["size_sweep"]["calibrator"]) == set(robustness.SWEEP_CALIBRATORS)
     assert robust["undersampling_check"]["mean_abs_error_corrected"] < \
         robust["undersampling_check"]["mean_abs_error_biased"]
     assert config.quick
@@ -118,7 +120,7 @@ def test_paired_bootstrap_keeps_the_pairing():
     rng = np.random.default_rng(0)
     a = rng.normal(size=500)
     b = a + 0.1
-    estimates = pl.paired_bootstrap(
+    estimates = paired_bootstrap(
         {"difference": lambda a_, b_: b_.mean() - a_.mean(), "a": lambda a_, b_: a_.mean()},
         a, b, n_resamples=200, confidence=0.95, rng=stream(0, "test"))
     # Resampled together, the difference of shifted copies never moves; each mean does.
@@ -134,7 +136,7 @@ def test_isotonic_crossings_patterns():
          (20, {"Platt (logit)": 0.05, "beta": 0.04, "isotonic (clipped)": 0.045}),
          (40, {"Platt (logit)": 0.05, "beta": 0.04, "isotonic (clipped)": 0.044}))
         for name, loss in losses.items()])
-    summary = pl.isotonic_crossings(sweep)
+    summary = robustness.isotonic_crossings(sweep)
     assert summary["isotonic_from"] == {"Platt (logit)": 20, "beta": None}
     assert summary["isotonic_pattern"] == {"Platt (logit)": "from", "beta": "never"}
     assert not summary["isotonic_beats_platt_at_smallest"]
