@@ -172,7 +172,8 @@ def independence_rows(table: AuditTable, max_series: int) -> list[dict]:
 
 def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> list[dict]:
     """Per column: KS, Anderson-Darling and PSI (continuous) or chi-square (discrete,
-    categorical); jointly: the energy-distance permutation test on standardised features."""
+    categorical); jointly: the energy-distance permutation test on standardised features, whose
+    subsample and permutations draw from ``rng`` (the energy test's own stream)."""
     rows = []
     frame, test = table.frame, table.is_test
     columns = table.features + ([table.target] if table.target is not None else [])
