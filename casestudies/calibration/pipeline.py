@@ -895,12 +895,13 @@ def _deciding_row(frame: pd.DataFrame, name: str) -> int:
 
 
 def _settings(config: CalibrationConfig, t_star: float, band: tuple[float, float],
-              split: Split) -> dict[str, Any]:
+              split: Split, test_rate: float) -> dict[str, Any]:
     return {
         "cost_fp": config.cost_fp, "cost_fn": config.cost_fn, "t_star": t_star, "band": band,
         "band_factor": BAND_FACTOR,
-        "prior_shift_factors": list(robustness.PRIOR_SHIFT_FACTORS),
-        "shifted_factors": [f for f in robustness.PRIOR_SHIFT_FACTORS if f != 1.0],
+        "prior_shift_factors": robustness.feasible_shift_factors(test_rate),
+        "shifted_factors": [f for f in robustness.feasible_shift_factors(test_rate)
+                            if f != 1.0],
         "gap_days": config.gap_days, "gap_rows_dropped": split.dropped,
         "has_gap": bool(config.gap_days > 0),
         "n_bootstrap": config.n_bootstrap, "n_noise_floor": config.n_noise_floor,
@@ -998,7 +999,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         dropped_columns=list(data.dropped_columns), base_rate=float(y.mean()),
         n_frauds=int(y.sum()), has_time=data.time is not None,
         has_amount=data.amount is not None, preview=data.preview,
-        scenario_counts=scenario_counts, settings=_settings(config, t_star, band, split),
+        scenario_counts=scenario_counts, settings=_settings(config, t_star, band, split,
+                                                                 float(blocks.y_test.mean())),
         constants=_constants(config), split=split_frame, models=models,
         focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection.table,
         calibrator_parameters=selection.parameters, metrics=metrics,

@@ -67,6 +67,17 @@ def size_sweep(calibration_scores: np.ndarray, test_scores: np.ndarray, y_cal: n
     return summary
 
 
+# A shift that would push the fraud rate past this leaves too few genuine transactions to measure
+# anything (at a rate of 1 there are none): such a factor is left out for that table.
+MAX_SHIFTED_RATE = 0.9
+
+
+def feasible_shift_factors(rate: float) -> list[float]:
+    """The factors of :data:`PRIOR_SHIFT_FACTORS` that a test block with fraud rate ``rate`` can
+    be resampled to (all of them on the usual rare-fraud data; fewer on a balanced table)."""
+    return [f for f in PRIOR_SHIFT_FACTORS if f * rate <= MAX_SHIFTED_RATE]
+
+
 def shifted_sample(y: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Rows of a subsample whose fraud rate is ``factor`` times that of ``y``: frauds thinned
     (factor < 1) or genuine rows thinned (factor > 1)."""
@@ -100,7 +111,7 @@ def prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
     """
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
-    for factor in PRIOR_SHIFT_FACTORS:
+    for factor in feasible_shift_factors(float(np.mean(y))):
         index = shifted_sample(y, factor, stream(config.seed, "prior shift", f"{factor:g}"))
         ys, ps = y[index], p[index]
         estimate, adjusted = dec.saerens_em(ps, calibration_rate)
