@@ -88,7 +88,7 @@ def write_report(result: Any, out: str | os.PathLike = "reports") -> tuple[Path,
     from casestudies.cli import check_writable, render, write_outputs
     from casestudies.studies import get_study
 
-    check_writable(Path(out))
+    check_writable(out)
     return write_outputs(render(get_study(result.study), result), Path(out))
 
 

@@ -36,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     """The options about where and how a run writes, which are not part of a study's config."""
-    parser.add_argument("--out", metavar="DIR", type=Path, default=DEFAULT_OUT,
+    # Text, not Path: Path("") would silently become the current folder.
+    parser.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
                         help="folder for STUDY.html and STUDY.json (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -120,7 +121,7 @@ def execute(study: Study, args: argparse.Namespace, argv: list[str] | None = Non
     return render(study, analyse(study, config, command=command_line(argv)))
 
 
-def check_writable(out_dir: Path) -> None:
+def check_writable(out_dir: str | os.PathLike) -> None:
     """Raise ConfigError unless ``out_dir`` is (or can be created as) a writable folder.
 
     Checked before the analysis, so that a bad ``--out`` fails in a second, not after minutes.
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         progress.set_quiet(args.quiet)
         check_writable(args.out)
+        args.out = Path(args.out)
         if args.command == "all":
             shared = _shared_argv(args)
             for name in available_studies():

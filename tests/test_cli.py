@@ -119,6 +119,7 @@ def test_success_writes_html_and_json(echo_study, tmp_path, capsys):
     (["--scale", "0"], "--scale must be greater than 0, not 0"),
     (["--out", "{tmp}/table.csv/inner"], "--out {tmp}/table.csv/inner is not a folder: "
                                           "{tmp}/table.csv is a file"),
+    (["--out", ""], "--out is empty; name a folder, e.g. --out reports"),
 ])
 def test_user_errors_are_one_line_exit_2_and_write_nothing(echo_study, tmp_path, capsys, args,
                                                            message):
