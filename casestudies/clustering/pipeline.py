@@ -432,6 +432,13 @@ def _stability(X: np.ndarray, pca_map: np.ndarray, main_map: np.ndarray | None,
     return pd.DataFrame(rows), pd.DataFrame(seed_rows)
 
 
+# Full-covariance Gaussian mixtures cost O(k d^3) per step: at 2,000 columns the data-space
+# mixtures took most of a run. Above this many columns the data space is clustered on its first
+# principal components (the table's "dimensions" column says how many), which keep the
+# cluster structure that a mixture on a few hundred rows can estimate at all.
+MAX_MIXTURE_DIMENSIONS = 50
+
+
 def _clustering(spaces: dict[str, np.ndarray], labels: np.ndarray | None,
                 config: ClusteringConfig) -> pd.DataFrame:
     true_k = int(np.unique(labels).size) if labels is not None else None
@@ -518,6 +525,7 @@ def _constants(config: ClusteringConfig, accuracy_folds: int | None) -> dict[str
         "max_levels": MAX_LEVELS, "skew_threshold": SKEW_THRESHOLD,
         "n_noise_columns": N_NOISE_COLUMNS, "n_segments": len(SEGMENTS),
         "fft_from": FFT_FROM, "n_iter_exaggeration": N_ITER_EXAGGERATION,
+        "max_mixture_dimensions": MAX_MIXTURE_DIMENSIONS,
         "n_iter_main": N_ITER_MAIN, "n_iter_total": N_ITER_EXAGGERATION + N_ITER_MAIN,
         "early_exaggeration": EARLY_EXAGGERATION,
         "default_perplexities": list(ClusteringConfig.perplexities),
@@ -631,8 +639,10 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
               map_space: main.coordinates}
     work_labels = labels[work] if labels is not None else None
     with timer.stage("clustering"):
-        clustering = _clustering({name: Z[work] for name, Z in spaces.items()}, work_labels,
-                                 config)
+        clustered = {name: Z[work] for name, Z in spaces.items()}
+        if X.shape[1] > MAX_MIXTURE_DIMENSIONS:
+            clustered[data_space] = pca.scores[work, :MAX_MIXTURE_DIMENSIONS]
+        clustering = _clustering(clustered, work_labels, config)
 
     with timer.stage("placing new customers"):
         progress.status("[clustering] placing held-out customers into a map")

@@ -15,7 +15,7 @@ from casestudies.clustering.pipeline import (
     STABILITY_K,
     ClusteringResult,
 )
-from casestudies.report import PALETTE, Report, new_figure
+from casestudies.report import PALETTE, Report, figure_text, new_figure, user_text
 from casestudies.report.formatting import format_number
 
 POINT_SIZE = 4
@@ -50,7 +50,7 @@ def _scatter(ax, coordinates: np.ndarray, labels: np.ndarray | None, title: str,
     if legend and names:
         lookup = dict(zip(labels, colours, strict=False))
         for name in names:
-            ax.scatter([], [], c=[lookup[name]], s=20, label=name)
+            ax.scatter([], [], c=[lookup[name]], s=20, label=figure_text(name))
         ax.legend(loc="best", fontsize=7, markerscale=1.0)
 
 
@@ -340,8 +340,8 @@ def build(result: ClusteringResult) -> Report:
     data = report.section("The data")
     data.text("data.md", **v)
     if result.segments is not None:
-        data.table(result.segments, caption=f"Known {result.label_name} of each row (used only "
-                   "to score the maps, never as a feature).", percent=("share",))
+        data.table(result.segments, caption=f"Known {user_text(result.label_name)} of each row "
+                   "(used only to score the maps, never as a feature).", percent=("share",))
     data.table(result.preview, caption="The first rows of the table as read.", digits=4)
 
     math = report.section("The math")
@@ -349,8 +349,8 @@ def build(result: ClusteringResult) -> Report:
     math.text("math_tsne.md", **v)
     math.table(result.affinity.sigma_by_label,
                caption=f"Bandwidths $\\sigma_i$ found by our binary search at perplexity "
-               f"{result.affinity.perplexity:g}, by {result.label_name or 'row'}: denser groups "
-               "get narrower Gaussians.")
+               f"{result.affinity.perplexity:g}, by "
+               f"{user_text(result.label_name or 'row')}: denser groups get narrower Gaussians.")
     math.text("math_scores.md", **v)
 
     evidence = report.section("The evidence")
@@ -372,8 +372,9 @@ def build(result: ClusteringResult) -> Report:
     names = [e.name for e in result.embeddings]
     evidence.figure(_maps_figure(result, names),
                     caption=f"The same {v['items']} in every map, coloured by their known "
-                    f"{result.label_name or 'row'} (colour is never an input). Look at how the "
-                    "perplexity changes the grain of the t-SNE maps, and at what PCA overlaps.",
+                    f"{user_text(result.label_name or 'row')} (colour is never an input). Look "
+                    "at how the perplexity changes the grain of the t-SNE maps, and at what PCA "
+                    "overlaps.",
                     alt="Grid of 2-D maps: PCA and t-SNE at several perplexities")
     accuracy = (f"{KNN_CLASSIFIER_K}-NN accuracy of the known segments "
                 f"({result.accuracy_folds}-fold cross-validated), "
@@ -402,7 +403,12 @@ def build(result: ClusteringResult) -> Report:
     evidence.text("evidence_clustering.md", **v)
     evidence.table(result.clustering, caption="Clustering in each space: the Gaussian mixture's "
                    "number of components chosen by BIC and k-means, with their adjusted Rand "
-                   "index against the known segments.")
+                   "index against the known segments. The dimensions column says what was "
+                   "clustered: a table with more columns than "
+                   f"{result.constants['max_mixture_dimensions']} is clustered on that many "
+                   "leading principal components, because a full-covariance mixture in "
+                   "thousands of dimensions is slow and cannot be estimated from a few hundred "
+                   "rows.")
 
     pitfalls = report.section("Pitfalls")
     pitfalls.text("pitfall_scaling.md", **v)
