@@ -61,6 +61,8 @@ class IIDConfig(StudyConfig):
         and BDS (whose cost grows with n squared or with the lag search).
     max_levels : int
         Numeric columns with at most this many distinct values are treated as discrete.
+    max_columns : int
+        Most feature columns audited; a wider table is audited on its first columns.
     bootstrap : int
         Bootstrap replicates of each confidence interval.
     n_customers, n_terminals, n_days : int
@@ -112,6 +114,9 @@ class IIDConfig(StudyConfig):
     max_series: int = option(2_000, "longer series are reduced to this many block means for "
                                     "ADF, KPSS and BDS", ge=100, le=1_000_000)
     max_levels: int = 10
+    max_columns: int = option(100, "most feature columns audited: a wider table is audited on "
+                                   "its first columns in file order (stated in the report)",
+                              ge=1, le=10_000)
     bootstrap: int = option(200, "bootstrap replicates of each interval", flag=False, ge=20,
                             quick=100)
     n_customers: int = option(600, "simulated customers", flag=False, ge=20, quick=200)

@@ -276,7 +276,8 @@ def load_data(config) -> IIDData:
         name = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
         table = prepare_table(frame, name=name, target=config.target, time=config.time,
                               group=config.group, split=config.split, columns=config.columns,
-                              max_levels=config.max_levels, time_format=config.time_format)
+                              max_levels=config.max_levels, time_format=config.time_format,
+                              max_columns=config.max_columns)
         return IIDData(table=table, source=f"{name} ({len(frame):,} rows, "
                                            f"{frame.shape[1]} columns)",
                        fingerprint=fingerprint_frame(frame))
@@ -385,7 +386,7 @@ def _split_side(frame: pd.DataFrame, split: str) -> np.ndarray:
 def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                   time: str | None = None, group: str | None = None, split: str | None = None,
                   columns: tuple[str, ...] | None = None, max_levels: int = 10,
-                  time_format: str | None = None) -> AuditTable:
+                  time_format: str | None = None, max_columns: int = 100) -> AuditTable:
     """Validate ``frame`` and put it in the audit's shape.
 
     Rows are sorted by ``time`` (stably; without it the row order is kept). Feature columns are
@@ -428,6 +429,12 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
         c for c in frame.columns if c not in role_columns]
     candidates = [c for c in candidates if c not in role_columns]
     numeric, categorical, discrete, notes = [], [], [], []
+    if len(candidates) > max_columns:
+        # Every column costs a dozen tests and a share of the multiple-testing budget: a wide
+        # table is audited on its first columns, and says so.
+        notes.append(f"{len(candidates):,} feature columns: the first {max_columns} in file order "
+                     f"were audited and modelled (--max-columns); name others with --columns")
+        candidates = candidates[:max_columns]
     kept = {}
     for column in candidates:
         kind, values = _classify_column(frame, column)

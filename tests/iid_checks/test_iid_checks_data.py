@@ -165,3 +165,13 @@ def test_gallery_shift_and_variance_follow_their_constants():
     change = simulate_gallery("variance_change", 4000, 1)
     ratio = change["x1"][late].std() / change["x1"][~late].std()
     assert ratio == pytest.approx(VARIANCE_FACTOR, rel=0.1)
+
+
+def test_a_wide_table_is_audited_on_its_first_columns_and_says_so():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 150)), columns=[f"c{i}" for i in range(150)])
+    table = prepare_table(frame, name="wide", max_columns=100)
+    assert table.features == [f"c{i}" for i in range(100)]
+    assert any("150 feature columns: the first 100" in note for note in table.notes)
+    narrow = prepare_table(frame.iloc[:, :20], name="narrow", max_columns=100)
+    assert len(narrow.features) == 20 and not narrow.notes
