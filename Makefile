@@ -16,7 +16,7 @@ RUN = $(PY) -m casestudies
 DATA_OPT = $(if $(DATA),--data "$(DATA)")
 
 .PHONY: help venv report-clustering report-calibration report-forecasting report-iid-checks \
-        report-all index test test-fast bench lint clean
+        report-all index test test-hostile test-fast bench lint clean
 
 help:
 	@echo "make report-all          build every report on its default data into $(OUT)/"
@@ -24,6 +24,7 @@ help:
 	@echo "                         (DATA=path ARGS='--target col' SEED=0 OUT=reports)"
 	@echo "make test                the whole test suite (browser tests run when chromium is installed)"
 	@echo "make test-fast           the suite without the slow end-to-end tests"
+	@echo "make test-hostile        many generated hostile tables through every study"
 	@echo "make bench               benchmarks under bench/, printing ratios against baselines"
 	@echo "make lint                ruff"
 	@echo "make clean               remove generated reports and caches (keeps .venv)"
@@ -59,6 +60,9 @@ TEST_ENV = OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 test: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-hostile: $(STAMP)
+	HOSTILE_EXAMPLES=25 $(TEST_ENV) $(PY) -m pytest -n 2 -m hostile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(TEST_ENV) $(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)

@@ -11,7 +11,7 @@ import pandas as pd
 from casestudies.forecasting import STUDY, question_for, title_for
 from casestudies.forecasting.arima import gaussian_interval
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
-from casestudies.report import PALETTE, Report, new_figure
+from casestudies.report import PALETTE, Report, new_figure, user_text
 
 COLOURS = {
     "arima": PALETTE[0], "arima_paths": "#5b8bd0", "truth": "#222222",
@@ -241,10 +241,11 @@ def build(result: ForecastingResult) -> Report:
     data.text("data.md", **common)
     for view in per_series:
         series = view["s"]
+        shown = user_text(series.name)  # a user's column or file name: never Markdown or math
         data.text("data_series.md", **view)
-        data.table(series.preview, caption=f"First rows of {series.name}.", digits=4)
+        data.table(series.preview, caption=f"First rows of {shown}.", digits=4)
         data.figure(figure_series(series),
-                    caption=f"{series.name}: the models are fitted once on the unshaded start; "
+                    caption=f"{shown}: the models are fitted once on the unshaded start; "
                             "conformal intervals are calibrated on forecasts from the stretch "
                             "shaded as calibration origins; every score comes from forecasts "
                             "made in the stretch shaded as the test backtest.",
@@ -265,30 +266,31 @@ def build(result: ForecastingResult) -> Report:
     evidence.text("evidence_intro.md", **common)
     for view in per_series:
         series = view["s"]
+        shown = user_text(series.name)
         has_truth = series.truth_order is not None
         evidence.text("evidence_arima.md", **view, **common)
-        evidence.table(series.arima.aic_table, caption=f"{series.name}: the ARMA order grid "
+        evidence.table(series.arima.aic_table, caption=f"{shown}: the ARMA order grid "
                        "by AIC, with d fixed by the unit-root test.", digits=5)
         evidence.figure(figure_fan_arima(series),
-                        caption=f"{series.name}: ARIMA's {result.horizon}-step fan chart at the "
+                        caption=f"{shown}: ARIMA's {result.horizon}-step fan chart at the "
                                 "last origin. Look at how the band widens with the horizon"
                                 + (", and how close it is to the true interval (dashed)."
                                    if has_truth else "."),
                         alt="Fan chart of the ARIMA forecast")
         evidence.figure(figure_fan_lstm(series),
-                        caption=f"{series.name}: the MSE-trained LSTM gives one path (left); "
+                        caption=f"{shown}: the MSE-trained LSTM gives one path (left); "
                                 "intervals exist only once a method adds them (right)"
                                 + (", to compare with the true interval (dashed)."
                                    if has_truth else "."),
                         alt="LSTM point forecasts and LSTM intervals")
         evidence.figure(figure_width(series, result),
-                        caption=f"{series.name}: mean width of the 95% intervals by horizon. The "
+                        caption=f"{shown}: mean width of the 95% intervals by horizon. The "
                                 "grey curve is the psi-weight formula; ARIMA's analytic width "
                                 "lies on it by construction, the LSTM methods' widths come "
                                 "from training data or calibration errors.",
                         alt="Interval width against horizon for every method")
         evidence.figure(figure_coverage(series, result),
-                        caption=f"{series.name}: share of the {result.config.origins} test origins "
+                        caption=f"{shown}: share of the {result.config.origins} test origins "
                                 "whose interval held the truth, by horizon. Inside the grey "
                                 "band a method is consistent with its nominal coverage if the "
                                 "origins were independent; overlapping forecast windows make "
@@ -296,22 +298,22 @@ def build(result: ForecastingResult) -> Report:
                                 "origins, so the curves are smooth, not independent.",
                         alt="Coverage against horizon for every method")
         evidence.table(_summary_frame(series),
-                       caption=f"{series.name}: backtest over {result.config.origins} origins × "
+                       caption=f"{shown}: backtest over {result.config.origins} origins × "
                                f"{result.horizon} horizons. Coverage should be near nominal; "
                                "among methods that cover, smaller MSIS, CRPS and pinball are "
                                "better. MSIS and MASE are scaled by the in-sample naive MAE.",
                        percent=("coverage 80", "coverage 95"))
         evidence.table(series.coverage_by_horizon,
-                       caption=f"{series.name}: 95% coverage by horizon range.",
+                       caption=f"{shown}: 95% coverage by horizon range.",
                        percent=tuple(c for c in series.coverage_by_horizon.columns
                                      if c != "method"))
         evidence.table(series.crps_by_horizon,
-                       caption=f"{series.name}: mean CRPS by horizon range, for the methods "
+                       caption=f"{shown}: mean CRPS by horizon range, for the methods "
                                "with a full predictive distribution; compare methods within "
                                "a column, lower is better.")
         if series.truth_comparison is not None:
             evidence.table(series.truth_comparison,
-                           caption=f"{series.name}: each 95% interval's width relative to the "
+                           caption=f"{shown}: each 95% interval's width relative to the "
                                    "true conditional interval (1 = exact).",
                            percent=("coverage", "true coverage"))
         logs = pd.DataFrame([{"network": log.name, "training windows": log.windows,
@@ -319,7 +321,7 @@ def build(result: ForecastingResult) -> Report:
                               "validation loss": log.best_validation_loss,
                               "seconds": log.seconds} for log in series.lstm_logs])
         evidence.text("evidence_lstm.md", **view, **common)
-        evidence.table(logs, caption=f"{series.name}: how the {series.lstm_networks} networks "
+        evidence.table(logs, caption=f"{shown}: how the {series.lstm_networks} networks "
                                      "trained (early stopping on a later validation block).")
 
     report.text_section("Pitfalls", "pitfalls.md", **common)

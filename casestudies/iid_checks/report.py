@@ -14,7 +14,7 @@ from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditRes
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
-from casestudies.report import PALETTE, Report, new_figure
+from casestudies.report import PALETTE, Report, figure_text, new_figure, user_text
 from casestudies.report.formatting import format_number
 
 TOP_CHECKS = 25
@@ -132,7 +132,7 @@ def _trace_figure(result: IIDResult):
     for ax, column, color in zip(axes[:, 0], columns, PALETTE, strict=False):
         ax.plot(result.trace["position"], result.trace[column], color=color)
         ax.axvline(0.5, color=PALETTE[6], linestyle="--", linewidth=1)
-        ax.set_ylabel(column, fontsize=8)
+        ax.set_ylabel(figure_text(column), fontsize=8)
     axes[-1, 0].set_xlabel("position in time order (share of rows)")
     return fig
 
@@ -149,7 +149,7 @@ def _correlogram_figure(grams: list[Correlogram]):
                    label="white-noise band")
         ax.axhline(-gram.white_noise_band, color=PALETTE[1], linestyle=":", linewidth=1)
         ax.vlines(lags, 0, gram.acf, color=PALETTE[0])
-        ax.set_ylabel(gram.column, fontsize=8)
+        ax.set_ylabel(figure_text(gram.column), fontsize=8)
         ax.set_title("ACF" if row == 0 else "")
         ax = axes[row, 1]
         ax.axhspan(-gram.white_noise_band, gram.white_noise_band, color=PALETTE[1], alpha=0.15)
@@ -314,7 +314,7 @@ def build(result: IIDResult) -> Report:
     data = report.section("The data")
     data.text("data.md", **ctx)
     data.table(result.preview, caption=f"The first {len(result.preview)} rows of "
-                                       f"{result.table_name} in time order.")
+                                       f"{user_text(result.table_name)} in time order.")
 
     math = report.section("The math")
     math.text("math_iid.md", **ctx)

@@ -11,8 +11,10 @@ import types
 
 from casestudies.report.document import Report, Section
 from casestudies.report.figures import PALETTE, figure_text, figure_to_svg, new_figure
+from casestudies.report.markdown import escape_markdown as user_text
 
-__all__ = ["PALETTE", "Report", "Section", "figure_text", "figure_to_svg", "new_figure"]
+__all__ = ["PALETTE", "Report", "Section", "figure_text", "figure_to_svg", "new_figure",
+           "user_text"]
 
 
 class _CallableModule(types.ModuleType):
