@@ -35,7 +35,7 @@ from casestudies.iid_checks.data import (
     gallery_table,
 )
 from casestudies.iid_checks.simulation import SizePower, size_and_power
-from casestudies.iid_checks.validation import ValidationResult, compare_validation
+from casestudies.iid_checks.validation import ValidationResult, check_gap, compare_validation
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.verdicts import Verdict
@@ -450,6 +450,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     """
     timer = StageTimer()
     table = data.table
+    check_gap(table, config)
     # Models here are small: threads cost more than they save and oversubscribe shared machines.
     with threadpool_limits(1):
         with timer.stage("audit"):

@@ -263,3 +263,27 @@ def test_holdout_keeps_rows_that_are_close_only_by_chance():
     result = compare_validation(table, QUICK, 0)
     assert result.removed_copies == 0
     assert result.holdout_rows == int(table.is_test.sum())
+
+
+@pytest.mark.parametrize(("rows", "folds"), [(100, 5), (6075, 5), (37, 3)])
+def test_largest_gap_is_the_largest_timeseriessplit_accepts(rows, folds):
+    from sklearn.model_selection import TimeSeriesSplit
+
+    from casestudies.iid_checks.validation import largest_gap
+
+    gap = largest_gap(rows, folds)
+    X = np.zeros((rows, 1))
+    assert len(list(TimeSeriesSplit(folds, gap=gap).split(X))) == folds
+    with pytest.raises(ValueError):
+        list(TimeSeriesSplit(folds, gap=gap + 1).split(X))
+
+
+def test_a_gap_beyond_the_rows_is_refused_before_any_work():
+    from casestudies.errors import DataError
+    from casestudies.iid_checks.config import IIDConfig
+    from casestudies.iid_checks.validation import check_gap
+
+    table = gallery_table("iid", 300, 0)
+    check_gap(table, IIDConfig(gap=10))
+    with pytest.raises(DataError, match="--gap 100000 leaves no training rows"):
+        check_gap(table, IIDConfig(gap=100_000))
