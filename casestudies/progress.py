@@ -1,6 +1,8 @@
 """One progress helper for all long work (t-SNE, training, backtests, bootstraps).
 
-Progress goes to stderr through tqdm; ``--quiet`` (or :func:`set_quiet`) silences it everywhere.
+Progress goes to stderr through tqdm when stderr is a terminal; ``--quiet`` (or
+:func:`set_quiet`) silences it everywhere. A pipe or a log file gets no bars (nested bars would
+write cursor codes and newlines into it), so that an error there is exactly one line.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iter
         Number of items when ``iterable`` has no ``len``.
     """
     return iter(
-        tqdm(iterable, desc=desc, total=total, disable=_quiet, file=sys.stderr,
-             leave=False, dynamic_ncols=True)
+        tqdm(iterable, desc=desc, total=total, disable=_quiet or not _is_terminal(),
+             file=sys.stderr, leave=False, dynamic_ncols=True)
     )
 
 

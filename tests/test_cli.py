@@ -239,3 +239,15 @@ def test_stage_messages_are_transient_on_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stderr", pipe)
     progress.status("[echo] loading data")
     assert pipe.getvalue() == ""
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch):
+    import io
+
+    from casestudies import progress
+
+    progress.set_quiet(False)
+    pipe = io.StringIO()
+    monkeypatch.setattr("sys.stderr", pipe)
+    assert list(progress.progress(range(3), desc="work")) == [0, 1, 2]
+    assert pipe.getvalue() == ""
