@@ -25,46 +25,61 @@ class Estimate:
     confidence: float = 0.95
 
 
-def bootstrap_ci(statistic: Callable[..., float], *arrays: np.ndarray, n_resamples: int = 1000,
-                 confidence: float = 0.95, random_state: int | np.random.Generator | None = 0,
-                 desc: str = "bootstrap") -> Estimate:
-    """Percentile bootstrap interval of ``statistic(*arrays)``, resampling rows jointly.
+def bootstrap_intervals(statistics: dict[str, Callable[..., float]], *arrays: np.ndarray,
+                        n_resamples: int = 1000, confidence: float = 0.95,
+                        random_state: int | np.random.Generator | None = 0,
+                        desc: str = "bootstrap") -> dict[str, Estimate]:
+    """Percentile bootstrap intervals of several statistics computed on the *same* resamples.
 
-    Rows of all ``arrays`` are resampled with the same indices (a paired bootstrap), so that a
-    statistic comparing two models on the same rows keeps their pairing.
+    Rows of all ``arrays`` are resampled with the same indices, and every statistic is computed
+    on each resample: a statistic that compares two models on the same rows (their difference)
+    keeps their pairing, and statistics computed together are paired with each other.
 
     Parameters
     ----------
-    statistic : callable
-        ``statistic(*resampled_arrays) -> float``.
+    statistics : dict of str to callable
+        ``statistic(*resampled_arrays) -> float`` by name.
     *arrays : array-like
         Arrays of equal length along axis 0.
     n_resamples : int, default 1000
         Bootstrap replicates.
     confidence : float, default 0.95
-        Coverage of the interval.
+        Coverage of the intervals.
     random_state : int, Generator or None
-        Seed of the resampling.
+        Seed or named stream of the resampling.
     desc : str
         Label of the progress bar.
 
     Returns
     -------
-    Estimate
-        ``value`` is the statistic on the original data; replicates where the statistic is not
-        finite (a resample with no positives, say) are dropped.
+    dict of str to Estimate
+        Each ``value`` is the statistic on the original data; replicates where a statistic is
+        not finite (a resample with no positives, say) are dropped from its interval.
     """
     arrays = tuple(np.asarray(a) for a in arrays)
     n = len(arrays[0])
     if any(len(a) != n for a in arrays):
         raise ValueError("all arrays must have the same length")
     rng = np.random.default_rng(random_state)
-    value = float(statistic(*arrays))
-    replicates = np.empty(n_resamples)
+    values = {name: float(f(*arrays)) for name, f in statistics.items()}
+    replicates = {name: np.empty(n_resamples) for name in statistics}
     for b in progress(range(n_resamples), desc=desc):
         index = rng.integers(0, n, n)
-        replicates[b] = statistic(*(a[index] for a in arrays))
-    return percentile_interval(value, replicates, confidence)
+        resampled = tuple(a[index] for a in arrays)
+        for name, f in statistics.items():
+            replicates[name][b] = f(*resampled)
+    return {name: percentile_interval(values[name], replicates[name], confidence)
+            for name in statistics}
+
+
+def bootstrap_ci(statistic: Callable[..., float], *arrays: np.ndarray, n_resamples: int = 1000,
+                 confidence: float = 0.95, random_state: int | np.random.Generator | None = 0,
+                 desc: str = "bootstrap") -> Estimate:
+    """Percentile bootstrap interval of one ``statistic(*arrays)``, resampling rows jointly (a
+    paired bootstrap); see :func:`bootstrap_intervals`."""
+    return bootstrap_intervals({"statistic": statistic}, *arrays, n_resamples=n_resamples,
+                               confidence=confidence, random_state=random_state,
+                               desc=desc)["statistic"]
 
 
 def cluster_bootstrap(scorers: dict[str, Callable[[np.ndarray], float]], clusters: np.ndarray,

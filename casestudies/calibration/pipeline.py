@@ -47,13 +47,12 @@ from casestudies.calibration.calibrators import (
 )
 from casestudies.calibration.config import CalibrationConfig
 from casestudies.calibration.data import TransactionData
-from casestudies.calibration.intervals import paired_bootstrap
 from casestudies.calibration.models import fit_model, model_specs, score
 from casestudies.errors import DataError
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
-from casestudies.stats import Estimate, bootstrap_ci, wilson_interval
+from casestudies.stats import Estimate, bootstrap_ci, bootstrap_intervals, wilson_interval
 from casestudies.verdicts import Verdict
 
 RAW = "none (raw score)"
@@ -584,10 +583,10 @@ def measure_focus(selection: Selection, fitted: list[FittedModel], blocks: Block
             "band_observed_expected": ci("band_observed_expected",
                                          lambda y_, p_: _band_ratio(y_, p_, band)),
         }))
-    log_loss_change = paired_bootstrap(
+    log_loss_change = bootstrap_intervals(
         {"change": lambda y_, r_, c_: cm.log_loss(y_, c_) - cm.log_loss(y_, r_)},
         y, p_raw, p_chosen, n_resamples=config.n_bootstrap, confidence=config.confidence,
-        rng=stream(config.seed, "bootstrap", "log loss change"),
+        random_state=stream(config.seed, "bootstrap", "log loss change"),
         desc="log loss change")["change"]
     card = _metric_card({RAW: p_raw, chosen: p_chosen}, y, config)
     noise, noise_summary = _noise_table(y, p_chosen, p_raw, config)
@@ -691,14 +690,14 @@ def decide(selection: Selection, blocks: Blocks, t_star: float, config: Calibrat
     constant = _decision_rows(
         "constant", {CONSTANT_RULES[k]: b for k, b in blocked.items()}, y, blocks.amount_test,
         cost_constant, config, {CONSTANT_RULES[k]: t for k, t in thresholds.items()})
-    differences = paired_bootstrap(
+    differences = bootstrap_intervals(
         {"cost_calibrated_minus_raw": lambda y_, c_, r_, t_: cost_constant(y_, c_)
          - cost_constant(y_, r_),
          "cost_tuned_minus_calibrated": lambda y_, c_, r_, t_: cost_constant(y_, t_)
          - cost_constant(y_, c_)},
         y, blocked["calibrated"], blocked["raw"], blocked["tuned"],
         n_resamples=config.n_bootstrap, confidence=config.confidence,
-        rng=stream(config.seed, "bootstrap", "constant cost differences"),
+        random_state=stream(config.seed, "bootstrap", "constant cost differences"),
         desc="constant cost differences")
     curve_thresholds = np.geomspace(1e-4, 0.99, 200)
     cost_curve: dict[str, Any] = {
@@ -733,7 +732,7 @@ def decide(selection: Selection, blocks: Blocks, t_star: float, config: Calibrat
             "amount", {AMOUNT_RULES[k]: b for k, b in by_amount.items()}, y, amount_test,
             cost_amount, config, {AMOUNT_RULES["tuned"]: tuned_amount,
                                   AMOUNT_RULES["oracle"]: oracle_amount})
-        differences.update(paired_bootstrap(
+        differences.update(bootstrap_intervals(
             {"amount_cost_rule_minus_tuned": lambda y_, w_, c_, r_, t_, o_:
              cost_amount(y_, c_, w_) - cost_amount(y_, t_, w_),
              "amount_cost_rule_minus_oracle": lambda y_, w_, c_, r_, t_, o_:
@@ -742,7 +741,7 @@ def decide(selection: Selection, blocks: Blocks, t_star: float, config: Calibrat
              cost_amount(y_, c_, w_) - cost_amount(y_, r_, w_)},
             y, amount_test, *(by_amount[k] for k in ("calibrated", "raw", "tuned", "oracle")),
             n_resamples=config.n_bootstrap, confidence=config.confidence,
-            rng=stream(config.seed, "bootstrap", "amount cost differences"),
+            random_state=stream(config.seed, "bootstrap", "amount cost differences"),
             desc="amount cost differences"))
     budgets = _budget_rows(y, p_chosen, p_raw, config)
     return DecisionEvidence(constant=constant, amount=amount, differences=differences,

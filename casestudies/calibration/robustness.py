@@ -19,9 +19,8 @@ from casestudies.calibration import metrics as cm
 from casestudies.calibration import verdicts as rules
 from casestudies.calibration.calibrators import CALIBRATORS, undersampling_correction
 from casestudies.calibration.config import CalibrationConfig
-from casestudies.calibration.intervals import paired_bootstrap
 from casestudies.rng import stream
-from casestudies.stats import bootstrap_ci
+from casestudies.stats import bootstrap_ci, bootstrap_intervals
 
 # Fraud rate at deployment, as multiples of the test block's, for the prior-shift analysis.
 PRIOR_SHIFT_FACTORS = (0.5, 1.0, 2.0)
@@ -122,12 +121,12 @@ def prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
         def cost(y_, p_):
             return dec.constant_cost(y_, p_ >= t_star, config.cost_fp, config.cost_fn)
 
-        changes = paired_bootstrap(
+        changes = bootstrap_intervals(
             {"em_gain": lambda y_, p_, a_: log_ratio_distance(y_, a_)
              - log_ratio_distance(y_, p_),
              "em_cost_change": lambda y_, p_, a_: cost(y_, a_) - cost(y_, p_)},
             ys, ps, adjusted, n_resamples=config.n_bootstrap, confidence=config.confidence,
-            rng=stream(config.seed, "bootstrap", "prior shift", f"{factor:g}"),
+            random_state=stream(config.seed, "bootstrap", "prior shift", f"{factor:g}"),
             desc=f"prior shift x{factor:g}")
         gain = rules.lowers(f"em_helps_x{factor:g}", changes["em_gain"],
                             rule="EM brings O/E closer to 1")

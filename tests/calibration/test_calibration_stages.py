@@ -9,8 +9,8 @@ from casestudies.calibration import metrics as cm
 from casestudies.calibration import pipeline as pl
 from casestudies.calibration import robustness
 from casestudies.calibration.data import from_frame
-from casestudies.calibration.intervals import paired_bootstrap
 from casestudies.rng import stream
+from casestudies.stats import bootstrap_intervals
 
 
 @pytest.fixture(scope="module")
@@ -120,9 +120,9 @@ def test_paired_bootstrap_keeps_the_pairing():
     rng = np.random.default_rng(0)
     a = rng.normal(size=500)
     b = a + 0.1
-    estimates = paired_bootstrap(
+    estimates = bootstrap_intervals(
         {"difference": lambda a_, b_: b_.mean() - a_.mean(), "a": lambda a_, b_: a_.mean()},
-        a, b, n_resamples=200, confidence=0.95, rng=stream(0, "test"))
+        a, b, n_resamples=200, confidence=0.95, random_state=stream(0, "test"))
     # Resampled together, the difference of shifted copies never moves; each mean does.
     assert estimates["difference"].low == pytest.approx(0.1)
     assert estimates["difference"].high == pytest.approx(0.1)
