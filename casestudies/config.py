@@ -219,6 +219,8 @@ class StudyConfig:
     def __post_init__(self) -> None:
         for spec in self.specs().values():
             check_value(spec, getattr(self, spec.name))
+        if getattr(self, "time_format", None) and not getattr(self, "time", None):
+            raise ConfigError("--time-format describes the --time column: add --time COL")
         self.check()
 
     def check(self) -> None:
@@ -396,3 +398,10 @@ def data_option(what: str) -> Any:
     """The ``data`` field: the user's file (or DataFrame from Python)."""
     return option(None, f"your own CSV or Parquet file: {what} (default: the study's own data)",
                   flag="--data", metavar="PATH", table=True)
+
+
+def time_format_option() -> Any:
+    """The ``time_format`` field of a study with a ``time`` column (checked to come with it)."""
+    return option(None, "how to read the --time column when its dates are not ISO 8601 and "
+                        "could be read day-first or month-first: a strftime format such as "
+                        "%d/%m/%Y", metavar="FORMAT")

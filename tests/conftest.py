@@ -1,4 +1,6 @@
-"""Shared fixtures: progress output off, a temporary reports folder."""
+"""Shared fixtures: progress output off, and rendering a study's report into a temporary folder."""
+
+import json
 
 import pytest
 
@@ -10,3 +12,18 @@ def _quiet_progress():
     progress.set_quiet(True)
     yield
     progress.set_quiet(False)
+
+
+@pytest.fixture(scope="session")
+def render_report(tmp_path_factory):
+    """``render_report(study, *options) -> (html, payload)``: run the command line into a fresh
+    folder and return the report's HTML and parsed JSON."""
+    from casestudies.cli import main
+
+    def render(study: str, *options: str) -> tuple[str, dict]:
+        out = tmp_path_factory.mktemp(study)
+        assert main([study, *options, "--out", str(out), "--quiet"]) == 0
+        html = (out / f"{study}.html").read_text(encoding="utf-8")
+        return html, json.loads((out / f"{study}.json").read_text(encoding="utf-8"))
+
+    return render

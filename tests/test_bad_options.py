@@ -13,6 +13,7 @@ CASES = [
     ("calibration", ["--bootstrap", "1e14"], "--bootstrap must be at least 20 and at most"),
     ("calibration", ["--gap-days", "nan"], "--gap-days must be a finite number"),
     ("calibration", ["--cost-fn", "inf"], "--cost-fn must be a finite number"),
+    ("calibration", ["--time-format", "%d/%m/%Y"], "--time-format describes the --time column"),
     ("forecasting", ["--paths", "1e8"], "--paths must be at least 20 and at most"),
     ("forecasting", ["--season", "inf"], "--season must be a finite number"),
     ("forecasting", ["--data", "x.csv", "--value", "y", "--time", "t", "--freq", "0D"],

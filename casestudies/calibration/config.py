@@ -7,7 +7,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
+from casestudies.config import (
+    StudyConfig,
+    data_option,
+    option,
+    quick_option,
+    seed_option,
+    time_format_option,
+)
 from casestudies.errors import ConfigError
 from casestudies.options import comma_numbers
 
@@ -79,10 +86,7 @@ class CalibrationConfig(StudyConfig):
     time: str | None = option(
         None, "time column of --data, used to split train | calibration | test in time order: "
               "dates, or numbers read as seconds (default: the file's row order)", metavar="COL")
-    time_format: str | None = option(
-        None, "how to read the --time column when its dates are not ISO 8601 and could be read "
-              "day-first or month-first: a strftime format such as %d/%m/%Y",
-        metavar="FORMAT")
+    time_format: str | None = time_format_option()
     amount: str | None = option(
         None, "amount column of --data, for the amount-dependent blocking rule (default: none; "
               "the rule is then skipped)", metavar="COL")
@@ -126,8 +130,6 @@ class CalibrationConfig(StudyConfig):
 
     def check(self) -> None:
         """Rules across options."""
-        if self.time_format and not self.time:
-            raise ConfigError("--time-format describes the --time column: add --time COL")
         if self.data is not None and self.openml:
             raise ConfigError("give either --data or --openml, not both")
 

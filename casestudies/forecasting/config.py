@@ -9,7 +9,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
+from casestudies.config import (
+    StudyConfig,
+    data_option,
+    option,
+    quick_option,
+    seed_option,
+    time_format_option,
+)
 from casestudies.errors import ConfigError
 
 SERIES_NAMES = ("arma", "arima", "co2", "elnino")
@@ -71,10 +78,7 @@ class ForecastingConfig(StudyConfig):
                                metavar="COL")
     time: str | None = option(None, "with --data: the column of timestamps (optional; sorted, "
                                     "checked for duplicates)", metavar="COL")
-    time_format: str | None = option(
-        None, "how to read the --time column when its dates are not ISO 8601 and could be read "
-              "day-first or month-first: a strftime format such as %d/%m/%Y",
-        metavar="FORMAT")
+    time_format: str | None = time_format_option()
     freq: str | None = option(None, "with --data and --time: pandas frequency such as D, W, MS; "
                                     "missing periods are interpolated (default: inferred)",
                               metavar="F")
@@ -129,8 +133,6 @@ class ForecastingConfig(StudyConfig):
                 raise ConfigError("--value, --time and --freq describe a file: add --data PATH")
         elif not self.value:
             raise ConfigError("--data needs --value COL naming the column that holds the series")
-        if self.time_format and not self.time:
-            raise ConfigError("--time-format describes the --time column: add --time COL")
         if self.freq and not self.time:
             raise ConfigError("--freq needs --time COL naming the column of timestamps")
         if self.freq:

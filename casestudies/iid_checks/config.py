@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
+from casestudies.config import (
+    StudyConfig,
+    data_option,
+    option,
+    quick_option,
+    seed_option,
+    time_format_option,
+)
 from casestudies.errors import ConfigError
 
 CORRECTIONS = ("holm", "bh")
@@ -75,10 +82,7 @@ class IIDConfig(StudyConfig):
                                       "comparison is skipped", metavar="COL")
     time: str | None = option(None, "column ordering the rows (dates or numbers); without it "
                                     "the file's row order is taken as time order", metavar="COL")
-    time_format: str | None = option(
-        None, "how to read the --time column when its dates are not ISO 8601 and could be read "
-              "day-first or month-first: a strftime format such as %d/%m/%Y",
-        metavar="FORMAT")
+    time_format: str | None = time_format_option()
     group: str | None = option(None, "column whose rows share an effect (customer, patient, "
                                      "store): checks groups across the split and adds GroupKFold",
                                metavar="COL")
@@ -125,8 +129,6 @@ class IIDConfig(StudyConfig):
 
     def check(self) -> None:
         """Rules across options."""
-        if self.time_format and not self.time:
-            raise ConfigError("--time-format describes the --time column: add --time COL")
         if self.columns is not None and not self.columns:
             raise ConfigError("--columns is empty; give comma-separated column names")
         roles = [r for r in (self.target, self.time, self.group, self.split) if r is not None]

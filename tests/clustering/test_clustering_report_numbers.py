@@ -1,10 +1,8 @@
 """Every number the quick report shows is a value of clustering.json (or formatted from one)."""
 
-import json
 
 import pytest
 
-from casestudies.cli import main
 from casestudies.report.numbers import unexplained_numbers
 
 # The three verdicts the answer rests on, with what their intervals resample.
@@ -13,12 +11,8 @@ MAIN_VERDICTS = {"tsne_keeps_local_better": "customers", "pca_keeps_global_bette
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("clustering")
-    assert main(["clustering", "--quick", "--out", str(out), "--quiet"]) == 0
-    html = (out / "clustering.html").read_text()
-    payload = json.loads((out / "clustering.json").read_text())
-    return html, payload
+def quick_report(render_report):
+    return render_report("clustering", "--quick")
 
 
 @pytest.mark.slow

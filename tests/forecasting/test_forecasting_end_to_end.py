@@ -3,14 +3,12 @@ report's wording chosen from verdicts, and the default report in quick mode with
 shows in its JSON."""
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from casestudies.cli import main
 from casestudies.forecasting import STUDY
 from casestudies.forecasting.report import short_answer
 from casestudies.report.numbers import unexplained_numbers
@@ -122,12 +120,8 @@ def test_adding_a_series_leaves_the_numbers_of_the_others_unchanged(arma_result)
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["forecasting", "--quick", "--quiet", "--out", str(out)]) == 0
-    html = (out / "forecasting.html").read_text()
-    payload = json.loads((out / "forecasting.json").read_text())
-    return html, payload
+def quick_report(render_report):
+    return render_report("forecasting", "--quick")
 
 
 @pytest.mark.slow

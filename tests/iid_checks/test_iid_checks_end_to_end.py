@@ -1,10 +1,8 @@
 """The default report, end to end, through the command line."""
 
-import json
 
 import pytest
 
-from casestudies.cli import main
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AR_COEFFICIENTS
 from casestudies.report.numbers import unexplained_numbers
@@ -16,13 +14,8 @@ ALLOWED = (
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    assert main(["iid_checks", "--out", str(out), "--quiet", "--quick", "--replicates",
-                 "10"]) == 0
-    html = (out / "iid_checks.html").read_text()
-    payload = json.loads((out / "iid_checks.json").read_text())
-    return html, payload
+def quick_report(render_report):
+    return render_report("iid_checks", "--quick", "--replicates", "10")
 
 
 @pytest.mark.slow
