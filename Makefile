@@ -11,6 +11,9 @@ SEED   ?= 0
 DATA   ?=
 ARGS   ?=
 PYTEST_ARGS ?=
+# Real customers (CoIL 2000 Caravan) and real time-ordered series (NYSE, Bikeshare) ship in ISLP.
+# Its data loader needs only pandas; its full dependency list would pull in several GB, so no deps.
+ISLP   := ISLP==0.6.0
 
 RUN = $(PY) -m casestudies
 DATA_OPT = $(if $(DATA),--data "$(DATA)")
@@ -35,6 +38,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,forecasting]"
+	$(PY) -m pip install --quiet --no-deps $(ISLP)
 	touch $(STAMP)
 
 report-clustering: $(STAMP)
