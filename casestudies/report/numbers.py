@@ -182,3 +182,29 @@ def unexplained_numbers(html: str, payload: Any, allowed: Iterable[str] = ()) ->
             start, end = max(token.start() - 40, 0), min(token.end() + 40, len(text))
             missing.append(f"{literal!r} in …{text[start:end]}…")
     return missing
+
+
+_ANSWER_BOX = re.compile(r'<aside class="callout answer">(.*?)</aside>', re.DOTALL)
+
+
+def answer_box_numbers(html: str) -> list[str]:
+    """The numbers a reader meets in a report's first answer box (the short answer up front).
+
+    Formulas are skipped (their digits are notation, not results), as in :func:`report_text`;
+    "0.12 (0.10-0.15)" counts as three numbers, a percent as one.
+
+    Parameters
+    ----------
+    html : str
+        A rendered report.
+
+    Returns
+    -------
+    list of str
+        The number tokens in the order they appear; empty when the report has no answer box.
+    """
+    match = _ANSWER_BOX.search(html)
+    if match is None:
+        return []
+    text = report_text(f"<main>{match.group(1)}</main>")
+    return [token.group(0) for token in _NUMBER.finditer(text)]

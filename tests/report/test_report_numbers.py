@@ -43,3 +43,17 @@ def test_a_comma_separated_list_is_read_item_by_item():
     payload = {"perplexities": [5.0, 30.0, 100.0, 200.0]}
     assert unexplained_numbers(PAGE.format(body="the sweep 5,30,100,200"), payload) == []
     assert len(unexplained_numbers(PAGE.format(body="the sweep 5,30,100,201"), payload)) == 1
+
+
+def test_answer_box_numbers_counts_only_the_first_answer_box_and_skips_formulas():
+    from casestudies.report.numbers import answer_box_numbers
+
+    html = (
+        '<main><aside class="callout answer"><p class="callout-title">Answer</p>'
+        '<div class="callout-body"><p>Cost 0.12 (0.10-0.15) at 30 % of '
+        '<math alttext="x_1"><mi>x</mi><mn>1</mn></math> rows.</p></div></aside>'
+        '<p>Evidence 7 and 8.</p>'
+        '<aside class="callout answer"><p>Later 9</p></aside></main>'
+    )
+    assert answer_box_numbers(html) == ["0.12", "0.10", "0.15", "30 %"]
+    assert answer_box_numbers("<main><p>no box 5</p></main>") == []
