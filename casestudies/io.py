@@ -6,12 +6,15 @@ one-line message that names the file or the column and says what to do.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import dataclasses
 import datetime as _dt
 import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from casestudies.errors import DataError
+from casestudies.errors import ConfigError, DataError
 
 TABLE_SUFFIXES = {".csv": "CSV", ".txt": "CSV", ".tsv": "TSV", ".parquet": "Parquet",
                   ".pq": "Parquet"}
@@ -56,26 +59,37 @@ def source_name(source: str | os.PathLike | InMemoryTable) -> str:
     return Path(source).name
 
 
-def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
-    """Read a CSV, TSV or Parquet file into a DataFrame.
+def read_table(path: str | os.PathLike | InMemoryTable, *, sep: str | None = None,
+               encoding: str | None = None) -> pd.DataFrame:
+    """Read a delimited text or Parquet file into a DataFrame.
 
     Parameters
     ----------
     path : str, path-like or InMemoryTable
-        The file. The format is chosen by the suffix (``.csv``, ``.tsv``, ``.parquet``/``.pq``);
-        any other suffix is read as CSV. A DataFrame given from Python is copied and checked like
-        a file's table.
+        The file. Parquet is recognised by its signature; anything else is read as delimited
+        text. A DataFrame given from Python is copied and checked like a file's table.
+    sep : str, optional
+        The delimiter of a text file: ``,`` ``;`` ``|``, a tab, or one of the names ``comma``,
+        ``semicolon``, ``tab``, ``pipe``. Default: detected from the first lines (see
+        :func:`detect_delimiter`); a ``.tsv`` file is read with tabs.
+    encoding : str, optional
+        The text encoding (any name Python knows, e.g. ``cp1252``). Default: UTF-8 (a byte-order
+        mark is dropped), then Latin-1.
 
     Returns
     -------
     pandas.DataFrame
-        At least one row and one column.
+        At least one row and one column. For a text file, ``frame.attrs`` records what was used:
+        ``"sep"``, ``"encoding"``, ``"decimal"`` and ``"detected"`` (the names of the settings
+        that were detected rather than given), so that a report can state them.
 
     Raises
     ------
     DataError
         The file is missing, is a directory, is empty, or cannot be parsed.
     """
+    sep = parse_separator(sep)
+    encoding = parse_encoding(encoding)
     if isinstance(path, InMemoryTable):
         frame = path.frame.copy()
         if frame.shape[0] == 0 or frame.shape[1] == 0:
@@ -102,7 +116,8 @@ def read_table(path: str | os.PathLike | InMemoryTable) -> pd.DataFrame:
         if kind == "Parquet":
             frame = pd.read_parquet(path)
         else:
-            frame = _read_csv(path, sep="\t" if kind == "TSV" else ",")
+            frame = _read_csv(path, sep="\t" if kind == "TSV" and sep is None else sep,
+                              encoding=encoding)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"cannot read {path.name} as {kind}: {reason}") from exc
@@ -132,18 +147,119 @@ ENCODINGS = ("utf-8-sig", "latin-1")
 MAX_MAGNITUDE = 1e100
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    """Read a delimited text file, trying :data:`ENCODINGS` in turn; check its header first,
-    because pandas silently renames duplicate names (``x``, ``x.1``)."""
-    for encoding in ENCODINGS:
+# Delimiters recognised without being named, in order of preference when two fit equally well.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# How much of a file the delimiter and decimal mark are detected from.
+SNIFF_BYTES = 64 * 1024
+SNIFF_LINES = 50
+
+
+def parse_separator(sep: str | None) -> str | None:
+    """A delimiter given by a user (a character or its name), checked; ``None`` stays ``None``."""
+    if sep is None:
+        return None
+    names = {name: char for char, name in DELIMITERS.items()}
+    text = sep if sep in DELIMITERS else sep.strip().lower()
+    text = {"\\t": "\t"}.get(text, text)  # "\t" typed in a shell arrives as two characters
+    char = names.get(text, text)
+    if char not in DELIMITERS:
+        raise ConfigError(f"--sep must be one of , ; | or a tab (or comma, semicolon, tab, pipe), "
+                          f"not {sep!r}")
+    return char
+
+
+def parse_encoding(encoding: str | None) -> str | None:
+    """A text encoding given by a user, checked to be one Python knows."""
+    if encoding is None:
+        return None
+    try:
+        return codecs.lookup(encoding.strip()).name
+    except LookupError:
+        raise ConfigError(f"--encoding {encoding!r} is not a text encoding Python knows; try "
+                          f"utf-8, latin-1 or cp1252") from None
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """The delimiter of a delimited text file, from its first lines.
+
+    A candidate from :data:`DELIMITERS` fits when it splits the header into at least two fields
+    and (quotes respected) gives every line the header's field count; among those that fit, the
+    one giving the most fields wins, ties going to the earlier candidate. A file that no candidate
+    fits has one column (or is malformed, which the parser then reports), and is read with commas.
+    The header must agree with the rows, so that decimal commas in ``1,5;2,5`` rows under an
+    ``a;b`` header do not pass for a comma-separated file.
+
+    Parameters
+    ----------
+    lines : list of str
+        The header and the first rows, without line endings; blank lines are ignored.
+
+    Returns
+    -------
+    str
+        One of the keys of :data:`DELIMITERS`.
+    """
+    lines = [line for line in lines if line.strip()]
+    best, best_fields = ",", 1
+    for char in DELIMITERS:
+        counts = {len(row) for row in csv.reader(lines, delimiter=char)}
+        if len(counts) == 1:
+            fields = counts.pop()
+            if fields > best_fields:
+                best, best_fields = char, fields
+    return best
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_DECIMAL_POINT = re.compile(r"^\s*[-+]?\d*\.\d+(?:[eE][-+]?\d+)?\s*$")
+
+
+def detect_decimal(lines: list[str], sep: str) -> str:
+    """``","`` when the fields of a file that is not comma-separated write numbers with a decimal
+    comma (``1,5``) and never with a decimal point; ``"."`` otherwise."""
+    if sep == ",":
+        return "."
+    commas = points = 0
+    for row in csv.reader(lines[1:], delimiter=sep):
+        for field in row:
+            commas += bool(_DECIMAL_COMMA.match(field))
+            points += bool(_DECIMAL_POINT.match(field))
+    return "," if commas and not points else "."
+
+
+def _sample_lines(path: Path, encoding: str) -> list[str]:
+    with path.open("r", encoding=encoding, newline="") as handle:
+        text = handle.read(SNIFF_BYTES)
+    lines = text.splitlines()
+    if len(text) == SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut short
+    return lines[:SNIFF_LINES]
+
+
+def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.DataFrame:
+    """Read a delimited text file with the given or detected delimiter, decimal mark and encoding
+    (:data:`ENCODINGS` in turn unless one is given); check its header first, because pandas
+    silently renames duplicate names (``x``, ``x.1``)."""
+    detected = [name for name, value in (("encoding", encoding), ("sep", sep)) if value is None]
+    for candidate in (encoding,) if encoding is not None else ENCODINGS:
         try:
-            header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str,
-                                 encoding=encoding, keep_default_na=False)
+            lines = _sample_lines(path, candidate)
+            delimiter = sep if sep is not None else detect_delimiter(lines)
+            decimal = detect_decimal(lines, delimiter)
+            header = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str,
+                                 encoding=candidate, keep_default_na=False)
             _check_unique_names([str(v).strip() for v in header.iloc[0]], path.name)
-            frame = pd.read_csv(path, sep=sep, low_memory=False, encoding=encoding)
-        except UnicodeDecodeError:
+            frame = pd.read_csv(path, sep=delimiter, decimal=decimal, low_memory=False,
+                                encoding=candidate)
+        except UnicodeDecodeError as exc:
+            if encoding is not None:
+                raise DataError(f"cannot read {path.name} as {encoding}: byte "
+                                f"{exc.object[exc.start:exc.start + 1]!r} at position "
+                                f"{exc.start} is not {encoding} text; give another --encoding "
+                                f"or leave it out to detect it") from exc
             continue
-        frame.attrs["encoding"] = encoding
+        frame.attrs.update(encoding=candidate, sep=delimiter, decimal=decimal,
+                           detected=detected + (["decimal"] if decimal == "," else []))
         return frame
     raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
                     f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte

@@ -224,3 +224,75 @@ def test_unambiguous_dates_and_a_given_format_are_read():
     assert list(month_first.dt.month) == [1, 2]
     day_first = datetime_column(pd.DataFrame({"t": ["03/04/2024"]}), "t", time_format="%d/%m/%Y")
     assert day_first.iloc[0] == pd.Timestamp("2024-04-03")
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_the_delimiter_is_detected(tmp_path, sep):
+    path = tmp_path / "table.csv"
+    path.write_text(sep.join(["id", "amount", "label"]) + "\n"
+                    + "\n".join(sep.join([str(i), f"{i}.5", "yes"]) for i in range(5)) + "\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["id", "amount", "label"]
+    assert frame["amount"].tolist() == [0.5, 1.5, 2.5, 3.5, 4.5]
+    assert frame.attrs["sep"] == sep
+    assert "sep" in frame.attrs["detected"]
+
+
+def test_a_semicolon_latin1_file_with_decimal_commas_is_read(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("ville;montant;fraude\nMontréal;1,5;oui\nZürich;2,25;non\n"
+                     "Genève;3;non\n".encode("latin-1"))
+    frame = read_table(path)
+    assert list(frame.columns) == ["ville", "montant", "fraude"]
+    assert frame["montant"].tolist() == [1.5, 2.25, 3.0]
+    assert frame["ville"].tolist() == ["Montréal", "Zürich", "Genève"]
+    assert (frame.attrs["sep"], frame.attrs["decimal"], frame.attrs["encoding"]) == (
+        ";", ",", "latin-1")
+
+
+def test_a_semicolon_file_with_a_bom_is_read(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffx;y\n1.5;2\n3;4\n".encode())
+    frame = read_table(path)
+    assert list(frame.columns) == ["x", "y"]
+    assert frame["x"].tolist() == [1.5, 3.0]
+    assert frame.attrs["decimal"] == "."
+
+
+def test_quoted_delimiters_do_not_fool_the_detection(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_text('name,note\n"Smith; John","a; b; c"\n"Doe; Jane","d"\n')
+    frame = read_table(path)
+    assert frame["name"].tolist() == ["Smith; John", "Doe; Jane"]
+    assert frame.attrs["sep"] == ","
+
+
+def test_a_one_column_file_is_read_with_commas(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("y\n1\n2\n3\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["y"] and frame.attrs["sep"] == ","
+
+
+def test_given_sep_and_encoding_override_the_detection(tmp_path):
+    path = tmp_path / "pipes.txt"
+    path.write_bytes("a|b;c\n1|2;3\n".encode("cp1252"))
+    frame = read_table(path, sep="pipe", encoding="cp1252")
+    assert list(frame.columns) == ["a", "b;c"]
+    assert frame.attrs["detected"] == []
+    assert read_table(path, sep=";").columns.tolist() == ["a|b", "c"]
+    assert read_table(path, sep="\\t").attrs["sep"] == "\t"
+
+
+def test_a_wrong_encoding_or_separator_is_a_one_line_error(tmp_path):
+    from casestudies.errors import ConfigError
+
+    path = tmp_path / "latin.csv"
+    path.write_bytes("ville,montant\nMontréal,1.5\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"not utf-8 text; give another --encoding") as info:
+        read_table(path, encoding="utf-8")
+    assert "\n" not in str(info.value)
+    with pytest.raises(ConfigError, match="--encoding 'klingon' is not a text encoding"):
+        read_table(path, encoding="klingon")
+    with pytest.raises(ConfigError, match="--sep must be one of"):
+        read_table(path, sep="::")
