@@ -9,6 +9,12 @@ A study's ``report.py`` builds a :class:`Report` from its result object::
     math.text("math.md", t_star=result.t_star)          # templates/math.md, Markdown + $LaTeX$
     math.figure(fig, caption="Reliability diagram …", alt="…")
     math.table(frame, caption="…")
+    report.references({"platt1999": "Platt, J. (1999). Probabilistic outputs for support "
+                                    "vector machines …"})
+    report.glossary({"Calibration": "A model is *calibrated* when …"})
+
+Prose links to a reference with ``[Platt 1999](#ref-platt1999)`` and to a glossary entry with
+``[calibrated](#term-calibration)``; a link whose target the page lacks fails the build.
 
 Everything is rendered as soon as it is added, so that a bad formula or a missing template value
 fails while building, before any file is written.
@@ -16,9 +22,9 @@ fails while building, before any file is written.
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,6 +54,19 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "section"
 
 
+def term_anchor(term: str) -> str:
+    """The anchor id of a glossary term: ``"Prediction interval"`` → ``"term-prediction-interval"``.
+
+    Markdown links to a term with ``[prediction interval](#term-prediction-interval)``.
+    """
+    return "term-" + _slug(term)
+
+
+_REFERENCE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# A citation names its year: 1500-2099, possibly with a letter ("2001a").
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)[a-z]?(?!\d)")
+
+
 @dataclass
 class Section:
     """One numbered section of a report; add content with its methods, in reading order."""
@@ -56,6 +75,8 @@ class Section:
     anchor: str
     report: Report = field(repr=False)
     blocks: list[str] = field(default_factory=list, repr=False)
+    #: CSS class of the ``<section>`` element (``"references"``, ``"glossary"``); empty for prose.
+    kind: str = ""
 
     def text(self, template: str, **values: Any) -> Section:
         """Add prose from the study's Markdown template ``templates/<template>``.
@@ -152,6 +173,31 @@ def _table_html(frame: pd.DataFrame, number: int, caption: str, digits: int, ind
     )
 
 
+def _mapping_items(entries: Mapping[str, str], what: str) -> list[tuple[str, str]]:
+    if not isinstance(entries, Mapping):
+        raise ValueError(f"{what} takes a mapping (dict), not {type(entries).__name__}")
+    items = list(entries.items())
+    bad = [k for k, v in items if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise ValueError(f"{what} keys and texts must be strings: {bad[0]!r}")
+    return items
+
+
+_ID_ATTRIBUTE = re.compile(r'\bid="([^"]+)"')
+_INTERNAL_LINK = re.compile(r'<a href="#([^"]+)"')
+
+
+def _check_internal_links(page: str) -> None:
+    """Raise when a link inside the page points at an anchor the page does not have."""
+    ids = set(_ID_ATTRIBUTE.findall(page))
+    missing = sorted({target for target in _INTERNAL_LINK.findall(page) if target not in ids})
+    if missing:
+        hints = {"ref": "add it with Report.references", "term": "add it with Report.glossary"}
+        hint = hints.get(missing[0].split("-", 1)[0], "check the anchor")
+        raise ValueError(f"link to #{missing[0]} has no target in the report ({hint}); "
+                         f"missing: {', '.join('#' + m for m in missing)}")
+
+
 class Report:
     """A report under construction.
 
@@ -179,6 +225,8 @@ class Report:
         self.sections: list[Section] = []
         self.figure_count = 0
         self.table_count = 0
+        self._references: dict[str, str] = {}
+        self._glossary: dict[str, str] = {}
         if templates is None:
             loader = None
         elif isinstance(templates, os.PathLike):
@@ -202,6 +250,118 @@ class Report:
         """Add a section made of one Markdown template (pitfalls, interview questions …)."""
         return self.section(title).text(template, **values)
 
+    def references(self, entries: Mapping[str, str]) -> Report:
+        """Add works to the "References" section, shown after the study's sections.
+
+        Each citation becomes a list item with the anchor id ``ref-KEY``, so that prose cites it
+        where the claim is made with a Markdown link: ``[Platt 1999](#ref-platt1999)``. The text
+        is inserted as written (escaped; no Markdown, no math), in the order given. May be called
+        more than once; the entries accumulate.
+
+        Parameters
+        ----------
+        entries : mapping of str to str
+            Key (letters, digits, ``-`` and ``_``; e.g. ``"platt1999"``) to the full citation:
+            authors, year, title, venue, e.g. ``"Platt, J. (1999). Probabilistic outputs for
+            support vector machines and comparisons to regularized likelihood methods. Advances
+            in Large Margin Classifiers, MIT Press."``.
+
+        Returns
+        -------
+        Report
+            ``self``, so that calls can be chained.
+
+        Raises
+        ------
+        ValueError
+            A key that is not a valid anchor or is already taken by another citation, or a
+            citation that is empty or names no year (1500-2099).
+
+        Notes
+        -----
+        The References and Glossary sections come last, before Reproducibility, whenever they
+        are added, and are listed in the contents. Numbers inside citations (volume, pages) are
+        not results, so :func:`casestudies.report.numbers.unexplained_numbers` skips this section.
+        """
+        for key, citation in _mapping_items(entries, "references"):
+            if not _REFERENCE_KEY.fullmatch(key):
+                raise ValueError(f"reference key {key!r} must be letters, digits, '-' or '_' "
+                                 f"(it becomes the anchor #ref-{key})")
+            text = " ".join(str(citation).split())
+            if not text:
+                raise ValueError(f"reference {key!r} has no citation text")
+            if not _YEAR.search(text):
+                raise ValueError(f"reference {key!r} names no year: add the year of "
+                                 f"publication to {text!r}")
+            if self._references.get(key, text) != text:
+                raise ValueError(f"reference key {key!r} is already used for another work")
+            self._references[key] = text
+        return self
+
+    def glossary(self, entries: Mapping[str, str]) -> Report:
+        """Add terms to the "Glossary" section, shown after the References.
+
+        Each term becomes a definition-list entry with the anchor id from :func:`term_anchor`
+        (``"Prediction interval"`` → ``term-prediction-interval``), so prose links to it with
+        ``[prediction interval](#term-prediction-interval)``. Terms are listed alphabetically.
+        May be called more than once; the entries accumulate.
+
+        Parameters
+        ----------
+        entries : mapping of str to str
+            Term (shown as written, escaped) to its definition: Markdown with ``$math$``, written
+            by the study (never user or data text, which must go through
+            :func:`casestudies.report.user_text`). Definitions may link to other terms and to
+            references.
+
+        Returns
+        -------
+        Report
+            ``self``, so that calls can be chained.
+
+        Raises
+        ------
+        ValueError
+            An empty term or definition, or two terms with the same anchor.
+        MathError
+            A formula in a definition is invalid.
+        """
+        for term, definition in _mapping_items(entries, "glossary"):
+            term = " ".join(term.split())
+            if not term or not str(definition).strip():
+                raise ValueError(f"glossary term {term!r} needs a name and a definition")
+            anchor = term_anchor(term)
+            clash = [t for t in self._glossary if term_anchor(t) == anchor and t != term]
+            if clash or self._glossary.get(term, definition) != definition:
+                raise ValueError(f"glossary term {term!r} is defined twice (anchor #{anchor})")
+            markdown_to_html(str(definition))  # a bad formula fails now, not at render time
+            self._glossary[term] = str(definition)
+        return self
+
+    def _closing_sections(self, taken: set[str]) -> list[Section]:
+        """The References and Glossary sections, built from what was added."""
+        closing = []
+        if self._references:
+            items = "".join(
+                f'<li id="ref-{html_escape(key)}">{html_escape(text)}</li>'
+                for key, text in self._references.items())
+            closing.append(("References", "references", f'<ol class="references">{items}</ol>'))
+        if self._glossary:
+            items = "".join(
+                f'<dt id="{term_anchor(term)}">{html_escape(term)}</dt>'
+                f"<dd>{markdown_to_html(self._glossary[term])}</dd>"
+                for term in sorted(self._glossary, key=str.casefold))
+            closing.append(("Glossary", "glossary", f'<dl class="glossary">{items}</dl>'))
+        sections = []
+        for title, kind, body in closing:
+            anchor, n = kind, 2
+            while anchor in taken:
+                anchor, n = f"{kind}-{n}", n + 1
+            taken.add(anchor)
+            sections.append(Section(title=title, anchor=anchor, report=self, blocks=[body],
+                                    kind=kind))
+        return sections
+
     def render_template(self, name: str, **values: Any) -> str:
         """Fill the study's Markdown template ``name`` and return the Markdown."""
         try:
@@ -217,13 +377,16 @@ class Report:
         env = jinja2.Environment(loader=_ENGINE_TEMPLATES, autoescape=True,
                                  undefined=jinja2.StrictUndefined)
         css = resources.files("casestudies.report").joinpath("templates/style.css").read_text()
-        return env.get_template("base.html.j2").render(
+        taken = {s.anchor for s in self.sections} | {"reproducibility"}
+        sections = self.sections + self._closing_sections(taken)
+        page = env.get_template("base.html.j2").render(
             report=self,
-            sections=[(s, markupsafe.Markup("\n".join(s.blocks))) for s in self.sections],
+            sections=[(s, markupsafe.Markup("\n".join(s.blocks))) for s in sections],
             css=markupsafe.Markup(css),
             provenance=provenance,
-            generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
+        _check_internal_links(page)
+        return page
 
     def write(self, path: str | os.PathLike, provenance: Any) -> Path:
         """Render and write atomically to ``path``; on any error the old file stays."""

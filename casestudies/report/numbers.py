@@ -1,9 +1,10 @@
 """Check the promise that every number a report shows is in its JSON.
 
 :func:`unexplained_numbers` reads a rendered report, takes the numbers of its body text (tables,
-prose, captions, callouts; not formulas, not figures, not the reproducibility section, not section
-numbering) and returns those that are not a value of the result's JSON, as formatted: rounded to the
-digits shown, as a percentage, with thousands separators, or as ``1e-06``. A number a template or
+prose, captions, callouts, glossary; not formulas, not figures, not the references, not the
+reproducibility section, not section numbering) and returns those that are not a value of the
+result's JSON, as formatted: rounded to the digits shown, as a percentage, with thousands
+separators, or as ``1e-06``. A number a template or
 ``report.py`` computed or typed by hand shows up in that list.
 """
 
@@ -19,7 +20,9 @@ from typing import Any
 # Elements whose text is not a number the run computed: formulas (their digits are notation),
 # figures (tick labels are axis scales), styles and scripts, and the table of contents.
 _SKIPPED_ELEMENTS = {"math", "svg", "style", "script", "nav", "head", "title"}
-_SKIPPED_IDS = {"reproducibility"}
+# The reproducibility section reports the run, not its results; citations in the references hold
+# volumes, pages and years.
+_SKIPPED_IDS = {"reproducibility", "references"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
          "track", "wbr"}
 
@@ -47,7 +50,11 @@ class _BodyText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _VOID:
             return
-        skip = tag in _SKIPPED_ELEMENTS or dict(attrs).get("id") in _SKIPPED_IDS
+        attributes = dict(attrs)
+        # A link to a reference ("[Platt 1999](#ref-platt1999)") is a citation: its year is not
+        # a result.
+        skip = (tag in _SKIPPED_ELEMENTS or attributes.get("id") in _SKIPPED_IDS
+                or (tag == "a" and (attributes.get("href") or "").startswith("#ref-")))
         self.stack.append((tag, skip))
 
     def handle_endtag(self, tag: str) -> None:

@@ -182,3 +182,89 @@ def test_tex_filter_inserts_code_built_latex_unescaped(tmp_path):
     assert "<msub><mi>x</mi><mn>1</mn></msub>" in report.sections[0].blocks[0]
     with pytest.raises(ValueError, match="must not contain"):
         report.section("T").text("f.md", formula="$x$")
+
+
+PLATT = ("Platt, J. (1999). Probabilistic outputs for support vector machines. Advances in Large "
+         "Margin Classifiers, 10(3), 61-74.")
+
+
+def _study_aids_report() -> Report:
+    report = Report("x", "t", "q", "a")
+    report.section("The math").markdown(
+        "Platt scaling [Platt 1999](#ref-platt1999) gives [calibrated](#term-calibration) "
+        "scores.")
+    report.glossary({"Prediction interval": "Covers the *next* value $y_{n+1}$.",
+                     "Calibration": "Scores equal [frequencies](#ref-platt1999)."})
+    report.references({"platt1999": PLATT})
+    report.section("Pitfalls").markdown("None.")
+    return report
+
+
+def test_references_and_glossary_come_last_before_reproducibility(provenance):
+    html = _study_aids_report().render(provenance)
+    toc = html[html.index('<nav class="toc"'):html.index("</nav>")]
+    order = re.findall(r'href="#([^"]+)"', toc)
+    assert order == ["the-math", "pitfalls", "references", "glossary", "reproducibility"]
+    assert "<h2>3. References</h2>" in html and "<h2>5. Reproducibility</h2>" in html
+    assert '<section id="references" class="references">' in html
+
+
+def test_reference_is_an_anchor_with_inert_text(provenance):
+    report = Report("x", "t", "q", "a")
+    report.section("S").markdown("See [Smith](#ref-smith_2020).")
+    report.references({"smith_2020": "Smith, <b>A.</b> (2020). *Not emphasis* $x$."})
+    html = report.render(provenance)
+    assert ('<li id="ref-smith_2020">Smith, &lt;b&gt;A.&lt;/b&gt; (2020). *Not emphasis* $x$.'
+            "</li>") in html
+    assert '<a href="#ref-smith_2020">Smith</a>' in html
+
+
+def test_glossary_terms_are_sorted_anchored_and_definitions_are_markdown(provenance):
+    html = _study_aids_report().render(provenance)
+    glossary = html[html.index('<dl class="glossary">'):]
+    assert glossary.index('id="term-calibration"') < glossary.index(
+        'id="term-prediction-interval"')
+    assert "<em>next</em>" in glossary and "<msub>" in glossary
+
+
+def test_references_numbers_are_not_results(provenance):
+    from casestudies.report.numbers import unexplained_numbers
+
+    html = _study_aids_report().render(provenance)
+    assert unexplained_numbers(html, {}) == []  # volume, pages and year are citation text
+
+
+@pytest.mark.parametrize(("entries", "message"), [
+    ({"bad key": "Smith (2020)."}, "letters, digits"),
+    ({"smith": "Smith, no year."}, "names no year"),
+    ({"smith": "  "}, "no citation text"),
+    (["smith"], "mapping"),
+    ({"smith": 2020}, "strings"),
+])
+def test_bad_references_are_clear_errors(entries, message):
+    with pytest.raises(ValueError, match=message):
+        Report("x", "t", "q", "a").references(entries)
+
+
+def test_reference_key_reused_for_another_work_is_an_error():
+    report = Report("x", "t", "q", "a").references({"a": "A (2001)."})
+    report.references({"a": "A (2001)."})  # the same entry again is harmless
+    with pytest.raises(ValueError, match="already used"):
+        report.references({"a": "B (2002)."})
+
+
+def test_glossary_errors():
+    report = Report("x", "t", "q", "a")
+    with pytest.raises(ValueError, match="defined twice"):
+        report.glossary({"Prediction interval": "a", "prediction-interval": "b"})
+    with pytest.raises(ValueError, match="needs a name and a definition"):
+        report.glossary({"Term": " "})
+    with pytest.raises(MathError):
+        report.glossary({"Term": r"Broken $\frac{1}{$."})
+
+
+def test_link_to_a_missing_reference_fails_the_build(provenance):
+    report = Report("x", "t", "q", "a")
+    report.section("S").markdown("See [Smith](#ref-smith) and [it](#term-it).")
+    with pytest.raises(ValueError, match=r"#ref-smith has no target.*Report.references"):
+        report.render(provenance)
