@@ -405,3 +405,44 @@ def time_format_option() -> Any:
     return option(None, "how to read the --time column when its dates are not ISO 8601 and "
                         "could be read day-first or month-first: a strftime format such as "
                         "%d/%m/%Y", metavar="FORMAT")
+
+
+# ---- options for reading a user's table as it comes (see casestudies.io and casestudies.tables) --
+def sep_option() -> Any:
+    """The ``sep`` field: the delimiter of a text file, detected when not given."""
+    from casestudies.io import parse_separator
+
+    return option(None, "the delimiter of a text --data file: , ; | or tab (default: detected "
+                        "from the first lines)", metavar="SEP", parse=parse_separator)
+
+
+def encoding_option() -> Any:
+    """The ``encoding`` field: the text encoding of a file, detected when not given."""
+    from casestudies.io import parse_encoding
+
+    return option(None, "the text encoding of a --data file, e.g. cp1252 (default: UTF-8 with "
+                        "or without a byte-order mark, then Latin-1)", metavar="NAME",
+                  parse=parse_encoding)
+
+
+def missing_option(choices: Iterable[str] = ("error", "drop", "impute")) -> Any:
+    """The ``missing`` field: what to do with missing values in the columns a study uses."""
+    from casestudies.tables import MAX_DROPPED_SHARE
+
+    return option(None, "missing values in the columns used: error, drop the rows, or impute "
+                        "(median / most frequent value)", choices=tuple(choices),
+                  show_default=f"drop when at most {MAX_DROPPED_SHARE:.0%} of rows have one, "
+                               f"else an error")
+
+
+def positive_option(target_flag: str = "--target") -> Any:
+    """The ``positive`` field: which value of a binary target is the positive class."""
+    return option(None, f"the value of {target_flag} that means the positive class (default: "
+                        f"recognised from 0/1, true/false, yes/no, y/n, pos/neg, "
+                        f"positive/negative)", metavar="LABEL")
+
+
+def categorical_option() -> Any:
+    """The ``categorical`` field: integer columns to one-hot encode as categories."""
+    return option((), "integer columns that are codes, not quantities (one-hot encoded like text "
+                      "columns)", metavar="COLS")

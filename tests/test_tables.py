@@ -164,3 +164,39 @@ def test_declaring_an_unknown_categorical_and_leaving_nothing_are_errors():
         encode_features(frame, ["x"], categorical=["y"])
     with pytest.raises(DataError, match="no feature columns are left"):
         encode_features(frame, ["id"])
+
+
+def test_the_table_options_parse_and_refuse_like_every_option():
+    import argparse
+    import dataclasses
+
+    from casestudies.config import (
+        StudyConfig,
+        categorical_option,
+        encoding_option,
+        missing_option,
+        positive_option,
+        sep_option,
+    )
+
+    @dataclasses.dataclass(frozen=True)
+    class TableConfig(StudyConfig):
+        sep: str | None = sep_option()
+        encoding: str | None = encoding_option()
+        missing: str | None = missing_option()
+        positive: str | None = positive_option()
+        categorical: tuple[str, ...] = categorical_option()
+
+    config = TableConfig.from_options(sep="semicolon", encoding="CP1252", missing="impute",
+                                      positive="yes", categorical="region,tier")
+    assert (config.sep, config.encoding, config.missing, config.positive, config.categorical) == (
+        ";", "cp1252", "impute", "yes", ("region", "tier"))
+    assert TableConfig().sep is None and TableConfig().missing is None
+    parser = argparse.ArgumentParser()
+    TableConfig.add_arguments(parser)
+    assert "drop when at most 5% of rows have one" in " ".join(parser.format_help().split())
+    for bad, message in [({"sep": "::"}, "--sep must be one of"),
+                         ({"encoding": "x-klingon"}, "--encoding 'x-klingon' is not"),
+                         ({"missing": "fill"}, "missing must be one of")]:
+        with pytest.raises(ConfigError, match=message):
+            TableConfig.from_options(**bad)
