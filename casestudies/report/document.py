@@ -22,9 +22,10 @@ fails while building, before any file is written.
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from casestudies.io import atomic_write_text
-from casestudies.report.figures import figure_to_svg
+from casestudies.report.figures import (
+    PX_PER_PT,
+    figure_to_svg,
+    narrow_layout,
+    readable_width_px,
+    svg_size_pt,
+)
 from casestudies.report.formatting import format_number
 from casestudies.report.markdown import (
     BLOCK_KINDS,
@@ -46,6 +53,7 @@ from casestudies.report.markdown import (
     make_environment,
     markdown_to_html,
 )
+from casestudies.report.math import math_font_css
 
 _ENGINE_TEMPLATES = jinja2.PackageLoader("casestudies.report", "templates")
 
@@ -103,15 +111,88 @@ class Section:
         self.blocks.append(markdown_to_html(f"::: {kind}{heading}\n{body}\n:::\n"))
         return self
 
-    def figure(self, fig: Figure, caption: str, alt: str) -> Section:
-        """Add a matplotlib figure as inline SVG with a caption (Markdown) and alt text."""
-        self.report.figure_count += 1
-        number = self.report.figure_count
-        svg = figure_to_svg(fig, prefix=f"f{number}")
-        svg = svg.replace("<svg", f'<svg role="img" aria-label="{html_escape(alt)}"', 1)
+    def figure(self, fig: Figure, caption: str, alt: str, narrow: bool | None = None
+               ) -> Section:
+        """Add a matplotlib figure as inline SVG with a caption (Markdown) and alt text.
+
+        The figure is shown at most at its natural size (1 pt = 4/3 px) and shrinks with the page,
+        but never so far that its smallest text renders below
+        :data:`~casestudies.report.figures.MIN_TEXT_PX` (9 px): a figure too wide for the screen
+        scrolls sideways in its frame instead. On a narrow screen where the figure's text would
+        drop below that size, the page shows a narrow variant: the same figure laid out again
+        at phone width with its panels stacked in one column
+        (:func:`~casestudies.report.figures.narrow_layout`).
+
+        Parameters
+        ----------
+        fig : Figure
+            Made with :func:`~casestudies.report.figures.new_figure`; consumed (the narrow variant
+            changes its layout).
+        caption : str
+            Markdown, may contain ``$math$``; say what to look at.
+        alt : str
+            What the figure shows, for screen readers.
+        narrow : bool, optional
+            Whether to add the narrow variant: by default only when the figure needs it; False
+            never (the figure scrolls on a phone instead), True always.
+        """
+        number = self.report.next_figure_number()
+        body, css = _figure_variants(fig, alt, f"figure-{number}", f"f{number}", narrow)
+        self.report.add_css(css)
         self.blocks.append(
-            f'<figure id="figure-{number}">{svg}<figcaption><strong>Figure {number}.</strong> '
-            f"{inline_markdown_to_html(caption)}</figcaption></figure>"
+            f'<figure id="figure-{number}" class="chart">{body}<figcaption><strong>Figure '
+            f"{number}.</strong> {inline_markdown_to_html(caption)}</figcaption></figure>"
+        )
+        return self
+
+    def figures(self, panels: Sequence[Figure], caption: str, alts: Sequence[str],
+                labels: Sequence[str] | None = None) -> Section:
+        """Add small multiples: separate panel figures that sit side by side when the page is
+        wide enough and stack on a phone, under one caption (one figure number).
+
+        Prefer this to one wide figure of many panels: each panel keeps readable text on any
+        screen. Make each panel with :func:`~casestudies.report.figures.new_figure` at about
+        3.2-4 inches wide, with the same axis limits where the panels are to be compared (the
+        reader cannot see them aligned on a phone).
+
+        Parameters
+        ----------
+        panels : sequence of Figure
+            The panels in reading order.
+        caption : str
+            Markdown caption of the whole group; refer to panels by their labels.
+        alts : sequence of str
+            Alt text of each panel, same length as ``panels``.
+        labels : sequence of str, optional
+            A short label shown above each panel; default ``(a)``, ``(b)``, …
+
+        Raises
+        ------
+        ValueError
+            No panel, or ``alts``/``labels`` of another length than ``panels``.
+        """
+        panels = list(panels)
+        alts = list(alts)
+        labels = list(labels) if labels is not None else [
+            f"({chr(ord('a') + i)})" for i in range(len(panels))]
+        if not panels or len(alts) != len(panels) or len(labels) != len(panels):
+            raise ValueError(f"figures needs at least one panel and one alt text and label per "
+                             f"panel: {len(panels)} panels, {len(alts)} alt texts, "
+                             f"{len(labels)} labels")
+        number = self.report.next_figure_number()
+        cells, widest = [], 0.0
+        for i, (panel, alt, label) in enumerate(zip(panels, alts, labels, strict=True)):
+            svg = _sized_svg(panel, alt, f"f{number}p{i + 1}")
+            widest = max(widest, readable_width_px(svg))
+            cells.append(f'<div class="panel"><p class="panel-label">'
+                         f"{inline_markdown_to_html(label)}</p>"
+                         f'<div class="figure-frame">{svg}</div></div>')
+        # Columns no narrower than the width at which the panels' text stays readable.
+        style = f"--panel-min: {math.ceil(widest)}px"
+        self.blocks.append(
+            f'<figure id="figure-{number}" class="chart panels" style="{style}">'
+            f'<div class="panel-grid">{"".join(cells)}</div><figcaption><strong>Figure '
+            f"{number}.</strong> {inline_markdown_to_html(caption)}</figcaption></figure>"
         )
         return self
 
@@ -136,6 +217,44 @@ class Section:
         number = self.report.table_count
         self.blocks.append(_table_html(frame, number, caption, digits, index, percent))
         return self
+
+
+def _sized_svg(fig: Figure, alt: str, prefix: str, kind: str = "") -> str:
+    """The figure as SVG sized by CSS: at most its natural width, at least its readable width."""
+    svg = figure_to_svg(fig, prefix=prefix)
+    natural = svg_size_pt(svg)[0] * PX_PER_PT
+    readable = readable_width_px(svg)
+    style = f"max-width: {math.ceil(max(natural, readable))}px"
+    if readable:
+        style += f"; min-width: {math.ceil(readable)}px"
+    css_class = f' class="{kind}"' if kind else ""
+    return svg.replace("<svg", f'<svg{css_class} role="img" aria-label="{html_escape(alt)}" '
+                       f'style="{style}"', 1)
+
+
+# The content width of a phone 390 px wide (the page keeps 0.7 rem of padding each side).
+PHONE_CONTENT_PX = 390 - 2 * 0.7 * 16
+# What the page takes from the viewport on a wider screen: 1 rem of padding each side.
+_PAGE_MARGINS_PX = 2 * 16
+
+
+def _figure_variants(fig: Figure, alt: str, anchor: str, prefix: str, narrow: bool | None
+                     ) -> tuple[str, str]:
+    """The figure's HTML (one or two framed SVGs) and the CSS that picks a variant."""
+    wide = _sized_svg(fig, alt, prefix)
+    needs = readable_width_px(wide)
+    if narrow is None:
+        narrow = needs > PHONE_CONTENT_PX
+    frame = '<div class="figure-frame{}">{}</div>'
+    if not narrow:
+        return frame.format("", wide), ""
+    narrow_layout(fig)
+    small = _sized_svg(fig, alt, f"{prefix}n")
+    # Below this viewport width the wide figure's text would render under MIN_TEXT_PX.
+    breakpoint = math.ceil(needs + _PAGE_MARGINS_PX)
+    css = (f"@media screen and (max-width: {breakpoint}px) {{ #{anchor} > .figure-frame.wide "
+           f"{{ display: none; }} #{anchor} > .figure-frame.narrow {{ display: block; }} }}")
+    return frame.format(" wide", wide) + frame.format(" narrow", small), css
 
 
 def _cell(value: Any, digits: int, as_percent: bool) -> tuple[str, bool]:
@@ -225,6 +344,7 @@ class Report:
         self.sections: list[Section] = []
         self.figure_count = 0
         self.table_count = 0
+        self._css: list[str] = []
         self._references: dict[str, str] = {}
         self._glossary: dict[str, str] = {}
         if templates is None:
@@ -249,6 +369,16 @@ class Report:
     def text_section(self, title: str, template: str, **values: Any) -> Section:
         """Add a section made of one Markdown template (pitfalls, interview questions …)."""
         return self.section(title).text(template, **values)
+
+    def next_figure_number(self) -> int:
+        """Count one more figure and return its number (figures are numbered in page order)."""
+        self.figure_count += 1
+        return self.figure_count
+
+    def add_css(self, rule: str) -> None:
+        """Add a style rule of this report (a figure's media query) to the page's style sheet."""
+        if rule and rule not in self._css:
+            self._css.append(rule)
 
     def references(self, entries: Mapping[str, str]) -> Report:
         """Add works to the "References" section, shown after the study's sections.
@@ -379,10 +509,12 @@ class Report:
         css = resources.files("casestudies.report").joinpath("templates/style.css").read_text()
         taken = {s.anchor for s in self.sections} | {"reproducibility"}
         sections = self.sections + self._closing_sections(taken)
+        bodies = [markupsafe.Markup("\n".join(s.blocks)) for s in sections]
         page = env.get_template("base.html.j2").render(
             report=self,
-            sections=[(s, markupsafe.Markup("\n".join(s.blocks))) for s in sections],
-            css=markupsafe.Markup(css),
+            sections=list(zip(sections, bodies, strict=True)),
+            css=markupsafe.Markup(css + "\n" + "\n".join(self._css)),
+            math_font=markupsafe.Markup(math_font_css("".join(bodies))),
             provenance=provenance,
         )
         _check_internal_links(page)

@@ -97,3 +97,119 @@ def figure_to_svg(fig: Figure, prefix: str = "fig") -> str:
     # Let CSS size the figure: keep the viewBox, drop the fixed point size.
     svg = re.sub(r'(<svg[^>]*?)\swidth="[^"]*"\s+height="[^"]*"', r"\1", svg, count=1)
     return svg.strip()
+
+
+# --- Figures on a phone ---------------------------------------------------------------------------
+# A figure is shown at most at its natural size (1 pt of the figure = 4/3 CSS px), and shrinks with
+# the page. Text is drawn as paths, so CSS cannot enlarge it: a wide figure shrunk onto a 390 px
+# phone would carry 5 px labels. The engine therefore measures the smallest text of every figure and
+# (a) gives the page a narrow variant of the figure, laid out again at phone width with its panels
+# stacked, shown by a media query below the width where the wide one would drop under
+# MIN_TEXT_PX; and (b) never lets either variant shrink below the width that keeps its text at
+# MIN_TEXT_PX: a figure that cannot fit scrolls sideways inside its frame instead.
+
+MIN_TEXT_PX = 9.0
+"""Smallest size, in CSS px, at which text inside a figure may render."""
+PHONE_WIDTH_IN = 3.8
+"""Width of the narrow variant, inches: 365 px at its natural size, the content width of a 390 px
+phone, so that its text renders at its own point size (10 pt → 13 px)."""
+NARROW_PANEL_HEIGHT_IN = (2.3, 3.4)
+"""Bounds on the height of one panel of the narrow variant, inches."""
+PX_PER_PT = 4 / 3
+"""CSS pixels per point: a figure's natural size on the page."""
+
+_VIEWBOX = re.compile(r'<svg[^>]*\bviewBox="([-\d.e]+) ([-\d.e]+) ([\d.e]+) ([\d.e]+)"')
+_GLYPH_GROUP = re.compile(
+    r'<g transform="[^"]*scale\(([\d.e]+) -[\d.e]+\)">(.*?)</g>', re.DOTALL)
+_USE = re.compile(r"<use\b[^>]*>")
+_USE_SCALE = re.compile(r'transform="[^"]*scale\(([\d.e]+)\)"')
+
+
+def svg_size_pt(svg: str) -> tuple[float, float]:
+    """Width and height of a figure's SVG (from its viewBox), in points."""
+    match = _VIEWBOX.search(svg)
+    if match is None:
+        raise ValueError("the SVG has no viewBox")
+    return float(match.group(3)), float(match.group(4))
+
+
+def svg_text_sizes(svg: str) -> list[float]:
+    """The size in points of every glyph of the text drawn in an SVG made by :func:`figure_to_svg`.
+
+    matplotlib draws text as paths defined on a 100-unit em and scales each run of glyphs to its
+    font size (``scale(s -s)``), mathematical sub- and superscripts once more (``scale(0.7)``).
+    """
+    sizes = []
+    for scale, body in _GLYPH_GROUP.findall(svg):
+        for use in _USE.findall(body):
+            inner = _USE_SCALE.search(use)
+            sizes.append(100 * float(scale) * (float(inner.group(1)) if inner else 1.0))
+    return sizes
+
+
+def readable_width_px(svg: str) -> float:
+    """The narrowest CSS width, px, at which all text of ``svg`` renders at MIN_TEXT_PX or more.
+
+    0 for a figure without text.
+    """
+    width_pt, _ = svg_size_pt(svg)
+    sizes = svg_text_sizes(svg)
+    if not sizes:
+        return 0.0
+    # Shown w px wide, the figure's text of s pt renders at s * w / width_pt px.
+    return width_pt * MIN_TEXT_PX / min(sizes)
+
+
+def _grid_axes(fig: Figure) -> tuple[list, object] | None:
+    """The axes laid out on one grid of single cells, and that grid; None when it is not so."""
+    axes = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    if not axes:
+        return None
+    grids = {id(ax.get_subplotspec().get_gridspec()) for ax in axes}
+    if len(grids) != 1:
+        return None
+    for ax in axes:
+        spec = ax.get_subplotspec()
+        if len(spec.rowspan) != 1 or len(spec.colspan) != 1:
+            return None
+    return axes, axes[0].get_subplotspec().get_gridspec()
+
+
+def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
+    """Lay ``fig`` out again for a phone, in place: ``width`` inches, panels stacked in one column.
+
+    Panels of a grid (``new_figure(…, nrows, ncols)``) are put one under the other in reading
+    order, each with its own tick labels; a colorbar follows its panel. A figure whose axes are
+    not one grid of single cells keeps its arrangement and is only narrowed.
+
+    Returns
+    -------
+    bool
+        Whether the panels were re-stacked.
+    """
+    old_width, old_height = (float(v) for v in fig.get_size_inches())
+    found = _grid_axes(fig)
+    stacked = False
+    rows = 1
+    if found is not None:
+        axes, grid = found
+        nrows, ncols = grid.get_geometry()
+        rows = nrows
+        if ncols > 1:
+            panel_aspect = (old_height / nrows) / (old_width / ncols)
+            new_grid = fig.add_gridspec(nrows * ncols, 1)
+            for ax in axes:
+                spec = ax.get_subplotspec()
+                ax.set_subplotspec(new_grid[spec.rowspan[0] * ncols + spec.colspan[0]])
+                ax.tick_params(labelleft=True, labelbottom=True)
+            rows, stacked = nrows * ncols, True
+        else:
+            panel_aspect = (old_height / nrows) / old_width
+    else:
+        panel_aspect = old_height / old_width
+    low, high = NARROW_PANEL_HEIGHT_IN
+    panel_height = min(max(width * panel_aspect, low), high)
+    # A legend or title of the whole figure takes room the panels must not lose.
+    extra = 0.6 * len(fig.legends) + (0.3 if fig._suptitle is not None else 0.0)
+    fig.set_size_inches(width, rows * panel_height + extra)
+    return stacked

@@ -1,4 +1,4 @@
-"""Figure text from data is drawn as typed, never parsed as math."""
+"""Figures: text from data drawn as typed; the sizes and layouts that keep figure text readable."""
 
 import pytest
 
@@ -20,3 +20,81 @@ def test_unescaped_dollars_are_what_breaks_the_figure():
     ax.set_xlabel(r"$\foo$")
     with pytest.raises(ValueError):
         figure_to_svg(fig)
+
+
+def test_svg_text_sizes_are_the_font_sizes_in_points():
+    from casestudies.report.figures import svg_size_pt, svg_text_sizes
+
+    fig, ax = new_figure(6, 3)
+    ax.plot([0, 1], [0, 1], label="$x^2$")
+    ax.set_xlabel("time (s)", fontsize=12)
+    ax.legend(fontsize=9)
+    svg = figure_to_svg(fig)
+    sizes = svg_text_sizes(svg)
+    assert max(sizes) == pytest.approx(12)
+    assert min(sizes) == pytest.approx(9 * 0.7)  # the superscript of the legend's x^2
+    assert svg_size_pt(svg) == pytest.approx((432, 216))
+
+
+def test_readable_width_keeps_the_smallest_text_at_nine_pixels():
+    from casestudies.report.figures import readable_width_px
+
+    fig, ax = new_figure(6, 3)
+    ax.plot([0, 1], [0, 1])
+    ax.tick_params(labelsize=8)
+    # 432 pt shown 486 px wide draws 8 pt text at 8 * 486 / 432 = 9 px.
+    assert readable_width_px(figure_to_svg(fig)) == pytest.approx(486)
+
+
+def test_narrow_layout_stacks_a_row_of_panels():
+    from casestudies.report.figures import PHONE_WIDTH_IN, narrow_layout
+
+    fig, axes = new_figure(9, 3, 1, 3, sharey=True)
+    cbar_source = axes[2].imshow([[0, 1], [1, 0]])
+    fig.colorbar(cbar_source, ax=axes[2])
+    assert narrow_layout(fig)
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(PHONE_WIDTH_IN) and height > 3 * 2
+    rows = [ax.get_subplotspec().rowspan.start for ax in axes]
+    assert rows == [0, 1, 2]
+    assert all(ax.yaxis.get_tick_params()["labelleft"] for ax in axes)
+    figure_to_svg(fig)  # still draws
+
+
+def test_narrow_layout_of_a_single_panel_only_narrows_it():
+    from casestudies.report.figures import narrow_layout
+
+    fig, _ = new_figure(7, 4)
+    assert not narrow_layout(fig)
+    assert fig.get_size_inches()[0] < 4
+
+
+def test_figure_gets_a_narrow_variant_only_when_its_text_would_be_too_small():
+    from casestudies.report import Report
+
+    report = Report("x", "t", "q", "a")
+    section = report.section("S")
+    small, ax = new_figure(3.5, 2.5)
+    ax.plot([0, 1], [0, 1])
+    section.figure(small, "small", "a small figure")
+    wide, ax = new_figure(7, 4)
+    ax.plot([0, 1], [0, 1])
+    section.figure(wide, "wide", "a wide figure")
+    first, second = section.blocks
+    assert first.count("<svg") == 1 and 'class="figure-frame"' in first
+    assert second.count("<svg") == 2 and "figure-frame narrow" in second
+    (rule,) = report._css
+    assert rule.startswith("@media screen and (max-width:") and "#figure-2" in rule
+    assert 'style="max-width: 672px; min-width:' in second  # 7 in at 96 px per inch
+
+
+def test_small_multiples_check_their_arguments():
+    from casestudies.report import Report
+
+    section = Report("x", "t", "q", "a").section("S")
+    panel, _ = new_figure(3, 2)
+    with pytest.raises(ValueError, match="one alt text and label per panel"):
+        section.figures([panel], caption="c", alts=[])
+    section.figures([panel], caption="c", alts=["a"])
+    assert '<p class="panel-label">(a)</p>' in section.blocks[0]
+    assert "--panel-min:" in section.blocks[0]
