@@ -86,12 +86,12 @@ class ForecastingConfig(StudyConfig):
                                         "(0 = none; default: from the frequency)", metavar="P",
                                   ge=0, le=10_000)
     horizon: int = option(100, "forecast horizon in steps", ge=1, le=100_000, quick=12)
-    origins: int = option(30, "forecast origins in the test backtest", ge=1, le=MAX_ORIGINS,
-                          quick=3)
+    origins: int = option(60, "forecast origins in the test backtest", ge=2, le=MAX_ORIGINS,
+                          quick=8)
     calibration_origins: int = option(
         30, "origins before the test block used to calibrate conformal intervals", ge=1,
         le=MAX_ORIGINS, quick=19)
-    origin_step: int = option(4, "steps between forecast origins", ge=1, le=10_000, quick=2)
+    origin_step: int = option(10, "steps between forecast origins", ge=1, le=10_000, quick=3)
     max_missing: float = option(0.05, "largest share of missing values interpolated in a user "
                                       "series", ge=0, lt=0.5)
     hidden: int = option(32, "LSTM hidden units", ge=1, le=1024, quick=8)

@@ -13,7 +13,12 @@ trained once, on the data before the first calibration origin, and then applied 
   dropout before its output layer: the direct point forecast, (c) **MC dropout** when dropout is
   kept on at prediction time, and the centre of (d) **split-conformal** intervals and of their
   **adaptive** variant (d'), which feeds test errors back once they are observed;
-* a direct LSTM with **quantile heads** for every horizon, trained by pinball loss: (b).
+* a direct LSTM with **quantile heads** for every horizon, trained by pinball loss: (b);
+* further Gaussian-head networks from other seeds, which with the first form a **deep
+  ensemble** (f): a mixture of the members' sampled paths, each with its own noise model.
+
+MC dropout is also given its missing noise term, (c'): the dropout spread of the mean plus the
+held-out residual variance of the direct network at the calibration origins.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from functools import partial
 
 import numpy as np
 import torch
+from scipy import stats
 from torch import nn
 
 from casestudies.forecasting.metrics import (
     MethodForecast,
     adaptive_conformal,
     conformal_quantile,
+    crps_gaussian,
     crps_samples,
     sample_intervals,
 )
@@ -45,6 +52,9 @@ VALIDATION_SHARE = 0.2
 # Step of the adaptive-conformal level update: larger than Gibbs & Candès' 0.005 because a
 # backtest feeds back only a few dozen outcomes per horizon.
 ADAPTIVE_STEP = 0.02
+# Members of the deep ensemble (Lakshminarayanan et al. 2017 use five): each a Gaussian-head
+# network from its own seed; the first is the network of method (a).
+ENSEMBLE_MEMBERS = 5
 
 
 @contextmanager
@@ -189,6 +199,10 @@ class LstmRun:
     adaptive_updates: np.ndarray
     seconds: float
     calibration_point: np.ndarray
+    calibration_scores: np.ndarray
+    test_scores: np.ndarray
+    adaptive_halfwidth: dict[float, np.ndarray]
+    residual_variance: np.ndarray
 
 
 class SeriesTransform:
@@ -341,6 +355,7 @@ class Networks:
     direct: DirectLSTM
     quantile: DirectLSTM
     logs: list[TrainingLog]
+    members: list[SequenceLSTM]
 
 
 def train_networks(transform: SeriesTransform, train_end: int, window: int, horizon: int,
@@ -373,6 +388,11 @@ def train_networks(transform: SeriesTransform, train_end: int, window: int, hori
                      partial(direct_pinball, taus=taus_t), dir_train, dir_validation,
                      "quantile heads (pinball)"),
     }
+    # Further members of the deep ensemble: the Gaussian head again, from other seeds.
+    for member in range(1, ENSEMBLE_MEMBERS):
+        specs[f"gaussian_{member}"] = (lambda: SequenceLSTM(hidden, 2),
+                                       partial(sequence_nll, warm=warm), seq_train,
+                                       seq_validation, f"ensemble member {member + 1} (NLL)")
     models, logs = {}, []
     for key, (build, loss, (x, y), validation, name) in specs.items():
         torch.manual_seed(stream_seed(seed, key, "weights"))
@@ -380,7 +400,9 @@ def train_networks(transform: SeriesTransform, train_end: int, window: int, hori
         batches = torch.Generator().manual_seed(stream_seed(seed, key, "batches"))
         logs.append(train(model, loss, x, y, validation, max_epochs, patience, name, batches))
         models[key] = model
-    return Networks(logs=logs, **models)
+    members = [models["gaussian"]] + [models.pop(f"gaussian_{m}")
+                                      for m in range(1, ENSEMBLE_MEMBERS)]
+    return Networks(logs=logs, members=members, **models)
 
 
 # --- forecasts ------------------------------------------------------------------------------
@@ -463,6 +485,44 @@ def mc_dropout_samples(model: DirectLSTM, transform: SeriesTransform, origins: n
     return draws.transpose(0, 2, 1)
 
 
+def dropout_with_noise(draws: np.ndarray, residual_variance: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """(c') MC dropout with a noise term: predictive mean and variance.
+
+    The dropout passes estimate the spread of the network's *mean* (epistemic uncertainty); a
+    new observation also carries the noise around that mean. Following Zhu & Laptev (2017),
+    the noise variance is the held-out residual variance of the network, so that
+
+    .. math:: \\mathrm{Var}(y_{T+h}) \\approx
+              \\widehat{\\mathrm{Var}}_{\\text{dropout}}(\\hat y_{T+h}) + \\hat\\sigma^2_h .
+
+    Parameters
+    ----------
+    draws : ndarray (origins, H, passes)
+        Outputs of the dropout passes.
+    residual_variance : ndarray (H,)
+        Mean squared error of the direct forecast at held-out origins, per horizon.
+
+    Returns
+    -------
+    mean, variance : ndarray (origins, H)
+    """
+    return draws.mean(axis=-1), draws.var(axis=-1) + np.asarray(residual_variance)[None, :]
+
+
+def ensemble_paths(members: list[SequenceLSTM], transform: SeriesTransform,
+                   origins: np.ndarray, window: int, horizon: int, paths: int, seed: int
+                   ) -> np.ndarray:
+    """(f) Deep ensemble: an equal mixture of the members' Gaussian-head paths (each member
+    samples ``paths // len(members)`` paths with its own noise model; at least one). Levels,
+    shaped (origins, H, paths)."""
+    each = max(1, paths // len(members))
+    parts = [gaussian_head_paths(model, transform, origins, window, horizon, each,
+                                 stream_seed(seed, "member", str(m)))
+             for m, model in enumerate(members)]
+    return np.concatenate(parts, axis=-1)
+
+
 def quantile_head_forecast(model: DirectLSTM, transform: SeriesTransform, origins: np.ndarray,
                            window: int) -> np.ndarray:
     """(b) The quantile heads' outputs in levels, (origins, H, taus), sorted along the last
@@ -487,6 +547,19 @@ def sample_forecast(key: str, label: str, draws: np.ndarray, actual: np.ndarray,
         lower[level], upper[level] = sample_intervals(draws, level)
     return MethodForecast(key, label, "LSTM", draws.mean(axis=-1), lower, upper,
                           crps=crps_samples(draws, actual))
+
+
+def gaussian_forecast(key: str, label: str, mean: np.ndarray, variance: np.ndarray,
+                      actual: np.ndarray, levels: tuple[float, ...]) -> MethodForecast:
+    """A method given by a normal predictive distribution N(mean, variance) per origin and
+    horizon: central intervals and closed-form CRPS."""
+    sd = np.sqrt(variance)
+    lower, upper = {}, {}
+    for level in levels:
+        z = stats.norm.ppf(0.5 + level / 2)
+        lower[level], upper[level] = mean - z * sd, mean + z * sd
+    return MethodForecast(key, label, "LSTM", mean, lower, upper,
+                          crps=crps_gaussian(mean, sd, actual))
 
 
 def _band(key: str, label: str, centre: np.ndarray, halfwidth: dict[float, np.ndarray]
@@ -521,7 +594,8 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     -------
     LstmRun
         Methods in the order: recursive, direct, quantile heads (b), Gaussian head (a),
-        MC dropout (c), residual bootstrap (e), split conformal (d), adaptive conformal (d').
+        MC dropout (c), MC dropout with noise (c'), residual bootstrap (e), deep ensemble (f),
+        split conformal (d), adaptive conformal (d').
     """
     started = time.perf_counter()
     transform = SeriesTransform(values, d, train_end)
@@ -546,6 +620,8 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
             "bootstrap": residual_bootstrap_paths(nets.recursive, transform, test_origins,
                                                   window, horizon, residuals, paths,
                                                   stream_seed(seed, "bootstrap")),
+            "ensemble": ensemble_paths(nets.members, transform, test_origins, window, horizon,
+                                       paths, stream_seed(seed, "ensemble")),
         }
         calibration_point = direct_forecast(nets.direct, transform, calibration_origins,
                                             window)[:, 0, :, 0]
@@ -559,11 +635,19 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
                        {lv: quantiles[..., position[1 - (1 - lv) / 2]] for lv in levels}),
     ]
     for key, label in (("gaussian", "LSTM Gaussian head, sampled paths (a)"),
-                       ("dropout", "LSTM MC dropout (c)"),
-                       ("bootstrap", "LSTM residual bootstrap (e)")):
+                       ("dropout", "LSTM MC dropout (c)")):
         methods.append(sample_forecast(key, label, samples[key], actual, levels))
 
     calibration_actual = values[calibration_origins[:, None] + np.arange(horizon)[None, :]]
+    # (c') the dropout spread plus the held-out residual variance of the direct network.
+    residual_variance = np.mean((calibration_actual - calibration_point) ** 2, axis=0)
+    noisy_mean, noisy_variance = dropout_with_noise(samples["dropout"], residual_variance)
+    methods.append(gaussian_forecast("dropout_noise", "LSTM MC dropout + noise (c')",
+                                     noisy_mean, noisy_variance, actual, levels))
+    methods.append(sample_forecast("bootstrap", "LSTM residual bootstrap (e)",
+                                   samples["bootstrap"], actual, levels))
+    methods.append(sample_forecast("ensemble", "LSTM deep ensemble (f)", samples["ensemble"],
+                                   actual, levels))
     halfwidth = split_conformal_halfwidth(calibration_point, calibration_actual, levels)
     methods.append(_band("conformal", "LSTM split conformal (d)", direct_point, halfwidth))
 
@@ -578,4 +662,6 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     return LstmRun(methods=methods, window=window, logs=nets.logs,
                    residual_sd=float(np.std(residuals) * transform.sd),
                    conformal_halfwidth=halfwidth, adaptive_updates=updates,
-                   seconds=time.perf_counter() - started, calibration_point=calibration_point)
+                   seconds=time.perf_counter() - started, calibration_point=calibration_point,
+                   calibration_scores=calibration_scores, test_scores=test_scores,
+                   adaptive_halfwidth=adaptive, residual_variance=residual_variance)

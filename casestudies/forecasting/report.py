@@ -10,19 +10,70 @@ import pandas as pd
 
 from casestudies.forecasting import STUDY, question_for, title_for
 from casestudies.forecasting.arima import gaussian_interval
+from casestudies.forecasting.evaluation import horizon_bands
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
 from casestudies.report import PALETTE, Report, new_figure, user_text
+from casestudies.report.formatting import format_ci, format_percent, format_pvalue
 
+# One colour per method in every figure; the true distribution is the black dashed reference.
 COLOURS = {
     "arima": PALETTE[0], "arima_paths": "#5b8bd0", "truth": "#222222",
-    "quantile": PALETTE[3], "gaussian": PALETTE[1], "dropout": PALETTE[6],
-    "bootstrap": PALETTE[4], "conformal": PALETTE[2], "adaptive": "#8fc99a",
+    "quantile": PALETTE[3], "gaussian": PALETTE[1], "dropout": "#8c564b",
+    "dropout_noise": "#c49c94", "bootstrap": PALETTE[4], "ensemble": "#808000",
+    "conformal": PALETTE[2], "adaptive": "#8fc99a",
     "lstm_recursive": PALETTE[7],
     "lstm_direct": PALETTE[5],
 }
-SUMMARY_COLUMNS = ["method", "coverage 80", "coverage 95", "width 95", "MSIS 95", "CRPS",
-                   "pinball", "MAE", "RMSE", "MASE"]
-
+REFERENCES = {
+    "boxjenkins": "Box, G. E. P., Jenkins, G. M., Reinsel, G. C. & Ljung, G. M. (2015). Time "
+                  "Series Analysis: Forecasting and Control, 5th edition. Wiley.",
+    "fpp3": "Hyndman, R. J. & Athanasopoulos, G. (2021). Forecasting: Principles and Practice, "
+            "3rd edition. OTexts (neural network autoregression and its simulated intervals).",
+    "gal2016": "Gal, Y. & Ghahramani, Z. (2016). Dropout as a Bayesian approximation: "
+               "representing model uncertainty in deep learning. ICML.",
+    "zhu2017": "Zhu, L. & Laptev, N. (2017). Deep and confident prediction for time series at "
+               "Uber. IEEE ICDM Workshops.",
+    "lakshminarayanan2017": "Lakshminarayanan, B., Pritzel, A. & Blundell, C. (2017). Simple "
+                            "and scalable predictive uncertainty estimation using deep "
+                            "ensembles. NeurIPS.",
+    "gneiting2007": "Gneiting, T. & Raftery, A. E. (2007). Strictly proper scoring rules, "
+                    "prediction, and estimation. Journal of the American Statistical "
+                    "Association 102, 359-378.",
+    "kunsch1989": "Künsch, H. R. (1989). The jackknife and the bootstrap for general "
+                  "stationary observations. Annals of Statistics 17, 1217-1241.",
+    "gibbs2021": "Gibbs, I. & Candès, E. (2021). Adaptive conformal inference under "
+                 "distribution shift. NeurIPS.",
+}
+GLOSSARY = {
+    "Prediction interval": "An interval meant to hold the next observed value with a stated "
+                           "probability: it carries the noise as well as the uncertainty of "
+                           "the estimated mean.",
+    "Confidence interval": "An interval for a fixed unknown quantity, such as the mean "
+                           "forecast; it shrinks as data accumulate and does not cover new "
+                           "values.",
+    "Psi-weights": "The coefficients $\\psi_j$ of an ARIMA model written as a sum of past "
+                   "shocks; the $h$-step forecast variance is $\\sigma^2\\sum_{j<h}\\psi_j^2$.",
+    "Interval score": "Width plus $2/\\alpha$ times the distance by which the value falls "
+                      "outside; a proper score. MSIS divides its mean by the in-sample naive "
+                      "MAE.",
+    "CRPS": "Continuous ranked probability score: the squared distance between the forecast "
+            "distribution function and the step at the observed value; proper, in the units "
+            "of the data.",
+    "Coverage": "The share of values that fell inside their intervals; a calibration check.",
+    "Whole-path coverage": "The share of origins whose entire path of future values stayed "
+                           "inside the band (joint coverage).",
+    "Block bootstrap": "Resampling blocks of consecutive forecast origins, so that the "
+                       "interval of a backtest statistic respects the overlap of forecast "
+                       "windows.",
+    "Conformal interval": "A point forecast plus or minus a quantile of held-out absolute "
+                          "errors; valid when calibration and test errors are exchangeable.",
+    "MC dropout": "Dropout left on at prediction time; the spread of the outputs approximates "
+                  "the uncertainty of the network's mean.",
+    "Deep ensemble": "Several networks trained from different seeds, whose predictive "
+                     "distributions are mixed.",
+}
+# The psi-weight formula in the width figure: a colour no method uses.
+PSI_COLOUR = "#c51b8a"
 
 def figure_series(series: SeriesResult):
     """The whole series with the training, calibration and test stretches shaded."""
@@ -108,7 +159,7 @@ def figure_width(series: SeriesResult, result: ForecastingResult):
                     label=score.label)
     low, high = gaussian_interval(0.0, series.psi_variance, 0.95)
     predicted = high - low
-    ax.plot(h, predicted, color="#000000", lw=2.2, alpha=0.35,
+    ax.plot(h, predicted, color=PSI_COLOUR, lw=2.6, alpha=0.45,
             label=r"psi-weights: $2 \times 1.96\,\hat\sigma\sqrt{\sum_{j<h}\hat\psi_j^2}$")
     ax.plot(h, series.showcase.parameter_paths_width95, color=COLOURS["arima"], ls=":",
             lw=1.3, label="ARIMA + parameter uncertainty (last origin)")
@@ -123,9 +174,9 @@ def figure_coverage(series: SeriesResult, result: ForecastingResult):
     fig, axes = new_figure(7.5, 4.4, 1, 2, sharey=True)
     h = np.arange(1, result.horizon + 1)
     for ax, level in zip(axes, result.levels, strict=True):
-        ax.axhspan(series.binomial_low[level], series.binomial_high[level], color="#bbbbbb",
-                   alpha=0.35, lw=0, label="binomial 95% band")
         ax.axhline(level, color="#555555", lw=0.8)
+        ax.annotate(f"nominal {level:.0%}", (1, level), xytext=(2, 3),
+                    textcoords="offset points", fontsize=8, color="#555555")
         for score in series.scores:
             if level in score.coverage and score.key != "arima_psi":
                 ax.plot(h, score.coverage[level], color=COLOURS[score.key], lw=1.1,
@@ -159,17 +210,13 @@ def figure_theory(result: ForecastingResult):
     return fig
 
 
-def _summary_frame(series: SeriesResult) -> pd.DataFrame:
-    table = series.score_table
-    return table[[c for c in SUMMARY_COLUMNS if c in table.columns]]
-
-
 def _view(series: SeriesResult) -> dict[str, Any]:
     """Lookups the per-series templates use: the series, its scores and labels by method key,
     its fitted model and its verdicts (no value is computed here)."""
     return {"s": series, "sc": {s.key: s.overall for s in series.scores},
             "label": {s.key: s.label for s in series.scores}, "fit": series.arima,
-            "v": series.verdicts}
+            "v": series.verdicts,
+            "rows": {row["key"]: row for row in series.comparison.to_dict("records")}}
 
 
 def _short_label(label: str) -> str:
@@ -177,7 +224,7 @@ def _short_label(label: str) -> str:
 
 
 def short_answer(result: ForecastingResult) -> str:
-    """The answer in two sentences, worded from the first series' verdicts.
+    """The one-sentence verdict, worded from the first series' verdicts and picks.
 
     Parameters
     ----------
@@ -186,38 +233,97 @@ def short_answer(result: ForecastingResult) -> str:
     Returns
     -------
     str
-        Plain text: ARIMA's coverage placed against the binomial band of a correct interval,
-        then the LSTM interval method with the lowest interval score and, when MC dropout
-        under-covered, its coverage.
+        Plain text without numbers of the run: the interval asked about is a prediction
+        interval; ARIMA's follows in closed form from its explicit noise model (on a stationary
+        fit, far ahead, it is the unconditional band); an MSE-trained LSTM is a point estimator
+        that needs an assumed noise model and simulation; and the LSTM interval method with the
+        lowest interval score, with whether the origins separate it from the runner-up.
     """
     first = result.series[0]
-    level = max(result.levels)
-    tag = f"coverage {round(100 * level)}"
-    coverage = {s.key: s.overall[tag] for s in first.scores if tag in s.overall}
-    label = {s.key: _short_label(s.label) for s in first.scores}
     verdicts = first.verdicts
-    if verdicts["arima_coverage_within_band"].holds:
-        where = "within"
-    elif verdicts["arima_coverage_below_band"].holds:
-        where = "below"
+    label = {s.key: _short_label(s.label) for s in first.scores}
+    best, runner_up = first.recommended_lstm_method, first.runner_up_lstm_method
+    far = (", which at the question's horizon on a stationary series is just its "
+           "unconditional band" if verdicts["arima_interval_is_unconditional"].holds else "")
+    where = "the simulated series" if first.truth_order else first.name
+    if verdicts["recommended_beats_runner_up"].holds:
+        ranking = f"ahead of {label[runner_up]}"
     else:
-        where = "above"
-    low, high = first.binomial_low[level], first.binomial_high[level]
-    best = first.recommended_lstm_method
-    best_where = ("within" if verdicts["recommended_lstm_within_band"].holds
-                  else "outside")
-    arima_sentence = (
-        f"ARIMA's {level:.0%} interval is a formula of its fitted psi-weights: on {first.name} "
-        f"it covered {coverage['arima']:.0%} of the 1–{result.horizon}-step-ahead values, "
-        f"{where} the binomial range of a correct interval over {len(first.test_origins)} "
-        f"origins ({low:.0%}–{high:.0%}).")
-    lstm_sentence = (
-        "An MSE-trained LSTM predicts only the mean and has no interval until one is added; "
-        f"of the added ones, {label[best]} had the lowest interval score and covered "
-        f"{coverage[best]:.0%} ({best_where} that range)")
-    if verdicts["dropout_below_band"].holds:
-        lstm_sentence += f", while {label['dropout']} covered only {coverage['dropout']:.0%}"
-    return f"{arima_sentence} {lstm_sentence}."
+        ranking = f"though this backtest cannot separate it from {label[runner_up]}"
+    return (
+        "What a forecast needs is a prediction interval for the next values, not a confidence "
+        "interval for the mean: ARIMA has one because its explicit Gaussian noise model "
+        f"propagates through the psi-weights in closed form{far}, while an LSTM trained by "
+        "squared error is a point estimator that needs an assumed noise model and simulation "
+        "(as R's nnetar does); of the LSTM interval methods, "
+        f"{label[best]} had the lowest interval score on {where}, {ranking}.")
+
+
+def _pct_ci(row, name: str, digits: int = 0) -> str:
+    """``"91% (81%–100%)"`` from the columns ``name``, ``name low``, ``name high``."""
+    value, low, high = row[name], row[f"{name} low"], row[f"{name} high"]
+    if not np.isfinite(value):
+        return "—"
+    return (f"{format_percent(value, digits)} ({format_percent(low, digits)} to "
+            f"{format_percent(high, digits)})")
+
+
+def _num_ci(row, name: str, digits: int = 3) -> str:
+    """``"12.8 (11.9 to 13.7)"`` from the columns ``name``, ``name low``, ``name high``."""
+    if not np.isfinite(row[name]):
+        return "—"
+    return format_ci(row[name], row[f"{name} low"], row[f"{name} high"], digits)
+
+
+def score_frame(series: SeriesResult) -> pd.DataFrame:
+    """The proper-score comparison as shown: at most eight columns, each estimate with its
+    block-bootstrap interval (the full table, with every column, is in the JSON)."""
+    rows = []
+    has_truth = "width ÷ true" in series.comparison.columns
+    best = series.recommended_lstm_method
+    for _, row in series.comparison.iterrows():
+        shown = {"method": row["method"], "MSIS": _num_ci(row, "MSIS"),
+                 "MSIS vs best LSTM": ("reference" if row["key"] == best
+                                       else _pct_ci(row, "MSIS excess")),
+                 "CRPS": _num_ci(row, "CRPS")}
+        if has_truth:
+            shown["width ÷ true width"] = _num_ci(row, "width ÷ true", 2)
+        shown["coverage"] = _pct_ci(row, "coverage")
+        if has_truth:
+            shown["coverage − true coverage"] = _pct_ci(row, "coverage minus true", 1)
+        shown["whole-path coverage"] = _pct_ci(row, "joint coverage")
+        rows.append(shown)
+    return pd.DataFrame(rows)
+
+
+def joint_frame(series: SeriesResult) -> pd.DataFrame:
+    """Pointwise and whole-path coverage of every band, with intervals, as shown."""
+    return pd.DataFrame([{"band": row["method"], "pointwise coverage": _pct_ci(row, "coverage"),
+                          "whole-path coverage": _pct_ci(row, "joint coverage")}
+                         for _, row in series.joint_coverage.iterrows()])
+
+
+def conformal_frame(series: SeriesResult) -> pd.DataFrame:
+    """The conformal checks, the columns a reader needs (the rest are in the JSON)."""
+    table = series.conformal_checks
+    return pd.DataFrame({
+        "horizon": table["horizon"], "scores": table["calibration scores"],
+        "rank": table["rank"], "half-width": table["half-width"],
+        "lag-1 autocorrelation": table["lag-1 autocorrelation"],
+        "permutation p": [format_pvalue(p) for p in table["permutation p"]],
+        "adaptive miscoverage": table["adaptive miscoverage"],
+        "guarantee bound": table["guarantee bound"]})
+
+
+def band_frame(series: SeriesResult, horizon: int) -> pd.DataFrame:
+    """Coverage by horizon band with block-bootstrap intervals, as shown."""
+    rows = []
+    for _, row in series.coverage_bands.iterrows():
+        shown = {"method": row["method"]}
+        for label, _first, _last in horizon_bands(horizon):
+            shown[label] = _pct_ci(row, label)
+        rows.append(shown)
+    return pd.DataFrame(rows)
 
 
 def build(result: ForecastingResult) -> Report:
@@ -228,6 +334,7 @@ def build(result: ForecastingResult) -> Report:
     per_series = [_view(s) for s in result.series]
     first = per_series[0]
     common = {"r": result, "c": result.constants, "first": first, "all": per_series,
+              "several": len(per_series) > 1,
               "H": result.horizon, "short_answer": report.short_answer,
               # Periods as written by hand (52.18, 12, 7): no trailing zeros.
               "periods": {name: f"{period:.4g}"
@@ -285,37 +392,52 @@ def build(result: ForecastingResult) -> Report:
                         alt="LSTM point forecasts and LSTM intervals")
         evidence.figure(figure_width(series, result),
                         caption=f"{shown}: mean width of the 95% intervals by horizon. The "
-                                "grey curve is the psi-weight formula; ARIMA's analytic width "
-                                "lies on it by construction, the LSTM methods' widths come "
-                                "from training data or calibration errors.",
+                                "thick magenta curve is the psi-weight formula; ARIMA's "
+                                "analytic width lies on it by construction, the LSTM methods' "
+                                "widths come from training data or calibration errors"
+                                + (", and the true interval is the black dashed line."
+                                   if has_truth else "."),
                         alt="Interval width against horizon for every method")
         evidence.figure(figure_coverage(series, result),
                         caption=f"{shown}: share of the {result.config.origins} test origins "
-                                "whose interval held the truth, by horizon. Inside the grey "
-                                "band a method is consistent with its nominal coverage if the "
-                                "origins were independent; overlapping forecast windows make "
-                                "the real spread wider, and neighbouring horizons share "
-                                "origins, so the curves are smooth, not independent.",
+                                "whose interval held the truth, by horizon, against the "
+                                "nominal level (grey line)"
+                                + (" and the true distribution's own coverage (black dashed)"
+                                   if has_truth else "")
+                                + ". Neighbouring horizons and origins share targets, so the "
+                                  "curves move together: read the banded table below, not "
+                                  "single horizons.",
                         alt="Coverage against horizon for every method")
-        evidence.table(_summary_frame(series),
-                       caption=f"{shown}: backtest over {result.config.origins} origins × "
-                               f"{result.horizon} horizons. Coverage should be near nominal; "
-                               "among methods that cover, smaller MSIS, CRPS and pinball are "
-                               "better. MSIS and MASE are scaled by the in-sample naive MAE.",
-                       percent=("coverage 80", "coverage 95"))
-        evidence.table(series.coverage_by_horizon,
-                       caption=f"{shown}: 95% coverage by horizon range.",
-                       percent=tuple(c for c in series.coverage_by_horizon.columns
-                                     if c != "method"))
-        evidence.table(series.crps_by_horizon,
-                       caption=f"{shown}: mean CRPS by horizon range, for the methods "
-                               "with a full predictive distribution; compare methods within "
-                               "a column, lower is better.")
-        if series.truth_comparison is not None:
-            evidence.table(series.truth_comparison,
-                           caption=f"{shown}: each 95% interval's width relative to the "
-                                   "true conditional interval (1 = exact).",
-                           percent=("coverage", "true coverage"))
+        evidence.text("evidence_scores.md", **view, **common)
+        evidence.table(score_frame(series),
+                       caption=f"{shown}: every interval method by proper scores, over "
+                               f"{len(series.test_origins)} origins × {result.horizon} "
+                               "horizons, each with its 95% block-bootstrap interval over "
+                               "origins. Lower MSIS (interval score over the naive MAE) and "
+                               "CRPS are better; \"MSIS vs best LSTM\" is how much higher "
+                               "than the recommended method's, paired by origin"
+                               + ("; width and coverage are compared with the true "
+                                  "distribution on the same origins" if has_truth else "")
+                               + ". The full table, with point accuracy, is in the JSON.")
+        evidence.table(band_frame(series, result.horizon),
+                       caption=f"{shown}: 95% coverage by horizon band, each with its "
+                               "block-bootstrap interval over origins. Pooling h = 1 to "
+                               f"{result.horizon} hides errors of opposite sign in different "
+                               "bands.")
+        evidence.text("evidence_joint.md", **view, **common)
+        evidence.table(joint_frame(series),
+                       caption=f"{shown}: pointwise and whole-path coverage of every 95% band "
+                               "over the test origins, with block-bootstrap intervals; the last "
+                               "rows are bands built for whole paths.")
+        evidence.text("evidence_conformal.md", **view, **common)
+        evidence.table(conformal_frame(series),
+                       caption=f"{shown}: split conformal at three horizons: the calibration "
+                               "scores, the rank of the quantile used, the lag-1 "
+                               "autocorrelation of the scores in time order with its "
+                               "permutation p-value, and adaptive conformal's miscoverage over "
+                               "the test origins against the Gibbs–Candès bound (the target "
+                               "miscoverage and the test-to-calibration score ratio are in the "
+                               "JSON).")
         logs = pd.DataFrame([{"network": log.name, "training windows": log.windows,
                               "epochs run": log.epochs_run, "epoch kept": log.best_epoch,
                               "validation loss": log.best_validation_loss,
@@ -327,4 +449,6 @@ def build(result: ForecastingResult) -> Report:
     report.text_section("Pitfalls", "pitfalls.md", **common)
     report.text_section("Interview questions", "interview.md", **common)
     report.text_section("Use it on your own data", "own_data.md", **common)
+    report.references(REFERENCES)
+    report.glossary(GLOSSARY)
     return report

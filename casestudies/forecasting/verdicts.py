@@ -10,13 +10,34 @@ from __future__ import annotations
 import math
 
 from casestudies.forecasting.metrics import MethodScores
-from casestudies.verdicts import Verdict, point_above
+from casestudies.stats import Estimate
+from casestudies.verdicts import Verdict, interval_above, interval_below, point_above
+
+ORIGIN_UNIT = "blocks of consecutive forecast origins"
+"""The resampling unit of every backtest interval (see
+:mod:`casestudies.forecasting.evaluation`)."""
+
+WIDTH_TOLERANCE = 0.10
+"""Relative error of an interval's width against the true interval's within which it counts
+as the right width. For a normal forecast a 95% interval 10% too wide covers about 97%, one
+10% too narrow about 92%: a smaller error is below what a backtest of this size can tell from
+the right coverage, a larger one is a real miscalibration."""
+
+EXCHANGEABILITY_LEVEL = 0.05
+"""Significance level of the permutation test of the calibration scores' lag-1
+autocorrelation: below it, the time order of the scores is not that of an exchangeable
+sequence, and split conformal's guarantee does not apply as stated."""
+
+UNCONDITIONAL_SHARE = 0.99
+"""Share of the unconditional variance that the h-step forecast variance must reach for the
+h-step interval to count as "just the unconditional band": at 99% of the variance the
+interval's width is within half a percent of the unconditional band's."""
 
 BAND_CONFIDENCE = 0.95
-"""Confidence of the binomial band of a correct interval's coverage: the central 95% of
-Binomial(n, level)/n over the n test origins. A correct interval's coverage falls outside it one
-time in twenty if the origins were independent; overlapping forecast windows make the real
-spread wider, so "outside the band" is strong evidence and "inside" is weak."""
+"""Confidence of the binomial band of a correct interval's coverage, the central 95% of
+Binomial(n, level)/n over the n test origins. The band is shown only for comparison: it treats
+the origins as independent, and overlapping forecast windows make the real spread wider, so no
+verdict rests on it (they use the block bootstrap over origins)."""
 
 RECOMMENDATION_SCORE = "MSIS 95"
 """Summary column by which the recommended LSTM interval method is picked: the lowest mean
@@ -39,32 +60,6 @@ whose forecast windows overlap, so there is no honest interval of the difference
 origins; a 2% difference is below what would change a choice between two forecasters and
 within the variation between any two backtests, so the report calls it neither better nor
 worse."""
-
-
-def coverage_within_band(name: str, coverage: float, band_low: float, band_high: float,
-                         level: float) -> Verdict:
-    """Whether an interval's pooled coverage lies within the binomial band of a correct
-    interval (see :data:`BAND_CONFIDENCE`).
-
-    Holds when ``band_low <= coverage <= band_high``; ``threshold`` records the nominal level,
-    and the band itself is in the series result (``binomial_low``, ``binomial_high``).
-    """
-    holds = None if not math.isfinite(coverage) else bool(band_low <= coverage <= band_high)
-    return Verdict(name=name, holds=holds, estimate=float(coverage), threshold=float(level),
-                   rule=f"pooled coverage within the central {BAND_CONFIDENCE:.0%} range of "
-                        f"Binomial(n, {level:g})/n over the n test origins",
-                   confidence=BAND_CONFIDENCE)
-
-
-def coverage_below_band(name: str, coverage: float, band_low: float, level: float
-                        ) -> Verdict:
-    """Whether an interval under-covers: its pooled coverage lies below the binomial band of a
-    correct interval. ``threshold`` is the band's lower end."""
-    holds = None if not math.isfinite(coverage) else bool(coverage < band_low)
-    return Verdict(name=name, holds=holds, estimate=float(coverage), threshold=float(band_low),
-                   rule=f"pooled coverage below the central {BAND_CONFIDENCE:.0%} range of "
-                        f"Binomial(n, {level:g})/n over the n test origins",
-                   confidence=BAND_CONFIDENCE)
 
 
 def rank_interval_methods(scores: list[MethodScores], family: str = "LSTM") -> list[str]:
@@ -137,3 +132,76 @@ def all_hold(name: str, verdicts: list[Verdict], rule: str) -> Verdict:
     states = [v.holds for v in verdicts]
     holds = False if False in states else (None if None in states or not states else True)
     return Verdict(name=name, holds=holds, rule=rule)
+
+
+def lower_score(name: str, excess: Estimate, other: str) -> Verdict:
+    """Whether a method's mean interval score is lower than ``other``'s: the other's score
+    relative to this one's, minus 1 (``excess``, paired block-bootstrap interval over origins),
+    lies entirely above 0. Fails when it lies entirely at or below 0; undecided when the
+    interval straddles 0 (the origins cannot separate the two)."""
+    return interval_above(name, excess, 0.0,
+                          rule=f"MSIS of {other} over this method's, minus 1, above 0 "
+                               "(paired block-bootstrap interval)", unit=ORIGIN_UNIT)
+
+
+def width_near_truth(name: str, ratio: Estimate) -> Verdict:
+    """Whether an interval has the true interval's width: the whole interval of its mean width
+    over the true mean width lies within ``1 ± WIDTH_TOLERANCE``. Fails when the whole interval
+    lies outside that range; undecided when it straddles an end."""
+    low, high = 1 - WIDTH_TOLERANCE, 1 + WIDTH_TOLERANCE
+    if not (math.isfinite(ratio.low) and math.isfinite(ratio.high)):
+        holds = None
+    elif low <= ratio.low and ratio.high <= high:
+        holds = True
+    elif ratio.high < low or ratio.low > high:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name=name, holds=holds, estimate=ratio.value, low=ratio.low, high=ratio.high,
+                   threshold=WIDTH_TOLERANCE, confidence=ratio.confidence, unit=ORIGIN_UNIT,
+                   rule="mean width over the true mean width within 1 ± WIDTH_TOLERANCE "
+                        "(whole interval)")
+
+
+def coverage_below(name: str, estimate: Estimate, reference: float, what: str) -> Verdict:
+    """Whether a coverage (or a coverage difference) lies below ``reference``: the whole
+    block-bootstrap interval below it."""
+    return interval_below(name, estimate, reference,
+                          rule=f"coverage interval entirely below {what}", unit=ORIGIN_UNIT)
+
+
+def coverage_above(name: str, estimate: Estimate, reference: float, what: str) -> Verdict:
+    """Whether a coverage (or a coverage difference) lies above ``reference``: the whole
+    block-bootstrap interval above it."""
+    return interval_above(name, estimate, reference,
+                          rule=f"coverage interval entirely above {what}", unit=ORIGIN_UNIT)
+
+
+def unconditional_band(name: str, share: float | None, d: int) -> Verdict:
+    """Whether the fitted model's h = H forecast variance has reached
+    :data:`UNCONDITIONAL_SHARE` of its unconditional variance (a stationary model, d = 0).
+    An integrated model (d = 1) has no unconditional variance: the verdict fails."""
+    if d > 0 or share is None:
+        return Verdict(name=name, holds=False, threshold=UNCONDITIONAL_SHARE,
+                       rule="integrated model: the forecast variance grows without bound")
+    return point_above(name, share, UNCONDITIONAL_SHARE,
+                       rule="forecast variance at h = H over the unconditional variance, above "
+                            "UNCONDITIONAL_SHARE")
+
+
+def scores_autocorrelated(name: str, pvalue: float) -> Verdict:
+    """Whether the calibration scores are autocorrelated in time order: the permutation p-value
+    of their lag-1 autocorrelation below :data:`EXCHANGEABILITY_LEVEL`."""
+    holds = None if not math.isfinite(pvalue) else bool(pvalue < EXCHANGEABILITY_LEVEL)
+    return Verdict(name=name, holds=holds, estimate=pvalue, threshold=EXCHANGEABILITY_LEVEL,
+                   rule="permutation p-value of the lag-1 autocorrelation of the calibration "
+                        "scores at the last horizon below EXCHANGEABILITY_LEVEL")
+
+
+def guarantee_vacuous(name: str, bound: float, alpha: float) -> Verdict:
+    """Whether adaptive conformal's long-run guarantee says nothing at this length: its bound
+    on the gap between long-run miscoverage and ``alpha`` is at least ``alpha`` itself, so it
+    does not even exclude an interval that always misses by a few points more."""
+    return Verdict(name=name, holds=bool(bound >= alpha), estimate=float(bound),
+                   threshold=float(alpha),
+                   rule="Gibbs & Candès bound on |long-run miscoverage - alpha| at least alpha")

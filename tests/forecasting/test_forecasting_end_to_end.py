@@ -11,7 +11,7 @@ from scipy import stats
 
 from casestudies.forecasting import STUDY
 from casestudies.forecasting.report import short_answer
-from casestudies.report.numbers import unexplained_numbers
+from casestudies.report.numbers import answer_box_numbers, unexplained_numbers
 
 
 def _quick_result(seed: int, series: tuple[str, ...] = ("arma",)):
@@ -40,18 +40,35 @@ def test_simulated_series_report_the_true_distribution(arma_result):
     keys = [s.key for s in series.scores]
     assert "truth" in keys and series.truth_comparison is not None
     assert series.psi_max_relative_gap < 1e-8
-    # The verdict and the short answer place ARIMA's coverage against the band by the numbers.
-    coverage = series.score("arima").overall["coverage 95"]
-    low, high = series.binomial_low[0.95], series.binomial_high[0.95]
-    assert series.verdicts["arima_coverage_within_band"].holds == (low <= coverage <= high)
-    assert series.verdicts["arima_coverage_below_band"].holds == (coverage < low)
-    where = "within" if low <= coverage <= high else ("below" if coverage < low else "above")
-    assert f"{where} the binomial range" in result.short_answer
-    # The grey band: the central 95% of Binomial(n, level) / n over the n test origins.
+    # ARIMA's coverage is compared with the truth's on the same origins, paired.
+    rows = series.comparison.set_index("key")
+    diff = rows.loc["arima", "coverage"] - rows.loc["truth", "coverage"]
+    assert rows.loc["arima", "coverage minus true"] == pytest.approx(diff)
+    verdict = series.verdicts["arima_below_truth"]
+    assert verdict.estimate == pytest.approx(diff)
+    assert verdict.holds == (True if verdict.high < 0 else (False if verdict.low >= 0 else None))
+    # The binomial band (kept for comparison): central 95% of Binomial(n, level) / n.
     n = len(series.test_origins)
     for level in result.levels:
         assert series.binomial_low[level] == stats.binom.ppf(0.025, n, level) / n
         assert series.binomial_high[level] == stats.binom.ppf(0.975, n, level) / n
+
+
+def test_recommendation_is_the_lowest_interval_score_with_a_paired_interval(arma_result):
+    series = arma_result.series[0]
+    lstm = [s for s in series.scores if s.family == "LSTM" and s.coverage]
+    ranked = sorted(lstm, key=lambda s: s.overall["MSIS 95"])
+    assert series.recommended_lstm_method == ranked[0].key
+    assert series.runner_up_lstm_method == ranked[1].key
+    rows = series.comparison.set_index("key")
+    excess = rows.loc[ranked[1].key]
+    assert excess["MSIS excess"] == pytest.approx(
+        ranked[1].overall["MSIS 95"] / ranked[0].overall["MSIS 95"] - 1)
+    assert excess["MSIS excess low"] <= excess["MSIS excess"] <= excess["MSIS excess high"]
+    verdict = series.verdicts["recommended_beats_runner_up"]
+    assert verdict.unit and verdict.low == excess["MSIS excess low"]
+    width = series.verdicts["recommended_width_near_truth"]
+    assert width.estimate == pytest.approx(rows.loc[ranked[0].key, "width ÷ true"])
 
 
 def test_result_tables_and_verdicts_name_their_series(arma_result):
@@ -60,9 +77,10 @@ def test_result_tables_and_verdicts_name_their_series(arma_result):
             "verdicts"} <= set(tables)
     for name, verdict in arma_result.verdicts.items():
         assert verdict.name == name
-    assert arma_result.verdicts["arma.dropout_below_band"].holds == \
-        arma_result.series[0].verdicts["dropout_below_band"].holds
-    assert "arma.dropout_below_band" in arma_result.summary()
+    assert arma_result.verdicts["arma.dropout_below_nominal"].holds == \
+        arma_result.series[0].verdicts["dropout_below_nominal"].holds
+    assert "arma.dropout_below_nominal" in arma_result.summary()
+    assert {"arma.comparison", "arma.coverage_bands"} <= set(tables)
 
 
 def _with_verdict(result, **states):
@@ -75,32 +93,27 @@ def _with_verdict(result, **states):
     return dataclasses.replace(result, series=[changed, *result.series[1:]])
 
 
+def test_short_answer_explains_prediction_versus_confidence_interval(arma_result):
+    answer = arma_result.short_answer
+    assert "prediction interval" in answer and "confidence interval for the mean" in answer
+    assert "noise model" in answer and "nnetar" in answer
+    best = arma_result.series[0].recommended_lstm_method
+    label = {s.key: s.label for s in arma_result.series[0].scores}[best]
+    assert label.replace("LSTM ", "") + " had the lowest interval score" in answer
+
+
 @pytest.mark.parametrize(("states", "words"), [
-    (dict(arima_coverage_within_band=True, arima_coverage_below_band=False),
-     "within the binomial range"),
-    (dict(arima_coverage_within_band=False, arima_coverage_below_band=True),
-     "below the binomial range"),
-    (dict(arima_coverage_within_band=False, arima_coverage_below_band=False),
-     "above the binomial range"),
-    (dict(recommended_lstm_within_band=True), "(within that range)"),
-    (dict(recommended_lstm_within_band=False), "(outside that range)"),
+    (dict(recommended_beats_runner_up=True), "ahead of"),
+    (dict(recommended_beats_runner_up=None), "cannot separate it from"),
+    (dict(arima_interval_is_unconditional=True), "just its unconditional band"),
 ])
 def test_short_answer_words_follow_the_verdicts(arma_result, states, words):
     assert words in short_answer(_with_verdict(arma_result, **states))
 
 
-def test_short_answer_names_mc_dropout_only_when_it_under_covers(arma_result):
-    assert "MC dropout" in short_answer(_with_verdict(arma_result, dropout_below_band=True))
-    assert "MC dropout" not in short_answer(_with_verdict(arma_result, dropout_below_band=False))
-
-
-def test_short_answer_names_the_method_with_the_lowest_interval_score(arma_result):
-    series = arma_result.series[0]
-    lstm = [s for s in series.scores if s.family == "LSTM" and s.coverage]
-    best = min(lstm, key=lambda s: s.overall["MSIS 95"])
-    assert series.recommended_lstm_method == best.key
-    assert best.label.replace("LSTM ", "") + " had the lowest interval score" in \
-        arma_result.short_answer
+def test_short_answer_omits_the_unconditional_band_for_an_integrated_fit(arma_result):
+    changed = _with_verdict(arma_result, arima_interval_is_unconditional=False)
+    assert "unconditional band" not in short_answer(changed)
 
 
 @pytest.mark.slow
@@ -131,6 +144,13 @@ def test_every_number_the_report_shows_is_in_its_json(quick_report):
 
 
 @pytest.mark.slow
+def test_answer_box_holds_at_most_eight_numbers(quick_report):
+    html, _ = quick_report
+    numbers = answer_box_numbers(html)
+    assert 0 < len(numbers) <= 8, numbers
+
+
+@pytest.mark.slow
 def test_default_report_in_quick_mode(quick_report):
     html, payload = quick_report
     assert "ARIMA" in payload["short_answer"] and "LSTM" in payload["short_answer"]
@@ -146,6 +166,9 @@ def test_default_report_in_quick_mode(quick_report):
         methods = [row[0] for row in summary["data"]]
         assert "ARIMA analytic (statsmodels)" in methods
         assert "LSTM split conformal (d)" in methods
+        assert "LSTM MC dropout + noise (c')" in methods and "LSTM deep ensemble (f)" in methods
+        comparison = item["comparison"]
+        assert "joint coverage" in comparison["columns"]
     for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
                     "Interview questions", "Use it on your own data", "Reproducibility"):
         assert section in html

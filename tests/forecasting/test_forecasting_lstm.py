@@ -54,14 +54,18 @@ def test_lstm_methods_shapes_and_ordered_intervals():
     run = _tiny_run(seed=0, d=1)
     keys = [m.key for m in run.methods]
     assert keys == ["lstm_recursive", "lstm_direct", "quantile", "gaussian", "dropout",
-                    "bootstrap", "conformal", "adaptive"]
+                    "dropout_noise", "bootstrap", "ensemble", "conformal", "adaptive"]
     for method in run.methods:
         assert method.point.shape == (3, 5)
         for level in method.lower:
             assert np.all(method.lower[level] <= method.upper[level])
         if method.lower:
             assert np.all(method.lower[0.95] <= method.lower[0.8] + 1e-9)
-    assert len(run.logs) == 4 and all(log.best_epoch >= 1 for log in run.logs)
+    assert len(run.logs) == 3 + lstm.ENSEMBLE_MEMBERS
+    assert all(log.best_epoch >= 1 for log in run.logs)
+    # The ensemble mixes every member's paths: each member contributes paths // members.
+    ensemble = next(m for m in run.methods if m.key == "ensemble")
+    assert ensemble.crps.shape == (3, 5)
 
 
 def test_conformal_half_width_is_the_finite_sample_quantile_of_calibration_errors():
@@ -259,3 +263,18 @@ def test_recursive_paths_feed_back_prediction_plus_noise():
             out, _ = model(torch.as_tensor(np.array(sequence))[None, :, None])
         sequence.append(float(out[0, -1, 0]) + shock)
     np.testing.assert_allclose(paths, sequence[-4:], rtol=1e-10)
+
+
+def test_mc_dropout_with_noise_adds_the_residual_variance():
+    from casestudies.forecasting.lstm import dropout_with_noise
+
+    rng = np.random.default_rng(0)
+    draws = rng.normal(3.0, 0.2, size=(4, 5, 2000))     # origins × H × dropout passes
+    residual = np.array([0.5, 1.0, 1.5, 2.0, 2.5])
+    mean, variance = dropout_with_noise(draws, residual)
+    np.testing.assert_allclose(mean, draws.mean(axis=-1))
+    np.testing.assert_allclose(variance, draws.var(axis=-1) + residual[None, :])
+    # Independently: a dropout draw plus independent noise of the residual variance has the
+    # variance of the sum (the law of total variance).
+    noisy = draws + rng.normal(0.0, np.sqrt(residual)[None, :, None], size=draws.shape)
+    np.testing.assert_allclose(noisy.var(axis=-1), variance, rtol=0.1)

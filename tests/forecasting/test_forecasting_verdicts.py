@@ -2,34 +2,51 @@
 threshold, and the pick of the recommended LSTM interval method."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from casestudies.forecasting import verdicts as rules
 from casestudies.forecasting.metrics import MethodScores
 from casestudies.forecasting.pipeline import series_verdicts
+from casestudies.stats import Estimate
 from casestudies.verdicts import Verdict
 
-BAND = (0.70, 1.0)  # a binomial band of a 95% interval over a handful of origins
+
+def _est(value, low, high):
+    return Estimate(value, low, high)
 
 
-@pytest.mark.parametrize(("coverage", "holds"), [(0.69, False), (0.70, True), (0.95, True),
-                                                 (1.0, True)])
-def test_coverage_within_band_on_both_sides_of_its_lower_end(coverage, holds):
-    verdict = rules.coverage_within_band("v", coverage, *BAND, level=0.95)
-    assert verdict.holds is holds
-    assert verdict.estimate == coverage and verdict.threshold == 0.95
+@pytest.mark.parametrize(("low", "high", "holds"), [(0.01, 0.2, True), (-0.01, 0.2, None),
+                                                   (-0.3, 0.0, False)])
+def test_lower_score_needs_the_whole_paired_interval_above_zero(low, high, holds):
+    verdict = rules.lower_score("v", _est((low + high) / 2, low, high), "other")
+    assert verdict.holds is holds and verdict.unit == rules.ORIGIN_UNIT
 
 
-def test_coverage_within_band_fails_above_the_upper_end():
-    assert rules.coverage_within_band("v", 0.99, 0.80, 0.98, level=0.95).holds is False
+@pytest.mark.parametrize(("low", "high", "holds"), [
+    (1 - rules.WIDTH_TOLERANCE + 0.01, 1 + rules.WIDTH_TOLERANCE - 0.01, True),
+    (1 - rules.WIDTH_TOLERANCE - 0.01, 1.0, None),
+    (1.0, 1 + rules.WIDTH_TOLERANCE + 0.01, None),
+    (1 + rules.WIDTH_TOLERANCE + 0.01, 1.5, False),
+    (0.5, 1 - rules.WIDTH_TOLERANCE - 0.01, False),
+])
+def test_width_near_truth_on_both_sides_of_the_tolerance(low, high, holds):
+    assert rules.width_near_truth("v", _est((low + high) / 2, low, high)).holds is holds
 
 
-@pytest.mark.parametrize(("coverage", "holds"), [(0.10, True), (0.699, True), (0.70, False),
-                                                 (0.97, False)])
-def test_coverage_below_band(coverage, holds):
-    verdict = rules.coverage_below_band("v", coverage, BAND[0], level=0.95)
-    assert verdict.holds is holds
-    assert verdict.threshold == BAND[0]
+@pytest.mark.parametrize(("low", "high", "below", "above"), [
+    (0.80, 0.94, True, False), (0.90, 0.97, None, None), (0.951, 0.99, False, True)])
+def test_coverage_below_and_above_a_reference(low, high, below, above):
+    estimate = _est((low + high) / 2, low, high)
+    assert rules.coverage_below("b", estimate, 0.95, "nominal").holds is below
+    assert rules.coverage_above("a", estimate, 0.95, "nominal").holds is above
+
+
+@pytest.mark.parametrize(("share", "d", "holds"), [
+    (rules.UNCONDITIONAL_SHARE + 0.001, 0, True), (rules.UNCONDITIONAL_SHARE - 0.001, 0, False),
+    (None, 1, False)])
+def test_unconditional_band_only_for_a_stationary_fit_near_its_limit(share, d, holds):
+    assert rules.unconditional_band("v", share, d).holds is holds
 
 
 @pytest.mark.parametrize(("ratio", "widen", "narrow"), [
@@ -101,20 +118,32 @@ def test_recommendation_ignores_point_forecasters_and_needs_a_candidate():
         rules.recommend_interval_method([point_only])
 
 
-def test_series_verdicts_follow_the_constructed_scores():
-    scores = [_scores("arima", "ARIMA", 0.93, 2.0, mae=1.0),
-              _scores("truth", "truth", 0.60, 2.0, mae=1.0),
-              _scores("lstm_recursive", "LSTM", 0.0, 0.0, mae=2.0),
-              _scores("lstm_direct", "LSTM", 0.0, 0.0, mae=1.5),
-              _scores("dropout", "LSTM", 0.10, 40.0),
-              _scores("conformal", "LSTM", 0.97, 3.0)]
-    verdicts = series_verdicts(scores, {0.95: BAND[0]}, {0.95: BAND[1]}, "conformal", 1.2,
-                               (1, 0, 1), (2, 0, 1))
-    assert verdicts["arima_coverage_within_band"].holds is True
-    assert verdicts["arima_coverage_below_band"].holds is False
-    assert verdicts["truth_coverage_within_band"].holds is False
-    assert verdicts["dropout_below_band"].holds is True
-    assert verdicts["recommended_lstm_within_band"].holds is True
+def _row(key, coverage, msis_excess, diff=0.0, width=1.0, spread=0.01):
+    row = {"key": key, "method": key}
+    for name, value in (("coverage", coverage), ("MSIS excess", msis_excess),
+                        ("coverage minus true", diff), ("width ÷ true", width)):
+        row |= {name: value, f"{name} low": value - spread, f"{name} high": value + spread}
+    return row
+
+
+def test_series_verdicts_follow_the_constructed_comparison():
+    comparison = pd.DataFrame([
+        _row("arima", 0.93, 0.5, diff=-0.05), _row("truth", 0.98, 0.6),
+        _row("dropout", 0.10, 9.0), _row("dropout_noise", 0.94, 0.2, spread=0.05),
+        _row("conformal", 0.97, 0.0, width=1.3), _row("bootstrap", 0.95, 0.08)])
+    pairs = {("dropout_noise", "dropout"): _est(3.0, 2.0, 4.0)}
+    mae = {"lstm_direct": 1.5, "lstm_recursive": 2.0, "arima": 1.0}
+    verdicts = series_verdicts(comparison, 0.95, "conformal", "bootstrap", 1.2, (1, 0, 1),
+                               (2, 0, 1), 0.995, pairs, mae)
+    assert verdicts["recommended_beats_runner_up"].holds is True
+    assert verdicts["recommended_width_near_truth"].holds is False
+    assert verdicts["arima_below_truth"].holds is True
+    assert verdicts["arima_above_truth"].holds is False
+    assert verdicts["arima_below_nominal"].holds is True
+    assert verdicts["dropout_below_nominal"].holds is True
+    assert verdicts["dropout_noise_below_nominal"].holds is None
+    assert verdicts["dropout_noise_beats_dropout"].holds is True
+    assert verdicts["arima_interval_is_unconditional"].holds is True
     assert verdicts["parameter_draws_widen"].holds is True
     assert verdicts["parameter_draws_narrow"].holds is False
     assert verdicts["direct_lower_mae_than_recursive"].holds is True
