@@ -22,6 +22,7 @@ from statsmodels.tsa.stattools import acf, pacf
 
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AuditTable
+from casestudies.iid_checks.dependent import dependent_energy_test, dependent_two_sample
 from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
 from casestudies.rng import stream, stream_seed
@@ -29,7 +30,8 @@ from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
 # Effect size of each test, and the size from which it is called material. These are
 # conventions (stated in the report), not laws: 0.1 is the usual "small" for correlations,
-# Cramér's V and KS distances, and PSI's "moderate shift".
+# Cramér's V and KS distances, and PSI's "moderate shift"; a tenth of a series' variance
+# lying between the means of its tenths is a level that moves by about two thirds of an SD.
 EFFECTS = {
     "Ljung-Box": ("max |ACF| up to lag h", 0.1),
     "runs": ("runs / expected - 1", 0.1),
@@ -38,11 +40,11 @@ EFFECTS = {
     "ANOVA across groups": ("intraclass correlation", 0.1),
     "Kolmogorov-Smirnov": ("KS distance D", 0.1),
     "chi-square": ("Cramér's V", 0.1),
-    "Anderson-Darling": ("Wasserstein distance / SD", 0.2),
+    "Wasserstein": ("Wasserstein distance / SD", 0.2),
     "PSI": ("PSI", 0.1),
     "energy distance": ("energy coefficient H", 0.05),
     "adversarial AUC": ("AUC - 0.5", 0.05),
-    "ADF + KPSS": ("ADF persistence 1 + gamma", np.nan),
+    "ADF + KPSS": ("share of variance between segments", 0.1),
     "exact duplicates": ("share of test rows", 0.01),
     "near duplicates": ("share of test rows beyond chance", 0.01),
     "groups on both sides": ("share of test rows", 0.01),
@@ -51,11 +53,22 @@ ASSUMPTION = {
     "Ljung-Box": "independent", "runs": "independent", "Durbin-Watson": "independent",
     "BDS": "independent", "ANOVA across groups": "independent",
     "Kolmogorov-Smirnov": "identically distributed", "chi-square": "identically distributed",
-    "Anderson-Darling": "identically distributed", "PSI": "identically distributed",
+    "Wasserstein": "identically distributed", "PSI": "identically distributed",
     "energy distance": "identically distributed", "adversarial AUC": "identically distributed",
     "ADF + KPSS": "identically distributed",
     "exact duplicates": "no leakage", "near duplicates": "no leakage",
     "groups on both sides": "no leakage",
+}
+ROLES = ("target", "residuals", "feature", "calendar", "table")
+"""What a checked column is. The independence verdict that decides about cross-validation
+rests on the target and the model's out-of-fold residuals (Bergmeir, Hyndman & Koo 2018:
+K-fold is biased by dependence in the residuals, not in the features); feature dependence is
+context. Calendar columns (deterministic functions of time) are context for every
+assumption: their autocorrelation and drift are the calendar's."""
+DECIDING_ROLES = {
+    "independent": ("target", "residuals"),
+    "identically distributed": ("target", "feature", "table"),
+    "no leakage": ("table",),
 }
 NEAR_TOLERANCE = 0.01  # RMS difference per standardised feature below which rows are "near"
 NEAR_DENSITY_NEIGHBOURS = 5  # neighbours that measure the local density of the other side
@@ -103,19 +116,29 @@ class AuditResult:
     alpha: float
     correlograms: list[Correlogram] = field(default_factory=list)
     adversarial: Adversarial | None = None
-    stationarity: dict[str, checks.StationarityResult] = field(default_factory=dict)
+    stationarity: dict[str, checks.Stationarity] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    columns: pd.DataFrame | None = None  # one verdict per column and assumption
 
     def violated(self, assumption: str) -> bool:
-        rows = self.checks[self.checks["assumption"] == assumption]
+        rows = self.checks[(self.checks["assumption"] == assumption) & self.checks["decides"]]
         return bool((rows["verdict"] == "violation").any())
 
 
-def _row(test: str, column: str, result: checks.TestResult, note: str = "") -> dict:
+def _row(test: str, column: str, result: checks.TestResult, note: str = "",
+         role: str = "feature", naive_p: float = np.nan) -> dict:
     name, threshold = EFFECTS[test]
-    return {"assumption": ASSUMPTION[test], "test": test, "column": column,
-            "statistic": result.statistic, "p_value": result.p_value, "effect": result.effect,
-            "effect_name": name, "threshold": threshold, "note": note}
+    assumption = ASSUMPTION[test]
+    return {"assumption": assumption, "test": test, "column": column, "role": role,
+            "decides": role in DECIDING_ROLES[assumption],
+            "statistic": result.statistic, "p_value": result.p_value, "naive_p_value": naive_p,
+            "effect": result.effect, "effect_name": name, "threshold": threshold, "note": note}
+
+
+def _role(table: AuditTable, column: str) -> str:
+    if column == table.target:
+        return "target"
+    return "calendar" if column in table.calendar else "feature"
 
 
 def correlogram(x: np.ndarray, column: str, nlags: int = 30) -> Correlogram:
@@ -145,67 +168,101 @@ def _group_anova(y: np.ndarray, groups: np.ndarray) -> checks.TestResult:
     return checks.TestResult(float(f), float(stats.f.sf(f, k - 1, n - k)), float(icc))
 
 
-def independence_rows(table: AuditTable, max_series: int) -> list[dict]:
-    """Ljung-Box, runs, BDS (on block means when long) per series; Durbin-Watson on the
-    residuals of a linear model of the target; ANOVA across groups when there are groups."""
+def series_rows(x: np.ndarray, column: str, role: str, groups: np.ndarray | None,
+                max_series: int) -> list[dict]:
+    """Ljung-Box, runs and BDS (on block means when long) of one series in time order, and the
+    ANOVA across groups when there are groups."""
+    rows = [_row("Ljung-Box", column, checks.ljung_box(x),
+                 f"h = {checks.ljung_box_lags(len(x))}", role),
+            _row("runs", column, checks.runs_test(x), role=role)]
+    reduced = checks.block_means(x, max_series)
+    note = f"on {len(reduced):,} block means" if len(reduced) < len(x) else ""
+    rows.append(_row("BDS", column, checks.bds_test(reduced), note, role))
+    if groups is not None:
+        rows.append(_row("ANOVA across groups", column, _group_anova(x, groups), role=role))
+    return rows
+
+
+def independence_rows(table: AuditTable, max_series: int,
+                      residuals: tuple[np.ndarray, np.ndarray | None] | None = None
+                      ) -> list[dict]:
+    """Order-based checks of every series (features as context, calendar columns flagged),
+    of the target, and of the model's out-of-fold ``residuals`` (values in time order and
+    their groups), with Durbin-Watson on the residuals."""
     rows = []
     frame = table.frame
-    for column in table.series_columns:
-        x = frame[column].to_numpy(dtype=float)
-        rows.append(_row("Ljung-Box", column, checks.ljung_box(x),
-                         f"h = {checks.ljung_box_lags(len(x))}"))
-        rows.append(_row("runs", column, checks.runs_test(x)))
-        reduced = checks.block_means(x, max_series)
-        note = f"on {len(reduced):,} block means" if len(reduced) < len(x) else ""
-        rows.append(_row("BDS", column, checks.bds_test(reduced), note))
-        if table.groups is not None:
-            rows.append(_row("ANOVA across groups", column, _group_anova(x, table.groups)))
-    if table.target is not None and table.numeric:
-        design = np.column_stack([np.ones(len(frame)), frame[table.numeric].to_numpy(float)])
-        y = frame[table.target].to_numpy(dtype=float)
-        coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
-        rows.append(_row("Durbin-Watson", table.target,
-                         checks.durbin_watson_test(y - design @ coefficients),
-                         "residuals of a linear fit on the numeric features"))
+    columns = list(table.series_columns)
+    if table.target is not None and table.task == "classification":
+        columns.append(table.target)
+    for column in columns:
+        rows += series_rows(frame[column].to_numpy(dtype=float), column, _role(table, column),
+                            table.groups, max_series)
+    if residuals is not None:
+        values, groups = residuals
+        rows += series_rows(values, "out-of-fold residuals", "residuals", groups, max_series)
+        rows.append(_row("Durbin-Watson", "out-of-fold residuals",
+                         checks.durbin_watson_test(values),
+                         "residuals of the validated model, random K-fold", "residuals"))
     return rows
 
 
 def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> list[dict]:
-    """Per column: KS, Anderson-Darling and PSI (continuous) or chi-square (discrete,
-    categorical); jointly: the energy-distance permutation test on standardised features, whose
-    subsample and permutations draw from ``rng`` (the energy test's own stream)."""
+    """Per column, with a block-permutation null (:mod:`~casestudies.iid_checks.dependent`):
+    KS, Wasserstein and PSI (continuous) or chi-square (discrete, categorical); jointly: the
+    energy distance on standardised features. The naive p-value (independent rows) is kept
+    beside each. Every permutation draws from ``rng`` (the two-sample tests' own stream)."""
     rows = []
     frame, test = table.frame, table.is_test
     columns = table.features + ([table.target] if table.target is not None else [])
+    blocks = []
     for column in progress(columns, desc="distribution checks"):
+        role = _role(table, column)
         values = frame[column].to_numpy()
-        a, b = values[~test], values[test]
         discrete = (column in table.discrete or column in table.categorical
                     or (column == table.target and table.task == "classification"))
+        result = dependent_two_sample(values, test, discrete=discrete,
+                                      permutations=config.permutations, rng=rng,
+                                      max_rows=config.max_rows)
+        if not discrete:
+            blocks.append(result.block * result.step)
+        note = f"block {result.block * result.step:,} rows" + (
+            f", every {result.step}th row" if result.step > 1 else "")
         if discrete:
-            rows.append(_row("chi-square", column, checks.chi_square_test(a, b)))
+            chi = checks.chi_square_test(values[~test], values[test])
+            rows.append(_row("chi-square", column,
+                             checks.TestResult(chi.statistic, result.p_values["chi-square"],
+                                               chi.effect), note, role,
+                             result.naive_p_values["chi-square"]))
             continue
-        a, b = a.astype(float), b.astype(float)
-        rows.append(_row("Kolmogorov-Smirnov", column, checks.ks_test(a, b)))
-        low, high = checks.ANDERSON_P_RANGE
-        rows.append(_row("Anderson-Darling", column, checks.anderson_test(a, b),
-                         f"p-value clipped to [{low:g}, {high:g}]"))
-        rows.append(_row("PSI", column, checks.psi(a, b),
-                         f"{checks.PSI_BINS} quantile bins of the first side"))
-    if table.numeric:
-        numeric = frame[table.numeric].to_numpy(dtype=float)
+        full = dependent_two_sample(values, test, discrete=False, permutations=0, rng=rng,
+                                    max_rows=len(values), block=1)
+        stat = full.statistics
+        rows.append(_row("Kolmogorov-Smirnov", column,
+                         checks.TestResult(stat["Kolmogorov-Smirnov"],
+                                           result.p_values["Kolmogorov-Smirnov"],
+                                           stat["Kolmogorov-Smirnov"]), note, role,
+                         full.naive_p_values["Kolmogorov-Smirnov"]))
+        rows.append(_row("Wasserstein", column,
+                         checks.TestResult(stat["Wasserstein"], result.p_values["Wasserstein"],
+                                           stat["Wasserstein"]), note, role))
+        psi = checks.psi(values[~test].astype(float), values[test].astype(float))
+        rows.append(_row("PSI", column,
+                         checks.TestResult(psi.statistic, result.p_values["PSI"], psi.effect),
+                         note + f"; {checks.PSI_BINS} bins, point masses apart", role,
+                         psi.p_value))
+    modelled = [c for c in table.numeric if c not in table.calendar]
+    if modelled:
+        numeric = frame[modelled].to_numpy(dtype=float)
         scale = numeric.std(axis=0)
         numeric = (numeric - numeric.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-        sides = []
-        for mask in (~test, test):
-            index = np.flatnonzero(mask)
-            if len(index) > config.max_energy_rows:
-                index = np.sort(rng.choice(index, config.max_energy_rows, replace=False))
-            sides.append(numeric[index])
-        note = (f"{len(sides[0]):,} + {len(sides[1]):,} rows, {config.permutations} "
-                f"permutations")
-        rows.append(_row("energy distance", "all numeric features",
-                         checks.energy_test(sides[0], sides[1], config.permutations, rng), note))
+        step = max(1, int(np.ceil(len(numeric) / (2 * config.max_energy_rows))))
+        thinned = np.arange(0, len(numeric), step)
+        block = max(1, int(np.ceil(max(blocks, default=1) / step)))
+        result, naive = dependent_energy_test(numeric[thinned], test[thinned], block,
+                                              config.permutations, rng)
+        note = (f"{len(thinned):,} rows (every {step}th), block {block:,}, "
+                f"{config.permutations} permutations")
+        rows.append(_row("energy distance", "numeric features", result, note, "table", naive))
     return rows
 
 
@@ -268,7 +325,7 @@ def adversarial_validation(table: AuditTable, config, seed: int, part: str = "da
     ranking = ranking.sort_values("auc_drop", ascending=False, ignore_index=True)
     note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
     row = _row("adversarial AUC", "all features",
-               checks.TestResult(auc.value, float(p_value), auc.value - 0.5), note)
+               checks.TestResult(auc.value, float(p_value), auc.value - 0.5), note, "table")
     return Adversarial(auc=auc, p_value=float(p_value), rows=len(index), clusters=cluster_name,
                        importance=ranking, importance_rows=len(held_rows)), row
 
@@ -294,7 +351,7 @@ def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int
         share = float(exact.mean())
         rows.append(_row("exact duplicates", "all features",
                          checks.TestResult(float(exact.sum()), np.nan, share),
-                         f"{int(exact.sum()):,} of {n_test:,} test rows"))
+                         f"{int(exact.sum()):,} of {n_test:,} test rows", "table"))
         if len(table.numeric) >= 2:
             rows.append(_near_duplicates(table, exact, rng, max_rows))
     if table.groups is not None:
@@ -302,7 +359,7 @@ def leakage_rows(table: AuditTable, rng: np.random.Generator, max_rows: int
         n_groups = len(np.intersect1d(table.groups[test], table.groups[~test]))
         rows.append(_row("groups on both sides", table.group_name or "group",
                          checks.TestResult(float(n_groups), np.nan, float(shared.mean())),
-                         f"{n_groups:,} groups on both sides"))
+                         f"{n_groups:,} groups on both sides", "table"))
     return rows, notes
 
 
@@ -358,7 +415,8 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
     if len(queries) > MAX_NEAR_QUERIES:
         queries = rng.choice(queries, MAX_NEAR_QUERIES, replace=False)
     if len(queries) == 0:
-        return _row("near duplicates", "numeric features", checks.TestResult(0.0, np.nan, 0.0))
+        return _row("near duplicates", "numeric features", checks.TestResult(0.0, np.nan, 0.0),
+                    role="table")
     near, chance, _ = near_copies(values[train], values[queries])
     excess = max(0.0, float(near.sum() - chance.sum()))
     # Queries are (a sample of) the test rows that are not exact copies: scale to all test rows.
@@ -366,53 +424,75 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
     return _row("near duplicates", "numeric features",
                 checks.TestResult(float(near.sum()), excess_p_value(near, chance), share),
                 f"{int(near.sum()):,} of {len(queries):,} test rows checked, "
-                f"{chance.sum():,.1f} expected by chance{note}")
+                f"{chance.sum():,.1f} expected by chance{note}", "table")
 
 
 def stationarity_rows(table: AuditTable, alpha: float, max_series: int
-                      ) -> tuple[list[dict], dict[str, checks.StationarityResult]]:
-    """ADF + KPSS per series (block means of long series); the p-value in the row is KPSS's."""
+                      ) -> tuple[list[dict], dict[str, checks.Stationarity]]:
+    """ADF + KPSS with a constant and with a constant and trend per series (block means of
+    long series). The row's p-value is the constant KPSS's (null: a constant level), its effect
+    the share of variance between segments of the full series; like every check it is a
+    violation only when significant after adjustment and material."""
     rows, results = [], {}
     for column in table.series_columns:
-        x = checks.block_means(table.frame[column].to_numpy(dtype=float), max_series)
-        result = checks.adf_kpss(x, alpha)
+        full = table.frame[column].to_numpy(dtype=float)
+        x = checks.block_means(full, max_series)
+        result = checks.stationarity(x, alpha)
+        share = checks.segment_share(full)
+        result = checks.Stationarity(level=result.level, trend=result.trend, share=share)
         results[column] = result
-        note = result.reading + (f"; on {len(x):,} block means" if len(x) < len(table.frame)
-                                 else "")
+        note = (f"{result.reading}; with trend: {result.trend.reading}"
+                + (f"; on {len(x):,} block means" if len(x) < len(full) else ""))
         rows.append(_row("ADF + KPSS", column,
-                         checks.TestResult(result.kpss_statistic, result.kpss_p_value,
-                                           result.persistence), note))
+                         checks.TestResult(result.level.kpss_statistic,
+                                           result.level.kpss_p_value, share), note,
+                         _role(table, column)))
     return rows, results
 
 
 def adjust(frame: pd.DataFrame, alpha: float, correction: str) -> pd.DataFrame:
-    """Add adjusted p-values (Holm or Benjamini-Hochberg over every test with a p-value, except
-    the ADF/KPSS pairs) and the verdict of each row."""
+    """Add adjusted p-values (Holm or Benjamini-Hochberg over every check with a p-value, the
+    context rows included, so that showing them never makes a deciding check look stronger)
+    and the verdict of each row: a violation when significant after adjustment and material.
+
+    The KPSS p-value is read from a table and clipped at its floor: adjusting the floor value
+    is conservative, which is why that check also needs a material effect.
+    """
     frame = frame.copy()
-    stationarity = (frame["test"] == "ADF + KPSS").to_numpy()
-    # KPSS p-values are read from a table and clipped at 0.01: adjusted for many tests they
-    # could never reject, so the ADF/KPSS pair is read at level alpha on its own.
-    tested = frame["p_value"].notna().to_numpy() & ~stationarity
+    tested = frame["p_value"].notna().to_numpy()
     adjusted = np.full(len(frame), np.nan)
     if tested.any():
         method = checks.holm if correction == "holm" else checks.benjamini_hochberg
         adjusted[tested] = method(frame.loc[tested, "p_value"].to_numpy())
     frame["p_adjusted"] = adjusted
-    material = (frame["effect"].abs() >= frame["threshold"]).to_numpy().copy()
+    material = (frame["effect"].abs() >= frame["threshold"]).to_numpy()
     significant = np.where(tested, adjusted < alpha, True)
-    # The joint ADF/KPSS reading decides: only "stationary" is no evidence of a violation.
-    material[stationarity] = ~frame.loc[stationarity, "note"].str.startswith(
-        "stationary").to_numpy()
-    significant[stationarity] = True
     verdict = np.where(significant & material, VERDICTS[0],
-                       np.where(significant & tested & ~stationarity, VERDICTS[1], VERDICTS[2]))
+                       np.where(significant & tested, VERDICTS[1], VERDICTS[2]))
     frame["material"] = material
     frame["verdict"] = verdict
     return frame
 
 
+def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per column and assumption, combining its checks: violated when any of them
+    is a violation. ``tests`` names the checks that flag it."""
+    records = []
+    for (assumption, column), rows in frame.groupby(["assumption", "column"], sort=False):
+        flagged = rows[rows["verdict"] == "violation"]
+        records.append({
+            "assumption": assumption, "column": column, "role": rows["role"].iloc[0],
+            "decides": bool(rows["decides"].iloc[0]), "checks": len(rows),
+            "violated": len(flagged) > 0,
+            "small effect": bool((rows["verdict"] == VERDICTS[1]).any()) and flagged.empty,
+            "tests": ", ".join(flagged["test"]),
+        })
+    return pd.DataFrame(records)
+
+
 def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
-              part: str = "data") -> AuditResult:
+              part: str = "data",
+              residuals: tuple[np.ndarray, np.ndarray | None] | None = None) -> AuditResult:
     """Run every check on ``table`` and adjust the p-values for multiple testing.
 
     Parameters
@@ -429,10 +509,13 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
         Stable name of the dataset audited (``"data"``, ``"gallery iid"`` …). Each randomised
         check draws from the stream ``(seed, "iid_checks", part, check)``, so that auditing
         another dataset, or adding a check, leaves the numbers of this one unchanged.
+    residuals : tuple of ndarray, optional
+        Out-of-fold residuals of the validated model in time order, and their groups (or
+        ``None``): their checks decide the independence verdict with the target's.
     """
-    rows = independence_rows(table, config.max_series)
+    rows = independence_rows(table, config.max_series, residuals)
     rows += distribution_rows(table, config,
-                              stream(seed, "iid_checks", part, "energy distance"))
+                              stream(seed, "iid_checks", part, "two-sample tests"))
     stationarity, readings = stationarity_rows(table, config.alpha, config.max_series)
     rows += stationarity
     found = None
@@ -447,8 +530,8 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     rows = [r for r in rows if np.isfinite(r["statistic"])]
     frame = adjust(pd.DataFrame(rows), config.alpha, config.correction)
     grams = [correlogram(table.frame[c].to_numpy(dtype=float), c)
-             for c in table.series_columns[:ACF_COLUMNS]]
+             for c in [c for c in table.series_columns if c not in table.calendar][:ACF_COLUMNS]]
     return AuditResult(name=table.name, rows=len(table.frame), checks=frame,
                        correction=config.correction, alpha=config.alpha, correlograms=grams,
                        adversarial=found, stationarity=readings,
-                       notes=list(table.notes) + leakage_notes)
+                       notes=list(table.notes) + leakage_notes, columns=column_verdicts(frame))

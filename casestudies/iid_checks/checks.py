@@ -16,7 +16,7 @@ from scipy import stats
 from scipy.spatial.distance import cdist
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.sm_exceptions import InterpolationWarning
-from statsmodels.tsa.stattools import acf, adfuller, bds, kpss
+from statsmodels.tsa.stattools import adfuller, bds, kpss
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,36 @@ def ljung_box_lags(n: int) -> int:
     return max(1, min(LJUNG_BOX_MAX_LAGS, n // LJUNG_BOX_ROWS_PER_LAG))
 
 
+def autocorrelations(x: np.ndarray, lags: int) -> np.ndarray:
+    """Sample autocorrelations ``rho_1..rho_h`` from lagged dot products of the centred series.
+
+    .. math:: \\hat\\rho_k = \\frac{\\sum_{t=k+1}^{n} (x_t - \\bar x)(x_{t-k} - \\bar x)}
+                               {\\sum_t (x_t - \\bar x)^2}
+
+    ``h`` dot products cost ``O(n h)``, cheaper than an FFT of the whole series for the few
+    lags Ljung-Box uses (statsmodels' ``acf`` gives the same numbers).
+    """
+    x = np.asarray(x, dtype=float)
+    centred = x - x.mean()
+    denominator = float(centred @ centred)
+    if denominator == 0:
+        return np.zeros(lags)
+    return np.array([centred[k:] @ centred[:-k] for k in range(1, lags + 1)]) / denominator
+
+
 def ljung_box(x: np.ndarray, lags: int | None = None) -> TestResult:
     """Ljung-Box portmanteau test of no autocorrelation up to lag ``h``.
 
     .. math:: Q = n(n+2)\\sum_{k=1}^{h} \\frac{\\hat\\rho_k^2}{n-k} \\sim \\chi^2_h
 
-    Computed from the FFT autocorrelations (``statsmodels.stats.diagnostic.acorr_ljungbox``
-    gives the same Q but correlates directly, in O(n^2) time). Effect size: the largest absolute
+    The autocorrelations come from :func:`autocorrelations` (the same Q as
+    ``statsmodels.stats.diagnostic.acorr_ljungbox``). Effect size: the largest absolute
     autocorrelation among lags ``1..h``.
     """
     x = np.asarray(x, dtype=float)
     n = len(x)
     h = lags or ljung_box_lags(n)
-    rho = acf(x, nlags=h, fft=True, result_object=False)[1:]
+    rho = autocorrelations(x, h)
     q = n * (n + 2) * np.sum(rho**2 / (n - np.arange(1, h + 1)))
     return TestResult(float(q), float(stats.chi2.sf(q, h)), float(np.max(np.abs(rho))))
 
@@ -137,7 +154,7 @@ def block_means(x: np.ndarray, blocks: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StationarityResult:
-    """ADF and KPSS on one series and the joint reading of their outcomes."""
+    """ADF and KPSS with the same deterministic terms on one series, and their joint reading."""
 
     adf_statistic: float
     adf_p_value: float
@@ -147,35 +164,67 @@ class StationarityResult:
     kpss_p_value: float
     kpss_critical_5: float
     reading: str
+    terms: str = "c"
 
+
+# The deterministic terms both tests are run with: the same in ADF's regression and in KPSS's
+# null, so that the pair asks one question (a constant mean; a constant plus a linear trend).
+DETERMINISTIC_TERMS = {"c": "constant", "ct": "constant and trend"}
 
 # The four-way reading of ADF (null: unit root) and KPSS (null: stationary) at level alpha.
 # When both reject, ADF has just rejected the unit root that a difference-stationary series
-# would have, so the pair contradicts itself: the reading says so rather than naming a model
-# (a level shift, long memory or a changing variance are the usual causes).
+# would have, so the pair contradicts itself: the reading names the usual causes (a level shift
+# or break, long memory, a trend the constant-only pair misses, an over-sized KPSS) rather than
+# a model.
 READINGS = {
     (True, False): "stationary",
     (False, True): "non-stationary (unit root)",
-    (False, False): "trend-stationary or too short to tell",
-    (True, True): "conflicting: both reject (a break, long memory or changing variance)",
+    (False, False): "inconclusive: neither rejects (too short to tell)",
+    (True, True): "conflicting: structural break, long memory or a missed trend",
 }
+STATIONARITY_SEGMENTS = 10
+"""Consecutive segments whose means measure how far the level of a series moves: the effect
+size of the stationarity check is the share of the variance lying between them."""
 
 
-def adf_kpss(x: np.ndarray, alpha: float = 0.05) -> StationarityResult:
-    """Augmented Dickey-Fuller (lag by AIC) and KPSS (level, automatic bandwidth) together.
+def segment_share(x: np.ndarray, segments: int = STATIONARITY_SEGMENTS) -> float:
+    """Share of the variance of ``x`` between the means of ``segments`` consecutive segments.
 
-    ADF regresses ``dx_t`` on ``x_{t-1}`` and lagged differences; its null is a unit root
-    (``gamma = 0``), so a small p-value is evidence *for* stationarity. KPSS's null is level
-    stationarity. The reading follows the four combinations of :data:`READINGS`. The KPSS
-    p-value is interpolated in a table and clipped to :data:`KPSS_P_RANGE`. ``persistence`` is
-    the ADF estimate ``1 + gamma`` (near 1: a unit root).
+    .. math:: \\eta^2 = \\frac{\\sum_s n_s (\\bar x_s - \\bar x)^2}{\\sum_t (x_t - \\bar x)^2}
+
+    About ``(segments - 1) / n`` for independent rows with a constant mean, 0.2 for a shift of
+    one SD at the middle, near 1 for a random walk: how much the level moves, in a unit that
+    does not shrink with n.
     """
     x = np.asarray(x, dtype=float)
-    adf = adfuller(x, autolag="AIC", regresults=True, result_object=True)
+    total = float(np.sum((x - x.mean()) ** 2))
+    if total == 0 or len(x) < segments:
+        return 0.0
+    edges = np.linspace(0, len(x), segments + 1).astype(int)
+    sizes = np.diff(edges)
+    means = np.add.reduceat(x, edges[:-1]) / sizes
+    return float(np.sum(sizes * (means - x.mean()) ** 2) / total)
+
+
+def adf_kpss(x: np.ndarray, alpha: float = 0.05, terms: str = "c") -> StationarityResult:
+    """Augmented Dickey-Fuller (lag by AIC) and KPSS (automatic bandwidth) with the same
+    deterministic ``terms`` (``"c"``: constant, ``"ct"``: constant and trend).
+
+    ADF regresses ``dx_t`` on the terms, ``x_{t-1}`` and lagged differences; its null is a unit
+    root (``gamma = 0``), so a small p-value is evidence *for* stationarity around the terms.
+    KPSS's null is stationarity around the same terms. The reading follows the four
+    combinations of :data:`READINGS`. The KPSS p-value is interpolated in a table and clipped to
+    :data:`KPSS_P_RANGE`. ``persistence`` is the ADF estimate ``1 + gamma`` (near 1: a unit
+    root).
+    """
+    if terms not in DETERMINISTIC_TERMS:
+        raise ValueError(f"terms must be one of {list(DETERMINISTIC_TERMS)}, got {terms!r}")
+    x = np.asarray(x, dtype=float)
+    adf = adfuller(x, regression=terms, autolag="AIC", regresults=True, result_object=True)
     gamma = float(adf.resstore.resols.params[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InterpolationWarning)
-        kpss_stat, kpss_p, _, critical = kpss(x, regression="c", nlags="auto",
+        kpss_stat, kpss_p, _, critical = kpss(x, regression=terms, nlags="auto",
                                               result_object=False)
     rejects_unit_root = adf.pvalue < alpha
     rejects_stationarity = kpss_p < alpha
@@ -184,8 +233,35 @@ def adf_kpss(x: np.ndarray, alpha: float = 0.05) -> StationarityResult:
         adf_lags=int(adf.lags), persistence=1 + gamma,
         kpss_statistic=float(kpss_stat), kpss_p_value=float(kpss_p),
         kpss_critical_5=float(critical["5%"]),
-        reading=READINGS[(bool(rejects_unit_root), bool(rejects_stationarity))],
+        reading=READINGS[(bool(rejects_unit_root), bool(rejects_stationarity))], terms=terms,
     )
+
+
+@dataclass(frozen=True)
+class Stationarity:
+    """Both pairs on one series and the size of its level movements.
+
+    ``level`` is the pair with a constant, ``trend`` the pair with a constant and a linear
+    trend; ``share`` is :func:`segment_share` of the series (the effect size).
+    """
+
+    level: StationarityResult
+    trend: StationarityResult
+    share: float
+
+    @property
+    def reading(self) -> str:
+        """The joint reading, the trend pair's when only it finds the series stationary."""
+        if self.level.reading != "stationary" and self.trend.reading == "stationary":
+            return "trend-stationary (stationary around a linear trend)"
+        return self.level.reading
+
+
+def stationarity(x: np.ndarray, alpha: float = 0.05) -> Stationarity:
+    """ADF + KPSS with a constant and with a constant and trend, and :func:`segment_share`."""
+    x = np.asarray(x, dtype=float)
+    return Stationarity(level=adf_kpss(x, alpha, "c"), trend=adf_kpss(x, alpha, "ct"),
+                        share=segment_share(x))
 
 
 def ks_test(a: np.ndarray, b: np.ndarray) -> TestResult:
@@ -221,32 +297,76 @@ def anderson_test(a: np.ndarray, b: np.ndarray) -> TestResult:
     return TestResult(float(result.statistic), float(result.pvalue), float(effect))
 
 
+def psi_bins(expected: np.ndarray, bins: int = PSI_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """The bins of the population stability index: point masses and quantile edges.
+
+    Built on the unique values of ``expected``: with at most ``bins`` distinct values each is
+    its own bin; otherwise every value holding at least ``1 / bins`` of the rows (a point mass,
+    such as the zeros of a zero-inflated column) is its own bin, and the other values are cut
+    at their quantiles into the remaining bins. Quantile edges of a column with 93 % zeros would
+    all be zero: one bin, and a PSI of zero whatever the zero share does.
+
+    Returns
+    -------
+    atoms, edges : ndarray
+        Values with a bin of their own, and the inner edges of the other bins.
+    """
+    expected = np.asarray(expected, dtype=float)
+    values, counts = np.unique(expected, return_counts=True)
+    if len(values) <= bins:
+        return values, np.array([])
+    atoms = values[counts >= len(expected) / bins]
+    rest = expected[~np.isin(expected, atoms)]
+    pieces = max(bins - len(atoms), 1)
+    edges = np.unique(np.quantile(rest, np.linspace(0, 1, pieces + 1))[1:-1])
+    return atoms, edges
+
+
+def psi_codes(x: np.ndarray, atoms: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each value: ``0..len(atoms)-1`` for the point masses, then the quantile bins."""
+    x = np.asarray(x, dtype=float)
+    codes = len(atoms) + np.searchsorted(edges, x, side="right")
+    if len(atoms):
+        position = np.clip(np.searchsorted(atoms, x), 0, len(atoms) - 1)
+        is_atom = atoms[position] == x
+        codes[is_atom] = position[is_atom]
+    return codes
+
+
+def psi_from_counts(e: np.ndarray, a: np.ndarray, pseudo_count: float = PSI_PSEUDO_COUNT
+                    ) -> np.ndarray:
+    """PSI from bin counts (the last axis), with ``pseudo_count`` rows added to every bin."""
+    e = (e + pseudo_count) / (e.sum(axis=-1, keepdims=True) + pseudo_count * e.shape[-1])
+    a = (a + pseudo_count) / (a.sum(axis=-1, keepdims=True) + pseudo_count * a.shape[-1])
+    return np.sum((a - e) * np.log(a / e), axis=-1)
+
+
 def psi(expected: np.ndarray, actual: np.ndarray, bins: int = PSI_BINS,
         pseudo_count: float = PSI_PSEUDO_COUNT) -> TestResult:
     """Population stability index of ``actual`` against ``expected``, with an approximate
     p-value.
 
-    Bins are the ``bins`` quantiles of ``expected``; the shares ``e_i`` and ``a_i`` add
-    ``pseudo_count`` to every bin's count, so that an empty bin does not give an infinite log
-    (a floor such as 1e-4 instead would make one empty bin of a small sample add about 0.7):
+    Bins come from :func:`psi_bins` (point masses of ``expected`` get their own bin, the rest
+    its quantiles); the shares ``e_i`` and ``a_i`` add ``pseudo_count`` to every bin's count,
+    so that an empty bin does not give an infinite log (a floor such as 1e-4 instead would make
+    one empty bin of a small sample add about 0.7):
 
     .. math:: PSI = \\sum_i (a_i - e_i) \\ln(a_i / e_i)
 
-    To second order ``PSI ~ sum (a_i - e_i)^2 / e_i``, so under equal distributions
-    ``PSI / (1/n_e + 1/n_a)`` is approximately chi-square with ``bins - 1`` degrees of freedom;
-    this gives the p-value. Usual reading of the effect: below 0.1 stable, 0.1-0.25 moderate,
-    above 0.25 major shift, whatever the sample size.
+    To second order ``PSI ~ sum (a_i - e_i)^2 / e_i``, so under equal distributions of
+    independent rows ``PSI / (1/n_e + 1/n_a)`` is approximately chi-square with ``bins - 1``
+    degrees of freedom; this gives the p-value. Usual reading of the effect: below 0.1 stable,
+    0.1-0.25 moderate, above 0.25 major shift, whatever the sample size.
     """
     expected = np.asarray(expected, dtype=float)
     actual = np.asarray(actual, dtype=float)
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
-    e = np.bincount(np.searchsorted(edges, expected, side="right"), minlength=len(edges) + 1)
-    a = np.bincount(np.searchsorted(edges, actual, side="right"), minlength=len(edges) + 1)
-    e = (e + pseudo_count) / (e.sum() + pseudo_count * len(e))
-    a = (a + pseudo_count) / (a.sum() + pseudo_count * len(a))
-    value = float(np.sum((a - e) * np.log(a / e)))
+    atoms, edges = psi_bins(expected, bins)
+    k = len(atoms) + len(edges) + 1
+    e = np.bincount(psi_codes(expected, atoms, edges), minlength=k)
+    a = np.bincount(psi_codes(actual, atoms, edges), minlength=k)
+    value = float(psi_from_counts(e, a, pseudo_count))
     scale = 1 / len(expected) + 1 / len(actual)
-    p_value = float(stats.chi2.sf(value / scale, len(edges))) if len(edges) else np.nan
+    p_value = float(stats.chi2.sf(value / scale, k - 1)) if k > 1 else np.nan
     return TestResult(value, p_value, value)
 
 

@@ -72,6 +72,14 @@ class IIDConfig(StudyConfig):
         Most feature columns audited; a wider table is audited on its first columns.
     bootstrap : int
         Bootstrap replicates of each confidence interval.
+    burn_in : str or None
+        Rows earlier than this duration after the first row are left out of the audit and the
+        validation (``"37D"``, ``"12h"``, a number; ``"0"``: none); ``None`` takes the
+        detected warm-up of the rolling-window features.
+    feature_window, label_delay : str or None
+        The longest window a feature looks back over and the delay before a label is known:
+        time-ordered validation leaves their sum as a gap between training and validation
+        rows. ``None``: 30 and 7 days on the default transactions, 0 on a user's file.
     n_customers, n_terminals, n_days : int
         Size of the default transaction simulation.
     """
@@ -123,6 +131,15 @@ class IIDConfig(StudyConfig):
                               ge=1, le=10_000)
     bootstrap: int = option(200, "bootstrap replicates of each interval", flag=False, ge=20,
                             quick=100)
+    burn_in: str | None = option(None, "leave out rows earlier than this after the first row "
+                                       "(37D, 12h, or a number in the time column's units; 0 "
+                                       "for none; default: the detected warm-up of "
+                                       "rolling-window features)", metavar="DURATION")
+    feature_window: str | None = option(None, "longest look-back window of a feature (default: "
+                                              "30D on the default data, 0 otherwise)",
+                                        metavar="DURATION")
+    label_delay: str | None = option(None, "delay before a label is known (default: 7D on the "
+                                           "default data, 0 otherwise)", metavar="DURATION")
     n_customers: int = option(600, "simulated customers", flag=False, ge=20, quick=200)
     n_terminals: int = option(800, "simulated terminals", flag=False, ge=20, quick=300)
     n_days: int = option(90, "simulated days", flag=False, ge=14, quick=60)
@@ -131,6 +148,26 @@ class IIDConfig(StudyConfig):
         """Rules across options."""
         if self.columns is not None and not self.columns:
             raise ConfigError("--columns is empty; give comma-separated column names")
+        for flag, text in (("--burn-in", self.burn_in), ("--feature-window", self.feature_window),
+                           ("--label-delay", self.label_delay)):
+            if text is not None:
+                _check_duration(flag, text)
         roles = [r for r in (self.target, self.time, self.group, self.split) if r is not None]
         if len(set(roles)) < len(roles):
             raise ConfigError("--target, --time, --group and --split must name different columns")
+
+
+def _check_duration(flag: str, text: str) -> None:
+    """A duration option is a number at least 0 or a duration pandas reads (37D, 12h)."""
+    import pandas as pd
+
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = pd.Timedelta(str(text)).total_seconds()
+        except ValueError:
+            raise ConfigError(f"{flag} {text!r} is not a duration; write it like 37D, 12h or "
+                              f"a number") from None
+    if not value >= 0:
+        raise ConfigError(f"{flag} must be at least 0, got {text!r}")

@@ -9,7 +9,7 @@ message naming the column and what to do.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from casestudies.rng import stream
 MIN_ROWS = {"BDS test": 50, "ADF test": 30, "Ljung-Box test": 20}
 MIN_ROWS_PER_SIDE = 10
 PREVIEW_ROWS = 5
+SECONDS_PER_DAY = 86_400.0
+CALENDAR_ROWS_PER_CELL = 5  # rows per calendar cell on average before flags are looked for
 
 GALLERY = ("iid", "ar1_weak", "ar1_strong", "mean_shift", "variance_change", "grouped",
            "duplicates")
@@ -92,6 +94,14 @@ class AuditTable:
         Whether ``is_test`` comes from a split column (then the hold-out is its test side).
     notes : list of str
         Columns skipped and why.
+    times : ndarray or None
+        Time of each row as a number: days since the first row for dates, the time column's
+        own values for numbers, the row position without a time column.
+    time_unit : str
+        ``"days"``, ``"time units"`` or ``"rows"``: what one unit of ``times`` is.
+    calendar : list of str
+        Columns that are deterministic functions of the calendar (day of week and hour):
+        their order-based checks show the calendar, not dependence between rows.
     """
 
     name: str
@@ -109,10 +119,24 @@ class AuditTable:
     preview: pd.DataFrame | None = None
     split_by_column: bool = False
     notes: list[str] = field(default_factory=list)
+    times: np.ndarray | None = None
+    time_unit: str = "rows"
+    calendar: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
         return self.numeric + self.categorical
+
+    def since(self, start: float) -> AuditTable:
+        """The rows at or after time ``start`` (in :attr:`time_unit`), with the early/late
+        halves recomputed on them (a split column keeps its sides)."""
+        times = self.times if self.times is not None else np.arange(len(self.frame), dtype=float)
+        keep = times >= start
+        n = int(keep.sum())
+        is_test = self.is_test[keep] if self.split_by_column else np.arange(n) >= n // 2
+        return replace(self, frame=self.frame[keep].reset_index(drop=True),
+                       groups=None if self.groups is None else self.groups[keep],
+                       is_test=is_test, times=times[keep], notes=list(self.notes))
 
     @property
     def series_columns(self) -> list[str]:
@@ -417,10 +441,19 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
             raise DataError(f"too few rows in {name}: the {check} needs at least {needed} rows, "
                             f"the data has {n}")
     order_note = "the file's row order"
+    times, time_unit, stamps = np.arange(n, dtype=float), "rows", None
     if time is not None:
-        order = np.argsort(_time_order(frame, time, time_format), kind="stable")
+        values = _time_order(frame, time, time_format)
+        order = np.argsort(values, kind="stable")
         frame = frame.iloc[order].reset_index(drop=True)
+        values = values[order]
         order_note = f"the time column {time!r}"
+        if np.issubdtype(values.dtype, np.datetime64):
+            stamps = pd.DatetimeIndex(values)
+            times = ((values - values[0]) / np.timedelta64(1, "s")).astype(float) / SECONDS_PER_DAY
+            time_unit = "days"
+        else:
+            times, time_unit = values.astype(float), "time units"
     else:
         frame = frame.reset_index(drop=True)
 
@@ -480,9 +513,37 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
             raise DataError(f"too few rows on the {side} side of the split: the two-sample tests "
                             f"need at least {MIN_ROWS_PER_SIDE}, found {count}")
     table = pd.DataFrame(kept)
+    calendar = calendar_columns(table, [c for c in numeric + categorical], stamps)
     return AuditTable(
         name=name, frame=table, numeric=numeric, discrete=discrete, categorical=categorical,
         target=target, task=task, groups=groups, group_name=group, is_test=is_test,
         comparison=comparison, order=order_note,
         preview=frame.head(PREVIEW_ROWS), split_by_column=split is not None, notes=notes,
+        times=times, time_unit=time_unit, calendar=calendar,
     )
+
+
+def calendar_columns(frame: pd.DataFrame, columns: list[str],
+                     stamps: pd.DatetimeIndex | None) -> list[str]:
+    """Columns that are deterministic functions of the calendar: constant within every
+    (day of week, hour) cell of the timestamps (``is_weekend``, ``is_night``).
+
+    Such a column is not a random draw per row: its autocorrelation and its early/late
+    difference are the calendar's, so the audit reports them as context and keeps them out of
+    its verdicts. Checked only with dates and when the cells hold :data:`CALENDAR_ROWS_PER_CELL`
+    rows on average, so that a column is not constant within its cells by chance.
+    """
+    if stamps is None:
+        return []
+    cells = pd.Series(stamps.day_of_week * 100 + stamps.hour)
+    occupied = cells.nunique()
+    if len(frame) < CALENDAR_ROWS_PER_CELL * occupied:
+        return []
+    found = []
+    for column in columns:
+        if frame[column].nunique() < 2:
+            continue
+        per_cell = frame[column].groupby(cells.to_numpy()).nunique()
+        if int(per_cell.max()) == 1:
+            found.append(column)
+    return found

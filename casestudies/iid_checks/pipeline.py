@@ -12,6 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from casestudies import progress
 from casestudies.calibration.data import WINDOWS_DAYS
+from casestudies.errors import DataError
 from casestudies.iid_checks import checks
 from casestudies.iid_checks import verdicts as rules
 from casestudies.iid_checks.audit import (
@@ -21,6 +22,14 @@ from casestudies.iid_checks.audit import (
     VERDICTS,
     AuditResult,
     run_audit,
+)
+from casestudies.iid_checks.burnin import (
+    WARMUP_GAP_NOISE,
+    WARMUP_GAP_SD,
+    WARMUP_SEGMENTS,
+    WARMUP_TOLERANCE,
+    detect_warmups,
+    parse_duration,
 )
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import (
@@ -34,10 +43,13 @@ from casestudies.iid_checks.data import (
     IIDData,
     gallery_table,
 )
+from casestudies.iid_checks.dependent import BLOCK_FACTOR
+from casestudies.iid_checks.drift import MATERIAL_RELATIVE_CHANGE, prior_shift
 from casestudies.iid_checks.simulation import SizePower, size_and_power
 from casestudies.iid_checks.validation import ValidationResult, check_gap, compare_validation
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
+from casestudies.rng import stream
 from casestudies.verdicts import Verdict
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
@@ -81,12 +93,11 @@ class MultipleTesting:
     that matter under Holm."""
 
     correction: str  # its name in words
-    tested: int  # checks with a p-value, the ADF/KPSS pairs excepted
+    tested: int  # checks with a p-value
     raw_significant: int
     adjusted_significant: int
     expected_by_chance: float  # tested * alpha: rejections if every assumption held
     holm_first_threshold: float  # alpha / tested
-    anderson_p_floor: float
     kpss_p_floor: float
     energy_p_floor: float  # 1 / (permutations + 1)
 
@@ -107,6 +118,19 @@ class SizeSummary:
     ljung_box_grouped: float
     bds_iid: float
     energy_grouped: float
+
+
+@dataclass
+class BurnIn:
+    """The warm-up of rolling-window features and the burn-in the audit leaves out."""
+
+    warmups: list  # Warmup records, longest first
+    detected: float  # latest end of a warm-up (0 when none), in `unit`
+    used: float  # burn-in applied
+    source: str  # "detected" or "--burn-in"
+    unit: str
+    rows_dropped: int
+    rows_kept: int
 
 
 @dataclass
@@ -154,6 +178,11 @@ class IIDResult(StudyResult):
     settings: dict
     verdicts: dict[str, Verdict]
     trace: pd.DataFrame = field(metadata={"json": False})
+    burn_in: BurnIn | None = None
+    audit_without_burn_in: AuditResult | None = None
+    burn_in_effects: pd.DataFrame | None = None
+    prior: dict | None = None
+    calendar: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -168,29 +197,25 @@ class IIDResult(StudyResult):
 
 
 def assumption_table(audit: AuditResult) -> pd.DataFrame:
-    """Per assumption: how many checks ran and flagged it, and the strongest violation (the
-    largest effect relative to its threshold)."""
+    """Per assumption: the deciding columns, how many violate it and which (each named with
+    the checks that flag it), and the context columns flagged."""
     records = []
-    frame = audit.checks
+    columns = audit.columns
     for assumption in ASSUMPTIONS:
-        rows = frame[frame["assumption"] == assumption]
+        rows = columns[columns["assumption"] == assumption]
         if rows.empty:
             continue
-        violations = rows[rows["verdict"] == "violation"]
-        # Largest effect relative to its threshold; the ADF/KPSS pair has none and ranks last.
-        ratio = (violations["effect"].abs() / violations["threshold"]).fillna(0.0)
-        strongest = violations.loc[ratio.idxmax()] if len(violations) else None
+        deciding = rows[rows["decides"]]
+        violated = deciding[deciding["violated"]]
+        context = rows[~rows["decides"] & rows["violated"]]
         records.append({
             "assumption": assumption,
-            "checks": len(rows),
-            "violations": len(violations),
-            "small effects": int((rows["verdict"] == "significant, small effect").sum()),
-            "violated": len(violations) > 0,
-            "strongest": (f"{strongest['test']} on {strongest['column']}"
-                          if strongest is not None else ""),
-            "strongest_test": strongest["test"] if strongest is not None else "",
-            "effect": float(strongest["effect"]) if strongest is not None else np.nan,
-            "effect_name": strongest["effect_name"] if strongest is not None else "",
+            "columns": len(deciding),
+            "violations": len(violated),
+            "small effects": int(deciding["small effect"].sum()),
+            "violated": len(violated) > 0,
+            "which": "; ".join(f"{r.column} ({r.tests})" for r in violated.itertuples()),
+            "context flagged": len(context),
         })
     return pd.DataFrame(records)
 
@@ -204,11 +229,13 @@ def run_gallery(names: tuple[str, ...], config: IIDConfig) -> list[GalleryEntry]
     entries = []
     for name in progress.progress(names, desc="known-truth gallery"):
         table = gallery_table(name, config.gallery_rows, config.seed, config.max_levels)
-        audit = run_audit(table, config, config.seed, part=f"gallery {name}")
+        validation = compare_validation(table, config, config.seed, part=f"gallery {name}")
+        audit = run_audit(table, config, config.seed, part=f"gallery {name}",
+                          residuals=(validation.residuals, validation.residual_groups))
         entries.append(GalleryEntry(
             name=name, description=GALLERY_DESCRIPTION[name], truth=GALLERY_TRUTH[name],
             found={a: audit.violated(a) for a in ASSUMPTIONS}, audit=audit,
-            validation=compare_validation(table, config, config.seed, part=f"gallery {name}")))
+            validation=validation))
     return entries
 
 
@@ -242,7 +269,7 @@ def gallery_summary(entries: list[GalleryEntry]) -> GallerySummary:
         if "independent" in entry.truth and "identically distributed" not in entry.truth:
             frame = entry.audit.checks
             flagged = frame[(frame["assumption"] == "identically distributed")
-                            & (frame["verdict"] == "violation")]
+                            & (frame["verdict"] == "violation") & frame["decides"]]
             if len(flagged):
                 dependent.append({"name": entry.name, "checks": len(flagged)})
     return GallerySummary(cells=len(entries) * len(ASSUMPTIONS), correct=int(correct),
@@ -306,7 +333,7 @@ def multiple_testing(audit: AuditResult, config: IIDConfig) -> MultipleTesting:
     """Significant checks before and after adjustment, and the floors of the clipped or
     permutation p-values against Holm's first threshold."""
     frame = audit.checks
-    tested = frame["p_value"].notna() & (frame["test"] != "ADF + KPSS")
+    tested = frame["p_value"].notna()
     m = int(tested.sum())
     return MultipleTesting(
         correction="Holm" if config.correction == "holm" else "Benjamini-Hochberg",
@@ -315,7 +342,7 @@ def multiple_testing(audit: AuditResult, config: IIDConfig) -> MultipleTesting:
         adjusted_significant=int((frame.loc[tested, "p_adjusted"] < config.alpha).sum()),
         expected_by_chance=m * config.alpha,
         holm_first_threshold=config.alpha / max(m, 1),
-        anderson_p_floor=checks.ANDERSON_P_RANGE[0], kpss_p_floor=checks.KPSS_P_RANGE[0],
+        kpss_p_floor=checks.KPSS_P_RANGE[0],
         energy_p_floor=1 / (config.permutations + 1))
 
 
@@ -378,7 +405,11 @@ def settings() -> dict:
     strong, weak = AR_COEFFICIENTS["ar1_strong"], AR_COEFFICIENTS["ar1_weak"]
     return {
         "effect_thresholds": {test: threshold for test, (_, threshold) in EFFECTS.items()},
-        "anderson_p_range": list(checks.ANDERSON_P_RANGE),
+        "block_factor": BLOCK_FACTOR,
+        "warmup_segments": WARMUP_SEGMENTS, "warmup_gap_sd": WARMUP_GAP_SD,
+        "warmup_gap_noise": WARMUP_GAP_NOISE, "warmup_tolerance": WARMUP_TOLERANCE,
+        "material_relative_change": MATERIAL_RELATIVE_CHANGE,
+        "stationarity_segments": checks.STATIONARITY_SEGMENTS,
         "kpss_p_range": list(checks.KPSS_P_RANGE),
         "near_tolerance": NEAR_TOLERANCE, "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
         "ljung_box_max_lags": checks.LJUNG_BOX_MAX_LAGS,
@@ -404,7 +435,7 @@ def table_verdicts(audit: AuditResult, validation: ValidationResult | None
     validation scheme against the hold-out."""
     found = {}
     for assumption in ASSUMPTIONS:
-        verdict = rules.assumption_verdict(assumption, audit.checks)
+        verdict = rules.assumption_verdict(assumption, audit.columns)
         found[verdict.name] = verdict
     if audit.adversarial is not None:
         found |= rules.adversarial_verdicts(audit.adversarial.auc, audit.adversarial.clusters)
@@ -442,6 +473,62 @@ def gallery_verdicts(entries: list[GalleryEntry], summary: GallerySummary
     return found
 
 
+MIN_ROWS_AFTER_BURN_IN = 100
+"""Fewest rows the audit needs after the burn-in (the two-sample tests, ADF and BDS)."""
+
+
+def apply_burn_in(table: AuditTable, config: IIDConfig) -> tuple[AuditTable, BurnIn]:
+    """Detect the warm-up of the features and leave out the rows before the burn-in: the
+    detected one, or ``--burn-in``.
+
+    Raises
+    ------
+    DataError
+        A ``--burn-in`` that does not parse for this time column, or that leaves fewer than
+        :data:`MIN_ROWS_AFTER_BURN_IN` rows.
+    """
+    candidates = [c for c in table.numeric if c not in table.calendar]
+    warmups = detect_warmups(table.frame, table.times, candidates)
+    detected = max((w.end for w in warmups), default=0.0)
+    if config.burn_in is None:
+        used, source = detected, "detected"
+        if used > 0 and len(table.since(table.times[0] + used).frame) < MIN_ROWS_AFTER_BURN_IN:
+            used, source = 0.0, "detected, but too few rows would remain"
+    else:
+        try:
+            used = parse_duration(config.burn_in, table.time_unit)
+        except ValueError as error:
+            raise DataError(f"--burn-in: {error}") from None
+        source = "--burn-in"
+    after = table.since(table.times[0] + used) if used > 0 else table
+    if used > 0 and len(after.frame) < MIN_ROWS_AFTER_BURN_IN:
+        raise DataError(f"--burn-in {config.burn_in} leaves {len(after.frame)} rows; the audit "
+                        f"needs at least {MIN_ROWS_AFTER_BURN_IN} (give a shorter burn-in, or "
+                        f"0 for none)")
+    return after, BurnIn(warmups=warmups, detected=detected, used=used, source=source,
+                         unit=table.time_unit,
+                         rows_dropped=len(table.frame) - len(after.frame),
+                         rows_kept=len(after.frame))
+
+
+def burn_in_effects(after: AuditResult, before: AuditResult) -> pd.DataFrame:
+    """Per column, the drift effects (KS distance, PSI) and the stationarity effect without
+    and with the burn-in."""
+    def effects(audit: AuditResult, test: str) -> pd.Series:
+        rows = audit.checks[audit.checks["test"] == test]
+        return rows.set_index("column")["effect"]
+
+    frame = pd.DataFrame({
+        "KS without": effects(before, "Kolmogorov-Smirnov"),
+        "KS with": effects(after, "Kolmogorov-Smirnov"),
+        "PSI without": effects(before, "PSI"),
+        "PSI with": effects(after, "PSI"),
+        "level share without": effects(before, "ADF + KPSS"),
+        "level share with": effects(after, "ADF + KPSS"),
+    }).dropna(subset=["KS without"])
+    return frame.rename_axis("column").reset_index()
+
+
 def run(config: IIDConfig, data: IIDData) -> IIDResult:
     """Audit ``data.table`` (and the real series), run the gallery and the simulation.
 
@@ -449,18 +536,27 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     own named random streams under ``config.seed``.
     """
     timer = StageTimer()
-    table = data.table
+    full_table = data.table
+    table, burn = apply_burn_in(full_table, config)
     check_gap(table, config)
     # Models here are small: threads cost more than they save and oversubscribe shared machines.
     with threadpool_limits(1):
-        with timer.stage("audit"):
-            progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
-            audit = run_audit(table, config, config.seed, part="data")
         validation = None
         if table.target is not None:
             with timer.stage("validation"):
                 progress.status("comparing validation schemes")
                 validation = compare_validation(table, config, config.seed, part="data")
+        with timer.stage("audit"):
+            progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
+            residuals = ((validation.residuals, validation.residual_groups)
+                         if validation is not None else None)
+            audit = run_audit(table, config, config.seed, part="data", residuals=residuals)
+        without = None
+        if burn.used > 0:
+            with timer.stage("audit without burn-in"):
+                progress.status("auditing without the burn-in")
+                without = run_audit(full_table, config, config.seed,
+                                    part="data without burn-in")
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
@@ -473,10 +569,16 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
             with timer.stage("size and power"):
                 simulation = size_and_power(config.replicates, config.sim_rows, config.alpha,
                                             config.seed)
+    prior = prior_shift(table, config.bootstrap,
+                        stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)
+    verdicts["warmup_detected"] = rules.burn_in_verdict(burn.detected, len(burn.warmups))
+    if prior is not None:
+        verdicts["prior_shift"] = rules.prior_shift_verdict(
+            prior["change"], f"{prior['blocks']} blocks of consecutive rows per side")
     testing = multiple_testing(audit, config)
-    verdicts["holm_below_anderson_floor"] = rules.holm_floor_verdict(
-        testing.holm_first_threshold, testing.anderson_p_floor)
+    verdicts["holm_below_kpss_floor"] = rules.holm_floor_verdict(
+        testing.holm_first_threshold, testing.kpss_p_floor)
     summary = gallery_summary(entries)
     verdicts |= gallery_verdicts(entries, summary)
     sizes = None
@@ -519,12 +621,14 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         smallest_significant_ks=smallest_significant(audit, "Kolmogorov-Smirnov"),
         smallest_significant_ljung_box=smallest_significant(audit, "Ljung-Box"),
         stationarity_columns=len(audit.stationarity),
-        not_stationary=sum(v.reading != "stationary" for v in audit.stationarity.values()),
+        not_stationary=sum(v.level.reading != "stationary" for v in audit.stationarity.values()),
         validation=validation, real_series=real_series,
         real_series_span=data.real_series_span, sunspot_ljung_box=sunspot_lb,
         sunspot_band=band, gallery=entries, gallery_matrix=gallery_matrix(entries),
         gallery_summary=summary, simulation=simulation, size_summary=sizes,
         discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
-        settings=settings(), verdicts=verdicts,
+        settings=settings(), verdicts=verdicts, burn_in=burn, audit_without_burn_in=without,
+        burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
+        prior=prior, calendar=list(table.calendar),
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
     )

@@ -59,9 +59,12 @@ def short_answer(result: IIDResult) -> str:
     """One or two sentences answering the study's question, chosen from the verdicts."""
     verdicts = result.verdicts
     rows = result.assumptions.to_dict("records")
-    failed = [f"{row['assumption']} ({row['violations']} of {row['checks']} checks)"
+    failed = [f"{row['assumption']} ({row['violations']} of {row['columns']} deciding columns)"
               for row in rows if verdicts[ASSUMPTION_VERDICTS[row["assumption"]]].holds]
     where = f"On {result.rows:,} rows of {result.table_name}"
+    burn = result.burn_in
+    if burn is not None and burn.used > 0:
+        where += f" after a {format_number(burn.used)}-{burn.unit[:-1]} burn-in"
     if failed:
         head = f"{where}, {len(failed)} of {len(rows)} assumptions fail: {', '.join(failed)}"
     else:
@@ -109,7 +112,8 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "lags": result.lag_sensitivity.to_dict("records"),
         "s": settings, "is_default": result.config.data is None,
         "count": _count, "level": _level,
-        "ad_range": [_shown(p) for p in settings["anderson_p_range"]],
+        "burn": result.burn_in, "prior": result.prior,
+        "without": result.audit_without_burn_in,
         "kpss_range": [_shown(p) for p in settings["kpss_p_range"]],
         "near_tolerance": _shown(settings["near_tolerance"]),
         "bds_distance": _shown(settings["bds_distance"]),
@@ -222,14 +226,15 @@ def _simulation_figure(result: IIDResult):
 def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.DataFrame:
     frame = audit.checks.assign(ratio=_ratio(audit.checks))
     order = frame["verdict"].map({v: i for i, v in enumerate(VERDICTS)})
-    frame = frame.assign(order=order).sort_values(["order", "ratio"], ascending=[True, False])
+    frame = frame.assign(order=order, context=~frame["decides"]).sort_values(
+        ["context", "order", "ratio"], ascending=[True, True, False])
     if limit is not None:
         frame = frame.head(limit)
     return pd.DataFrame({
-        "test": frame["test"], "column": frame["column"], "statistic": frame["statistic"],
+        "test": frame["test"], "column": frame["column"], "role": frame["role"],
         "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
         "effect": frame["effect"], "effect size": frame["effect_name"],
-        "verdict": frame["verdict"].map(VERDICT_MARK), "note": frame["note"],
+        "verdict": frame["verdict"].map(VERDICT_MARK),
     })
 
 
@@ -237,12 +242,25 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
     v = result.assumptions
     states = [result.verdicts[ASSUMPTION_VERDICTS[a]].state for a in v["assumption"]]
     return pd.DataFrame({
-        "assumption": v["assumption"], "checks": v["checks"], "violations": v["violations"],
-        "significant, small effect": v["small effects"],
+        "assumption": v["assumption"], "deciding columns": v["columns"],
+        "violated in": v["violations"],
         "verdict": ["violated" if state == "yes" else "no evidence of a violation"
                     for state in states],
-        "strongest violation": v["strongest"], "its effect": v["effect"],
-        "effect size": v["effect_name"],
+        "columns and the checks that flag them": v["which"],
+        "context columns flagged": v["context flagged"],
+    })
+
+
+def _burn_in_table(result: IIDResult) -> pd.DataFrame:
+    frame = result.burn_in_effects
+    return pd.DataFrame({
+        "column": frame["column"],
+        "KS distance, all rows": frame["KS without"],
+        "KS distance, after burn-in": frame["KS with"],
+        "PSI, all rows": frame["PSI without"],
+        "PSI, after burn-in": frame["PSI with"],
+        "level share, all rows": frame["level share without"],
+        "level share, after burn-in": frame["level share with"],
     })
 
 
@@ -322,20 +340,29 @@ def build(result: IIDResult) -> Report:
     math.text("math_multiple.md", **ctx)
     math.table(_threshold_table(),
                caption="Effect size of each check and the size from which it counts as a "
-                       "violation (ADF + KPSS: its joint reading decides).")
+                       "violation.")
     math.text("math_consequence.md", **ctx)
 
     evidence = report.section("The evidence")
     evidence.text("evidence_verdicts.md", **ctx)
     evidence.table(_verdict_table(result),
-                   caption="Verdict per assumption: a violation is a check significant after "
-                           f"{result.multiple_testing.correction} adjustment **and** with an "
-                           "effect beyond its threshold. Look at the strongest violation and "
-                           "its effect size.")
+                   caption="One verdict per column and assumption: a column violates it when "
+                           "one of its checks is significant after "
+                           f"{result.multiple_testing.correction} adjustment **and** has an "
+                           "effect beyond its threshold. Only deciding columns count (for "
+                           "independence: the target and the model's residuals); context "
+                           "columns (features, calendar flags) are counted apart.")
     evidence.table(_checks_table(result.audit),
-                   caption=f"The {min(TOP_CHECKS, len(result.audit.checks))} strongest checks "
-                           f"of {result.check_counts['total']} (violations first, by effect "
-                           "relative to its threshold); every check is in the JSON output.")
+                   caption=f"{min(TOP_CHECKS, len(result.audit.checks))} of "
+                           f"{result.check_counts['total']} checks: deciding ones first, "
+                           "violations first, by effect relative to its threshold; statistics, "
+                           "naive p-values and notes of every check are in the JSON output.")
+    if result.burn_in_effects is not None:
+        evidence.text("evidence_burn_in.md", **ctx)
+        evidence.table(_burn_in_table(result),
+                       caption="Drift effects per column on all rows and after the burn-in "
+                               "(two sides: early and late halves of the rows kept). Look at "
+                               "the rolling-window counts.")
     if result.trace.shape[1] > 1:
         evidence.figure(_trace_figure(result),
                         caption="Block means, along the time order, of the columns whose two "

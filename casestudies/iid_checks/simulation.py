@@ -16,6 +16,7 @@ import pandas as pd
 
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import COEFFICIENTS, simulate_gallery
+from casestudies.iid_checks.dependent import dependent_two_sample
 from casestudies.progress import progress
 from casestudies.rng import stream, stream_seed
 from casestudies.stats import binomial_band, wilson_interval
@@ -24,8 +25,8 @@ from casestudies.stats import binomial_band, wilson_interval
 # distribution (duplicates are found by the leakage checks, not by a test with a level).
 SCENARIOS = ("iid", "ar1_weak", "ar1_strong", "mean_shift", "variance_change", "grouped")
 SIMULATED_TESTS = ("Ljung-Box", "runs", "BDS", "Durbin-Watson", "Kolmogorov-Smirnov",
-                   "Anderson-Darling", "PSI", "energy distance", "KPSS", "ADF (flags if not "
-                   "rejected)")
+                   "KS, block permutation", "PSI", "energy distance", "KPSS",
+                   "ADF (flags if not rejected)")
 SIMULATION_PERMUTATIONS = 199
 
 
@@ -50,7 +51,8 @@ def flags(frame: pd.DataFrame, alpha: float, rng: np.random.Generator) -> dict[s
 
     Series tests use ``x1`` in row order; Durbin-Watson uses the residuals of the least-squares
     fit of ``y`` on ``x1..x4``; two-sample tests compare the first and second halves of ``x1``
-    (energy distance: of ``x1..x4`` jointly).
+    (energy distance: of ``x1..x4`` jointly), KS both with its usual p-value (independent
+    rows) and under the block-permutation null of :mod:`~casestudies.iid_checks.dependent`.
     """
     x = frame["x1"].to_numpy()
     features = frame[[f"x{j + 1}" for j in range(len(COEFFICIENTS))]].to_numpy()
@@ -58,14 +60,16 @@ def flags(frame: pd.DataFrame, alpha: float, rng: np.random.Generator) -> dict[s
     design = np.column_stack([np.ones(len(x)), features])
     y = frame["y"].to_numpy()
     residuals = y - design @ np.linalg.lstsq(design, y, rcond=None)[0]
-    stationarity = checks.adf_kpss(x, alpha)
+    stationarity = checks.adf_kpss(x, alpha)  # the constant pair, as the audit's p-value
     p_values = {
         "Ljung-Box": checks.ljung_box(x).p_value,
         "runs": checks.runs_test(x).p_value,
         "BDS": checks.bds_test(x).p_value,
         "Durbin-Watson": checks.durbin_watson_test(residuals).p_value,
         "Kolmogorov-Smirnov": checks.ks_test(x[:half], x[half:]).p_value,
-        "Anderson-Darling": checks.anderson_test(x[:half], x[half:]).p_value,
+        "KS, block permutation": dependent_two_sample(
+            x, np.arange(len(x)) >= half, discrete=False, permutations=SIMULATION_PERMUTATIONS,
+            rng=rng).p_values["Kolmogorov-Smirnov"],
         "PSI": checks.psi(x[:half], x[half:]).p_value,
         "energy distance": checks.energy_test(features[:half], features[half:],
                                               SIMULATION_PERMUTATIONS, rng).p_value,

@@ -10,7 +10,7 @@ resampled, because resampling single rows would assume the very independence und
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -63,6 +63,10 @@ class ValidationResult:
     subsampled: bool
     iterations: int  # boosting iterations of the model
     min_leaf: int  # fewest training rows in a leaf of its trees
+    # Out-of-fold residuals (target minus random K-fold prediction) of the development rows in
+    # time order, and their groups: the series whose dependence biases K-fold.
+    residuals: np.ndarray | None = field(default=None, metadata={"json": False})
+    residual_groups: np.ndarray | None = field(default=None, metadata={"json": False})
 
     def scheme(self, name: str) -> SchemeScore | None:
         return next((s for s in self.schemes if s.scheme == name), None)
@@ -278,4 +282,6 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
         removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,
         iterations=int(model.get_params()["max_iter"]),
         min_leaf=int(model.get_params()["min_samples_leaf"]),
+        residuals=y_dev - scheme_predictions["random K-fold"][dev_pos],
+        residual_groups=None if table.groups is None else table.groups[development],
     )

@@ -51,23 +51,25 @@ FALSE_ALARMS_ALLOWED = 0
 stating."""
 
 
-def assumption_verdict(assumption: str, checks: pd.DataFrame) -> Verdict:
-    """Whether ``assumption`` is violated: at least one of its checks is a violation.
+def assumption_verdict(assumption: str, columns: pd.DataFrame) -> Verdict:
+    """Whether ``assumption`` is violated: at least one deciding column violates it.
 
-    A check is a violation when its adjusted p-value is below alpha and its effect is at or
-    beyond its threshold of :data:`~casestudies.iid_checks.audit.EFFECTS` (the ADF/KPSS pair:
-    when its joint reading is not "stationary"). Undecided when no check of the assumption could
-    run on the data.
+    ``columns`` holds one verdict per column and assumption
+    (:func:`~casestudies.iid_checks.audit.column_verdicts`): a column violates an assumption
+    when one of its checks is significant after adjustment and has an effect at or beyond its
+    threshold of :data:`~casestudies.iid_checks.audit.EFFECTS`. Only deciding columns count
+    (:data:`~casestudies.iid_checks.audit.DECIDING_ROLES`: for independence the target and the
+    model's residuals; calendar columns never). Undecided when no deciding check could run.
     """
     name = ASSUMPTION_VERDICTS[assumption]
-    rows = checks[checks["assumption"] == assumption]
-    rule = ("violated when at least one check is significant after adjustment and has an "
-            "effect at or beyond its threshold")
+    rows = columns[(columns["assumption"] == assumption) & columns["decides"]]
+    rule = ("violated when at least one deciding column has a check significant after "
+            "adjustment with an effect at or beyond its threshold")
     if rows.empty:
         return Verdict(name=name, holds=None, rule=rule + "; no check of it could run")
-    violations = int((rows["verdict"] == "violation").sum())
+    violations = int(rows["violated"].sum())
     return Verdict(name=name, holds=violations > 0, estimate=float(violations), threshold=0.0,
-                   rule=rule + " (estimate: the number of violations)")
+                   rule=rule + " (estimate: the number of columns that violate it)")
 
 
 def overstates_verdict(name: str, optimism: Estimate, unit: str) -> Verdict:
@@ -163,8 +165,41 @@ def lag_choice_verdict(p_values: np.ndarray, alpha: float) -> Verdict:
 
 
 def holm_floor_verdict(holm_threshold: float, floor: float) -> Verdict:
-    """Holm's first threshold (alpha / m) lies below the smallest p-value Anderson-Darling can
-    report, so that under Holm that test could never reject."""
-    return Verdict(name="holm_below_anderson_floor", holds=bool(holm_threshold < floor),
+    """Holm's first threshold (alpha / m) lies below the smallest p-value KPSS can report, so
+    that under Holm the stationarity check could never reject."""
+    return Verdict(name="holm_below_kpss_floor", holds=bool(holm_threshold < floor),
                    estimate=float(holm_threshold), threshold=float(floor),
-                   rule="alpha / m below the Anderson-Darling p-value floor")
+                   rule="alpha / m below the KPSS p-value floor")
+
+
+def prior_shift_verdict(change: Estimate, unit: str) -> Verdict:
+    """The positive rate of a 0/1 target shifts materially between the sides: its relative
+    change has an interval that excludes zero and a point estimate at least
+    :data:`~casestudies.iid_checks.drift.MATERIAL_RELATIVE_CHANGE` in size. It does not when
+    the whole interval lies within that band; undecided otherwise."""
+    from casestudies.iid_checks.drift import MATERIAL_RELATIVE_CHANGE as material
+
+    low, high = change.low, change.high
+    if not (math.isfinite(low) and math.isfinite(high)):
+        holds = None
+    elif (low > 0 or high < 0) and abs(change.value) >= material:
+        holds = True
+    elif -material < low and high < material:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name="prior_shift", holds=holds, estimate=float(change.value),
+                   low=float(low), high=float(high), threshold=material, unit=unit,
+                   confidence=float(change.confidence),
+                   rule="relative change of the positive rate (late / early - 1): interval "
+                        "excluding 0 and estimate beyond the material change; no shift when "
+                        "the interval lies within it")
+
+
+def burn_in_verdict(detected: float, warmups: int) -> Verdict:
+    """Some features warm up: their early level is a construction artefact, and the detected
+    burn-in (the latest end of a warm-up) is worth leaving out."""
+    return Verdict(name="warmup_detected", holds=warmups > 0, estimate=float(detected),
+                   threshold=0.0,
+                   rule="at least one feature starts far from its plateau and reaches it in "
+                        "the first half of the time span (estimate: the burn-in)")

@@ -5,7 +5,7 @@ import pytest
 
 from casestudies.iid_checks import checks
 from casestudies.iid_checks.data import AR_COEFFICIENTS
-from casestudies.report.numbers import unexplained_numbers
+from casestudies.report.numbers import answer_box_numbers, unexplained_numbers
 
 # Prose numbers that are not results of the run, each with its reason.
 ALLOWED = (
@@ -49,8 +49,27 @@ def test_default_report_quick(quick_report):
     phi = AR_COEFFICIENTS["ar1_strong"]
     assert f"{(1 + phi) / (1 - phi):.3g} times smaller" in html
     assert f"coefficient {AR_COEFFICIENTS['ar1_weak']:g})" in html
-    assert f"{checks.PSI_BINS} quantile bins" in html
+    assert f"{checks.PSI_BINS} bins of the first side" in html
+    # The warm-up of the rolling windows is detected and left out of the audit.
+    assert result["verdicts"]["warmup_detected"]["holds"] is True
+    assert result["burn_in"]["used"] == result["burn_in"]["detected"] > 0
+    assert result["calendar"] == ["is_weekend", "is_night"]
+    assert "prior_shift" in result["verdicts"]
     assert "\\_" not in html  # names in code spans are shown without Markdown escapes
+
+
+@pytest.mark.slow
+def test_no_drift_verdict_from_a_stationarity_reading_without_a_material_effect(quick_report):
+    """Acceptance: every stationarity check that counts as a violation has a material effect,
+    and no violation of identical distribution comes from a calendar flag."""
+    _, payload = quick_report
+    checks_table = payload["result"]["audit"]["checks"]
+    rows = [dict(zip(checks_table["columns"], row, strict=True)) for row in checks_table["data"]]
+    for row in rows:
+        if row["test"] == "ADF + KPSS" and row["verdict"] == "violation":
+            assert row["effect"] >= row["threshold"]
+        if row["role"] == "calendar":
+            assert not row["decides"]
 
 
 @pytest.mark.slow
@@ -67,3 +86,9 @@ def test_short_answer_follows_the_kfold_verdict(quick_report):
     answer = payload["short_answer"]
     assert ("random K-fold overstates" in answer) == (state == "yes")
     assert ("not measurably" in answer) == (state == "undecided")
+
+
+@pytest.mark.slow
+def test_answer_box_holds_at_most_eight_numbers(quick_report):
+    html, _ = quick_report
+    assert len(answer_box_numbers(html)) <= 8

@@ -9,6 +9,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from casestudies.iid_checks import verdicts as rules
+from casestudies.iid_checks.audit import DECIDING_ROLES, column_verdicts
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.pipeline import (
     GalleryEntry,
@@ -22,21 +23,50 @@ from casestudies.io import to_jsonable
 from casestudies.stats import Estimate
 
 
-def _checks(assumption: str, verdicts: list[str]) -> pd.DataFrame:
+def _checks(assumption: str, verdicts: list[str], role: str = "target") -> pd.DataFrame:
     return pd.DataFrame({"assumption": assumption, "test": "Ljung-Box", "verdict": verdicts,
+                         "column": [f"c{i}" for i in range(len(verdicts))], "role": role,
+                         "decides": role in DECIDING_ROLES[assumption],
                          "effect": 0.2, "threshold": 0.1})
 
 
 def test_assumption_verdict_needs_one_violation():
     violated = rules.assumption_verdict(
-        "independent", _checks("independent", ["violation", "no evidence"]))
+        "independent", column_verdicts(_checks("independent", ["violation", "no evidence"])))
     assert violated.name == "violates_independence"
     assert violated.holds is True and violated.estimate == 1
-    small = rules.assumption_verdict(
-        "independent", _checks("independent", ["significant, small effect", "no evidence"]))
+    small = rules.assumption_verdict("independent", column_verdicts(
+        _checks("independent", ["significant, small effect", "no evidence"])))
     assert small.holds is False and small.estimate == 0
-    nothing_ran = rules.assumption_verdict("no leakage", _checks("independent", ["violation"]))
+    nothing_ran = rules.assumption_verdict(
+        "no leakage", column_verdicts(_checks("independent", ["violation"])))
     assert nothing_ran.holds is None
+
+
+@pytest.mark.parametrize("role", ["feature", "calendar"])
+def test_feature_and_calendar_dependence_is_context_not_the_verdict(role):
+    """Dependence in a feature, or in a calendar flag, does not decide about K-fold: only the
+    target and the residuals do."""
+    context = rules.assumption_verdict(
+        "independent", column_verdicts(pd.concat([
+            _checks("independent", ["violation"], role),
+            _checks("independent", ["no evidence"], "residuals").assign(column="residuals")])))
+    assert context.holds is False
+
+
+def test_three_tests_of_one_column_are_one_violation():
+    frame = _checks("independent", ["violation", "violation", "violation"]).assign(
+        column="y", test=["Ljung-Box", "runs", "BDS"])
+    verdict = rules.assumption_verdict("independent", column_verdicts(frame))
+    assert verdict.holds is True and verdict.estimate == 1
+
+
+def test_calendar_flags_stay_out_of_the_drift_verdict():
+    frame = pd.concat([_checks("identically distributed", ["violation"], "calendar"),
+                       _checks("identically distributed", ["no evidence"], "feature").assign(
+                           column="x")])
+    assert rules.assumption_verdict("identically distributed",
+                                    column_verdicts(frame)).holds is False
 
 
 @pytest.mark.parametrize(("low", "high", "state"), [
@@ -118,7 +148,7 @@ def test_holm_floor_verdict():
 
 def _entry(name, truth, found, flagged_identical=0):
     checks = pd.DataFrame({
-        "assumption": ["identically distributed"] * 3,
+        "assumption": ["identically distributed"] * 3, "decides": True,
         "verdict": ["violation"] * flagged_identical + ["no evidence"] * (3 - flagged_identical)})
     return GalleryEntry(name=name, description="", truth=truth,
                         found={"independent": "independent" in found,
@@ -162,10 +192,10 @@ def _stand_in(kfold_state: str | None, violated: bool) -> SimpleNamespace:
             "kfold_overstates", Estimate(*interval[kfold_state]), "blocks")
         assert verdicts["kfold_overstates"].holds is holds[kfold_state]
     assumptions = pd.DataFrame({"assumption": list(rules.ASSUMPTION_VERDICTS),
-                                "violations": [2, 0, 1], "checks": [5, 4, 3]})
+                                "violations": [2, 0, 1], "columns": [5, 4, 3]})
     return SimpleNamespace(verdicts=verdicts, assumptions=assumptions, rows=1234,
                            table_name="mine.csv", check_counts={"total": 12},
-                           validation=SimpleNamespace(metric="R²"))
+                           validation=SimpleNamespace(metric="R²"), burn_in=None)
 
 
 @pytest.mark.parametrize(("state", "wording"), [
@@ -205,3 +235,15 @@ def test_adding_a_scenario_leaves_the_simulated_flags_of_the_others_unchanged():
                                   scenarios=("mean_shift", "grouped"))
     grouped = with_another.rates[with_another.rates["scenario"] == "grouped"]
     assert alone.rates.reset_index(drop=True).equals(grouped.reset_index(drop=True))
+
+
+@pytest.mark.parametrize(("value", "low", "high", "state"), [
+    (0.31, 0.1, 0.5, "yes"),  # a third more positives, interval above zero
+    (-0.3, -0.5, -0.05, "yes"),
+    (0.05, -0.1, 0.15, "no"),  # the whole interval within the material band
+    (0.31, -0.05, 0.6, "undecided"),  # material estimate, interval includes zero
+    (0.1, 0.02, 0.25, "undecided"),  # significant but the estimate is not material
+])
+def test_prior_shift_verdict_on_the_relative_change(value, low, high, state):
+    verdict = rules.prior_shift_verdict(Estimate(value, low, high), "blocks")
+    assert verdict.state == state
