@@ -45,7 +45,12 @@ from casestudies.report.figures import (
     readable_width_px,
     svg_size_pt,
 )
-from casestudies.report.formatting import format_number
+from casestudies.report.formatting import (
+    format_estimate,
+    format_integer_like,
+    format_number,
+    format_pvalue,
+)
 from casestudies.report.markdown import (
     BLOCK_KINDS,
     html_escape,
@@ -197,13 +202,21 @@ class Section:
         return self
 
     def table(self, frame: pd.DataFrame, caption: str, digits: int = 3, index: bool = False,
-              percent: tuple[str, ...] = ()) -> Section:
+              percent: tuple[str, ...] = (), pvalues: tuple[str, ...] = (),
+              intervals: Mapping[str, tuple[str, str]] | None = None) -> Section:
         """Add a DataFrame as a table: numbers formatted to ``digits`` significant figures.
+
+        A column of whole numbers shows no decimals, even when stored as floats. The table
+        scrolls sideways inside its frame when it is wider than the page (the page itself never
+        does), keeping its first column in view, with a shadow on the edge that has more columns.
+        Aim for at most about eight columns: split or transpose a wider table, or show a chosen
+        subset and say in the caption that the JSON has the rest.
 
         Parameters
         ----------
         frame : DataFrame
-            Column names and cell values are escaped.
+            Column names and cell values are escaped. Name columns for a reader ("ECE width"),
+            not as in the code (``ece_width``).
         caption : str
             Markdown, may contain ``$math$``.
         digits : int, default 3
@@ -212,12 +225,26 @@ class Section:
             Show the index as the first column.
         percent : tuple of str
             Columns holding proportions to show as percentages.
+        pvalues : tuple of str
+            Columns holding p-values: two significant figures, ``< 1e-16`` below the
+            floating-point floor, never ``0``
+            (:func:`~casestudies.report.formatting.format_pvalue` with ``exact=True``).
+        intervals : mapping of str to (str, str), optional
+            ``{"cost": ("cost low", "cost high")}``: show each ``cost`` with its interval from
+            the two other columns, rounded to the digits the interval justifies
+            (:func:`~casestudies.report.formatting.format_estimate`), and do not show those two
+            columns; this also saves two columns.
+
+        Raises
+        ------
+        ValueError
+            A column named in ``percent``, ``pvalues`` or ``intervals`` is not in the table.
         """
         self.report.table_count += 1
         number = self.report.table_count
-        self.blocks.append(_table_html(frame, number, caption, digits, index, percent))
+        self.blocks.append(_table_html(frame, number, caption, digits, index, percent,
+                                       pvalues, dict(intervals or {})))
         return self
-
 
 def _sized_svg(fig: Figure, alt: str, prefix: str, kind: str = "") -> str:
     """The figure as SVG sized by CSS: at most its natural width, at least its readable width."""
@@ -257,37 +284,74 @@ def _figure_variants(fig: Figure, alt: str, anchor: str, prefix: str, narrow: bo
     return frame.format(" wide", wide) + frame.format(" narrow", small), css
 
 
-def _cell(value: Any, digits: int, as_percent: bool) -> tuple[str, bool]:
+def _cell(value: Any, digits: int, as_percent: bool, as_pvalue: bool = False,
+          whole: bool = False) -> tuple[str, bool]:
     """Cell text and whether it is numeric (right-aligned)."""
     if isinstance(value, (bool, np.bool_)):
         return ("yes" if value else "no"), False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        if as_percent and value is not None and np.isfinite(value):
-            return f"{100 * float(value):.1f}%", True
-        return format_number(value, digits), True
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
         return "—", True
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if as_percent and np.isfinite(value):
+            return f"{100 * float(value):.1f}%", True
+        if as_pvalue:
+            return html_escape(format_pvalue(value, exact=True)), True
+        if whole:
+            return format_integer_like(float(value)) or format_number(value, digits), True
+        return format_number(value, digits), True
     return html_escape(value), False
 
 
+def _whole_number_columns(frame: pd.DataFrame) -> set:
+    """Float columns whose finite values are all whole numbers (counts stored as floats)."""
+    whole = set()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_float_dtype(values.dtype):
+            finite = values[np.isfinite(values)]
+            if len(finite) and bool((finite == np.round(finite)).all()) and \
+                    bool((finite.abs() < 1e15).all()):
+                whole.add(column)
+    return whole
+
+
 def _table_html(frame: pd.DataFrame, number: int, caption: str, digits: int, index: bool,
-                percent: tuple[str, ...]) -> str:
+                percent: tuple[str, ...], pvalues: tuple[str, ...] = (),
+                intervals: dict[str, tuple[str, str]] | None = None) -> str:
     if index:
         frame = frame.reset_index()
-    head = "".join(f"<th>{html_escape(c)}</th>" for c in frame.columns)
+    intervals = intervals or {}
+    named = set(percent) | set(pvalues) | set(intervals)
+    named |= {bound for pair in intervals.values() for bound in pair}
+    missing = sorted(str(c) for c in named - set(frame.columns))
+    if missing:
+        raise ValueError(f"table {number}: no column {', '.join(map(repr, missing))} to format; "
+                         f"the columns are {', '.join(map(repr, map(str, frame.columns)))}")
+    hidden = {bound for pair in intervals.values() for bound in pair}
+    shown = [c for c in frame.columns if c not in hidden]
+    whole = _whole_number_columns(frame)
+    head = "".join(f"<th>{html_escape(c)}</th>" for c in shown)
     rows = []
-    for record in frame.itertuples(index=False, name=None):
+    for record in frame.to_dict("records"):
         cells = []
-        for column, value in zip(frame.columns, record, strict=True):
-            text, numeric = _cell(value, digits, column in percent)
+        for column in shown:
+            value = record[column]
+            if column in intervals:
+                low, high = (record[b] for b in intervals[column])
+                text = html_escape(format_estimate(value, low, high, percent=column in percent))
+                numeric = True
+            else:
+                text, numeric = _cell(value, digits, column in percent, column in pvalues,
+                                      column in whole)
             cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    # The caption sits outside the scrolling wrapper so that it wraps at the page width even
-    # when a wide table scrolls sideways.
+    # The caption sits outside the scrolling frame so that it wraps at the page width even
+    # when a wide table scrolls sideways; the frame is focusable so that a keyboard can scroll.
     return (
         f'<figure class="table"><figcaption><strong>Table {number}.</strong> '
         f"{inline_markdown_to_html(caption)}</figcaption>"
-        f'<div class="table-wrap"><table id="table-{number}"><thead><tr>{head}</tr></thead>'
+        f'<div class="table-wrap" role="region" tabindex="0" aria-label="Table {number}">'
+        f'<table id="table-{number}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div></figure>"
     )
 

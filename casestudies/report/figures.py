@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import matplotlib
+from matplotlib.dates import AutoDateLocator
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.ticker import AutoLocator, MaxNLocator
 
 matplotlib.use("Agg")
 
@@ -175,6 +178,62 @@ def _grid_axes(fig: Figure) -> tuple[list, object] | None:
     return axes, axes[0].get_subplotspec().get_gridspec()
 
 
+def _thin_out_ticks(fig: Figure) -> None:
+    """Fewer automatic ticks along narrowed x axes, so that their labels do not collide."""
+    for ax in fig.axes:
+        locator = ax.xaxis.get_major_locator()
+        if type(locator) is AutoLocator:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+        elif isinstance(locator, AutoDateLocator):
+            locator.maxticks = dict.fromkeys(locator.maxticks, 5)
+
+
+_LOCATION_NAMES = {code: name for name, code in Legend.codes.items()}
+
+
+def _set_legend_columns(legend: Legend, ncols: int) -> Legend:
+    """The legend made again in ``ncols`` columns (matplotlib lays a legend's box out once).
+
+    Kept as it is when its placement cannot be made again exactly (a ``bbox_to_anchor``, an
+    ``outside`` placement on the left or right).
+    """
+    outside = getattr(legend, "_outside_loc", None)
+    name = _LOCATION_NAMES.get(legend._loc)
+    if legend._bbox_to_anchor is not None and outside is None:
+        return legend
+    if outside is not None:
+        if outside not in ("lower", "upper") or name is None:
+            return legend
+        location = f"outside {name}"
+    else:
+        location = legend._loc
+    handles = list(legend.legend_handles)
+    labels = [text.get_text() for text in legend.texts]
+    title = legend.get_title().get_text() or None
+    owner = legend.parent
+    options = dict(loc=location, ncols=ncols, fontsize=legend.prop.get_size(),
+                   frameon=legend.get_frame_on(), title=title)
+    legend.remove()
+    return owner.legend(handles, labels, **options)
+
+
+def _fit_legends(fig: Figure, width: float) -> float:
+    """Put legends wider than their room in fewer columns; return the height, inches, that the
+    legends of the whole figure take."""
+    for columns in (2, 1):
+        fig.draw_without_rendering()
+        legends = [(legend, None) for legend in fig.legends]
+        legends += [(ax.get_legend(), ax) for ax in fig.axes if ax.get_legend() is not None]
+        for legend, ax in legends:
+            room = ax.bbox.width if ax is not None else width * fig.dpi
+            if legend._ncols > columns and legend.get_window_extent().width > room:
+                _set_legend_columns(legend, columns)
+    if not fig.legends:
+        return 0.0
+    fig.draw_without_rendering()
+    return 0.15 + sum(legend.get_window_extent().height for legend in fig.legends) / fig.dpi
+
+
 def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
     """Lay ``fig`` out again for a phone, in place: ``width`` inches, panels stacked in one column.
 
@@ -209,7 +268,11 @@ def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
         panel_aspect = old_height / old_width
     low, high = NARROW_PANEL_HEIGHT_IN
     panel_height = min(max(width * panel_aspect, low), high)
+    fig.set_size_inches(width, rows * panel_height)
+    _thin_out_ticks(fig)
     # A legend or title of the whole figure takes room the panels must not lose.
-    extra = 0.6 * len(fig.legends) + (0.3 if fig._suptitle is not None else 0.0)
+    extra = _fit_legends(fig, width)
+    if fig._suptitle is not None:
+        extra += 0.35
     fig.set_size_inches(width, rows * panel_height + extra)
     return stacked

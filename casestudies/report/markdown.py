@@ -30,7 +30,14 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from casestudies.report.formatting import format_ci, format_number, format_percent, format_pvalue
+from casestudies.report.formatting import (
+    format_ci,
+    format_estimate,
+    format_integer_like,
+    format_number,
+    format_percent,
+    format_pvalue,
+)
 from casestudies.report.math import latex_to_mathml
 
 BLOCK_KINDS = ("answer", "pitfall", "note", "qa")
@@ -98,7 +105,10 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return format_number(int(value))
     if isinstance(value, (float, np.floating)):
-        return format_number(float(value)) if math.isfinite(value) else "—"
+        if not math.isfinite(value):
+            return "—"
+        # A whole number held in a float (a config's 7.0 days) is written as one: "7 days".
+        return format_integer_like(value) or format_number(float(value))
     return escape_markdown(str(value))
 
 
@@ -121,10 +131,27 @@ def _tex(value: Any) -> markupsafe.Markup:
 def make_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
     """The Jinja environment for Markdown templates.
 
-    Filters: ``num(digits)``, ``pct(digits)``, ``pvalue``, ``ci(low, high)`` for numbers,
-    ``code`` for verbatim text and ``tex`` for LaTeX built by the code (to go inside ``$…$``);
-    any other inserted text is Markdown-escaped. A template that uses
-    an undefined name fails instead of printing an empty string.
+    Filters for numbers:
+
+    ``num(digits=3)``
+        significant figures (:func:`~casestudies.report.formatting.format_number`);
+    ``pct(digits=1)``
+        a proportion as a percentage;
+    ``pvalue(exact=False)``
+        ``'< 0.001'`` below 0.001; with ``exact=True`` two significant figures and ``'< 1e-16'``
+        below the floating-point floor, never ``'0'``
+        (:func:`~casestudies.report.formatting.format_pvalue`);
+    ``ci(low, high, digits=3)``
+        ``'0.12 (0.10 to 0.14)'`` at a fixed number of significant figures;
+    ``interval(low, high, percent=False)``
+        the estimate and its interval rounded to the digits the interval justifies:
+        ``{{ cost | interval(cost_low, cost_high) }}`` → ``'0.369 (0.351 to 0.399)'``
+        (:func:`~casestudies.report.formatting.format_estimate`).
+
+    ``code`` shows verbatim text and ``tex`` inserts LaTeX built by the code (to go inside
+    ``$…$``); any other inserted text is Markdown-escaped, and a bare number is formatted (a float
+    holding a whole number without decimals). A template that uses an undefined name fails
+    instead of printing an empty string.
     """
     env = jinja2.Environment(
         loader=loader,
@@ -138,7 +165,10 @@ def make_environment(loader: jinja2.BaseLoader | None = None) -> jinja2.Environm
     env.filters.update(
         num=lambda v, digits=3: markupsafe.Markup(format_number(v, digits)),
         pct=lambda v, digits=1: markupsafe.Markup(escape_markdown(format_percent(v, digits))),
-        pvalue=lambda v: markupsafe.Markup(escape_markdown(format_pvalue(v))),
+        pvalue=lambda v, exact=False: markupsafe.Markup(
+            escape_markdown(format_pvalue(v, exact=exact))),
+        interval=lambda v, low, high, percent=False: markupsafe.Markup(
+            escape_markdown(format_estimate(v, low, high, percent=percent))),
         ci=lambda v, low, high, digits=3: markupsafe.Markup(format_ci(v, low, high, digits)),
         code=_code,
         text=lambda v: markupsafe.Markup(escape_markdown(str(v))),

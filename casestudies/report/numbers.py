@@ -69,6 +69,10 @@ class _BodyText(HTMLParser):
             if heading:
                 # "3. The math": the section number is the page's outline, not a result.
                 data = re.sub(r"^\s*\d+(\.\d+)*\.?\s", " ", data)
+            elif self.stack and self.stack[-1][0] == "strong" and \
+                    any(tag == "figcaption" for tag, _ in self.stack):
+                # "Table 3." and "Figure 2." number the page's exhibits.
+                data = re.sub(r"^\s*(Table|Figure) \d+\.\s*$", " ", data)
             self.chunks.append(data)
         self.chunks.append(" ")
 

@@ -268,3 +268,88 @@ def test_link_to_a_missing_reference_fails_the_build(provenance):
     report.section("S").markdown("See [Smith](#ref-smith) and [it](#term-it).")
     with pytest.raises(ValueError, match=r"#ref-smith has no target.*Report.references"):
         report.render(provenance)
+
+
+def test_whole_numbers_show_without_decimals_in_tables_and_prose(tmp_path):
+    (tmp_path / "n.md").write_text("Poisson({{ rate }}) over {{ days }} days.\n")
+    report = Report("x", "t", "q", "a", templates=tmp_path)
+    section = report.section("S")
+    section.text("n.md", rate=0.5, days=7.0)
+    section.table(pd.DataFrame({"rows": [120.0, float("nan"), 4.0], "mean": [1.0, 2.5, 3.0]}),
+                  caption="c")
+    prose, table = section.blocks
+    assert "Poisson(0.500) over 7 days." in prose
+    assert '<td class="num">120</td>' in table and '<td class="num">4</td>' in table
+    assert '<td class="num">1.00</td>' in table  # a column with fractions keeps its digits
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.0, "< 1e-16"), (1e-300, "< 1e-16"), (3.21e-5, "3.2e-05"), (0.0456, "0.046"),
+    (0.5, "0.50"), (float("nan"), "—"),
+])
+def test_exact_pvalues_never_show_zero(value, text):
+    assert format_pvalue(value, exact=True) == text
+
+
+def test_pvalue_columns_and_filter(tmp_path):
+    (tmp_path / "p.md").write_text("p {{ p | pvalue(exact=True) }}, p {{ p | pvalue }}.\n")
+    report = Report("x", "t", "q", "a", templates=tmp_path)
+    section = report.section("S").text("p.md", p=0.0)
+    section.table(pd.DataFrame({"test": ["KS"], "p": [0.0]}), caption="c", pvalues=("p",))
+    prose, table = section.blocks
+    assert "p &lt; 1e-16, p &lt; 0.001." in prose
+    assert '<td class="num">&lt; 1e-16</td>' in table
+
+
+@pytest.mark.parametrize(("low", "high", "decimals"), [
+    (0.3512, 0.3987, 3), (0.31, 0.43, 2), (0.0301, 0.0309, 4), (11_800, 12_900, 0),
+    (-0.0049, 0.0003, 4), (0.9, 1.9, 1),
+])
+def test_interval_decimals_follow_the_half_width(low, high, decimals):
+    from casestudies.report.formatting import interval_decimals
+
+    assert interval_decimals(low, high) == decimals
+
+
+def test_interval_filter_and_table_column_round_to_the_interval(tmp_path):
+    from casestudies.report.formatting import format_estimate
+
+    assert format_estimate(0.36912, 0.3512, 0.3987) == "0.369 (0.351 to 0.399)"
+    assert format_estimate(0.0476, 0.031, 0.072, percent=True) == "4.8% (3.1% to 7.2%)"
+    assert format_estimate(-0.0021, -0.0049, 0.0003) == "-0.0021 (-0.0049 to 0.0003)"
+    assert format_estimate(0.5, 0.5, 0.5) == "0.500"  # no interval to round to
+    (tmp_path / "i.md").write_text("cost {{ c | interval(lo, hi) }}\n")
+    report = Report("x", "t", "q", "a", templates=tmp_path)
+    section = report.section("S").text("i.md", c=0.36912, lo=0.3512, hi=0.3987)
+    assert "cost 0.369 (0.351 to 0.399)" in section.blocks[0].replace("\\", "")
+    frame = pd.DataFrame({"method": ["raw"], "cost": [0.36912], "low": [0.3512], "high": [0.3987]})
+    section.table(frame, caption="c", intervals={"cost": ("low", "high")})
+    table = section.blocks[1]
+    assert "<th>low</th>" not in table and "<th>cost</th>" in table
+    assert '<td class="num">0.369 (0.351 to 0.399)</td>' in table
+
+
+def test_numbers_rounded_to_their_interval_are_explained(provenance):
+    from casestudies.report.numbers import unexplained_numbers
+
+    report = Report("x", "t", "q", "a")
+    frame = pd.DataFrame({"cost": [0.36912], "low": [0.3512], "high": [0.3987], "p": [0.0]})
+    report.section("S").table(frame, caption="c", intervals={"cost": ("low", "high")},
+                              pvalues=("p",))
+    payload = {"cost": 0.36912, "low": 0.3512, "high": 0.3987, "p": 0.0}
+    html = report.render(provenance)
+    assert unexplained_numbers(html, payload) == []
+    assert unexplained_numbers(html, {**payload, "p": 0.2}) != []  # "< 1e-16" needs a tiny p
+
+
+def test_table_names_a_missing_formatted_column():
+    with pytest.raises(ValueError, match="no column 'p'"):
+        Report("x", "t", "q", "a").section("S").table(pd.DataFrame({"a": [1]}), caption="c",
+                                                      pvalues=("p",))
+
+
+def test_wide_table_scrolls_in_a_focusable_region():
+    report = Report("x", "t", "q", "a")
+    report.section("S").table(pd.DataFrame({"a": [1]}), caption="c")
+    assert '<div class="table-wrap" role="region" tabindex="0" aria-label="Table 1">' in \
+        report.sections[0].blocks[0]

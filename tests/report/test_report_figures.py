@@ -98,3 +98,20 @@ def test_small_multiples_check_their_arguments():
     section.figures([panel], caption="c", alts=["a"])
     assert '<p class="panel-label">(a)</p>' in section.blocks[0]
     assert "--panel-min:" in section.blocks[0]
+
+
+def test_narrow_layout_puts_a_wide_figure_legend_in_fewer_columns():
+    from casestudies.report.figures import PHONE_WIDTH_IN, narrow_layout
+
+    fig, ax = new_figure(7.5, 4.4)
+    for i in range(6):
+        ax.plot([0, 1], [i, i + 1], label=f"a method with a long name ({i})")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, title="methods")
+    figure_to_svg(fig)
+    narrow_layout(fig)
+    (legend,) = fig.legends
+    assert legend._ncols < 3 and legend.get_title().get_text() == "methods"
+    assert legend.texts[0].get_text() == "a method with a long name (0)"
+    fig.draw_without_rendering()
+    assert legend.get_window_extent().width <= PHONE_WIDTH_IN * fig.dpi
+    assert fig.bbox.contains(*legend.get_window_extent().p0)  # not cut off below the figure
