@@ -2,7 +2,11 @@
 
 Each is fitted on a calibration block the model never saw (``fit(p, y)``) and applied with
 ``predict(p)``. All work on the model's probability ``p``, so any classifier can be calibrated
-the same way.
+the same way. The log-odds calibrators take ``clip``: scores are clipped to
+``[clip, 1 - clip]`` before their logarithm is taken (a forest's exact zeros would otherwise
+become log-odds of minus infinity); the default :data:`LOGIT_CLIP` suits models that never
+output exact zeros, and the pipeline passes half a tree's vote for a forest
+(:func:`~casestudies.calibration.models.tree_clip`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,17 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
 
 
-class PlattCalibrator:
+class _LogOdds:
+    """Shared ``clip`` of the calibrators that work on logarithms of the score."""
+
+    def __init__(self, clip: float | None = None):
+        self.clip = LOGIT_CLIP if clip is None else float(clip)
+
+    def _z(self, p: np.ndarray) -> np.ndarray:
+        return logit(p, self.clip)
+
+
+class PlattCalibrator(_LogOdds):
     """Platt scaling on the log-odds: ``q = sigmoid(a logit(p) + b)`` (Platt 1999).
 
     Fitting on ``logit(p)`` rather than on ``p`` makes the identity map reachable
@@ -30,11 +44,11 @@ class PlattCalibrator:
 
     def fit(self, p: np.ndarray, y: np.ndarray) -> PlattCalibrator:
         # The same likelihood as Cox's calibration regression of y on logit(p).
-        self.intercept_, self.slope_ = cox_calibration(y, p)
+        self.intercept_, self.slope_ = cox_calibration(y, p, self.clip)
         return self
 
     def predict(self, p: np.ndarray) -> np.ndarray:
-        return _sigmoid(self.slope_ * logit(p, LOGIT_CLIP) + self.intercept_)
+        return _sigmoid(self.slope_ * self._z(p) + self.intercept_)
 
 
 class ClippedIsotonicCalibrator:
@@ -46,6 +60,9 @@ class ClippedIsotonicCalibrator:
     rows) keeps it finite and blockable.
     """
 
+    def __init__(self, clip: float | None = None):
+        self.clip = clip  # unused: isotonic regression takes no logarithm of the score
+
     def fit(self, p: np.ndarray, y: np.ndarray) -> ClippedIsotonicCalibrator:
         self.eps_ = 1 / (2 * len(y))
         self.model_ = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(p, y)
@@ -56,7 +73,7 @@ class ClippedIsotonicCalibrator:
         return np.clip(self.model_.predict(p), self.eps_, 1 - self.eps_)
 
 
-class BetaCalibrator:
+class BetaCalibrator(_LogOdds):
     """Beta calibration (Kull, Silva Filho & Flach 2017):
     ``q = sigmoid(a ln p - b ln(1 - p) + c)``, a logistic regression on the two features
     ``ln p`` and ``-ln(1 - p)``.
@@ -85,9 +102,8 @@ class BetaCalibrator:
         self.c_ = float(coef[-1])
         return self
 
-    @staticmethod
-    def _features(p: np.ndarray) -> np.ndarray:
-        p = np.clip(np.asarray(p, dtype=np.float64), LOGIT_CLIP, 1 - LOGIT_CLIP)
+    def _features(self, p: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(p, dtype=np.float64), self.clip, 1 - self.clip)
         return np.column_stack([np.log(p), -np.log1p(-p)])
 
     def predict(self, p: np.ndarray) -> np.ndarray:
@@ -95,7 +111,7 @@ class BetaCalibrator:
         return _sigmoid(self.a_ * features[:, 0] + self.b_ * features[:, 1] + self.c_)
 
 
-class TemperatureCalibrator:
+class TemperatureCalibrator(_LogOdds):
     """Temperature scaling (Guo et al. 2017): ``q = sigmoid(logit(p) / T)``, ``T`` minimising
     the log loss.
 
@@ -104,7 +120,7 @@ class TemperatureCalibrator:
     """
 
     def fit(self, p: np.ndarray, y: np.ndarray) -> TemperatureCalibrator:
-        z = logit(p, LOGIT_CLIP)
+        z = self._z(p)
         y = np.asarray(y, dtype=np.float64)
 
         def loss(log_t: float) -> float:
@@ -116,7 +132,7 @@ class TemperatureCalibrator:
         return self
 
     def predict(self, p: np.ndarray) -> np.ndarray:
-        return _sigmoid(logit(p, LOGIT_CLIP) / self.temperature_)
+        return _sigmoid(self._z(p) / self.temperature_)
 
 
 def undersampling_correction(p_s: np.ndarray, beta: float) -> np.ndarray:

@@ -49,6 +49,9 @@ class CalibrationConfig(StudyConfig):
         Time column used to order the rows; ``None`` keeps the file's row order.
     amount : str or None
         Transaction amount column; needed for the amount-dependent blocking rule.
+    cluster : str or None
+        Column of --data grouping dependent rows (customer, card, incident): every interval
+        resamples its values; ``None`` resamples transactions (the simulator uses incidents).
     openml : str or None
         ``"creditcard"`` downloads OpenML's credit-card fraud data instead of simulating.
     seed : int
@@ -90,6 +93,10 @@ class CalibrationConfig(StudyConfig):
     amount: str | None = option(
         None, "amount column of --data, for the amount-dependent blocking rule (default: none; "
               "the rule is then skipped)", metavar="COL")
+    cluster: str | None = option(
+        None, "column of --data whose values group dependent transactions (customer, card or "
+              "incident id): every interval resamples whole groups (default: single "
+              "transactions)", metavar="COL")
     openml: str | None = option(
         None, "download OpenML's credit-card fraud data (needs internet) instead of simulating "
               "transactions", choices=OPENML_DATASETS)
@@ -132,4 +139,7 @@ class CalibrationConfig(StudyConfig):
         """Rules across options."""
         if self.data is not None and self.openml:
             raise ConfigError("give either --data or --openml, not both")
+        if self.cluster is not None and self.data is None:
+            raise ConfigError("--cluster names a column of --data; the simulated data are "
+                              "resampled by incident already")
 

@@ -271,6 +271,11 @@ class TransactionData:
         ``"simulated"``, ``"file"`` or ``"openml"``.
     dropped_columns : list of str
         Non-numeric columns left out of the features.
+    clusters : ndarray or None
+        The unit each row belongs to for resampling (an incident, a customer), or ``None``
+        when every transaction is resampled on its own.
+    cluster_unit : str
+        What a cluster is, in words (the resampling unit the report and the JSON state).
     """
 
     features: pd.DataFrame
@@ -283,6 +288,29 @@ class TransactionData:
     fingerprint: str
     kind: str
     dropped_columns: list[str] = field(default_factory=list)
+    clusters: np.ndarray | None = None
+    cluster_unit: str = "transactions"
+
+
+INCIDENT_UNIT = ("incidents (a compromised terminal, a leaked card, or the single transaction "
+                 "for an isolated large payment and for every genuine payment)")
+
+
+def incidents(scenario: np.ndarray, terminal: np.ndarray, customer: np.ndarray) -> np.ndarray:
+    """The incident each simulated transaction belongs to, as an integer label.
+
+    Frauds of a compromised terminal share the terminal's incident, frauds of a leaked card the
+    customer's; an isolated large payment (scenario 1) and every genuine payment are incidents
+    of their own. A terminal compromised twice counts as one incident (conservative: it only
+    widens intervals).
+    """
+    scenario = np.asarray(scenario)
+    n = scenario.size
+    n_terminals = int(np.max(terminal)) + 1 if n else 0
+    n_customers = int(np.max(customer)) + 1 if n else 0
+    label = n_terminals + n_customers + np.arange(n, dtype=np.int64)
+    label = np.where(scenario == 2, terminal, label)
+    return np.where(scenario == 3, n_terminals + customer, label).astype(np.int64)
 
 
 def load_simulated(n_customers: int = 2500, n_terminals: int = 2000, n_days: int = 120,
@@ -302,6 +330,9 @@ def load_simulated(n_customers: int = 2500, n_terminals: int = 2000, n_days: int
                 f"{n_days} days, seed {random_state})"),
         fingerprint=fingerprint_frame(transactions),
         kind="simulated",
+        clusters=incidents(frame["fraud_scenario"].to_numpy(), frame["terminal_id"].to_numpy(),
+                           frame["customer_id"].to_numpy()),
+        cluster_unit=INCIDENT_UNIT,
     )
 
 
@@ -340,11 +371,13 @@ def _time_column(frame: pd.DataFrame, time: str, time_format: str | None = None)
 
 def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
                amount: str | None = None, *, source: str, kind: str = "file",
-               time_format: str | None = None) -> TransactionData:
+               time_format: str | None = None, cluster: str | None = None) -> TransactionData:
     """Validate a table of labelled transactions into :class:`TransactionData`.
 
-    Every numeric column other than the target and the time becomes a feature (the amount too);
-    text columns are left out and listed. Rows are put in time order when ``time`` is given.
+    Every numeric column other than the target, the time and the cluster becomes a feature (the
+    amount too); text columns are left out and listed. Rows are put in time order when ``time``
+    is given. ``cluster`` names the column whose values group dependent rows (a customer, a
+    card, an incident): intervals then resample its values, else single transactions.
 
     Raises
     ------
@@ -352,7 +385,7 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
         Missing column, non-binary target, unparseable time, negative or missing amount, missing
         or infinite feature values, or no numeric feature.
     """
-    require_columns(frame, [target, time, amount], source=source)
+    require_columns(frame, [target, time, amount, cluster], source=source)
     labels = binary_target(frame, target)
     preview = frame.head(8)
     order = np.arange(len(frame))
@@ -368,7 +401,15 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
             raise DataError(f"amount column {amount!r} has {int((values < 0).sum())} negative "
                             "value(s); amounts must be 0 or more")
         amounts = values.to_numpy(dtype=np.float64)[order]
-    candidates = [c for c in frame.columns if c not in (target, time)]
+    clusters = None
+    if cluster is not None:
+        raw = frame[cluster]
+        if raw.isna().any():
+            raise DataError(f"cluster column {cluster!r} has {int(raw.isna().sum())} missing "
+                            "value(s); give every row its customer/card/incident, or drop "
+                            "--cluster")
+        clusters = pd.factorize(raw, sort=False)[0].astype(np.int64)[order]
+    candidates = [c for c in frame.columns if c not in (target, time, cluster)]
     numeric = [c for c in candidates
                if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     dropped = [c for c in candidates if c not in numeric]
@@ -381,7 +422,9 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
     return TransactionData(
         features=features, y=labels[order], time=times, amount=amounts, scenario=None,
         preview=preview, source=source, fingerprint=fingerprint_frame(canonical), kind=kind,
-        dropped_columns=dropped,
+        dropped_columns=dropped, clusters=clusters,
+        cluster_unit=(f"values of the column {cluster!r}" if cluster is not None
+                      else "transactions"),
     )
 
 
@@ -413,6 +456,7 @@ def load_data(config) -> TransactionData:
     if config.data:
         frame = read_table(config.data)
         return from_frame(frame, config.target, config.time, config.amount,
-                          source=source_name(config.data), time_format=config.time_format)
+                          source=source_name(config.data), time_format=config.time_format,
+                          cluster=config.cluster)
     return load_simulated(config.n_customers, config.n_terminals, config.n_days,
                           config.label_delay_days, config.seed)

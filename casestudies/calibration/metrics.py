@@ -19,10 +19,11 @@ def logit(p: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def log_loss(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean negative log-likelihood ``-mean(y ln p + (1 - y) ln(1 - p))`` (p clipped at 1e-12)."""
+def log_loss(y: np.ndarray, p: np.ndarray, clip: float = EPS) -> float:
+    """Mean negative log-likelihood ``-mean(y ln p + (1 - y) ln(1 - p))`` (p clipped to
+    ``[clip, 1 - clip]``, 1e-12 by default)."""
     y = np.asarray(y, dtype=np.float64)
-    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    p = np.clip(np.asarray(p, dtype=np.float64), clip, 1 - clip)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
@@ -79,6 +80,35 @@ def brier_decomposition(y: np.ndarray, p: np.ndarray, n_bins: int | None = None,
             "within": brier - (reliability - resolution + uncertainty)}
 
 
+def corp_decomposition(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """CORP decomposition of the Brier score (Dimitriadis, Gneiting & Jordan 2021).
+
+    Recalibrate the forecasts by isotonic regression of ``y`` on ``p`` (pool-adjacent-violators,
+    ties pooled: the calibrated forecast that keeps the ranking and fits the labels best), and
+    compare three Brier scores: of the forecasts ``S(p)``, of their recalibration ``S(p_iso)``,
+    and of the constant base rate ``S(ybar)``. Then::
+
+        MCB = S(p) - S(p_iso) >= 0      miscalibration
+        DSC = S(ybar) - S(p_iso) >= 0   discrimination
+        UNC = S(ybar) = ybar (1 - ybar) uncertainty
+        S(p) = MCB - DSC + UNC          exactly, with no binning and no leftover term.
+
+    Returns ``brier``, ``miscalibration``, ``discrimination``, ``uncertainty`` and
+    ``remainder`` (``S - (MCB - DSC + UNC)``, zero up to rounding).
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    recalibrated = IsotonicRegression(out_of_bounds="clip").fit(p, y).predict(p)
+    score = brier_score(y, p)
+    recal = brier_score(y, recalibrated)
+    uncertainty = brier_score(y, np.full(y.size, y.mean()))
+    mcb, dsc = score - recal, uncertainty - recal
+    return {"brier": score, "miscalibration": mcb, "discrimination": dsc,
+            "uncertainty": uncertainty, "remainder": score - (mcb - dsc + uncertainty)}
+
+
 def observed_expected(y: np.ndarray, p: np.ndarray) -> float:
     """Calibration in the large: observed over expected number of events, ``sum y / sum p``."""
     return float(np.sum(y) / max(np.sum(p), EPS))
@@ -118,17 +148,18 @@ def logistic_fit(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = N
     return coef
 
 
-def cox_calibration(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+def cox_calibration(y: np.ndarray, p: np.ndarray, clip: float = 1e-6) -> tuple[float, float]:
     """Cox (1958) calibration intercept ``a`` and slope ``b``: the maximum-likelihood logistic
     regression ``logit P(y=1) = a + b logit(p)``.
 
     Perfect calibration is ``a = 0, b = 1``; ``b < 1`` means over-confident forecasts (too
-    extreme), ``b > 1`` under-confident ones. NaN when ``y`` holds a single class.
+    extreme), ``b > 1`` under-confident ones. NaN when ``y`` holds a single class. ``p`` is
+    clipped to ``[clip, 1 - clip]`` before its log-odds are taken.
     """
     y = np.asarray(y, dtype=np.float64)
     if y.size == 0 or y.min() == y.max():
         return float("nan"), float("nan")
-    design = np.column_stack([np.ones(y.size), logit(p)])
+    design = np.column_stack([np.ones(y.size), logit(p, clip)])
     a, b = logistic_fit(design, y, start=np.array([0.0, 1.0]))
     return float(a), float(b)
 

@@ -134,6 +134,30 @@ def fit_model(spec: ModelSpec, X: np.ndarray, y: np.ndarray, random_state: int =
     return estimator, 1.0
 
 
-def score(model, X: np.ndarray) -> np.ndarray:
-    """The model's probability of fraud as read off ``predict_proba``."""
+def tree_clip(model) -> float | None:
+    """``1 / (2 T)`` for a forest of ``T`` trees, ``None`` for every other model.
+
+    A forest's probability is the average of its trees' leaf frequencies, so scores come in
+    steps of about ``1 / T`` and a transaction no tree flags scores exactly 0 (or 1). Half a
+    tree's vote is the smallest probability the forest can mean: clipping there keeps log-odds
+    (Platt, beta, temperature) and log loss finite without inventing a scale (``1e-6`` would put
+    those transactions at log-odds -13.8, far from every other score, and let them decide which
+    calibrator wins).
+    """
+    trees = getattr(model, "estimators_", None)
+    if isinstance(model, RandomForestClassifier) and trees is not None:
+        return 1 / (2 * len(trees))
+    return None
+
+
+def raw_score(model, X: np.ndarray) -> np.ndarray:
+    """The model's probability of fraud exactly as ``predict_proba`` gives it."""
     return model.predict_proba(X)[:, 1]
+
+
+def score(model, X: np.ndarray, clip: float | None = None) -> np.ndarray:
+    """The model's probability of fraud as read off ``predict_proba``, clipped to
+    ``[clip, 1 - clip]`` (``clip`` defaults to :func:`tree_clip`: forests only)."""
+    p = raw_score(model, X)
+    clip = tree_clip(model) if clip is None else clip
+    return p if not clip else np.clip(p, clip, 1 - clip)

@@ -38,6 +38,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration import decisions as dec
 from casestudies.calibration import metrics as cm
+from casestudies.calibration import resampling as rs
 from casestudies.calibration import robustness
 from casestudies.calibration import verdicts as rules
 from casestudies.calibration.calibrators import (
@@ -47,13 +48,14 @@ from casestudies.calibration.calibrators import (
 )
 from casestudies.calibration.config import CalibrationConfig
 from casestudies.calibration.data import TransactionData
-from casestudies.calibration.models import fit_model, model_specs, score
+from casestudies.calibration.models import fit_model, model_specs, raw_score, tree_clip
+from casestudies.calibration.verdicts import IMPROVEMENT_THRESHOLD
 from casestudies.errors import DataError
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
-from casestudies.stats import Estimate, bootstrap_ci, bootstrap_intervals, wilson_interval
-from casestudies.verdicts import Verdict
+from casestudies.stats import Estimate, percentile_interval
+from casestudies.verdicts import Verdict, interval_above
 
 RAW = "none (raw score)"
 UNDERSAMPLING = "undersampling correction"
@@ -65,8 +67,10 @@ MIN_TEST_POSITIVES = 10
 BAND_FACTOR = 3.0
 # A small and a large payment, to show how the amount-dependent threshold moves.
 EXAMPLE_AMOUNTS = (10, 1000)
-# The statistic every paired interval resamples: test transactions, drawn with replacement.
-UNIT = "transactions"
+# Statistics the calibrator is chosen by and the "did calibration help" verdict rests on: the
+# Brier score, a proper score whose per-row loss is bounded by 1, so the forest's exactly-zero
+# frauds (each costs at most 1) cannot decide it the way they decide the log loss.
+SELECTION_SCORE = "brier"
 
 
 @dataclass
@@ -129,6 +133,9 @@ class FittedModel:
     train_seconds: float
     calibration_scores: np.ndarray
     test_scores: np.ndarray
+    clip: float | None = None
+    calibration_zero: np.ndarray | None = None
+    test_zero: np.ndarray | None = None
     calibrators: dict[str, Any] = field(default_factory=dict)
     test_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -136,7 +143,7 @@ class FittedModel:
 def _calibrate(fitted: FittedModel, y_cal: np.ndarray) -> None:
     fitted.test_probabilities[RAW] = fitted.test_scores
     for name, calibrator in CALIBRATORS.items():
-        model = calibrator().fit(fitted.calibration_scores, y_cal)
+        model = calibrator(clip=fitted.clip).fit(fitted.calibration_scores, y_cal)
         fitted.calibrators[name] = model
         fitted.test_probabilities[name] = model.predict(fitted.test_scores)
     if fitted.beta < 1:
@@ -144,17 +151,25 @@ def _calibrate(fitted: FittedModel, y_cal: np.ndarray) -> None:
             fitted.test_scores, fitted.beta)
 
 
-def point_metrics(y: np.ndarray, p: np.ndarray, n_bins: int, band: tuple[float, float]
-                  ) -> dict[str, float]:
-    """Every calibration metric of the study for one set of probabilities."""
+def point_metrics(y: np.ndarray, p: np.ndarray, n_bins: int, band: tuple[float, float],
+                  clip: float | None = None) -> dict[str, float]:
+    """Every calibration metric of the study for one set of probabilities; ``clip`` (a forest's
+    raw score) bounds the probabilities away from 0 and 1 where a logarithm is taken (log loss,
+    Cox fit), and nowhere else."""
+    clip = clip or cm.EPS
     decomposition = cm.brier_decomposition(y, p, n_bins=n_bins)
-    intercept, slope = cm.cox_calibration(y, p)
+    corp = cm.corp_decomposition(y, p)
+    intercept, slope = cm.cox_calibration(y, p, max(clip, LOGIT_CLIP))
     z, z_p = cm.spiegelhalter_z(y, p)
     sweep, sweep_bins = cm.ece_sweep(y, p)
     in_band = (p >= band[0]) & (p <= band[1])
     return {
-        "log_loss": cm.log_loss(y, p),
+        "log_loss": cm.log_loss(y, p, clip),
         "brier": decomposition["brier"],
+        "miscalibration": corp["miscalibration"],
+        "discrimination": corp["discrimination"],
+        "corp_uncertainty": corp["uncertainty"],
+        "corp_remainder": corp["remainder"],
         "reliability": decomposition["reliability"],
         "resolution": decomposition["resolution"],
         "uncertainty": decomposition["uncertainty"],
@@ -163,6 +178,8 @@ def point_metrics(y: np.ndarray, p: np.ndarray, n_bins: int, band: tuple[float, 
         # reliability term it is meant to isolate.
         "within_bins_exceeds_reliability": bool(abs(decomposition["within"])
                                                 > decomposition["reliability"]),
+        "within_bins_share": float(abs(decomposition["within"]) / decomposition["brier"])
+        if decomposition["brier"] > 0 else float("nan"),
         "observed_expected": cm.observed_expected(y, p),
         "cox_intercept": intercept,
         "cox_slope": slope,
@@ -190,34 +207,25 @@ def _band_ratio(y: np.ndarray, p: np.ndarray, band: tuple[float, float]) -> floa
 
 
 def _metric_card(probabilities: dict[str, np.ndarray], y: np.ndarray,
-                 config: CalibrationConfig) -> pd.DataFrame:
-    """Every calibration metric with a paired bootstrap interval, one column pair per set of
-    probabilities. Binned metrics keep the bins of the full test block in every resample
-    (fixed bin edges), so that the interval reflects the labels' noise, not re-binning. Each
-    metric's stream is named after the metric, so both sets of probabilities see the same
-    resamples (paired)."""
+                 config: CalibrationConfig, boot: rs.ClusterBootstrap,
+                 clips: dict[str, float | None]) -> pd.DataFrame:
+    """Every calibration metric with an incident-bootstrap interval, one column pair per set of
+    probabilities, all on the same resamples (paired). Binned metrics keep the bins of the full
+    test block in every resample (fixed bin edges), so that the interval reflects the labels'
+    noise, not re-binning."""
     rows = []
-    for label, p in progress.progress(probabilities.items(), desc="metric card"):
+    for label, p in probabilities.items():
         mass = cm.equal_mass_bins(p, config.n_bins)
         width = cm.equal_width_bins(p, config.n_bins)
-        statistics = {
-            "reliability": lambda y_, p_, m_, w_: cm.brier_decomposition(
-                y_, p_, bins=m_)["reliability"],
-            "resolution": lambda y_, p_, m_, w_: cm.brier_decomposition(
-                y_, p_, bins=m_)["resolution"],
-            "cox_intercept": lambda y_, p_, m_, w_: cm.cox_calibration(y_, p_)[0],
-            "cox_slope": lambda y_, p_, m_, w_: cm.cox_calibration(y_, p_)[1],
-            "spiegelhalter_z": lambda y_, p_, m_, w_: cm.spiegelhalter_z(y_, p_)[0],
-            "ece_width": lambda y_, p_, m_, w_: cm.ece(y_, p_, bins=w_),
-            "ece_mass": lambda y_, p_, m_, w_: cm.ece(y_, p_, bins=m_),
-            "ece_debiased": lambda y_, p_, m_, w_: cm.debiased_ece(y_, p_, bins=m_),
-            "ece_sweep": lambda y_, p_, m_, w_: cm.ece_sweep(y_, p_)[0],
-        }
-        for metric, statistic in statistics.items():
-            e = bootstrap_ci(statistic, y, p, mass, width, n_resamples=config.n_bootstrap,
-                             confidence=config.confidence,
-                             random_state=stream(config.seed, "metric card", metric),
-                             desc=f"{metric}: {label}")
+        intercept, slope = rs.cox(y, cm.logit(p, clips.get(label) or LOGIT_CLIP))
+        estimates = boot.intervals({
+            "cox_intercept": intercept, "cox_slope": slope,
+            "spiegelhalter_z": rs.spiegelhalter(y, p),
+            "ece_width": rs.binned_ece(y, p, width),
+            "ece_mass": rs.binned_ece(y, p, mass),
+            "ece_debiased": rs.binned_debiased_ece(y, p, mass),
+        })
+        for metric, e in estimates.items():
             rows.append({"metric": metric, "probabilities": label, "value": e.value,
                          "low": e.low, "high": e.high})
     return pd.DataFrame(rows)
@@ -230,47 +238,73 @@ def _estimate_row(label: str, estimates: dict[str, Estimate]) -> dict[str, Any]:
     return row
 
 
-def _select_calibrator(fitted: FittedModel, y_cal: np.ndarray) -> pd.DataFrame:
-    """Fit each calibrator on the first half of the calibration block and score its log loss on
-    the second half: the test block is never used to choose."""
+def select_calibrator(calibration_scores: np.ndarray, y_cal: np.ndarray, beta: float = 1.0,
+                      zero: np.ndarray | None = None, clip: float | None = None
+                      ) -> tuple[str, pd.DataFrame]:
+    """Choose the calibrator on the calibration block alone: fit each on the block's first half
+    and score it on the second half by the Brier score (:data:`SELECTION_SCORE`).
+
+    The log loss is reported beside it, and again without the rows whose raw score is exactly
+    zero (``zero``): a fraud scored 0 costs the log loss ``-ln(clip)`` whatever calibrator is
+    used, so a handful of them can decide a log-loss ranking; each costs the Brier score at most
+    1. ``clip`` is the log-odds floor passed to the calibrators (and to the raw score's log
+    loss). The test block is never used.
+
+    Returns
+    -------
+    chosen : str
+        The calibrator (or :data:`RAW`) with the lowest held-out Brier score.
+    table : DataFrame
+        One row per candidate: ``holdout_brier``, ``holdout_log_loss``,
+        ``holdout_log_loss_nonzero``.
+    """
     half = len(y_cal) // 2
     first, second = slice(0, half), slice(half, None)
-    p_first, p_second = fitted.calibration_scores[first], fitted.calibration_scores[second]
-    rows = [{"calibrator": RAW, "holdout_log_loss": cm.log_loss(y_cal[second], p_second)}]
-    if y_cal[first].sum() >= 2 and y_cal[second].sum() >= 1:
+    p_first, p_second = calibration_scores[first], calibration_scores[second]
+    y_second = y_cal[second]
+    keep = (np.ones(len(y_second), dtype=bool) if zero is None
+            else ~np.asarray(zero)[second])
+    candidates = {RAW: p_second}
+    if y_cal[first].sum() >= 2 and y_second.sum() >= 1:
         for name, calibrator in CALIBRATORS.items():
-            model = calibrator().fit(p_first, y_cal[first])
-            rows.append({"calibrator": name,
-                         "holdout_log_loss": cm.log_loss(y_cal[second], model.predict(p_second))})
-    if fitted.beta < 1:
-        rows.append({"calibrator": UNDERSAMPLING, "holdout_log_loss": cm.log_loss(
-            y_cal[second], undersampling_correction(p_second, fitted.beta))})
-    return pd.DataFrame(rows)
+            candidates[name] = (calibrator(clip=clip).fit(p_first, y_cal[first])
+                                .predict(p_second))
+    if beta < 1:
+        candidates[UNDERSAMPLING] = undersampling_correction(p_second, beta)
+    floor = {RAW: clip or cm.EPS}
+    table = pd.DataFrame([{
+        "calibrator": name, "holdout_brier": cm.brier_score(y_second, q),
+        "holdout_log_loss": cm.log_loss(y_second, q, floor.get(name, cm.EPS)),
+        "holdout_log_loss_nonzero": cm.log_loss(y_second[keep], q[keep],
+                                                floor.get(name, cm.EPS))}
+        for name, q in candidates.items()])
+    chosen = str(table.loc[table[f"holdout_{SELECTION_SCORE}"].idxmin(), "calibrator"])
+    return chosen, table
 
 
-def _decision_rows(table: str, decision_rules: dict[str, np.ndarray], y: np.ndarray,
-                   amount: np.ndarray | None, cost, config: CalibrationConfig,
+def _cost_rows(y: np.ndarray, blocked: np.ndarray, cost_fp: float, cost_fn: float | None,
+               amount: np.ndarray | None = None) -> np.ndarray:
+    """Per-transaction cost of a blocking rule: ``c_FP`` for a blocked genuine payment, ``c_FN``
+    (or the amount) for a missed fraud; its mean is the rule's cost."""
+    y = np.asarray(y).astype(bool)
+    blocked = np.asarray(blocked).astype(bool)
+    miss = np.asarray(amount, float) if amount is not None else float(cost_fn)
+    return np.where(blocked & ~y, cost_fp, 0.0) + np.where(~blocked & y, miss, 0.0)
+
+
+def _decision_rows(decision_rules: dict[str, np.ndarray], y: np.ndarray,
+                   amount: np.ndarray | None, cost_rows, boot: rs.ClusterBootstrap,
                    thresholds: dict[str, float]) -> pd.DataFrame:
     """Cost, block rate, share of frauds and (with amounts) of fraud amount caught for each rule,
-    with bootstrap intervals over the test transactions; every rule of ``table`` sees the same
-    resamples (the stream is named after the table and the statistic)."""
+    with incident-bootstrap intervals; every rule sees the same resamples."""
     rows = []
-    weight = amount if amount is not None else np.ones_like(y, dtype=np.float64)
-    statistics = {
-        "cost": cost,
-        "block_rate": lambda y_, b_, w_: b_.mean(),
-        "recall": lambda y_, b_, w_: (y_ * b_).sum() / y_.sum(),
-    }
-    if amount is not None:
-        statistics["amount_caught"] = lambda y_, b_, w_: (y_ * b_ * w_).sum() / (y_ * w_).sum()
-    for label, blocked in progress.progress(decision_rules.items(), desc="decision intervals"):
+    for label, blocked in decision_rules.items():
         b = blocked.astype(np.float64)
-        row = _estimate_row(label, {
-            name: bootstrap_ci(statistic, y, b, weight, n_resamples=config.n_bootstrap,
-                               confidence=config.confidence,
-                               random_state=stream(config.seed, "decisions", table, name),
-                               desc=f"{name}: {label}")
-            for name, statistic in statistics.items()})
+        statistics = {"cost": rs.mean(cost_rows(blocked)), "block_rate": rs.mean(b),
+                      "recall": rs.ratio(y * b, y)}
+        if amount is not None:
+            statistics["amount_caught"] = rs.ratio(y * b * amount, y * amount)
+        row = _estimate_row(label, boot.intervals(statistics))
         row["threshold"] = thresholds.get(label, float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)
@@ -288,10 +322,12 @@ def _sklearn_sigmoid(fitted: list[FittedModel], X_cal: np.ndarray, y_cal: np.nda
     calibrated = CalibratedClassifierCV(FrozenEstimator(chosen.model), method="sigmoid")
     p_sklearn = calibrated.fit(X_cal, y_cal).predict_proba(X_test)[:, 1]
     p_logit = chosen.test_probabilities["Platt (logit)"]
-    zero_share = float(np.mean(chosen.test_scores == 0))
+    zero_share = float(np.mean(chosen.test_zero))
     log_loss_sklearn, log_loss_logit = cm.log_loss(y_test, p_sklearn), cm.log_loss(y_test,
                                                                                    p_logit)
-    return {"model": chosen.name, "zero_share": zero_share,
+    clip = chosen.clip or LOGIT_CLIP
+    return {"model": chosen.name, "zero_share": zero_share, "clip": clip,
+            "logit_floor": float(cm.logit(np.array([0.0]), clip)[0]),
             "has_exact_zeros": bool(zero_share > 0),
             "log_loss_sklearn": log_loss_sklearn, "log_loss_logit": log_loss_logit,
             "probability_scale_wins": bool(log_loss_logit > log_loss_sklearn),
@@ -341,6 +377,11 @@ class CalibrationResult(StudyResult):
     focus_model: str
     chosen_calibrator: str
     calibrator_selection: pd.DataFrame
+    chosen_by_log_loss: str
+    log_loss_picks_same: bool
+    resampling: dict[str, Any]
+    drift: pd.DataFrame
+    drift_ratios: dict[str, dict[str, float]]
     calibrator_parameters: dict[str, float]
     metrics: pd.DataFrame
     focus_intervals: pd.DataFrame
@@ -361,6 +402,7 @@ class CalibrationResult(StudyResult):
     prior_shift: pd.DataFrame
     decay: pd.DataFrame
     decay_windows_excluding_one: int
+    decay_farthest: dict[str, Any]
     undersampling_check: dict[str, float]
     worst_raw: dict[str, Any]
     undersampled_raw: dict[str, Any] | None
@@ -387,6 +429,7 @@ AMOUNT_RULES = {
 }
 # The paired differences of the study (new minus old), by name: what the verdicts rest on.
 DIFFERENCES = {
+    "brier_calibrated_minus_raw": "Brier score, calibrated minus raw",
     "log_loss_calibrated_minus_raw": "log loss, calibrated minus raw",
     "cost_calibrated_minus_raw": "cost at t*, calibrated minus raw",
     "cost_tuned_minus_calibrated": "cost, tuned raw threshold minus t* on calibrated",
@@ -410,6 +453,11 @@ class Blocks:
     amount_cal: np.ndarray | None
     amount_test: np.ndarray | None
     time_test: np.ndarray | None
+    clusters_cal: np.ndarray | None = None
+    clusters_test: np.ndarray | None = None
+    scenario_cal: np.ndarray | None = None
+    scenario_test: np.ndarray | None = None
+    time_cal: np.ndarray | None = None
 
 
 def split_blocks(data: TransactionData, config: CalibrationConfig) -> Blocks:
@@ -429,7 +477,12 @@ def split_blocks(data: TransactionData, config: CalibrationConfig) -> Blocks:
                   X_test=X[split.test], y_train=y[split.train], y_cal=y[split.calibration],
                   y_test=y[split.test], amount_cal=part(data.amount, split.calibration),
                   amount_test=part(data.amount, split.test),
-                  time_test=part(data.time, split.test))
+                  time_test=part(data.time, split.test),
+                  clusters_cal=part(data.clusters, split.calibration),
+                  clusters_test=part(data.clusters, split.test),
+                  scenario_cal=part(data.scenario, split.calibration),
+                  scenario_test=part(data.scenario, split.test),
+                  time_cal=part(data.time, split.calibration))
 
 
 def fit_models(blocks: Blocks, config: CalibrationConfig) -> list[FittedModel]:
@@ -444,10 +497,13 @@ def fit_models(blocks: Blocks, config: CalibrationConfig) -> list[FittedModel]:
             start = _time.perf_counter()
             model, beta = fit_model(spec, blocks.X_train, blocks.y_train, config.seed)
             seconds = _time.perf_counter() - start
+            raw_cal, raw_test = raw_score(model, blocks.X_cal), raw_score(model, blocks.X_test)
+            clip = tree_clip(model)
             fitted.append(FittedModel(
                 name=spec.name, expected=spec.expected, model=model, beta=beta,
-                train_seconds=seconds, calibration_scores=score(model, blocks.X_cal),
-                test_scores=score(model, blocks.X_test)))
+                train_seconds=seconds,
+                calibration_scores=raw_cal, test_scores=raw_test, clip=clip,
+                calibration_zero=raw_cal == 0, test_zero=raw_test == 0))
     return fitted
 
 
@@ -460,18 +516,20 @@ class Selection:
     table: pd.DataFrame
     parameters: dict[str, float]
     sklearn_sigmoid: dict[str, Any]
+    chosen_by_log_loss: str = ""
 
 
 def calibrate_and_select(fitted: list[FittedModel], blocks: Blocks) -> Selection:
     """Stage 3: fit every calibrator of every model on the calibration block; choose the model
-    that ranks best there (average precision) and the calibrator with the lowest log loss on the
-    second half of that block when fitted on its first half. The test block is not used."""
+    that ranks best there (average precision) and the calibrator with the lowest Brier score on
+    the second half of that block when fitted on its first half (:func:`select_calibrator`).
+    The test block is not used."""
     for f in fitted:
         _calibrate(f, blocks.y_cal)
     focus = max(fitted, key=lambda f: average_precision_score(blocks.y_cal,
                                                               f.calibration_scores))
-    table = _select_calibrator(focus, blocks.y_cal)
-    chosen = str(table.loc[table["holdout_log_loss"].idxmin(), "calibrator"])
+    chosen, table = select_calibrator(focus.calibration_scores, blocks.y_cal, focus.beta,
+                                      focus.calibration_zero, focus.clip)
     parameters = {
         "platt_slope": focus.calibrators["Platt (logit)"].slope_,
         "platt_intercept": focus.calibrators["Platt (logit)"].intercept_,
@@ -483,8 +541,9 @@ def calibrate_and_select(fitted: list[FittedModel], blocks: Blocks) -> Selection
     }
     sklearn_sigmoid = _sklearn_sigmoid(fitted, blocks.X_cal, blocks.y_cal, blocks.X_test,
                                        blocks.y_test)
+    by_log_loss = str(table.loc[table["holdout_log_loss"].idxmin(), "calibrator"])
     return Selection(focus=focus, chosen=chosen, table=table, parameters=parameters,
-                     sklearn_sigmoid=sklearn_sigmoid)
+                     sklearn_sigmoid=sklearn_sigmoid, chosen_by_log_loss=by_log_loss)
 
 
 def measure_models(fitted: list[FittedModel], blocks: Blocks, t_star: float,
@@ -497,7 +556,8 @@ def measure_models(fitted: list[FittedModel], blocks: Blocks, t_star: float,
     for f in progress.progress(fitted, desc="calibration metrics"):
         for name, p in f.test_probabilities.items():
             rows.append({"model": f.name, "calibrator": name,
-                         **point_metrics(blocks.y_test, p, config.n_bins, band),
+                         **point_metrics(blocks.y_test, p, config.n_bins, band,
+                                         f.clip if name == RAW else None),
                          "block_rate_at_t_star": float(np.mean(p >= t_star)),
                          "cost_at_t_star": dec.constant_cost(blocks.y_test, p >= t_star,
                                                              config.cost_fp, config.cost_fn)})
@@ -507,7 +567,13 @@ def measure_models(fitted: list[FittedModel], blocks: Blocks, t_star: float,
         "beta": f.beta,
         "calibration_average_precision": float(average_precision_score(
             blocks.y_cal, f.calibration_scores)),
-        "has_exact_zeros": bool(np.any(f.test_scores == 0)),
+        "has_exact_zeros": bool(np.any(f.test_zero)),
+        "clip": f.clip if f.clip is not None else float("nan"),
+        "zero_share": float(np.mean(f.test_zero)),
+        "fraud_zero_share": float(np.mean(f.test_zero[blocks.y_test == 1])),
+        # A fraud scored exactly 0 ties with every genuine payment scored 0: no threshold
+        # above 0 (and no increasing calibrator) can block it without blocking all of them.
+        "recall_cap": 1 - float(np.mean(f.test_zero[blocks.y_test == 1])),
     } for f in fitted])
     return metrics, models
 
@@ -525,6 +591,8 @@ class FocusEvidence:
     model_reliability: dict[str, dict[str, np.ndarray]]
     constant_forecast: dict[str, Any]
     log_loss_change: Estimate
+    brier_change: Estimate
+    oe_distance_change: Estimate
 
 
 def _noise_table(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
@@ -562,33 +630,25 @@ def _noise_table(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
 
 
 def measure_focus(selection: Selection, fitted: list[FittedModel], blocks: Blocks,
-                  band: tuple[float, float], config: CalibrationConfig) -> FocusEvidence:
-    """Stage 4b: the model used for decisions, raw and with each calibrator: bootstrap intervals
-    (streams named by metric, so every calibrator sees the same resamples), the metric card,
-    noise floors, reliability tables, the constant-forecast yardstick, and the paired interval
-    of the change in log loss that calibration brings."""
+                  band: tuple[float, float], config: CalibrationConfig,
+                  boot: rs.ClusterBootstrap) -> FocusEvidence:
+    """Stage 4b: the model used for decisions, raw and with each calibrator: incident-bootstrap
+    intervals (every calibrator on the same resamples), the metric card, noise floors,
+    reliability tables, the constant-forecast yardstick, and the paired intervals of the change
+    in Brier score and log loss that calibration brings."""
     focus, chosen, y = selection.focus, selection.chosen, blocks.y_test
     p_raw, p_chosen = focus.test_probabilities[RAW], focus.test_probabilities[chosen]
     interval_rows = []
-    for name, p in progress.progress(focus.test_probabilities.items(), desc="metric intervals"):
-        def ci(metric, statistic, p=p, name=name):
-            return bootstrap_ci(statistic, y, p, n_resamples=config.n_bootstrap,
-                                confidence=config.confidence,
-                                random_state=stream(config.seed, "focus intervals", metric),
-                                desc=f"bootstrap {metric}: {name}")
-        interval_rows.append(_estimate_row(name, {
-            "log_loss": ci("log_loss", cm.log_loss),
-            "brier": ci("brier", cm.brier_score),
-            "observed_expected": ci("observed_expected", cm.observed_expected),
-            "band_observed_expected": ci("band_observed_expected",
-                                         lambda y_, p_: _band_ratio(y_, p_, band)),
-        }))
-    log_loss_change = bootstrap_intervals(
-        {"change": lambda y_, r_, c_: cm.log_loss(y_, c_) - cm.log_loss(y_, r_)},
-        y, p_raw, p_chosen, n_resamples=config.n_bootstrap, confidence=config.confidence,
-        random_state=stream(config.seed, "bootstrap", "log loss change"),
-        desc="log loss change")["change"]
-    card = _metric_card({RAW: p_raw, chosen: p_chosen}, y, config)
+    for name, p in focus.test_probabilities.items():
+        inside = (p >= band[0]) & (p <= band[1])
+        interval_rows.append(_estimate_row(name, boot.intervals({
+            "log_loss": rs.mean(_log_loss_rows(y, p, focus.clip if name == RAW else None)),
+            "brier": rs.mean((p - y) ** 2),
+            "observed_expected": rs.ratio(y, p),
+            "band_observed_expected": rs.ratio(y * inside, p * inside),
+        })))
+    changes = score_changes(y, p_raw, p_chosen, boot, focus.clip)
+    card = _metric_card({RAW: p_raw, chosen: p_chosen}, y, config, boot, {RAW: focus.clip})
     noise, noise_summary = _noise_table(y, p_chosen, p_raw, config)
     reliability = {
         label: cm.reliability_table(y, p, confidence=config.confidence,
@@ -615,7 +675,70 @@ def measure_focus(selection: Selection, fitted: list[FittedModel], blocks: Block
     return FocusEvidence(intervals=pd.DataFrame(interval_rows), card=card, noise=noise,
                          noise_summary=noise_summary, reliability=reliability,
                          model_reliability=model_reliability,
-                         constant_forecast=constant_forecast, log_loss_change=log_loss_change)
+                         constant_forecast=constant_forecast, log_loss_change=changes["log_loss"],
+                         brier_change=changes["brier"],
+                         oe_distance_change=changes["observed_expected"])
+
+
+def score_changes(y: np.ndarray, p_raw: np.ndarray, p_calibrated: np.ndarray,
+                  boot: rs.ClusterBootstrap, clip: float | None = None) -> dict[str, Estimate]:
+    """Paired intervals of what calibration changed on the test block, calibrated minus raw:
+    ``brier`` and ``log_loss`` (the raw score's log loss with its ``clip``), and
+    ``observed_expected``, the change in ``|ln O/E|`` (below 0: closer to calibrated in the
+    large)."""
+    y = np.asarray(y, dtype=np.float64)
+    return boot.intervals({
+        "brier": rs.mean((p_calibrated - y) ** 2 - (p_raw - y) ** 2),
+        "log_loss": rs.mean(_log_loss_rows(y, p_calibrated) - _log_loss_rows(y, p_raw, clip)),
+        "observed_expected": lambda w: (np.abs(np.log(rs.ratio(y, p_calibrated)(w)))
+                                        - np.abs(np.log(rs.ratio(y, p_raw)(w)))),
+    })
+
+
+def calibration_helps(change: Estimate, unit: str = "transactions") -> Verdict:
+    """"Did calibration help on later data?": the paired interval of calibrated minus raw
+    Brier score on the test block (:data:`SELECTION_SCORE`, the score the calibrator was chosen
+    by) lies below 0. ``no`` means the whole interval is at or above 0: calibration did not help
+    (it hurt when the estimate is above 0)."""
+    return rules.lowers("calibration_helps_on_test", change,
+                        rule="calibrated minus raw Brier score on the later test block (the "
+                             "proper score the calibrator was chosen by) below 0; no: at or "
+                             "above 0, calibration did not help (it hurt when the estimate is "
+                             "above 0)", unit=unit)
+
+
+def calibration_hurts(change: Estimate, unit: str = "transactions") -> Verdict:
+    """"Did calibration make later data worse?": the paired interval of calibrated minus raw
+    Brier score on the test block lies wholly above 0."""
+    return interval_above("calibration_hurts_on_test", change, IMPROVEMENT_THRESHOLD,
+                          rule="calibrated minus raw Brier score on the later test block above "
+                               "0: calibration made the probabilities worse beyond noise",
+                          unit=unit)
+
+
+def calibrate_later_block(s_cal: np.ndarray, y_cal: np.ndarray, s_test: np.ndarray,
+                          y_test: np.ndarray, boot: rs.ClusterBootstrap,
+                          clip: float | None = None) -> tuple[str, np.ndarray, dict[str, Estimate]]:
+    """Choose a calibrator on a calibration block (:func:`select_calibrator`), fit it on the
+    whole block, apply it to a later block and measure what it changed there
+    (:func:`score_changes`): the steps of the pipeline for one model, as a function of the
+    scores, for checking the "did calibration help" verdict on constructed data.
+
+    Returns the chosen calibrator, its probabilities on the later block, and the changes.
+    """
+    chosen, _ = select_calibrator(s_cal, y_cal, clip=clip)
+    if chosen in CALIBRATORS:
+        p = CALIBRATORS[chosen](clip=clip).fit(s_cal, y_cal).predict(s_test)
+    else:
+        p = np.asarray(s_test, dtype=np.float64)
+    return chosen, p, score_changes(y_test, s_test, p, boot, clip)
+
+
+def _log_loss_rows(y: np.ndarray, p: np.ndarray, clip: float | None = None) -> np.ndarray:
+    """Per-transaction log loss (its mean is :func:`~casestudies.calibration.metrics.log_loss`)."""
+    clip = clip or cm.EPS
+    p = np.clip(np.asarray(p, dtype=np.float64), clip, 1 - clip)
+    return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
 @dataclass
@@ -632,42 +755,42 @@ class DecisionEvidence:
 
 
 def _budget_rows(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
-                 config: CalibrationConfig) -> pd.DataFrame:
-    """Each alert budget (top k % by calibrated probability): precision with a Wilson interval,
-    recall with a bootstrap interval, and the workload forecast (sum of the probabilities in the
-    queue) against the frauds found, as observed over expected with a bootstrap interval over
-    the queue's transactions and whether that ratio lies in the calibrated band."""
+                 config: CalibrationConfig, boot: rs.ClusterBootstrap) -> pd.DataFrame:
+    """Each alert budget (top k % by calibrated probability): precision and recall, and the
+    workload forecast (sum of the probabilities in the queue) against the frauds found, as
+    observed over expected; intervals from the incident bootstrap with the queue re-drawn in
+    every resample (the top k % of the resampled transactions), and whether the ratio lies in
+    the calibrated band."""
     rows = []
+    order = np.argsort(-np.asarray(p_chosen), kind="stable")
     for fraction in config.budgets:
         queue = dec.top_k(p_chosen, fraction)
         realised = int(y[queue].sum())
-        low, high = wilson_interval(realised, int(queue.sum()), config.confidence)
-        recall = bootstrap_ci(
-            lambda y_, p_, k=fraction: (y_ * dec.top_k(p_, k)).sum() / y_.sum(),
-            y, p_chosen, n_resamples=config.n_bootstrap, confidence=config.confidence,
-            random_state=stream(config.seed, "budget recall", f"{fraction:g}"),
-            desc=f"budget {fraction:.2%}")
-        forecast = bootstrap_ci(cm.observed_expected, y[queue], p_chosen[queue],
-                                n_resamples=config.n_bootstrap, confidence=config.confidence,
-                                random_state=stream(config.seed, "budget forecast",
-                                                    f"{fraction:g}"),
-                                desc=f"budget forecast {fraction:.2%}")
-        holds = rules.ratio_in_band(f"forecast_{fraction:g}", forecast)
+        in_queue = rs.top_share(order, fraction)
+        e = boot.intervals({
+            "precision": lambda w, q=in_queue: ((w * q(w)) @ y) / (w * q(w)).sum(axis=1),
+            "recall": lambda w, q=in_queue: ((w * q(w)) @ y) / (w @ y),
+            "forecast": lambda w, q=in_queue: ((w * q(w)) @ y) / ((w * q(w)) @ p_chosen),
+            "forecast_raw": lambda w, q=in_queue: ((w * q(w)) @ y) / ((w * q(w)) @ p_raw),
+        })
+        holds = rules.ratio_in_band(f"forecast_{fraction:g}", e["forecast"])
+        holds_raw = rules.ratio_in_band(f"forecast_raw_{fraction:g}", e["forecast_raw"])
         rows.append({
             "budget": fraction, "queue": int(queue.sum()), "realised_frauds": realised,
             "predicted_frauds": float(p_chosen[queue].sum()),
             "predicted_frauds_raw": float(p_raw[queue].sum()),
-            "precision": realised / int(queue.sum()), "precision_low": low,
-            "precision_high": high, "recall": recall.value, "recall_low": recall.low,
-            "recall_high": recall.high, "forecast_observed_expected": forecast.value,
-            "forecast_observed_expected_low": forecast.low,
-            "forecast_observed_expected_high": forecast.high, "forecast_holds": holds.state,
+            **{f"{name}{suffix}": value for name, est in (
+                ("precision", e["precision"]), ("recall", e["recall"]),
+                ("forecast_observed_expected", e["forecast"]),
+                ("forecast_raw_observed_expected", e["forecast_raw"]))
+               for suffix, value in (("", est.value), ("_low", est.low), ("_high", est.high))},
+            "forecast_holds": holds.state, "forecast_raw_holds": holds_raw.state,
         })
     return pd.DataFrame(rows)
 
 
-def decide(selection: Selection, blocks: Blocks, t_star: float, config: CalibrationConfig
-           ) -> DecisionEvidence:
+def decide(selection: Selection, blocks: Blocks, t_star: float, config: CalibrationConfig,
+           boot: rs.ClusterBootstrap) -> DecisionEvidence:
     """Stage 5: the blocking rules on the test block (t* on calibrated and raw scores, a
     threshold tuned on the calibration block, the hindsight oracle; with amounts, the
     per-transaction rule against single thresholds), the paired intervals of their cost
@@ -684,21 +807,17 @@ def decide(selection: Selection, blocks: Blocks, t_star: float, config: Calibrat
                "oracle": p_raw >= oracle}
     thresholds = {"calibrated": t_star, "raw": t_star, "tuned": tuned, "oracle": oracle}
 
-    def cost_constant(y_, b_, w_=None):
-        return dec.constant_cost(y_, b_, config.cost_fp, config.cost_fn)
+    def cost_constant(b_):
+        return _cost_rows(y, b_, config.cost_fp, config.cost_fn)
 
-    constant = _decision_rows(
-        "constant", {CONSTANT_RULES[k]: b for k, b in blocked.items()}, y, blocks.amount_test,
-        cost_constant, config, {CONSTANT_RULES[k]: t for k, t in thresholds.items()})
-    differences = bootstrap_intervals(
-        {"cost_calibrated_minus_raw": lambda y_, c_, r_, t_: cost_constant(y_, c_)
-         - cost_constant(y_, r_),
-         "cost_tuned_minus_calibrated": lambda y_, c_, r_, t_: cost_constant(y_, t_)
-         - cost_constant(y_, c_)},
-        y, blocked["calibrated"], blocked["raw"], blocked["tuned"],
-        n_resamples=config.n_bootstrap, confidence=config.confidence,
-        random_state=stream(config.seed, "bootstrap", "constant cost differences"),
-        desc="constant cost differences")
+    constant = _decision_rows({CONSTANT_RULES[k]: b for k, b in blocked.items()}, y,
+                              blocks.amount_test, cost_constant, boot,
+                              {CONSTANT_RULES[k]: t for k, t in thresholds.items()})
+    differences = boot.intervals({
+        "cost_calibrated_minus_raw": rs.mean(cost_constant(blocked["calibrated"])
+                                             - cost_constant(blocked["raw"])),
+        "cost_tuned_minus_calibrated": rs.mean(cost_constant(blocked["tuned"])
+                                               - cost_constant(blocked["calibrated"]))})
     curve_thresholds = np.geomspace(1e-4, 0.99, 200)
     cost_curve: dict[str, Any] = {
         "thresholds": curve_thresholds,
@@ -725,31 +844,27 @@ def decide(selection: Selection, blocks: Blocks, t_star: float, config: Calibrat
         by_amount = {"calibrated": p_chosen >= limits, "raw": p_raw >= limits,
                      "tuned": p_raw >= tuned_amount, "oracle": p_raw >= oracle_amount}
 
-        def cost_amount(y_, b_, w_):
-            return dec.amount_cost(y_, b_, w_, config.cost_fp)
+        def cost_amount(b_):
+            return _cost_rows(y, b_, config.cost_fp, None, amount_test)
 
         amount = _decision_rows(
-            "amount", {AMOUNT_RULES[k]: b for k, b in by_amount.items()}, y, amount_test,
-            cost_amount, config, {AMOUNT_RULES["tuned"]: tuned_amount,
-                                  AMOUNT_RULES["oracle"]: oracle_amount})
-        differences.update(bootstrap_intervals(
-            {"amount_cost_rule_minus_tuned": lambda y_, w_, c_, r_, t_, o_:
-             cost_amount(y_, c_, w_) - cost_amount(y_, t_, w_),
-             "amount_cost_rule_minus_oracle": lambda y_, w_, c_, r_, t_, o_:
-             cost_amount(y_, c_, w_) - cost_amount(y_, o_, w_),
-             "amount_cost_calibrated_minus_raw": lambda y_, w_, c_, r_, t_, o_:
-             cost_amount(y_, c_, w_) - cost_amount(y_, r_, w_)},
-            y, amount_test, *(by_amount[k] for k in ("calibrated", "raw", "tuned", "oracle")),
-            n_resamples=config.n_bootstrap, confidence=config.confidence,
-            random_state=stream(config.seed, "bootstrap", "amount cost differences"),
-            desc="amount cost differences"))
-    budgets = _budget_rows(y, p_chosen, p_raw, config)
+            {AMOUNT_RULES[k]: b for k, b in by_amount.items()}, y, amount_test, cost_amount,
+            boot, {AMOUNT_RULES["tuned"]: tuned_amount, AMOUNT_RULES["oracle"]: oracle_amount})
+        rule_cost = cost_amount(by_amount["calibrated"])
+        differences.update(boot.intervals({
+            "amount_cost_rule_minus_tuned": rs.mean(rule_cost
+                                                    - cost_amount(by_amount["tuned"])),
+            "amount_cost_rule_minus_oracle": rs.mean(rule_cost
+                                                     - cost_amount(by_amount["oracle"])),
+            "amount_cost_calibrated_minus_raw": rs.mean(rule_cost
+                                                        - cost_amount(by_amount["raw"]))}))
+    budgets = _budget_rows(y, p_chosen, p_raw, config, boot)
     return DecisionEvidence(constant=constant, amount=amount, differences=differences,
                             cost_curve=cost_curve, budgets=budgets, tuned=tuned)
 
 
 def check_robustness(selection: Selection, blocks: Blocks, tuned: float,
-                     config: CalibrationConfig) -> dict[str, Any]:
+                     config: CalibrationConfig, boot: rs.ClusterBootstrap) -> dict[str, Any]:
     """Stage 6: the calibration-set size sweep, the prior-shift analysis with Saerens EM, the
     decay of calibration over windows of the test block, and the simulated check of the
     undersampling correction."""
@@ -759,12 +874,78 @@ def check_robustness(selection: Selection, blocks: Blocks, tuned: float,
     return {
         "size_sweep": robustness.size_sweep(focus.calibration_scores, focus.test_scores,
                                             blocks.y_cal, blocks.y_test, config.seed,
-                                            3 if config.quick else 5, config.n_bins),
+                                            3 if config.quick else 5, config.n_bins,
+                                            focus.clip),
         "prior_shift": robustness.prior_shift(blocks.y_test, p_chosen,
-                                              float(blocks.y_cal.mean()), config, p_raw, tuned),
-        "decay": robustness.decay(blocks.y_test, p_chosen, blocks.time_test, config),
+                                              float(blocks.y_cal.mean()), config, p_raw, tuned,
+                                              boot),
+        "decay": robustness.decay(blocks.y_test, p_chosen, blocks.time_test, config, boot),
         "undersampling_check": robustness.undersampling_check(config.seed),
     }
+
+
+SCENARIO_NAMES = {1: "large payment", 2: "compromised terminal", 3: "leaked card"}
+
+
+def measure_drift(blocks: Blocks, focus: FittedModel, boot_cal: rs.ClusterBootstrap,
+                  boot_test: rs.ClusterBootstrap) -> tuple[pd.DataFrame, dict[str, Estimate]]:
+    """What changed between the calibration block and the test block: fraud rate, the raw
+    score's O/E, the number of incidents and (simulated data) the mix of fraud scenarios.
+
+    Each block is resampled by its own bootstrap; a ratio test over calibration takes the
+    replicates of the two blocks in pairs (independent blocks), so its interval carries the
+    noise of both.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per block with its counts, rates, O/E and scenario shares (with intervals).
+    ratios : dict of str to Estimate
+        ``fraud_rate`` and ``raw_observed_expected``, test over calibration.
+    """
+    confidence = boot_test.confidence
+    rows, replicates = [], {}
+    for name, boot, y, p, clusters, scenario in (
+            ("calibration", boot_cal, blocks.y_cal, focus.calibration_scores,
+             blocks.clusters_cal, blocks.scenario_cal),
+            ("test", boot_test, blocks.y_test, focus.test_scores, blocks.clusters_test,
+             blocks.scenario_test)):
+        statistics = {"fraud_rate": rs.mean(y), "raw_observed_expected": rs.ratio(y, p)}
+        if scenario is not None:
+            for code in SCENARIO_NAMES:
+                statistics[f"share_{code}"] = rs.ratio(y * (scenario == code), y)
+        estimates = boot.intervals(statistics)
+        replicates[name] = {k: boot.replicates(f) for k, f in statistics.items()
+                            if k in ("fraud_rate", "raw_observed_expected")}
+        frauds = y == 1
+        row = _estimate_row(name, estimates)
+        row.update(rows_=len(y), frauds=int(frauds.sum()),
+                   fraud_clusters=(int(np.unique(clusters[frauds]).size) if clusters is not None
+                                   else int(frauds.sum())))
+        if scenario is not None:
+            for code in SCENARIO_NAMES:
+                in_scenario = frauds & (scenario == code)
+                row[f"clusters_{code}"] = (int(np.unique(clusters[in_scenario]).size)
+                                           if clusters is not None else int(in_scenario.sum()))
+        rows.append(row)
+    table = pd.DataFrame(rows).rename(columns={"label": "block", "rows_": "rows"})
+    ratios = {}
+    for key in ("fraud_rate", "raw_observed_expected"):
+        values = table.set_index("block")[key]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = replicates["test"][key] / replicates["calibration"][key]
+        ratios[key] = percentile_interval(float(values["test"] / values["calibration"]), reps,
+                                          confidence)
+    return table, ratios
+
+
+def farthest_window(decay: pd.DataFrame) -> dict[str, Any]:
+    """The decay window whose O/E is farthest from 1 (largest ``|ln O/E|``), as a record: the
+    window an answer about drift quotes, whatever its position."""
+    distance = np.abs(np.log(decay["observed_expected"].to_numpy(dtype=float)))
+    if not np.isfinite(distance).any():
+        return {}
+    return decay.iloc[int(np.nanargmax(distance))].to_dict()
 
 
 def worst_raw_score(metrics: pd.DataFrame) -> dict[str, Any]:
@@ -793,10 +974,11 @@ def _interval(frame: pd.DataFrame, label: str, name: str, confidence: float) -> 
                     confidence)
 
 
-def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estimate,
+def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Estimate],
                     differences: dict[str, Estimate], budgets: pd.DataFrame,
-                    prior_shift: pd.DataFrame, spiegelhalter_p: float,
-                    confidence: float) -> dict[str, Verdict]:
+                    prior_shift: pd.DataFrame, spiegelhalter_p: float, confidence: float,
+                    unit: str = "transactions", drift: dict[str, Estimate] | None = None
+                    ) -> dict[str, Verdict]:
     """Stage 7: every conclusion of the report as a verdict (rules in
     :mod:`casestudies.calibration.verdicts`).
 
@@ -806,8 +988,9 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
         ``focus_intervals``: O/E overall and near t* with bootstrap intervals, by calibrator.
     chosen : str
         The calibrator used for decisions.
-    log_loss_change : Estimate
-        Paired interval of calibrated minus raw log loss.
+    changes : dict of str to Estimate
+        Paired intervals of calibrated minus raw test scores: ``"brier"`` (the selection
+        score) and ``"log_loss"``.
     differences : dict of str to Estimate
         Paired intervals of cost differences (see :data:`DIFFERENCES`).
     budgets, prior_shift : DataFrame
@@ -816,6 +999,11 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
         p-value of Spiegelhalter's test on the calibrated probabilities.
     confidence : float
         Level of the intervals.
+    unit : str
+        What the bootstrap resampled (incidents, a user's clusters, transactions).
+    drift : dict of str to Estimate, optional
+        Ratios test block over calibration block: ``"raw_observed_expected"`` and
+        ``"fraud_rate"``.
     """
     verdicts: dict[str, Verdict] = {}
 
@@ -824,43 +1012,48 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
 
     for key, label in (("raw", RAW), ("calibrated", chosen)):
         add(rules.ratio_in_band(f"{key}_score_calibrated",
-                                _interval(intervals, label, "observed_expected", confidence)))
+                                _interval(intervals, label, "observed_expected", confidence),
+                                unit=unit))
         add(rules.ratio_in_band(f"{key}_score_calibrated_near_t_star",
                                 _interval(intervals, label, "band_observed_expected",
                                           confidence),
                                 rule="observed over expected frauds among transactions scored "
                                      "in the band around t*: holds when its whole interval "
-                                     "lies inside the calibrated band"))
-    add(rules.lowers("calibration_lowers_log_loss", log_loss_change,
-                     rule="calibrated minus raw test log loss (a proper score) below 0"))
+                                     "lies inside the calibrated band", unit=unit))
+    add(calibration_helps(changes["brier"], unit))
+    add(calibration_hurts(changes["brier"], unit))
+    add(rules.lowers("calibration_lowers_log_loss", changes["log_loss"],
+                     rule="calibrated minus raw test log loss (a proper score) below 0",
+                     unit=unit))
     add(rules.lowers("calibration_lowers_cost_at_t_star",
                      differences["cost_calibrated_minus_raw"],
-                     rule="cost per transaction of t* on calibrated minus on raw probabilities "
-                          "below 0"))
+                     rule="cost per transaction of t* on calibrated probabilities minus on raw "
+                          "probabilities below 0", unit=unit))
     add(rules.costs_more("tuned_threshold_costs_more",
                          differences["cost_tuned_minus_calibrated"],
                          rule="cost of the raw threshold tuned on the calibration block minus "
                               "that of t* on calibrated probabilities above 0 (no: below 0, the "
-                              "tuned threshold is cheaper; undecided: the same within noise)"))
+                              "tuned threshold is cheaper; undecided: the same within noise)",
+                         unit=unit))
     if "amount_cost_rule_minus_tuned" in differences:
         add(rules.lowers("amount_rule_beats_single_threshold",
                          differences["amount_cost_rule_minus_tuned"],
                          rule="amount cost of the per-transaction rule on calibrated "
                               "probabilities minus that of one threshold tuned on the "
-                              "calibration block below 0"))
+                              "calibration block below 0", unit=unit))
         add(rules.lowers("amount_rule_beats_oracle_threshold",
                          differences["amount_cost_rule_minus_oracle"],
                          rule="amount cost of the per-transaction rule minus that of the best "
-                              "single threshold in hindsight below 0"))
+                              "single threshold in hindsight below 0", unit=unit))
         add(rules.lowers("calibration_lowers_amount_cost",
                          differences["amount_cost_calibrated_minus_raw"],
                          rule="amount cost of the per-transaction rule on calibrated minus on "
-                              "raw probabilities below 0"))
+                              "raw probabilities below 0", unit=unit))
     shifted = prior_shift[prior_shift["shifted"]]
     add(rules.every("em_correction_helps", [
         rules.lowers(f"em_helps_x{row['factor']:g}",
                      Estimate(row["em_gain"], row["em_gain_low"], row["em_gain_high"],
-                              confidence), rule="", unit=robustness.SHIFT_UNIT)
+                              confidence), rule="", unit=f"{unit} of the shifted sample")
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, |ln O/E| after Saerens EM minus before has its "
              "whole interval below 0 (EM-adjusted probabilities held fixed in resamples)"))
@@ -868,7 +1061,7 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
         rules.lowers(f"em_lowers_cost_x{row['factor']:g}",
                      Estimate(row["em_cost_change"], row["em_cost_change_low"],
                               row["em_cost_change_high"], confidence), rule="",
-                     unit=robustness.SHIFT_UNIT)
+                     unit=f"{unit} of the shifted sample")
         for row in shifted.to_dict("records")],
         rule="at every shifted fraud rate, the cost at t* after Saerens EM minus before has its "
              "whole interval below 0"))
@@ -877,10 +1070,20 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, log_loss_change: Estim
                             Estimate(row["forecast_observed_expected"],
                                      row["forecast_observed_expected_low"],
                                      row["forecast_observed_expected_high"], confidence),
-                            unit="transactions in the queue")
+                            unit=f"{unit} (queue re-drawn in each resample)")
         for row in budgets.to_dict("records")],
         rule="in every alert budget, frauds found over frauds forecast (the sum of the "
              "calibrated probabilities in the queue) lies inside the calibrated band"))
+    if drift:
+        add(rules.moved("raw_calibration_moved", drift["raw_observed_expected"],
+                        rule="the raw score's O/E on the test block over its O/E on the "
+                             "calibration block: holds when the interval excludes 1 (what the "
+                             "calibrator learnt no longer applies), fails when it lies inside "
+                             "the calibrated band", unit=f"{unit} of both blocks"))
+        add(rules.moved("fraud_rate_moved", drift["fraud_rate"],
+                        rule="the test block's fraud rate over the calibration block's: holds "
+                             "when the interval excludes 1, fails when it lies inside the "
+                             "calibrated band", unit=f"{unit} of both blocks"))
     add(rules.spiegelhalter_rejects("spiegelhalter_rejects_calibrated", spiegelhalter_p))
     return verdicts
 
@@ -891,6 +1094,18 @@ def _deciding_row(frame: pd.DataFrame, name: str) -> int:
     columns = {"workload_forecast_holds": "forecast_holds", "em_correction_helps": "em_closer",
                "em_lowers_cost_at_t_star": "em_cost_lower"}
     return rules.deciding_index(frame[columns[name]].tolist())
+
+
+def resampling_summary(unit: str, boot: rs.ClusterBootstrap, boot_cal: rs.ClusterBootstrap,
+                       clustered: bool) -> dict[str, Any]:
+    """What every interval resampled, for the report and the JSON."""
+    short = ("incidents" if unit.startswith("incidents") else
+             "groups of the --cluster column" if clustered else "transactions")
+    return {"unit": unit, "unit_short": short, "clustered": bool(clustered),
+            "replicates": boot.n_resamples,
+            "test_units": boot.n_clusters, "test_rows": boot.n_rows,
+            "calibration_units": boot_cal.n_clusters, "calibration_rows": boot_cal.n_rows,
+            "confidence": boot.confidence}
 
 
 def _settings(config: CalibrationConfig, t_star: float, band: tuple[float, float],
@@ -952,26 +1167,39 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         selection = calibrate_and_select(fitted, blocks)
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     band = (t_star / BAND_FACTOR, min(BAND_FACTOR * t_star, 1.0))
+    unit = data.cluster_unit
+    # One set of resamples per block, drawn once: every interval on the test block (every
+    # metric, rule, budget, window and shift) is computed on these same resamples.
+    boot = rs.ClusterBootstrap(blocks.clusters_test, config.n_bootstrap,
+                               stream(config.seed, "cluster bootstrap", "test"),
+                               config.confidence, n=len(blocks.y_test))
+    boot_cal = rs.ClusterBootstrap(blocks.clusters_cal, config.n_bootstrap,
+                                   stream(config.seed, "cluster bootstrap", "calibration"),
+                                   config.confidence, n=len(blocks.y_cal))
     with timer.stage("metrics"):
         metrics, models = measure_models(fitted, blocks, t_star, band, config)
     with timer.stage("bootstrap intervals"):
-        evidence = measure_focus(selection, fitted, blocks, band, config)
+        evidence = measure_focus(selection, fitted, blocks, band, config, boot)
+        drift, drift_ratios = measure_drift(blocks, selection.focus, boot_cal, boot)
     with timer.stage("decisions"):
-        decisions = decide(selection, blocks, t_star, config)
+        decisions = decide(selection, blocks, t_star, config, boot)
     with timer.stage("robustness"):
-        robust = check_robustness(selection, blocks, decisions.tuned, config)
+        robust = check_robustness(selection, blocks, decisions.tuned, config, boot)
 
     focus, chosen = selection.focus, selection.chosen
-    differences = {"log_loss_calibrated_minus_raw": evidence.log_loss_change,
+    differences = {"brier_calibrated_minus_raw": evidence.brier_change,
+                   "log_loss_calibrated_minus_raw": evidence.log_loss_change,
                    **decisions.differences}
     paired = pd.DataFrame([{"name": name, "comparison": DIFFERENCES[name], "value": e.value,
-                            "low": e.low, "high": e.high, "unit": UNIT}
+                            "low": e.low, "high": e.high, "unit": unit}
                            for name, e in differences.items()])
     chosen_row = metrics.set_index(["model", "calibrator"]).loc[(focus.name, chosen)]
-    verdicts = decide_verdicts(evidence.intervals, chosen, evidence.log_loss_change,
+    verdicts = decide_verdicts(evidence.intervals, chosen,
+                               {"brier": evidence.brier_change,
+                                "log_loss": evidence.log_loss_change},
                                decisions.differences, decisions.budgets,
                                robust["prior_shift"], float(chosen_row["spiegelhalter_p"]),
-                               config.confidence)
+                               config.confidence, unit, drift_ratios)
     shifted = robust["prior_shift"][robust["prior_shift"]["shifted"]]
     deciding_rows = {
         name: float(frame.iloc[index][key]) for name, frame, key in (
@@ -1002,6 +1230,10 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                                                  float(blocks.y_test.mean())),
         constants=_constants(config), split=split_frame, models=models,
         focus_model=focus.name, chosen_calibrator=chosen, calibrator_selection=selection.table,
+        chosen_by_log_loss=selection.chosen_by_log_loss,
+        log_loss_picks_same=selection.chosen_by_log_loss == chosen, resampling=resampling_summary(
+            unit, boot, boot_cal, data.clusters is not None),
+        drift=drift, drift_ratios={k: dataclasses.asdict(e) for k, e in drift_ratios.items()},
         calibrator_parameters=selection.parameters, metrics=metrics,
         focus_intervals=evidence.intervals, metric_card=evidence.card, noise=evidence.noise,
         noise_summary=evidence.noise_summary, reliability=evidence.reliability,
@@ -1010,9 +1242,11 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         decisions_constant=decisions.constant, decisions_amount=decisions.amount,
         paired_differences=paired, cost_curve=decisions.cost_curve, budgets=decisions.budgets,
         size_sweep=robust["size_sweep"],
-        size_sweep_summary=robustness.isotonic_crossings(robust["size_sweep"]),
+        size_sweep_summary=robustness.isotonic_crossings(robust["size_sweep"],
+                                                         SELECTION_SCORE),
         prior_shift=robust["prior_shift"], decay=robust["decay"],
         decay_windows_excluding_one=int(robust["decay"]["excludes_one"].sum()),
+        decay_farthest=farthest_window(robust["decay"]),
         undersampling_check=robust["undersampling_check"],
         worst_raw=worst_raw_score(metrics),
         undersampled_raw=(misforecast(float(raw_metrics[UNDERSAMPLED_MODEL]))

@@ -14,6 +14,7 @@ from casestudies.calibration.pipeline import (
     AMOUNT_RULES,
     CONSTANT_RULES,
     RAW,
+    SCENARIO_NAMES,
     UNDERSAMPLED_MODEL,
     UNDERSAMPLING,
     CalibrationResult,
@@ -27,6 +28,9 @@ FIGURES = ("taxonomy", "reliability", "cost curve", "size sweep", "decay")
 METRIC_TABLE = 3
 # Lowest probability drawn on the log-odds axes of the reliability diagrams.
 LOGIT_LIMIT = 1e-4
+# One colour per calibrator in every figure (the raw score is PALETTE[1]; grey is for references).
+CALIBRATOR_COLOURS = {"Platt (logit)": PALETTE[2], "isotonic (clipped)": PALETTE[0],
+                      "beta": PALETTE[3], "temperature": PALETTE[4]}
 
 
 def _and_list(items: list[str]) -> str:
@@ -42,49 +46,37 @@ def _num(value: float) -> str:
     return format_number(value)
 
 
-# How the short answer words a calibration verdict (observed over expected frauds in the band).
-_CALIBRATED_WORDS = {"yes": "is calibrated", "no": "is not calibrated",
-                     "undecided": "is neither shown calibrated nor miscalibrated"}
-
-
-def _calibrated(verdict, where: str) -> str:
-    """``"is calibrated in the large (O/E 0.984, 0.931 to 1.05)"``, worded from the verdict's
-    state."""
-    return (f"{_CALIBRATED_WORDS[verdict.state]} {where} (O/E {_num(verdict.estimate)}, "
-            f"{_num(verdict.low)} to {_num(verdict.high)})")
-
-
 def short_answer(result: CalibrationResult) -> str:
-    """The answer to both parts of the question (where to block, and whether the score is a
-    probability), in plain text, worded from the result's verdicts."""
+    """One sentence answering both parts of the question (where to block; can the score be read
+    as a probability, and did calibrating it help on later data), worded from the verdicts."""
     v = result.verdicts
-    cost = _records(result.decisions_constant, "label")
-    calibrated = cost[CONSTANT_RULES["calibrated"]]["cost"]
-    raw = cost[CONSTANT_RULES["raw"]]["cost"]
     t_star = _num(result.settings["t_star"])
     model, calibrator = result.focus_model, result.chosen_calibrator
-    blocking = {
-        "yes": f"Block when the calibrated fraud probability ({model} + {calibrator}) exceeds "
-               f"t* = c_FP/(c_FP+c_FN) = {t_star}: on the test block it costs {_num(calibrated)} "
-               f"per transaction against {_num(raw)} for t* on the raw score.",
-        "no": f"Block when the raw {model} score exceeds t* = c_FP/(c_FP+c_FN) = {t_star}: on "
-              f"the test block it costs {_num(raw)} per transaction, and {calibrator} "
-              f"calibration raises that to {_num(calibrated)}.",
-        "undecided": f"Block when the {model} score exceeds t* = c_FP/(c_FP+c_FN) = {t_star}, "
-                     f"raw or after {calibrator} calibration: on the test block they cost "
-                     f"{_num(raw)} and {_num(calibrated)} per transaction, a difference within "
-                     "noise.",
+    where = {
+        "yes": f"Block a payment when its {calibrator}-calibrated {model} probability exceeds "
+               f"t* = {t_star} (cheaper than t* on the raw score beyond noise)",
+        "no": f"Block a payment when its raw {model} score exceeds t* = {t_star} "
+              f"({calibrator} calibration did not lower the cost)",
+        "undecided": f"Block a payment when its {model} score exceeds t* = {t_star}, raw or "
+                     f"after {calibrator} calibration (their costs differ only within noise)",
     }[v["calibration_lowers_cost_at_t_star"].state]
-    trust = (f"As a probability, the raw score "
-             f"{_calibrated(v['raw_score_calibrated'], 'in the large')} and "
-             f"{_calibrated(v['raw_score_calibrated_near_t_star'], 'near t*')}; after "
-             f"{calibrator} calibration it "
-             f"{_calibrated(v['calibrated_score_calibrated'], 'in the large')} and "
-             f"{_calibrated(v['calibrated_score_calibrated_near_t_star'], 'near t*')}, and its "
-             "test log loss " + {"yes": "falls beyond noise.", "no": "does not fall.",
-                                 "undecided": "changes only within noise."}[
-                 v["calibration_lowers_log_loss"].state])
-    return f"{blocking} {trust}"
+    trust = {
+        "yes": "yes, the raw score can be read as a probability in the large",
+        "no": "no, the raw score cannot be read as a probability without calibration",
+        "undecided": "whether the raw score is a probability in the large, this test block "
+                     "cannot tell",
+    }[v["raw_score_calibrated"].state]
+    near = {"yes": " and near t*", "no": ", and near t* it is not one",
+            "undecided": ""}[v["raw_score_calibrated_near_t_star"].state]
+    helped = {
+        "yes": "calibrating it on the preceding block helped on the later test block",
+        "no": "calibrating it on the preceding block did not help on the later test block",
+        "undecided": "calibrating it on the preceding block did not help beyond noise on the "
+                     "later test block",
+    }[v["calibration_helps_on_test"].state]
+    if v["calibration_hurts_on_test"].state == "yes":
+        helped = "calibrating it on the preceding block made the later test block worse"
+    return f"{where}; as for the probability, {trust}{near}, and {helped}."
 
 
 def _context(result: CalibrationResult) -> dict[str, Any]:
@@ -111,7 +103,13 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
                       if row["factor"] == deciding.get("em_correction_helps")), None)
     constants = result.constants
     factors = [f"{f:g}" for f in result.settings["shifted_factors"]]
+    drift = _records(result.drift, "block")
+    focus_model = _records(result.models, "model")[result.focus_model]
     return {
+        "short_answer": short_answer(result), "unit_short": result.resampling["unit_short"],
+        "rs": result.resampling, "drift": drift, "drift_ratios": result.drift_ratios,
+        "focus_model_row": focus_model, "farthest": result.decay_farthest,
+        "scenario_names": SCENARIO_NAMES,
         "r": result, "s": result.settings, "c": constants, "v": verdicts,
         "focus": result.focus_model,
         "chosen": result.chosen_calibrator, "raw_label": RAW,
@@ -154,8 +152,29 @@ def _probability_ticks(ax, axis: str) -> None:
     setter(logit(ticks), labels)
 
 
+def _decision_marks(result: CalibrationResult) -> list[tuple[float, str]]:
+    """Where decisions are made, for the reliability figures: t* and, with amounts, the
+    amount rule's thresholds for the example payments."""
+    marks = [(result.settings["t_star"], "t*")]
+    if result.has_amount:
+        marks += [(e["threshold"], f"amount {e['amount']:g}")
+                  for e in result.constants["example_amounts"]]
+    return marks
+
+
+def _mark_thresholds(ax, marks: list[tuple[float, str]], small: bool = False) -> None:
+    """Vertical reference lines at the decision thresholds, labelled where they are."""
+    top = logit(np.array([0.9]))[0]
+    for k, (threshold, label) in enumerate(marks):
+        x = _logit_axis(np.array([threshold]))[0]
+        ax.axvline(x, color=PALETTE[6], lw=1, ls=":")
+        if not small or k == 0:
+            ax.text(x, top - 1.3 * k, f" {label}", color=PALETTE[6], va="top", ha="left")
+
+
 def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str,
-                       confidence: float) -> None:
+                       confidence: float, marks: list[tuple[float, str]] | None = None,
+                       small: bool = False) -> None:
     x = _logit_axis(np.asarray(table["mean_predicted"]))
     y = _logit_axis(np.asarray(table["observed"]))
     low = _logit_axis(np.asarray(table["consistency_low"]))
@@ -165,6 +184,7 @@ def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str,
     ax.vlines(x, low, high, color=PALETTE[6], lw=4, alpha=0.35,
               label=f"{confidence:.0%} consistency range")
     ax.plot(x, y, "o-", color=color, ms=4, label="observed fraud rate")
+    _mark_thresholds(ax, marks or [], small)
     ax.set_title(title)
     _probability_ticks(ax, "x")
     _probability_ticks(ax, "y")
@@ -174,11 +194,13 @@ def _reliability_panel(ax, table: dict[str, np.ndarray], title: str, color: str,
 
 def _figure_reliability(result: CalibrationResult):
     fig, axes = new_figure(8.5, 4.0, 1, 2)
+    marks = _decision_marks(result)
     _reliability_panel(axes[0], result.reliability[RAW], f"{result.focus_model}: raw score",
-                       PALETTE[1], result.settings["confidence"])
+                       PALETTE[1], result.settings["confidence"], marks)
     _reliability_panel(axes[1], result.reliability[result.chosen_calibrator],
-                       f"after {result.chosen_calibrator}", PALETTE[0],
-                       result.settings["confidence"])
+                       f"after {result.chosen_calibrator}",
+                       CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0]),
+                       result.settings["confidence"], marks)
     axes[0].set_xlabel("predicted probability (log-odds scale)")
     axes[1].set_xlabel("predicted probability (log-odds scale)")
     axes[0].set_ylabel("observed fraud rate (log-odds scale)")
@@ -192,8 +214,9 @@ def _figure_taxonomy(result: CalibrationResult):
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = new_figure(10, 2.6 * nrows, nrows, ncols, squeeze=False)
     for ax, name in zip(axes.ravel(), names, strict=False):
-        _reliability_panel(ax, result.model_reliability[name], name, PALETTE[0],
-                           result.settings["confidence"])
+        _reliability_panel(ax, result.model_reliability[name], name, PALETTE[1],
+                           result.settings["confidence"], _decision_marks(result)[:1],
+                           small=True)
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(names):]:
@@ -204,12 +227,13 @@ def _figure_taxonomy(result: CalibrationResult):
 def _figure_cost_curve(result: CalibrationResult):
     curve = result.cost_curve
     fig, ax = new_figure(7.5, 3.8)
-    ax.plot(curve["thresholds"], curve["chosen"], color=PALETTE[0],
+    ax.plot(curve["thresholds"], curve["chosen"],
+            color=CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0]),
             label=f"threshold on calibrated probability ({result.chosen_calibrator})")
     ax.plot(curve["thresholds"], curve["raw"], color=PALETTE[1], label="threshold on raw score")
-    ax.axvline(curve["t_star"], color=PALETTE[2], ls="--",
+    ax.axvline(curve["t_star"], color=PALETTE[6], ls="--",
                label=f"t* = {curve['t_star']:.3g} (from the costs)")
-    ax.axvline(curve["tuned"], color=PALETTE[3], ls=":",
+    ax.axvline(curve["tuned"], color=PALETTE[6], ls=":",
                label=f"tuned on calibration block (raw) = {curve['tuned']:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("threshold")
@@ -228,13 +252,14 @@ def _figure_size_sweep(result: CalibrationResult):
     fig, ax = new_figure(7.0, 3.6)
     for color, (name, group) in zip(PALETTE, sweep.groupby("calibrator", sort=True),
                                     strict=False):
-        ax.errorbar(group["frauds"], group["log_loss"], yerr=group["log_loss_sd"].fillna(0),
-                    marker="o", ms=4, capsize=3, color=color, label=name)
-    ax.axhline(float(sweep["raw_log_loss"].iloc[0]), color=PALETTE[6], ls="--",
+        ax.errorbar(group["frauds"], group["brier"], yerr=group["brier_sd"].fillna(0),
+                    marker="o", ms=4, capsize=3, color=CALIBRATOR_COLOURS.get(name, color),
+                    label=name)
+    ax.axhline(float(sweep["raw_brier"].iloc[0]), color=PALETTE[6], ls="--",
                label="raw score")
     ax.set_xscale("log")
     ax.set_xlabel("frauds in the calibration sample")
-    ax.set_ylabel("test log loss")
+    ax.set_ylabel("test Brier score")
     ax.legend()
     return fig
 
@@ -245,8 +270,9 @@ def _figure_decay(result: CalibrationResult):
     x = decay["window"].to_numpy()
     y = decay["observed_expected"].to_numpy()
     errors = [y - decay["observed_expected_low"], decay["observed_expected_high"] - y]
-    ax.errorbar(x, y, yerr=errors,
-                marker="o", capsize=4, color=PALETTE[0], label="observed / expected frauds")
+    ax.errorbar(x, y, yerr=errors, marker="o", capsize=4,
+                color=CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0]),
+                label="observed / expected frauds")
     ax.axhline(1, color=PALETTE[6], ls="--", label="calibrated")
     ax.set_xticks(x, [f"window {w}" for w in x])
     ax.set_ylabel("observed / expected")
@@ -254,31 +280,31 @@ def _figure_decay(result: CalibrationResult):
     return fig
 
 
+def _ci(values, lows, highs, scale: float = 1.0) -> list[str]:
+    return [f"{scale * v:.3g} ({scale * lo:.3g} to {scale * hi:.3g})" for v, lo, hi in
+            zip(values, lows, highs, strict=True)]
+
+
 def _metric_table(result: CalibrationResult) -> pd.DataFrame:
-    table = result.metrics[["model", "calibrator", "log_loss", "brier", "observed_expected",
-                            "cox_intercept", "cox_slope", "ece_mass",
-                            "band_observed_expected", "average_precision",
-                            "cost_at_t_star"]]
+    table = result.metrics[["model", "calibrator", "brier", "log_loss", "observed_expected",
+                            "band_observed_expected", "cox_slope", "cost_at_t_star"]]
     return table.rename(columns={
         "log_loss": "log loss", "brier": "Brier", "observed_expected": "O/E",
-        "cox_intercept": "Cox a", "cox_slope": "Cox b", "ece_mass": "ECE (mass)",
-        "band_observed_expected": "O/E near t*", "average_precision": "avg precision",
+        "cox_slope": "Cox slope", "band_observed_expected": "O/E near t*",
         "cost_at_t_star": "cost at t*"})
 
 
 def _interval_table(result: CalibrationResult) -> pd.DataFrame:
     frame = result.focus_intervals
     out = pd.DataFrame({"calibrator": frame["label"]})
-    for name, label in (("log_loss", "log loss"), ("brier", "Brier"),
+    for name, label in (("brier", "Brier"), ("log_loss", "log loss"),
                         ("observed_expected", "O/E"),
                         ("band_observed_expected", "O/E near t*")):
-        out[label] = [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in
-                      zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)]
+        out[label] = _ci(frame[name], frame[f"{name}_low"], frame[f"{name}_high"])
     return out
 
 
 CARD_LABELS = {
-    "reliability": "Brier reliability", "resolution": "Brier resolution",
     "cox_intercept": "Cox intercept a", "cox_slope": "Cox slope b",
     "spiegelhalter_z": "Spiegelhalter Z", "ece_width": "ECE, equal width",
     "ece_mass": "ECE, equal mass", "ece_debiased": "debiased ECE (Kumar et al.)",
@@ -290,9 +316,20 @@ def _card_table(result: CalibrationResult) -> pd.DataFrame:
     card = result.metric_card
     out = pd.DataFrame({"metric": [CARD_LABELS[m] for m in dict.fromkeys(card["metric"])]})
     for label, group in card.groupby("probabilities", sort=False):
-        out[label] = [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in
-                      zip(group["value"], group["low"], group["high"], strict=True)]
+        out[label] = _ci(group["value"], group["low"], group["high"])
     return out
+
+
+def _noise_frame(result: CalibrationResult) -> pd.DataFrame:
+    tail = result.noise_summary["tail"]
+    frame = result.noise
+    return pd.DataFrame({
+        "metric": [CARD_LABELS[m] for m in frame["metric"]],
+        "calibrated": frame["chosen"], "raw": frame["raw"],
+        "noise floor mean": frame["floor_mean"],
+        f"floor {tail:.1%}": frame["floor_low"], f"floor {1 - tail:.1%}": frame["floor_high"],
+        "calibrated beyond floor": frame["chosen_beyond_floor"],
+        "raw beyond floor": frame["raw_beyond_floor"]})
 
 
 def _decision_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -302,45 +339,91 @@ def _decision_table(frame: pd.DataFrame) -> pd.DataFrame:
                                ("amount_caught", "fraud amount caught %", 100)):
         if name not in frame:
             continue
-        out[label] = [f"{scale * v:.3g} ({scale * lo:.3g} to {scale * hi:.3g})" for v, lo, hi in
-                      zip(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True)]
+        out[label] = _ci(frame[name], frame[f"{name}_low"], frame[f"{name}_high"], scale)
     return out
 
 
 def _difference_table(result: CalibrationResult) -> pd.DataFrame:
     frame = result.paired_differences
-    return pd.DataFrame({
-        "comparison": frame["comparison"],
-        "difference": [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in
-                       zip(frame["value"], frame["low"], frame["high"], strict=True)],
-        "resampled": frame["unit"]})
+    return pd.DataFrame({"comparison": frame["comparison"],
+                         "difference": _ci(frame["value"], frame["low"], frame["high"])})
 
 
 def _budget_table(result: CalibrationResult) -> pd.DataFrame:
     frame = result.budgets
     return pd.DataFrame({
-        "budget": frame["budget"], "queue": frame["queue"],
-        "frauds found": frame["realised_frauds"],
+        "budget": frame["budget"], "frauds found": frame["realised_frauds"],
         "forecast (calibrated)": frame["predicted_frauds"],
         "forecast (raw)": frame["predicted_frauds_raw"],
-        "precision": frame["precision"], "recall": frame["recall"],
-        "found / forecast": [f"{v:.3g} ({lo:.3g} to {hi:.3g})" for v, lo, hi in zip(
-            frame["forecast_observed_expected"], frame["forecast_observed_expected_low"],
-            frame["forecast_observed_expected_high"], strict=True)],
+        "precision %": _ci(frame["precision"], frame["precision_low"], frame["precision_high"],
+                           100),
+        "recall %": _ci(frame["recall"], frame["recall_low"], frame["recall_high"], 100),
+        "found / forecast": _ci(frame["forecast_observed_expected"],
+                                frame["forecast_observed_expected_low"],
+                                frame["forecast_observed_expected_high"]),
         "holds": frame["forecast_holds"]})
 
 
-def _shift_table(result: CalibrationResult) -> pd.DataFrame:
+def _shift_tables(result: CalibrationResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = result.prior_shift
-    columns = ["factor", "rows", "true_rate", "mean_predicted", "em_rate", "observed_expected",
-               "observed_expected_em", "cost_before", "cost_em", "cost_true_rate",
-               "cost_tuned_raw", "em_closer", "em_cost_lower"]
-    return frame[columns].rename(columns={
-        "true_rate": "true rate", "mean_predicted": "mean prediction", "em_rate": "EM rate",
-        "observed_expected": "O/E", "observed_expected_em": "O/E after EM",
+    calibration = frame[["factor", "rows", "true_rate", "em_rate", "observed_expected",
+                         "observed_expected_em", "em_closer"]].rename(columns={
+        "true_rate": "true rate", "em_rate": "EM rate", "observed_expected": "O/E",
+        "observed_expected_em": "O/E after EM", "em_closer": "EM closer to 1"})
+    cost = frame[["factor", "cost_before", "cost_em", "cost_true_rate", "cost_tuned_raw",
+                  "em_cost_lower"]].rename(columns={
         "cost_before": "cost as is", "cost_em": "cost after EM",
         "cost_true_rate": "cost, true rate", "cost_tuned_raw": "cost, tuned raw",
-        "em_closer": "EM closer to 1", "em_cost_lower": "EM cost lower"})
+        "em_cost_lower": "EM cost lower"})
+    return calibration, cost
+
+
+def _drift_table(result: CalibrationResult) -> pd.DataFrame:
+    """What changed between the calibration and the test block, one row per quantity."""
+    blocks = _records(result.drift, "block")
+    cal, test = blocks["calibration"], blocks["test"]
+    ratios = result.drift_ratios
+
+    def cell(row, key, scale=1.0):
+        return _ci([row[key]], [row[f"{key}_low"]], [row[f"{key}_high"]], scale)[0]
+
+    rows = [
+        ("transactions", cal["rows"], test["rows"], ""),
+        ("frauds", cal["frauds"], test["frauds"], ""),
+        ("fraud incidents" if result.resampling["clustered"] else "fraud units",
+         cal["fraud_clusters"], test["fraud_clusters"], ""),
+        ("fraud rate %", cell(cal, "fraud_rate", 100), cell(test, "fraud_rate", 100),
+         _ci([ratios["fraud_rate"]["value"]], [ratios["fraud_rate"]["low"]],
+             [ratios["fraud_rate"]["high"]])[0]),
+        ("raw score O/E", cell(cal, "raw_observed_expected"),
+         cell(test, "raw_observed_expected"),
+         _ci([ratios["raw_observed_expected"]["value"]],
+             [ratios["raw_observed_expected"]["low"]],
+             [ratios["raw_observed_expected"]["high"]])[0]),
+    ]
+    for code, name in SCENARIO_NAMES.items():
+        if f"share_{code}" in cal:
+            rows.append((f"{name} frauds % ({'incidents' if code != 1 else 'payments'})",
+                         f"{cell(cal, f'share_{code}', 100)}; {cal[f'clusters_{code}']}",
+                         f"{cell(test, f'share_{code}', 100)}; {test[f'clusters_{code}']}", ""))
+    return pd.DataFrame(rows, columns=["quantity", "calibration block", "test block",
+                                       "test over calibration"])
+
+
+def _selection_table(result: CalibrationResult) -> pd.DataFrame:
+    return result.calibrator_selection.rename(columns={
+        "holdout_brier": "held-out Brier (criterion)", "holdout_log_loss": "held-out log loss",
+        "holdout_log_loss_nonzero": "log loss without exact zeros"})
+
+
+def _corp_table(result: CalibrationResult) -> pd.DataFrame:
+    frame = result.metrics[result.metrics["model"] == result.focus_model]
+    return pd.DataFrame({
+        "calibrator": frame["calibrator"], "Brier": frame["brier"],
+        "miscalibration (MCB)": frame["miscalibration"],
+        "discrimination (DSC)": frame["discrimination"],
+        "uncertainty (UNC)": frame["corp_uncertainty"],
+        "binned leftover %": 100 * frame["within_bins_share"]})
 
 
 def _verdict_table(result: CalibrationResult) -> pd.DataFrame:
@@ -350,15 +433,85 @@ def _verdict_table(result: CalibrationResult) -> pd.DataFrame:
                     f" ({verdict.low:.3g} to {verdict.high:.3g})")
         estimate = "" if verdict.estimate is None else f"{verdict.estimate:.3g}{interval}"
         rows.append({"verdict": verdict.name.replace("_", " "), "state": verdict.state,
-                     "estimate": estimate, "rule": verdict.rule, "resampled": verdict.unit})
+                     "estimate": estimate, "rule": verdict.rule})
     return pd.DataFrame(rows)
+
+
+REFERENCES = {
+    "dimitriadis2021": "Dimitriadis, T., Gneiting, T. & Jordan, A. I. (2021). Stable reliability "
+                       "diagrams for probabilistic classifiers. PNAS 118(8), e2016191118.",
+    "elkan2001": "Elkan, C. (2001). The foundations of cost-sensitive learning. IJCAI 2001.",
+    "platt1999": "Platt, J. (1999). Probabilistic outputs for support vector machines and "
+                 "comparisons to regularized likelihood methods. Advances in Large Margin "
+                 "Classifiers, MIT Press.",
+    "zadrozny2002": "Zadrozny, B. & Elkan, C. (2002). Transforming classifier scores into "
+                    "accurate multiclass probability estimates. KDD 2002.",
+    "kull2017": "Kull, M., Silva Filho, T. & Flach, P. (2017). Beta calibration: a well-founded "
+                "and easily implemented improvement on logistic calibration for binary "
+                "classifiers. AISTATS 2017.",
+    "guo2017": "Guo, C., Pleiss, G., Sun, Y. & Weinberger, K. Q. (2017). On calibration of "
+               "modern neural networks. ICML 2017.",
+    "dalpozzolo2015": "Dal Pozzolo, A., Caelen, O., Johnson, R. A. & Bontempi, G. (2015). "
+                      "Calibrating probability with undersampling for unbalanced "
+                      "classification. IEEE SSCI 2015.",
+    "saerens2002": "Saerens, M., Latinne, P. & Decaestecker, C. (2002). Adjusting the outputs "
+                   "of a classifier to new a priori probabilities: a simple procedure. Neural "
+                   "Computation 14(1).",
+    "niculescu2005": "Niculescu-Mizil, A. & Caruana, R. (2005). Predicting good probabilities "
+                     "with supervised learning. ICML 2005.",
+    "murphy1973": "Murphy, A. H. (1973). A new vector partition of the probability score. "
+                  "Journal of Applied Meteorology 12(4).",
+    "spiegelhalter1986": "Spiegelhalter, D. J. (1986). Probabilistic prediction in patient "
+                         "management and clinical trials. Statistics in Medicine 5(5).",
+    "cox1958": "Cox, D. R. (1958). Two further applications of a model for binary regression. "
+               "Biometrika 45(3/4).",
+    "brocker2007": "Bröcker, J. & Smith, L. A. (2007). Increasing the reliability of "
+                   "reliability diagrams. Weather and Forecasting 22(3).",
+    "kumar2019": "Kumar, A., Liang, P. & Ma, T. (2019). Verified uncertainty calibration. "
+                 "NeurIPS 2019.",
+    "roelofs2022": "Roelofs, R., Cain, N., Shlens, J. & Mozer, M. C. (2022). Mitigating bias in "
+                   "calibration error estimation. AISTATS 2022.",
+    "leborgne2022": "Le Borgne, Y.-A., Siblini, W., Lebichot, B. & Bontempi, G. (2022). "
+                    "Reproducible Machine Learning for Credit Card Fraud Detection: Practical "
+                    "Handbook. Université Libre de Bruxelles.",
+    "davison1997": "Davison, A. C. & Hinkley, D. V. (1997). Bootstrap Methods and their "
+                   "Application. Cambridge University Press (resampling clusters: section "
+                   "3.8).",
+}
+
+GLOSSARY = {
+    "Calibrated": "A score $q$ is calibrated when, among payments scored $q$, a share $q$ are "
+                  "frauds.",
+    "O/E": "Observed over expected frauds, $\\sum y_i / \\sum p_i$: 1 when calibrated in the "
+           "large, below 1 when the score forecasts too many frauds.",
+    "Incident": "One fraud event that produces several fraudulent payments: a compromised "
+                "terminal, a leaked card; an isolated large fraud is an incident of one.",
+    "Incident bootstrap": "Resampling whole incidents with replacement (and genuine payments "
+                          "one by one) so that an interval reflects how many independent "
+                          "fraud events there were, not how many payments.",
+    "Brier score": "Mean squared difference between probability and outcome, a proper score.",
+    "Log loss": "Mean negative log-likelihood of the outcomes, a proper score that punishes a "
+                "fraud scored near 0 without bound.",
+    "CORP decomposition": "Brier score = miscalibration − discrimination + uncertainty, with "
+                          "the miscalibration measured against the isotonic recalibration of "
+                          "the forecasts (exact, no bins).",
+    "t*": "The cost-optimal threshold $c_{\\mathrm{FP}}/(c_{\\mathrm{FP}}+c_{\\mathrm{FN}})$ "
+          "for calibrated probabilities.",
+    "Paired interval": "An interval of a difference computed on the same resamples for both "
+                       "sides, so that shared noise cancels.",
+    "Prior shift": "A change of the fraud rate with the fraud and genuine score distributions "
+                   "unchanged.",
+    "Noise floor": "What a calibration metric scores on labels drawn from the forecasts "
+                   "themselves: a perfectly calibrated model's value at this sample size.",
+}
 
 
 def build(result: CalibrationResult) -> Report:
     """The report of a calibration run."""
     ctx = _context(result)
     level = f"{result.settings['confidence']:.0%}"
-    tail = result.noise_summary["tail"]
+    unit = result.resampling["unit_short"]
+    replicates = result.resampling["replicates"]
     report = Report("calibration", title=STUDY.title, question=STUDY.question,
                     short_answer=short_answer(result), templates="casestudies.calibration")
 
@@ -368,7 +521,11 @@ def build(result: CalibrationResult) -> Report:
 
     data = report.section("The data")
     data.text("data.md", **ctx)
-    data.table(result.preview, caption="The first rows of the data as read.", digits=4)
+    preview = result.preview
+    data.table(preview.iloc[:, :8],
+               caption="The first rows of the data as read"
+                       + (" (the first 8 columns; every column is in the JSON)."
+                          if preview.shape[1] > 8 else "."), digits=4)
     data.table(result.split.rename(columns={"fraud_rate": "fraud rate"}),
                caption="The time-ordered blocks: models learn on *train*, calibrators on "
                        "*calibration*, every number below is measured on *test*.")
@@ -382,41 +539,60 @@ def build(result: CalibrationResult) -> Report:
     evidence.text("evidence_taxonomy.md", **ctx)
     evidence.figure(_figure_taxonomy(result),
                     caption="Raw scores of every model on the test block, in bins of equal "
-                            "width on the log-odds scale. Points outside the grey consistency "
-                            "bars are miscalibrated beyond what chance explains at this bin "
-                            "size.",
+                            "width on the log-odds scale, with t* marked (dotted). Points "
+                            "outside the grey consistency bars are miscalibrated beyond what "
+                            "chance explains at this bin size.",
                     alt="Reliability diagrams of the raw scores of each model")
     evidence.table(_metric_table(result),
-                   caption="Calibration of every model and calibrator on the test block. O/E is "
-                           "observed over expected frauds (1 is calibrated in the large); Cox a "
-                           "and b are the calibration intercept and slope (0 and 1 ideal); "
+                   caption="Calibration of every model and calibrator on the test block (a "
+                           "chosen subset of columns; every metric of every row, ECE and "
+                           "average precision included, is in the JSON under *metrics*). O/E "
+                           "is observed over expected frauds (1 is calibrated in the large); "
                            "O/E near t* is measured only on transactions scored in the band "
                            "around the threshold; cost at t* is the cost per transaction of "
                            "blocking at p >= t*.", digits=3)
     evidence.text("evidence_focus.md", **ctx)
+    evidence.table(_selection_table(result),
+                   caption="Choosing the calibrator on the calibration block alone: fitted on "
+                           "its first half, scored on its second half. The Brier score decides; "
+                           "the log loss is shown with and without the payments the raw score "
+                           "puts at exactly 0.", digits=4)
     evidence.figure(_figure_reliability(result),
                     caption=f"Reliability of {result.focus_model} before and after "
-                            f"{result.chosen_calibrator} calibration. Look at whether the "
-                            "coloured points stay within the grey bars, especially around "
-                            f"t* = {result.settings['t_star']:.3g}.",
+                            f"{result.chosen_calibrator} calibration, with t*"
+                            + (" and the amount rule's thresholds for two example payments"
+                               if result.has_amount else "")
+                            + " marked (dotted). Look at whether the coloured points stay "
+                              "within the grey bars at those thresholds, where blocking is "
+                              "decided.",
                     alt="Reliability diagrams before and after calibration")
     evidence.table(_interval_table(result),
                    caption=f"{result.focus_model} with each calibrator: point estimates and "
-                           f"{level} paired bootstrap intervals ({result.settings['n_bootstrap']} "
-                           "resamples of the test transactions).")
+                           f"{level} intervals from the {unit} bootstrap ({replicates} "
+                           "resamples, the same for every row: paired).")
+    evidence.text("evidence_drift.md", **ctx)
+    evidence.table(_drift_table(result),
+                   caption=f"What changed between the calibration block and the test block, "
+                           f"with {level} intervals over {unit} (each block resampled on its "
+                           "own; a ratio pairs the two blocks' replicates). Scenario rows give "
+                           "the share of frauds and the number of incidents.")
+    evidence.text("evidence_corp.md", **ctx)
+    evidence.table(_corp_table(result),
+                   caption=f"CORP decomposition of the Brier score of {result.focus_model}: "
+                           "Brier = MCB − DSC + UNC exactly. The last column is the share of "
+                           "the Brier score that the binned Murphy decomposition leaves "
+                           "unexplained (its within-bin term).", digits=3)
     evidence.table(_card_table(result),
-                   caption=f"Every calibration metric of {result.focus_model}, raw and after "
-                           f"{result.chosen_calibrator}, with {level} paired bootstrap intervals; "
-                           "binned metrics keep the full test block's bins in every resample.")
+                   caption=f"Calibration metrics of {result.focus_model}, raw and after "
+                           f"{result.chosen_calibrator}, with {level} paired intervals over "
+                           f"{unit}; binned metrics keep the full test block's bins in every "
+                           "resample.")
     evidence.text("evidence_noise.md", **ctx)
-    evidence.table(result.noise.rename(columns={
-        "chosen": "calibrated", "floor_mean": "noise floor mean",
-        "chosen_beyond_floor": "calibrated beyond floor", "raw_beyond_floor": "raw beyond floor",
-        "floor_low": f"floor {tail:.1%}", "floor_high": f"floor {1 - tail:.1%}"}),
-        caption="Each estimator on the real test labels (for the raw and the calibrated "
-                "probabilities) and on labels drawn from the calibrated probabilities themselves "
-                "(the noise floor: what a perfectly calibrated model scores at this sample size).",
-        digits=3)
+    evidence.table(_noise_frame(result),
+                   caption="Each estimator on the real test labels (for the raw and the "
+                           "calibrated probabilities) and on labels drawn from the calibrated "
+                           "probabilities themselves (the noise floor: what a perfectly "
+                           "calibrated model scores at this sample size).", digits=3)
     evidence.text("evidence_decisions.md", **ctx)
     evidence.figure(_figure_cost_curve(result),
                     caption="Expected cost per test transaction against the threshold. The cost "
@@ -429,50 +605,57 @@ def build(result: CalibrationResult) -> Report:
     evidence.table(_decision_table(result.decisions_constant),
                    caption=f"Constant costs (c_FP = {result.settings['cost_fp']:g}, c_FN = "
                            f"{result.settings['cost_fn']:g}): each rule on the test block, with "
-                           f"{level} bootstrap intervals.")
+                           f"{level} intervals over {unit}.")
     evidence.table(_difference_table(result),
-                   caption=f"Paired differences (new minus old) with {level} intervals: both "
-                           "rules are evaluated on the same resampled test transactions, so the "
+                   caption=f"Paired differences (new minus old) with {level} intervals over "
+                           f"{unit}: both rules are evaluated on the same resamples, so the "
                            "interval is that of the difference, not of each cost apart. Below "
                            "0, the first rule is cheaper.")
     if result.decisions_amount is not None:
         evidence.text("evidence_amount.md", **ctx)
         evidence.table(_decision_table(result.decisions_amount),
                        caption="Amount-dependent costs (a missed fraud costs its amount, a "
-                               f"blocked genuine payment c_FP = {result.settings['cost_fp']:g}).")
+                               f"blocked genuine payment c_FP = {result.settings['cost_fp']:g}), "
+                               f"with {level} intervals over {unit}.")
     evidence.text("evidence_budget.md", **ctx)
     evidence.table(_budget_table(result), caption="Alert budgets: the top k % of test "
-                   "transactions by calibrated probability. Predicted frauds is the sum of the "
-                   "probabilities in the queue, the workload forecast a team plans with; "
-                   "found / forecast is their ratio with a bootstrap interval over the queue, "
-                   "and *holds* says whether it lies inside the calibrated band.",
-                   percent=("budget", "precision", "recall"))
+                   "transactions by calibrated probability. The forecasts are the sums of the "
+                   "probabilities in the queue, the workload a team plans with; found / "
+                   f"forecast is their ratio with a {level} interval over {unit} (the queue "
+                   "re-drawn in every resample), and *holds* says whether it lies inside the "
+                   "calibrated band.", percent=("budget",))
     evidence.text("evidence_robustness.md", **ctx)
     evidence.figure(_figure_size_sweep(result),
-                    caption="Test log loss of calibrators fitted on subsamples of the calibration "
-                            "block holding a given number of frauds (mean and standard deviation "
-                            "over repeats). Look at where isotonic's curve crosses the parametric "
-                            "ones.", alt="Log loss against number of frauds used for calibration")
-    evidence.table(_shift_table(result), caption="Prior shift: the test block resampled to "
+                    caption="Test Brier score of calibrators fitted on subsamples of the "
+                            "calibration block holding a given number of frauds (mean and "
+                            "standard deviation over repeats); the log-odds calibrators use the "
+                            "same clip as the pipeline, so the curves compare calibrators. "
+                            "Look at where isotonic's curve crosses the parametric ones.",
+                    alt="Brier score against number of frauds used for calibration")
+    shift_calibration, shift_cost = _shift_tables(result)
+    evidence.table(shift_calibration, caption="Prior shift: the test block resampled to "
                    f"{ctx['shift_factors']} times its fraud rate. O/E before and after the "
-                   "Saerens EM re-estimation of the rate, and the cost at t* with the "
-                   "probabilities as they are, adjusted by EM, and adjusted with the true new "
-                   "rate, against the raw-score threshold tuned on the calibration block. "
-                   "*EM closer to 1* and *EM cost lower* are paired-interval verdicts on the "
-                   "shifted sample's transactions.",
-                   digits=3)
+                   "Saerens EM re-estimation of the rate; *EM closer to 1* is a paired-interval "
+                   f"verdict over the shifted sample's {unit}.", digits=3)
+    evidence.table(shift_cost, caption="Prior shift, costs per transaction at t*: with the "
+                   "probabilities as they are, adjusted by EM, adjusted with the true new rate, "
+                   "and the raw-score threshold tuned on the calibration block.", digits=3)
     evidence.figure(_figure_decay(result),
                     caption="Observed over expected frauds in consecutive windows of the test "
-                            f"block, with {level} bootstrap intervals: does a calibration fitted "
-                            "once hold while fraud patterns drift? Intervals away from 1 say no.",
+                            f"block, with {level} intervals over {unit}: does a calibration "
+                            "fitted once hold while fraud patterns drift? Intervals away from 1 "
+                            "say no.",
                     alt="Observed over expected frauds per time window")
 
     evidence.table(_verdict_table(result),
                    caption="The verdicts this report's wording is chosen from: each a rule in "
                            "the study's code with its threshold, applied to the interval shown "
-                           f"({level}, resampling the unit named).")
+                           f"({level}; every interval resamples {unit}, except Spiegelhalter's "
+                           "test, which has none).")
 
     report.text_section("Pitfalls", "pitfalls.md", **ctx)
     report.text_section("Interview questions", "interview.md", **ctx)
     report.text_section("Use it on your own data", "own_data.md", **ctx)
+    report.references(REFERENCES)
+    report.glossary(GLOSSARY)
     return report

@@ -16,11 +16,11 @@ from sklearn.metrics import average_precision_score
 from casestudies import progress
 from casestudies.calibration import decisions as dec
 from casestudies.calibration import metrics as cm
+from casestudies.calibration import resampling as rs
 from casestudies.calibration import verdicts as rules
 from casestudies.calibration.calibrators import CALIBRATORS, undersampling_correction
 from casestudies.calibration.config import CalibrationConfig
 from casestudies.rng import stream
-from casestudies.stats import bootstrap_ci, bootstrap_intervals
 
 # Fraud rate at deployment, as multiples of the test block's, for the prior-shift analysis.
 PRIOR_SHIFT_FACTORS = (0.5, 1.0, 2.0)
@@ -29,15 +29,18 @@ SWEEP_SIZES = (10, 20, 40, 80, 160, 320)
 SWEEP_CALIBRATORS = ("Platt (logit)", "isotonic (clipped)", "beta")
 # Consecutive windows of the test block in the decay analysis.
 DECAY_WINDOWS = 4
-# The prior-shift intervals resample the rows of each shifted sample.
-SHIFT_UNIT = "transactions of the shifted sample"
+# The prior-shift intervals resample the incidents (clusters) of each shifted sample.
+SHIFT_UNIT = "resampling units of the shifted sample"
 
 
 def size_sweep(calibration_scores: np.ndarray, test_scores: np.ndarray, y_cal: np.ndarray,
-               y_test: np.ndarray, seed: int, repeats: int, n_bins: int) -> pd.DataFrame:
-    """Test log loss of Platt, isotonic and beta fitted on calibration subsamples holding a given
-    number of frauds (genuine rows kept in the block's proportion); each size draws its
-    subsamples from its own stream."""
+               y_test: np.ndarray, seed: int, repeats: int, n_bins: int,
+               clip: float | None = None) -> pd.DataFrame:
+    """Test Brier score and log loss of Platt, isotonic and beta fitted on calibration subsamples
+    holding a given number of frauds (genuine rows kept in the block's proportion); each size
+    draws its subsamples from its own stream. The log-odds calibrators take the model's
+    ``clip`` (half a tree's vote for a forest) as the pipeline does, so the sweep compares
+    calibrators, not clip values."""
     positives = np.flatnonzero(y_cal == 1)
     negatives = np.flatnonzero(y_cal == 0)
     ratio = len(negatives) / len(positives)
@@ -51,18 +54,22 @@ def size_sweep(calibration_scores: np.ndarray, test_scores: np.ndarray, y_cal: n
                              replace=False)
             rows_ = np.concatenate([pos, neg])
             for name in SWEEP_CALIBRATORS:
-                model = CALIBRATORS[name]().fit(calibration_scores[rows_], y_cal[rows_])
+                model = CALIBRATORS[name](clip=clip).fit(calibration_scores[rows_],
+                                                         y_cal[rows_])
                 p = model.predict(test_scores)
                 rows.append({"frauds": n_pos, "rows": len(rows_), "repeat": repeat,
                              "calibrator": name, "log_loss": cm.log_loss(y_test, p),
+                             "brier": cm.brier_score(y_test, p),
                              "ece_mass": cm.ece(y_test, p, n_bins, "mass")})
-    raw = cm.log_loss(y_test, test_scores)
+    raw = cm.log_loss(y_test, test_scores, clip or cm.EPS)
     frame = pd.DataFrame(rows)
     summary = (frame.groupby(["frauds", "calibrator"], sort=True)
                .agg(rows=("rows", "mean"), log_loss=("log_loss", "mean"),
-                    log_loss_sd=("log_loss", "std"), ece_mass=("ece_mass", "mean"))
+                    log_loss_sd=("log_loss", "std"), brier=("brier", "mean"),
+                    brier_sd=("brier", "std"), ece_mass=("ece_mass", "mean"))
                .reset_index())
     summary["raw_log_loss"] = raw
+    summary["raw_brier"] = cm.brier_score(y_test, test_scores)
     return summary
 
 
@@ -98,15 +105,16 @@ def log_ratio_distance(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
-                 config: CalibrationConfig, p_raw: np.ndarray, tuned: float) -> pd.DataFrame:
+                config: CalibrationConfig, p_raw: np.ndarray, tuned: float,
+                boot: rs.ClusterBootstrap) -> pd.DataFrame:
     """The test block resampled to other fraud rates: calibration in the large before and after
     Saerens EM, and the cost of blocking at t* on the probabilities as they are, adjusted by EM,
     adjusted with the true rate, against the raw-score threshold tuned before the shift.
 
-    Each shift also gets paired intervals (resampling the shifted sample's transactions, with the
-    EM-adjusted probabilities held as computed) of what EM changed: ``em_gain`` is
-    ``|ln O/E|`` after EM minus before (below 0: closer to 1), ``em_cost_change`` the cost at t*
-    after EM minus before.
+    Each shift also gets paired intervals from ``boot`` restricted to the shifted sample's rows
+    (whole incidents resampled, the EM-adjusted probabilities held as computed) of what EM
+    changed: ``em_gain`` is ``|ln O/E|`` after EM minus before (below 0: closer to 1),
+    ``em_cost_change`` the cost at t* after EM minus before.
     """
     t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
     rows = []
@@ -121,13 +129,15 @@ def prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
         def cost(y_, p_):
             return dec.constant_cost(y_, p_ >= t_star, config.cost_fp, config.cost_fn)
 
-        changes = bootstrap_intervals(
-            {"em_gain": lambda y_, p_, a_: log_ratio_distance(y_, a_)
-             - log_ratio_distance(y_, p_),
-             "em_cost_change": lambda y_, p_, a_: cost(y_, a_) - cost(y_, p_)},
-            ys, ps, adjusted, n_resamples=config.n_bootstrap, confidence=config.confidence,
-            random_state=stream(config.seed, "bootstrap", "prior shift", f"{factor:g}"),
-            desc=f"prior shift x{factor:g}")
+        def cost_rows(p_, ys=ys):
+            return (np.where((p_ >= t_star) & (ys == 0), config.cost_fp, 0.0)
+                    + np.where((p_ < t_star) & (ys == 1), config.cost_fn, 0.0))
+
+        before, after = rs.ratio(ys, ps), rs.ratio(ys, adjusted)
+        changes = boot.intervals({
+            "em_gain": lambda w, b=before, a=after: (np.abs(np.log(a(w)))
+                                                     - np.abs(np.log(b(w)))),
+            "em_cost_change": rs.mean(cost_rows(adjusted) - cost_rows(ps))}, rows=index)
         gain = rules.lowers(f"em_helps_x{factor:g}", changes["em_gain"],
                             rule="EM brings O/E closer to 1")
         cost_change = rules.lowers(f"em_lowers_cost_x{factor:g}", changes["em_cost_change"],
@@ -149,16 +159,14 @@ def prior_shift(y: np.ndarray, p: np.ndarray, calibration_rate: float,
 
 
 def decay(y: np.ndarray, p: np.ndarray, time: np.ndarray | None, config: CalibrationConfig,
-           n_windows: int = DECAY_WINDOWS) -> pd.DataFrame:
-    """O/E, log loss and average precision in consecutive windows of the test block, with a
-    bootstrap interval of O/E per window (its own stream) and whether it excludes 1."""
+          boot: rs.ClusterBootstrap, n_windows: int = DECAY_WINDOWS) -> pd.DataFrame:
+    """O/E, log loss and average precision in consecutive windows of the test block, with an
+    interval of O/E per window (the test block's incident resamples restricted to the window)
+    and whether it excludes 1."""
     rows = []
     for w, index in enumerate(np.array_split(np.arange(len(y)), n_windows)):
         ys, ps = y[index], p[index]
-        oe = bootstrap_ci(cm.observed_expected, ys, ps, n_resamples=config.n_bootstrap,
-                          confidence=config.confidence,
-                          random_state=stream(config.seed, "decay", str(w + 1)),
-                          desc=f"decay window {w + 1}")
+        oe = boot.intervals({"oe": rs.ratio(ys, ps)}, rows=index)["oe"]
         rows.append({
             "window": w + 1,
             "start": pd.Timestamp(time[index[0]]) if time is not None else None,
@@ -193,16 +201,17 @@ def undersampling_check(seed: int, n: int = 200_000, beta: float = 0.02) -> dict
             "true_rate": float(y.mean()), "mean_corrected": float(corrected.mean())}
 
 
-def isotonic_crossings(sweep: pd.DataFrame) -> dict[str, Any]:
+def isotonic_crossings(sweep: pd.DataFrame, metric: str = "brier") -> dict[str, Any]:
     """Where isotonic catches up with the parametric calibrators in the size sweep.
 
-    Returns the smallest and largest sizes tried, each calibrator's mean log loss at the
+    Returns the smallest and largest sizes tried, each calibrator's mean ``metric`` (the
+    selection score, Brier by default) at the
     smallest size, whether isotonic beat Platt there, and for Platt and beta the smallest number
     of frauds from which isotonic's log loss stays at or below theirs at every larger size
     (``None`` if it never does) with a word for the template: ``"always"`` (from the smallest
     size), ``"from"`` (from a larger size) or ``"never"``.
     """
-    pivot = sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
+    pivot = sweep.pivot(index="frauds", columns="calibrator", values=metric)
     smallest = pivot.iloc[0]
     isotonic_from: dict[str, int | None] = {}
     pattern: dict[str, str] = {}
@@ -218,5 +227,5 @@ def isotonic_crossings(sweep: pd.DataFrame) -> dict[str, Any]:
         "smallest": {str(k): float(v) for k, v in smallest.items()},
         "isotonic_beats_platt_at_smallest": bool(smallest["isotonic (clipped)"]
                                                  < smallest["Platt (logit)"]),
-        "isotonic_from": isotonic_from, "isotonic_pattern": pattern,
+        "isotonic_from": isotonic_from, "isotonic_pattern": pattern, "metric": metric,
     }

@@ -102,6 +102,25 @@ def costs_more(name: str, difference: Estimate, *, rule: str,
                    confidence=float(difference.confidence))
 
 
+def moved(name: str, ratio: Estimate, *, rule: str, unit: str = "transactions") -> Verdict:
+    """Holds when the interval of a ratio of two periods (later over earlier) excludes 1 on
+    either side: the quantity moved beyond resampling noise. Fails when the interval lies
+    inside :data:`CALIBRATED_BAND` (any move is smaller than the tolerance of a calibrated
+    score), undecided otherwise."""
+    low, high = ratio.low, ratio.high
+    if not (_finite(low) and _finite(high)):
+        holds = None
+    elif low > 1 or high < 1:
+        holds = True
+    elif CALIBRATED_BAND[0] <= low and high <= CALIBRATED_BAND[1]:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name=name, holds=holds, estimate=float(ratio.value), low=float(low),
+                   high=float(high), threshold=1.0, rule=rule, unit=unit,
+                   confidence=float(ratio.confidence))
+
+
 def spiegelhalter_rejects(name: str, p_value: float,
                           level: float = SPIEGELHALTER_LEVEL) -> Verdict:
     """Holds when Spiegelhalter's test rejects calibration (two-sided p-value below ``level``).

@@ -112,10 +112,18 @@ def test_metric_card_matches_the_point_metrics(result):
     card = result.metric_card.set_index(["probabilities", "metric"])
     y, p = result.test_y, result.test_p_chosen
     chosen = result.chosen_calibrator
-    assert card.loc[(chosen, "cox_slope"), "value"] == pytest.approx(cm.cox_calibration(y, p)[1])
+    assert card.loc[(chosen, "cox_slope"), "value"] == pytest.approx(cm.cox_calibration(y, p)[1],
+                                                                      rel=1e-6)
+    assert card.loc[(chosen, "cox_intercept"), "value"] == pytest.approx(
+        cm.cox_calibration(y, p)[0], rel=1e-6)
     assert card.loc[(chosen, "ece_width"), "value"] == pytest.approx(
         cm.ece(y, p, result.settings["n_bins"], "width"))
-    assert card.loc[(chosen, "ece_sweep"), "value"] == pytest.approx(cm.ece_sweep(y, p)[0])
+    assert card.loc[(chosen, "ece_mass"), "value"] == pytest.approx(
+        cm.ece(y, p, result.settings["n_bins"], "mass"))
+    assert card.loc[(chosen, "ece_debiased"), "value"] == pytest.approx(
+        cm.debiased_ece(y, p, result.settings["n_bins"]))
+    assert card.loc[(chosen, "spiegelhalter_z"), "value"] == pytest.approx(
+        cm.spiegelhalter_z(y, p)[0])
     inside = card[card["low"].notna()]
     assert ((inside["low"] <= inside["value"] + 1e-12)
             & (inside["value"] <= inside["high"] + 1e-12)).mean() > 0.8
@@ -129,7 +137,7 @@ def test_command_line_on_the_default_data(tmp_path, capsys):
     html = (tmp_path / "calibration.html").read_text()
     payload = json.loads((tmp_path / "calibration.json").read_text())
     result = payload["result"]
-    assert payload["short_answer"].startswith("Block when the")
+    assert payload["short_answer"].startswith("Block a payment when its")
     for key in ("metrics", "decisions_constant", "decisions_amount", "budgets", "noise",
                 "size_sweep", "prior_shift", "decay", "focus_model", "chosen_calibrator"):
         assert result[key] is not None
@@ -154,7 +162,7 @@ def test_interval_level_in_the_report_comes_from_the_settings(result):
     changed = dataclasses.replace(result, settings={**result.settings, "confidence": 0.9},
                                   noise_summary={**result.noise_summary, "tail": 0.05})
     html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
-    assert "90% paired bootstrap intervals" in html
+    assert "90% intervals from the incidents bootstrap" in html
     assert "floor 5.0%" in html and "floor 95.0%" in html
     assert "95 %" not in html
 
@@ -167,7 +175,7 @@ def test_figure_and_table_references_match_their_captions(result):
     html = build(result).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
     captions = dict(re.findall(r"<strong>Figure (\d+)\.</strong> (\w+ \w+)", html))
     starts = {"taxonomy": "Raw scores", "reliability": "Reliability of", "cost curve":
-              "Expected cost", "size sweep": "Test log", "decay": "Observed over"}
+              "Expected cost", "size sweep": "Test Brier", "decay": "Observed over"}
     assert len(captions) == len(FIGURES)
     for number, name in enumerate(FIGURES, start=1):
         assert captions[str(number)] == starts[name]
@@ -198,8 +206,9 @@ def test_reported_brier_parts_add_up(result):
 
 
 def test_isotonic_crossing_sizes_in_the_result(result):
-    pivot = result.size_sweep.pivot(index="frauds", columns="calibrator", values="log_loss")
     summary = result.size_sweep_summary
+    assert summary["metric"] == "brier"
+    pivot = result.size_sweep.pivot(index="frauds", columns="calibrator", values="brier")
     for rival, start in summary["isotonic_from"].items():
         better = pivot["isotonic (clipped)"] <= pivot[rival]
         if start is None:
@@ -229,4 +238,8 @@ def test_every_number_in_the_report_is_in_the_json(tmp_path, capsys, calibration
     verdicts = payload["result"]["verdicts"]
     assert {"raw_score_calibrated", "calibration_lowers_cost_at_t_star",
             "workload_forecast_holds", "em_correction_helps"} <= set(verdicts)
-    assert verdicts["raw_score_calibrated"]["unit"] == "transactions"
+    assert verdicts["raw_score_calibrated"]["unit"].startswith("incidents (a compromised")
+    resampling = payload["result"]["resampling"]
+    assert resampling["unit"] == verdicts["raw_score_calibrated"]["unit"]
+    assert resampling["clustered"] and resampling["test_units"] < resampling["test_rows"]
+    assert "Every interval in this report resamples" in html

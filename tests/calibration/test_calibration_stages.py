@@ -7,6 +7,7 @@ import pytest
 
 from casestudies.calibration import metrics as cm
 from casestudies.calibration import pipeline as pl
+from casestudies.calibration import resampling as rs
 from casestudies.calibration import robustness
 from casestudies.calibration.data import from_frame
 from casestudies.rng import stream
@@ -25,12 +26,15 @@ def stages(small_transactions, quick_config):
     t_star = 5 / 105
     band = (t_star / pl.BAND_FACTOR, pl.BAND_FACTOR * t_star)
     metrics, models = pl.measure_models(fitted, blocks, t_star, band, config)
-    focus = pl.measure_focus(selection, fitted, blocks, band, config)
-    decisions = pl.decide(selection, blocks, t_star, config)
-    robust = pl.check_robustness(selection, blocks, decisions.tuned, config)
+    boot = rs.ClusterBootstrap(blocks.clusters_test, config.n_bootstrap,
+                               stream(config.seed, "cluster bootstrap", "test"),
+                               config.confidence, n=len(blocks.y_test))
+    focus = pl.measure_focus(selection, fitted, blocks, band, config, boot)
+    decisions = pl.decide(selection, blocks, t_star, config, boot)
+    robust = pl.check_robustness(selection, blocks, decisions.tuned, config, boot)
     return dict(config=config, data=data, blocks=blocks, fitted=fitted, selection=selection,
                 t_star=t_star, metrics=metrics, models=models, focus=focus,
-                decisions=decisions, robust=robust)
+                decisions=decisions, robust=robust, boot=boot)
 
 
 def test_split_blocks_are_in_time_order_and_disjoint(stages):
@@ -59,8 +63,10 @@ def test_calibrate_and_select_uses_the_calibration_block_only(stages):
 
     best = max(fitted, key=lambda f: average_precision_score(blocks.y_cal, f.calibration_scores))
     assert selection.focus.name == best.name
-    table = selection.table.set_index("calibrator")["holdout_log_loss"]
+    table = selection.table.set_index("calibrator")["holdout_brier"]
     assert selection.chosen == table.idxmin()
+    by_log_loss = selection.table.set_index("calibrator")["holdout_log_loss"].idxmin()
+    assert selection.chosen_by_log_loss == by_log_loss
     assert set(selection.focus.test_probabilities) >= {pl.RAW, selection.chosen}
 
 
@@ -70,15 +76,22 @@ def test_measure_models_has_a_row_per_model_and_calibrator(stages):
     assert list(models["model"]) == [f.name for f in fitted]
     zeros = {f.name: bool(np.any(f.test_scores == 0)) for f in fitted}
     assert dict(zip(models["model"], models["has_exact_zeros"], strict=True)) == zeros
+    y = stages["blocks"].y_test
+    for f, row in zip(fitted, models.to_dict("records"), strict=True):
+        assert row["recall_cap"] == pytest.approx(1 - np.mean(f.test_scores[y == 1] == 0))
 
 
 def test_measure_focus_pairs_the_log_loss_change(stages):
     focus, selection, blocks = stages["focus"], stages["selection"], stages["blocks"]
     p = selection.focus.test_probabilities
+    clip = selection.focus.clip or cm.EPS
     change = cm.log_loss(blocks.y_test, p[selection.chosen]) - cm.log_loss(blocks.y_test,
-                                                                            p[pl.RAW])
+                                                                            p[pl.RAW], clip)
     assert focus.log_loss_change.value == pytest.approx(change)
     assert focus.log_loss_change.low <= change <= focus.log_loss_change.high
+    brier = cm.brier_score(blocks.y_test, p[selection.chosen]) - cm.brier_score(blocks.y_test,
+                                                                                 p[pl.RAW])
+    assert focus.brier_change.value == pytest.approx(brier)
     assert set(focus.intervals["label"]) == set(p)
     noise = focus.noise.set_index("metric")
     assert (noise["chosen_beyond_floor"] == (noise["chosen"] > noise["floor_high"])).all()
@@ -90,12 +103,13 @@ def test_decide_returns_rules_differences_and_budgets(stages):
     difference = decisions.differences["cost_calibrated_minus_raw"]
     assert difference.value == pytest.approx(costs[pl.CONSTANT_RULES["calibrated"]]
                                              - costs[pl.CONSTANT_RULES["raw"]])
-    assert set(decisions.differences) == set(pl.DIFFERENCES) - {"log_loss_calibrated_minus_raw"}
+    assert set(decisions.differences) == set(pl.DIFFERENCES) - {"log_loss_calibrated_minus_raw",
+                                                                 "brier_calibrated_minus_raw"}
     curve = decisions.cost_curve
     assert curve["minimum_chosen"] == curve["thresholds"][int(np.nanargmin(curve["chosen"]))]
     budgets = decisions.budgets
-    assert (budgets["forecast_observed_expected"]
-            == budgets["realised_frauds"] / budgets["predicted_frauds"]).all()
+    np.testing.assert_allclose(budgets["forecast_observed_expected"],
+                               budgets["realised_frauds"] / budgets["predicted_frauds"])
     assert set(budgets["forecast_holds"]) <= {"yes", "no", "undecided"}
     assert decisions.amount is not None and blocks.amount_test is not None
 
@@ -131,7 +145,7 @@ def test_paired_bootstrap_keeps_the_pairing():
 
 def test_isotonic_crossings_patterns():
     sweep = pd.DataFrame([
-        {"frauds": n, "calibrator": name, "log_loss": loss} for n, losses in
+        {"frauds": n, "calibrator": name, "brier": loss} for n, losses in
         ((10, {"Platt (logit)": 0.05, "beta": 0.04, "isotonic (clipped)": 0.06}),
          (20, {"Platt (logit)": 0.05, "beta": 0.04, "isotonic (clipped)": 0.045}),
          (40, {"Platt (logit)": 0.05, "beta": 0.04, "isotonic (clipped)": 0.044}))
@@ -170,8 +184,9 @@ def test_adding_a_budget_leaves_the_other_budgets_unchanged(stages):
     config, blocks, selection = stages["config"], stages["blocks"], stages["selection"]
     p = selection.focus.test_probabilities
     args = (blocks.y_test, p[selection.chosen], p[pl.RAW])
-    one = pl._budget_rows(*args, dataclasses_replace(config, budgets=(0.01,)))
-    two = pl._budget_rows(*args, dataclasses_replace(config, budgets=(0.005, 0.01)))
+    boot = stages["boot"]
+    one = pl._budget_rows(*args, dataclasses_replace(config, budgets=(0.01,)), boot)
+    two = pl._budget_rows(*args, dataclasses_replace(config, budgets=(0.005, 0.01)), boot)
     pd.testing.assert_series_equal(one.iloc[0], two.iloc[1], check_names=False)
 
 

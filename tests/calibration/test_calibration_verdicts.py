@@ -101,9 +101,10 @@ def _intervals(raw_oe, calibrated_oe, chosen="Platt (logit)") -> pd.DataFrame:
 
 
 def _inputs(raw_oe=(0.97, 0.92, 1.03), calibrated_oe=(1.16, 1.10, 1.30),
-            log_loss=(0.001, 0.0002, 0.002), cost=(-0.03, -0.05, -0.01),
-            tuned=(0.0, -0.01, 0.01), forecasts=((1.0, 0.9, 1.1), (1.0, 0.95, 1.05)),
-            em=((-0.2, -0.3, -0.1), (0.05, 0.01, 0.1))):
+            log_loss=(0.001, 0.0002, 0.002), brier=(0.0001, 0.00005, 0.0002),
+            cost=(-0.03, -0.05, -0.01), tuned=(0.0, -0.01, 0.01),
+            forecasts=((1.0, 0.9, 1.1), (1.0, 0.95, 1.05)),
+            em=((-0.2, -0.3, -0.1), (0.05, 0.01, 0.1)), drift=(1.5, 1.2, 1.9)):
     budgets = pd.DataFrame([
         {"budget": b, "forecast_observed_expected": v, "forecast_observed_expected_low": lo,
          "forecast_observed_expected_high": hi}
@@ -113,10 +114,12 @@ def _inputs(raw_oe=(0.97, 0.92, 1.03), calibrated_oe=(1.16, 1.10, 1.30),
          "em_cost_change": v, "em_cost_change_low": lo, "em_cost_change_high": hi}
         for f, (v, lo, hi) in zip((0.5, 2.0), em, strict=True)])
     return dict(intervals=_intervals(raw_oe, calibrated_oe), chosen="Platt (logit)",
-                log_loss_change=Estimate(*log_loss),
+                changes={"log_loss": Estimate(*log_loss), "brier": Estimate(*brier)},
                 differences={"cost_calibrated_minus_raw": Estimate(*cost),
                              "cost_tuned_minus_calibrated": Estimate(*tuned)},
-                budgets=budgets, prior_shift=shift, spiegelhalter_p=0.3, confidence=0.95)
+                budgets=budgets, prior_shift=shift, spiegelhalter_p=0.3, confidence=0.95,
+                unit="incidents", drift={"raw_observed_expected": Estimate(*drift),
+                                         "fraud_rate": Estimate(1.0, 0.9, 1.1)})
 
 
 def test_decide_verdicts_on_constructed_inputs():
@@ -124,32 +127,46 @@ def test_decide_verdicts_on_constructed_inputs():
     assert verdicts["raw_score_calibrated"].state == "yes"
     assert verdicts["calibrated_score_calibrated"].state == "undecided"
     assert verdicts["calibration_lowers_log_loss"].state == "no"
+    assert verdicts["calibration_helps_on_test"].state == "no"
+    assert verdicts["calibration_hurts_on_test"].state == "yes"
     assert verdicts["calibration_lowers_cost_at_t_star"].state == "yes"
     assert verdicts["tuned_threshold_costs_more"].state == "undecided"
     assert verdicts["workload_forecast_holds"].state == "yes"
+    assert verdicts["raw_calibration_moved"].state == "yes"
+    assert verdicts["fraud_rate_moved"].state == "no"
     # EM helps at x0.5 and hurts at x2: the claim "at every shift" fails, resting on x2.
     assert verdicts["em_correction_helps"].state == "no"
     assert verdicts["em_correction_helps"].estimate == pytest.approx(0.05)
     assert "amount_rule_beats_single_threshold" not in verdicts
-    assert all(v.unit.startswith("transactions") for name, v in verdicts.items()
+    assert all(v.unit.startswith("incidents") for name, v in verdicts.items()
                if not name.startswith("spiegelhalter"))
-    assert verdicts["workload_forecast_holds"].unit == "transactions in the queue"
+    assert verdicts["workload_forecast_holds"].unit.startswith("incidents (queue re-drawn")
 
 
 def test_decide_verdicts_other_side_of_each_threshold():
     verdicts = decide_verdicts(**_inputs(
         raw_oe=(0.08, 0.07, 0.09), calibrated_oe=(1.0, 0.95, 1.05),
-        log_loss=(-0.01, -0.02, -0.005), cost=(0.02, 0.01, 0.03), tuned=(0.02, 0.01, 0.03),
+        log_loss=(-0.01, -0.02, -0.005), brier=(-0.001, -0.002, -0.0005),
+        cost=(0.02, 0.01, 0.03), tuned=(0.02, 0.01, 0.03),
         forecasts=((1.0, 0.9, 1.1), (1.6, 1.4, 1.8)),
-        em=((-0.2, -0.3, -0.1), (-0.1, -0.2, -0.05))))
+        em=((-0.2, -0.3, -0.1), (-0.1, -0.2, -0.05)), drift=(1.0, 0.9, 1.1)))
     assert verdicts["raw_score_calibrated"].state == "no"
     assert verdicts["calibrated_score_calibrated"].state == "yes"
     assert verdicts["calibration_lowers_log_loss"].state == "yes"
+    assert verdicts["calibration_helps_on_test"].state == "yes"
+    assert verdicts["calibration_hurts_on_test"].state == "no"
     assert verdicts["calibration_lowers_cost_at_t_star"].state == "no"
     assert verdicts["tuned_threshold_costs_more"].state == "yes"
     assert verdicts["workload_forecast_holds"].state == "no"
     assert verdicts["workload_forecast_holds"].estimate == pytest.approx(1.6)
     assert verdicts["em_correction_helps"].state == "yes"
+    assert verdicts["raw_calibration_moved"].state == "no"
+
+
+@pytest.mark.parametrize(("low", "high", "state"), [
+    (1.05, 1.4, "yes"), (0.5, 0.95, "yes"), (0.9, 1.1, "no"), (0.7, 1.1, "undecided")])
+def test_moved_on_both_sides(low, high, state):
+    assert rules.moved("m", Estimate(1.0, low, high), rule="r").state == state
 
 
 @pytest.fixture(scope="module")
@@ -165,63 +182,61 @@ def _with(result, **states):
     return dataclasses.replace(result, verdicts=verdicts)
 
 
-def test_short_answer_when_the_raw_score_is_calibrated_and_calibration_hurts(result):
-    # The default run's case: raw O/E inside the band, calibration not lowering the cost.
+def test_short_answer_says_yes_or_no_to_both_parts(result):
+    """Every clause of the short answer comes from a verdict: flipping each flips its words."""
     answer = short_answer(_with(result, raw_score_calibrated=True,
                                 raw_score_calibrated_near_t_star=False,
-                                calibration_lowers_log_loss=False,
+                                calibration_helps_on_test=False,
+                                calibration_hurts_on_test=True,
                                 calibration_lowers_cost_at_t_star=False))
-    assert "the raw score is calibrated in the large (O/E" in answer
-    assert "is not calibrated near t* (O/E" in answer
-    assert "test log loss does not fall" in answer
-    assert answer.startswith(f"Block when the raw {result.focus_model} score exceeds t*")
-    assert "only safe on calibrated" not in answer
-
-
-def test_short_answer_when_only_the_calibrated_probability_can_be_trusted(result):
+    assert answer.startswith(f"Block a payment when its raw {result.focus_model} score exceeds")
+    assert "yes, the raw score can be read as a probability in the large" in answer
+    assert "and near t* it is not one" in answer
+    assert "made the later test block worse" in answer
     answer = short_answer(_with(result, raw_score_calibrated=False,
-                                raw_score_calibrated_near_t_star=False,
-                                calibrated_score_calibrated=True,
-                                calibrated_score_calibrated_near_t_star=True,
-                                calibration_lowers_log_loss=True,
+                                raw_score_calibrated_near_t_star=True,
+                                calibration_helps_on_test=True,
+                                calibration_hurts_on_test=False,
                                 calibration_lowers_cost_at_t_star=True))
-    assert answer.startswith("Block when the calibrated fraud probability")
-    assert "the raw score is not calibrated in the large (O/E" in answer
-    assert "calibration it is calibrated in the large (O/E" in answer
-    assert "test log loss falls beyond noise" in answer
-
-
-def test_short_answer_when_the_test_block_cannot_tell(result):
+    assert "-calibrated " in answer and "cheaper than t* on the raw score" in answer
+    assert "no, the raw score cannot be read as a probability" in answer
+    assert "helped on the later test block" in answer
     answer = short_answer(_with(result, raw_score_calibrated=None,
-                                calibrated_score_calibrated=None,
-                                calibration_lowers_cost_at_t_star=None,
-                                calibration_lowers_log_loss=None))
-    assert "within noise" in answer
-    assert "the raw score is neither shown calibrated nor miscalibrated" in answer
-    assert "changes only within noise" in answer
+                                raw_score_calibrated_near_t_star=None,
+                                calibration_helps_on_test=None,
+                                calibration_hurts_on_test=None,
+                                calibration_lowers_cost_at_t_star=None))
+    assert "their costs differ only within noise" in answer
+    assert "this test block cannot tell" in answer
+    assert "did not help beyond noise" in answer
 
 
-@pytest.mark.parametrize(("holds", "words"), [
-    (True, "its <strong>calibrated</strong> fraud probability exceeds"),
-    (False, "its <strong>raw</strong> score exceeds"),
-    (None, "here they cost the same within noise"),
+def _html(result):
+    from casestudies.calibration.report import build
+    from casestudies.provenance import Provenance
+
+    return build(result).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
+
+
+@pytest.mark.parametrize(("states", "words"), [
+    ({"raw_score_calibrated": True}, "Is the raw score a probability?</strong> Yes, in the large"),
+    ({"raw_score_calibrated": False}, "Is the raw score a probability?</strong> No:"),
+    ({"raw_score_calibrated": None}, "This test block cannot tell"),
+    ({"calibration_helps_on_test": False, "calibration_hurts_on_test": True},
+     "No, it hurt: the Brier score on the test block rose beyond noise"),
+    ({"calibration_helps_on_test": True, "calibration_hurts_on_test": False},
+     "Yes: the Brier score on the test block fell beyond noise"),
+    ({"raw_calibration_moved": True}, "The raw score&#39;s calibration moved between"),
 ])
-def test_the_report_answer_follows_the_cost_verdict(result, holds, words):
-    from casestudies.calibration.report import build
-    from casestudies.provenance import Provenance
-
-    changed = _with(result, calibration_lowers_cost_at_t_star=holds)
-    html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
-    assert words in html
+def test_the_answer_box_follows_the_verdicts(result, states, words):
+    html = _html(_with(result, **states))
+    box = html[html.index('class="callout answer"'):]
+    box = box[:box.index("</aside>")]
+    assert words.replace("&#39;", "'") in box.replace("&#39;", "'").replace("&rsquo;", "'")
 
 
-def test_the_report_says_where_a_calibrated_raw_score_is_not(result):
-    from casestudies.calibration.report import build
-    from casestudies.provenance import Provenance
+def test_the_answer_box_holds_at_most_eight_numbers(result):
+    from casestudies.report.numbers import answer_box_numbers
 
-    changed = _with(result, raw_score_calibrated=True, raw_score_calibrated_near_t_star=False)
-    html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
-    assert "but not near the threshold, where blocking is decided" in html
-    kept = _with(result, raw_score_calibrated=True, raw_score_calibrated_near_t_star=True)
-    html = build(kept).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
-    assert "but not near the threshold" not in html
+    numbers = answer_box_numbers(_html(result))
+    assert 0 < len(numbers) <= 8, numbers
