@@ -276,6 +276,9 @@ class TransactionData:
         when every transaction is resampled on its own.
     cluster_unit : str
         What a cluster is, in words (the resampling unit the report and the JSON state).
+    segment : ndarray of bool or None
+        Customer segment of each row for the calibration-by-segment check: ``True`` for a
+        customer with little history (see :data:`LITTLE_HISTORY`), ``None`` when unknown.
     """
 
     features: pd.DataFrame
@@ -290,6 +293,14 @@ class TransactionData:
     dropped_columns: list[str] = field(default_factory=list)
     clusters: np.ndarray | None = None
     cluster_unit: str = "transactions"
+    segment: np.ndarray | None = None
+
+
+LITTLE_HISTORY = 5
+"""A customer with at most this many payments in the 30 days up to a payment (that one
+included) has "little history": its spending profile, which the leaked-card features compare
+against, rests on a handful of payments. The simulator has no sign-up date, so history length
+stands in for "new customer"."""
 
 
 INCIDENT_UNIT = ("incidents (a compromised terminal, a leaked card, or the single transaction "
@@ -333,6 +344,7 @@ def load_simulated(n_customers: int = 2500, n_terminals: int = 2000, n_days: int
         clusters=incidents(frame["fraud_scenario"].to_numpy(), frame["terminal_id"].to_numpy(),
                            frame["customer_id"].to_numpy()),
         cluster_unit=INCIDENT_UNIT,
+        segment=frame["customer_nb_tx_30d"].to_numpy() <= LITTLE_HISTORY,
     )
 
 

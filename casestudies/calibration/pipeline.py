@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import itertools
 import time as _time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -382,6 +383,7 @@ class CalibrationResult(StudyResult):
     resampling: dict[str, Any]
     drift: pd.DataFrame
     drift_ratios: dict[str, dict[str, float]]
+    groups: pd.DataFrame
     calibrator_parameters: dict[str, float]
     metrics: pd.DataFrame
     focus_intervals: pd.DataFrame
@@ -885,6 +887,48 @@ def check_robustness(selection: Selection, blocks: Blocks, tuned: float,
 
 
 SCENARIO_NAMES = {1: "large payment", 2: "compromised terminal", 3: "leaked card"}
+# Amount bands of the calibration-by-amount check: cut at these quantiles of the test block's
+# amounts, so that the top bands (where the amount rule blocks at the lowest probabilities)
+# are separated from the bulk of small payments.
+AMOUNT_BAND_QUANTILES = (0.5, 0.8, 0.95)
+
+
+def measure_groups(blocks: Blocks, segment_test: np.ndarray | None, p_raw: np.ndarray,
+                   p_chosen: np.ndarray, boot: rs.ClusterBootstrap) -> pd.DataFrame:
+    """Calibration where decisions are made: O/E of the raw and the calibrated probabilities
+    in amount bands (the amount rule needs ``P(fraud | p, amount) = p``, so calibration must
+    hold within each band, not just overall) and in customer segments, with intervals from the
+    test block's resamples (restricted to each group's rows)."""
+    y = blocks.y_test.astype(np.float64)
+    groups: list[tuple[str, str, float, float, np.ndarray]] = []
+    if blocks.amount_test is not None:
+        amount = blocks.amount_test
+        edges = np.unique(np.r_[0.0, np.quantile(amount, AMOUNT_BAND_QUANTILES),
+                                np.inf])
+        for low, high in itertools.pairwise(edges):
+            groups.append(("amount", "amount band", float(low), float(high),
+                           (amount >= low) & (amount < high)))
+    if segment_test is not None:
+        groups.append(("segment", "little history", float("nan"), float("nan"),
+                       np.asarray(segment_test, bool)))
+        groups.append(("segment", "established", float("nan"), float("nan"),
+                       ~np.asarray(segment_test, bool)))
+    rows = []
+    for kind, label, low, high, mask in groups:
+        index = np.flatnonzero(mask)
+        if not index.size:
+            continue
+        ys = y[index]
+        e = boot.intervals({"raw": rs.ratio(ys, p_raw[index]),
+                            "calibrated": rs.ratio(ys, p_chosen[index])}, rows=index)
+        rows.append({"kind": kind, "group": label, "amount_from": low, "amount_to": high,
+                     "rows": int(index.size), "frauds": int(ys.sum()),
+                     **{f"{name}_observed_expected{suffix}": value for name, est in e.items()
+                        for suffix, value in (("", est.value), ("_low", est.low),
+                                              ("_high", est.high))}})
+    return pd.DataFrame(rows)
+
+
 
 
 def measure_drift(blocks: Blocks, focus: FittedModel, boot_cal: rs.ClusterBootstrap,
@@ -977,8 +1021,8 @@ def _interval(frame: pd.DataFrame, label: str, name: str, confidence: float) -> 
 def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Estimate],
                     differences: dict[str, Estimate], budgets: pd.DataFrame,
                     prior_shift: pd.DataFrame, spiegelhalter_p: float, confidence: float,
-                    unit: str = "transactions", drift: dict[str, Estimate] | None = None
-                    ) -> dict[str, Verdict]:
+                    unit: str = "transactions", drift: dict[str, Estimate] | None = None,
+                    groups: pd.DataFrame | None = None) -> dict[str, Verdict]:
     """Stage 7: every conclusion of the report as a verdict (rules in
     :mod:`casestudies.calibration.verdicts`).
 
@@ -1004,6 +1048,8 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
     drift : dict of str to Estimate, optional
         Ratios test block over calibration block: ``"raw_observed_expected"`` and
         ``"fraud_rate"``.
+    groups : DataFrame, optional
+        O/E by amount band and customer segment (:func:`measure_groups`).
     """
     verdicts: dict[str, Verdict] = {}
 
@@ -1074,6 +1120,17 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
         for row in budgets.to_dict("records")],
         rule="in every alert budget, frauds found over frauds forecast (the sum of the "
              "calibrated probabilities in the queue) lies inside the calibrated band"))
+    if "forecast_raw_observed_expected" in budgets:
+        add(rules.every("raw_workload_forecast_holds", [
+            rules.ratio_in_band(f"forecast_raw_{row['budget']:g}",
+                                Estimate(row["forecast_raw_observed_expected"],
+                                         row["forecast_raw_observed_expected_low"],
+                                         row["forecast_raw_observed_expected_high"],
+                                         confidence),
+                                unit=f"{unit} (queue re-drawn in each resample)")
+            for row in budgets.to_dict("records")],
+            rule="in every alert budget, frauds found over the sum of the raw scores in the "
+                 "queue lies inside the calibrated band"))
     if drift:
         add(rules.moved("raw_calibration_moved", drift["raw_observed_expected"],
                         rule="the raw score's O/E on the test block over its O/E on the "
@@ -1084,6 +1141,20 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
                         rule="the test block's fraud rate over the calibration block's: holds "
                              "when the interval excludes 1, fails when it lies inside the "
                              "calibrated band", unit=f"{unit} of both blocks"))
+    for kind, name, what in (("amount", "calibrated_given_amount", "amount band"),
+                             ("segment", "calibrated_by_segment", "customer segment")):
+        if groups is None or groups.empty or kind not in set(groups["kind"]):
+            continue
+        for key, prefix in (("calibrated", ""), ("raw", "raw_")):
+            add(rules.every(f"{prefix}{name}", [
+                rules.ratio_in_band(f"{prefix}{name}_{i}", Estimate(
+                    row[f"{key}_observed_expected"], row[f"{key}_observed_expected_low"],
+                    row[f"{key}_observed_expected_high"], confidence), unit=unit)
+                for i, row in enumerate(groups[groups["kind"] == kind].to_dict("records"))],
+                rule=f"in every {what}, observed over expected frauds of the "
+                     f"{'calibrated' if key == 'calibrated' else 'raw'} probabilities lies "
+                     "inside the calibrated band (the whole interval); fails when one band's "
+                     "interval lies wholly outside"))
     add(rules.spiegelhalter_rejects("spiegelhalter_rejects_calibrated", spiegelhalter_p))
     return verdicts
 
@@ -1141,7 +1212,10 @@ def _constants(config: CalibrationConfig) -> dict[str, Any]:
     if "time_of_day_sd" in simulator:
         simulator["time_of_day_sd_hours"] = simulator["time_of_day_sd"] / 3600
     defaults = {f.name: f.default for f in dataclasses.fields(CalibrationConfig)}
+    from casestudies.calibration.data import LITTLE_HISTORY
+
     return {
+        "little_history": LITTLE_HISTORY,
         "calibrated_band": list(rules.CALIBRATED_BAND),
         "improvement_threshold": rules.IMPROVEMENT_THRESHOLD,
         "spiegelhalter_level": rules.SPIEGELHALTER_LEVEL,
@@ -1181,6 +1255,10 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     with timer.stage("bootstrap intervals"):
         evidence = measure_focus(selection, fitted, blocks, band, config, boot)
         drift, drift_ratios = measure_drift(blocks, selection.focus, boot_cal, boot)
+        groups = measure_groups(
+            blocks, data.segment[blocks.split.test] if data.segment is not None else None,
+            selection.focus.test_probabilities[RAW],
+            selection.focus.test_probabilities[selection.chosen], boot)
     with timer.stage("decisions"):
         decisions = decide(selection, blocks, t_star, config, boot)
     with timer.stage("robustness"):
@@ -1199,7 +1277,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                 "log_loss": evidence.log_loss_change},
                                decisions.differences, decisions.budgets,
                                robust["prior_shift"], float(chosen_row["spiegelhalter_p"]),
-                               config.confidence, unit, drift_ratios)
+                               config.confidence, unit, drift_ratios, groups)
     shifted = robust["prior_shift"][robust["prior_shift"]["shifted"]]
     deciding_rows = {
         name: float(frame.iloc[index][key]) for name, frame, key in (
@@ -1234,6 +1312,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         log_loss_picks_same=selection.chosen_by_log_loss == chosen, resampling=resampling_summary(
             unit, boot, boot_cal, data.clusters is not None),
         drift=drift, drift_ratios={k: dataclasses.asdict(e) for k, e in drift_ratios.items()},
+        groups=groups,
         calibrator_parameters=selection.parameters, metrics=metrics,
         focus_intervals=evidence.intervals, metric_card=evidence.card, noise=evidence.noise,
         noise_summary=evidence.noise_summary, reliability=evidence.reliability,

@@ -23,7 +23,7 @@ from casestudies.report import PALETTE, Report, new_figure
 from casestudies.report.formatting import format_number
 
 # Figures in the order build() adds them: the prose refers to them by these numbers.
-FIGURES = ("taxonomy", "reliability", "cost curve", "size sweep", "decay")
+FIGURES = ("taxonomy", "reliability", "groups", "cost curve", "size sweep", "decay")
 # The table of every model and calibrator comes after the data preview and the split.
 METRIC_TABLE = 3
 # Lowest probability drawn on the log-odds axes of the reliability diagrams.
@@ -133,7 +133,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
                      for model in result.models.to_dict("records")],
         "features": ", ".join(result.feature_names),
         "sim": constants["simulator"],
-        "fig": {name: number for number, name in enumerate(FIGURES, start=1)},
+        "fig": {name: number for number, name in enumerate(
+            (f for f in FIGURES if f != "groups" or not result.groups.empty), start=1)},
         "metric_table": METRIC_TABLE,
         "windows": _and_list([f"{w:g}" for w in constants["simulator"]["windows_days"]]),
         "shift_factors": _and_list(factors), "examples": constants["example_amounts"],
@@ -229,12 +230,12 @@ def _figure_cost_curve(result: CalibrationResult):
     fig, ax = new_figure(7.5, 3.8)
     ax.plot(curve["thresholds"], curve["chosen"],
             color=CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0]),
-            label=f"threshold on calibrated probability ({result.chosen_calibrator})")
-    ax.plot(curve["thresholds"], curve["raw"], color=PALETTE[1], label="threshold on raw score")
+            label=f"calibrated ({result.chosen_calibrator})")
+    ax.plot(curve["thresholds"], curve["raw"], color=PALETTE[1], label="raw score")
     ax.axvline(curve["t_star"], color=PALETTE[6], ls="--",
-               label=f"t* = {curve['t_star']:.3g} (from the costs)")
+               label=f"t* = {curve['t_star']:.3g}")
     ax.axvline(curve["tuned"], color=PALETTE[6], ls=":",
-               label=f"tuned on calibration block (raw) = {curve['tuned']:.3g}")
+               label=f"tuned (raw) = {curve['tuned']:.3g}")
     ax.set_xscale("log")
     ax.set_xlabel("threshold")
     ax.set_ylabel("expected cost per test transaction")
@@ -283,6 +284,54 @@ def _figure_decay(result: CalibrationResult):
 def _ci(values, lows, highs, scale: float = 1.0) -> list[str]:
     return [f"{scale * v:.3g} ({scale * lo:.3g} to {scale * hi:.3g})" for v, lo, hi in
             zip(values, lows, highs, strict=True)]
+
+
+def _group_labels(groups: pd.DataFrame) -> list[str]:
+    labels = []
+    for row in groups.to_dict("records"):
+        if row["kind"] == "amount":
+            high = "" if not np.isfinite(row["amount_to"]) else f"{row['amount_to']:.3g}"
+            labels.append(f"{row['amount_from']:.3g}–{high}" if high
+                          else f"≥ {row['amount_from']:.3g}")
+        else:
+            labels.append(row["group"])
+    return labels
+
+
+def _figure_groups(result: CalibrationResult):
+    groups = result.groups
+    fig, ax = new_figure(7.0, 3.4)
+    x = np.arange(len(groups))
+    for offset, key, label, color in (
+            (-0.12, "raw", "raw score", PALETTE[1]),
+            (0.12, "calibrated", f"after {result.chosen_calibrator}",
+             CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0]))):
+        value = groups[f"{key}_observed_expected"].to_numpy(dtype=float)
+        errors = [value - groups[f"{key}_observed_expected_low"].to_numpy(dtype=float),
+                  groups[f"{key}_observed_expected_high"].to_numpy(dtype=float) - value]
+        ax.errorbar(x + offset, value, yerr=errors, fmt="o", capsize=3, color=color,
+                    label=label)
+    band = result.constants["calibrated_band"]
+    ax.axhspan(band[0], band[1], color=PALETTE[6], alpha=0.15, label="calibrated band")
+    ax.axhline(1, color=PALETTE[6], ls="--", lw=1)
+    ax.set_xticks(x, _group_labels(groups))
+    ax.set_xlabel("amount band | customer segment")
+    ax.set_ylabel("observed / expected frauds")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def _group_table(result: CalibrationResult) -> pd.DataFrame:
+    groups = result.groups
+    return pd.DataFrame({
+        "group": [("amount " + g) if k == "amount" else g for g, k in
+                  zip(_group_labels(groups), groups["kind"], strict=True)],
+        "transactions": groups["rows"], "frauds": groups["frauds"],
+        "O/E raw": _ci(groups["raw_observed_expected"], groups["raw_observed_expected_low"],
+                       groups["raw_observed_expected_high"]),
+        "O/E calibrated": _ci(groups["calibrated_observed_expected"],
+                              groups["calibrated_observed_expected_low"],
+                              groups["calibrated_observed_expected_high"])})
 
 
 def _metric_table(result: CalibrationResult) -> pd.DataFrame:
@@ -566,6 +615,18 @@ def build(result: CalibrationResult) -> Report:
                               "within the grey bars at those thresholds, where blocking is "
                               "decided.",
                     alt="Reliability diagrams before and after calibration")
+    if not result.groups.empty:
+        evidence.text("evidence_groups.md", **ctx)
+        evidence.figure(_figure_groups(result),
+                        caption="Observed over expected frauds by amount band and customer "
+                                f"segment, raw and after {result.chosen_calibrator}, with "
+                                f"{level} intervals over {unit}; the grey band is the calibrated "
+                                "band. The amount rule needs every amount band inside it.",
+                        alt="Observed over expected frauds per amount band and segment")
+        evidence.table(_group_table(result),
+                       caption="Calibration by amount band (cut at quantiles of the test "
+                               "block's amounts) and by customer segment, with "
+                               f"{level} intervals over {unit}.")
     evidence.table(_interval_table(result),
                    caption=f"{result.focus_model} with each calibrator: point estimates and "
                            f"{level} intervals from the {unit} bootstrap ({replicates} "
