@@ -326,3 +326,47 @@ def gaussian_interval(mean: np.ndarray, variance: np.ndarray, level: float
     z = stats.norm.ppf(0.5 + level / 2)
     half = z * np.sqrt(variance)
     return mean - half, mean + half
+
+
+RESIDUAL_LAGS = (10, 20)
+"""Lags of the Ljung-Box test on the one-step residuals: about two and four weeks on a weekly
+series, and beyond the memory of the low-order models searched here."""
+
+
+def residual_checks(fit: ArimaFit, lags: tuple[int, ...] = RESIDUAL_LAGS) -> dict[str, float]:
+    """Before trusting the analytic interval: are the one-step residuals white and normal?
+
+    Ljung-Box p-values at ``lags`` (degrees of freedom reduced by p + q, as Box & Pierce
+    prescribe for residuals of a fitted ARMA), and the Jarque-Bera test of normality with the
+    residuals' skewness and excess kurtosis. The first ``d + 10`` residuals (the filter's
+    start-up) are left out."""
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+
+    resid = residuals_of(fit)
+    p, _, q = fit.order
+    box = acorr_ljungbox(resid, lags=list(lags), model_df=p + q)
+    out = {f"Ljung-Box p, lag {lag}": float(box.loc[lag, "lb_pvalue"]) for lag in lags}
+    jb = stats.jarque_bera(resid)
+    out.update({"Jarque-Bera p": float(jb.pvalue), "skewness": float(stats.skew(resid)),
+                "excess kurtosis": float(stats.kurtosis(resid)),
+                "residuals": len(resid)})
+    return out
+
+
+def residuals_of(fit: ArimaFit) -> np.ndarray:
+    """The fitted model's one-step residuals on the training data, after the start-up."""
+    return np.asarray(fit.results.resid, dtype=float)[fit.order[1] + 10:]
+
+
+def residual_bootstrap_errors(fit: ArimaFit, horizon: int, paths: int,
+                              random_state: np.random.Generator) -> np.ndarray:
+    """Forecast error paths :math:`e_h = \\sum_{j<h}\\psi_j\\varepsilon^*_{T+h-j}` with the
+    shocks resampled from the centred residuals instead of drawn from a normal: the interval
+    keeps the model's propagation and drops the Gaussian assumption. Shape (paths, H)."""
+    from scipy import signal
+
+    resid = residuals_of(fit)
+    resid = resid - resid.mean()
+    shocks = random_state.choice(resid, size=(paths, horizon), replace=True)
+    return signal.lfilter(psi_weights(fit.ar, fit.ma, horizon, fit.order[1]), [1.0], shocks,
+                          axis=1)

@@ -213,3 +213,23 @@ def score_excess(records: list[OriginRecord], better: str, worse: str,
     by_key = {r.key: r for r in records}
     return _minus_one(resampler.ratio(by_key[worse].interval_score[level].mean(axis=1),
                                       by_key[better].interval_score[level].mean(axis=1)))
+
+
+def ladder_rows(records: list[OriginRecord], truth: OriginRecord, resampler: OriginResampler,
+                level: float, horizon: int) -> list[dict]:
+    """Coverage of each rung in each horizon band, and its difference from the true model's
+    coverage on the same origins (paired), with block-bootstrap intervals; plus the mean width
+    over the true mean width."""
+    rows = []
+    for record in records:
+        row = {"rung": record.label, "key": record.key}
+        for label, first, last in horizon_bands(horizon):
+            span = slice(first - 1, last)
+            hits = record.inside[level][:, span].mean(axis=1)
+            true_hits = truth.inside[level][:, span].mean(axis=1)
+            row |= estimate_dict(resampler.mean(hits), label)
+            row |= estimate_dict(resampler.difference(hits, true_hits), f"{label} minus true")
+        row |= estimate_dict(resampler.ratio(record.width[level].mean(axis=1),
+                                             truth.width[level].mean(axis=1)), "width ÷ true")
+        rows.append(row)
+    return rows

@@ -39,6 +39,7 @@ from casestudies.forecasting.metrics import (
     sample_intervals,
     score_method,
 )
+from casestudies.forecasting.published import PUBLISHED_COVERAGE
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream, stream_seed
@@ -156,6 +157,9 @@ class SeriesResult:
     joint_coverage: pd.DataFrame
     simultaneous_critical: dict[str, float]
     conformal_checks: pd.DataFrame
+    ladder: pd.DataFrame | None
+    ladder_info: dict
+    residual_checks: dict[str, float]
     conformal_calibration_n: int
     conformal_rank: int
     conformal_min_n: int
@@ -219,6 +223,7 @@ class ForecastingResult(StudyResult):
     max_psi_relative_gap: float
     lstm_interval_ways: int
     periods_of_frequency: dict[str, float]
+    published_coverage: list[dict]
     verdicts: dict[str, Verdict]
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -236,6 +241,7 @@ class ForecastingResult(StudyResult):
                      "coverage_bands": series.coverage_bands,
                      "joint_coverage": series.joint_coverage,
                      "conformal_checks": series.conformal_checks,
+                     "ladder": series.ladder,
                      "aic_table": series.arima.aic_table}
             tables.update({f"{series.key}.{name}": table for name, table in named.items()
                            if table is not None})
@@ -298,6 +304,48 @@ def _truth_comparison(scores: list[MethodScores], level: float) -> pd.DataFrame:
                      "coverage": score.overall[f"coverage {round(100 * level)}"],
                      "true coverage": truth.overall[f"coverage {round(100 * level)}"]})
     return pd.DataFrame(rows)
+
+
+def _uncertainty_ladder(fit, values, train_end, test, horizon, level, config, actual, records,
+                        resampler, rng) -> tuple[pd.DataFrame, dict]:
+    """The uncertainty ladder on a stationary simulated series (see
+    :mod:`casestudies.forecasting.ladder`): (a) the true model, (b) the fitted model's analytic
+    interval, (c) + parameter uncertainty from bootstrap refits, (d) + order uncertainty from
+    an order search inside every refit. Returns the table (coverage by horizon band against the
+    truth's, width over the true width) and the refits' facts (orders, the spread of the mean
+    forecast at the last horizon against the prediction interval's width)."""
+    from casestudies.forecasting import ladder
+
+    by_key = {r.key: r for r in records}
+    rungs = [dataclasses.replace(by_key["truth"], key="ladder_known",
+                                 label="(a) known order and parameters"),
+             dataclasses.replace(by_key["arima"], key="ladder_estimated",
+                                 label="(b) estimated parameters")]
+    spreads, orders = {}, {}
+    for key, label, search in (
+            ("ladder_parameters", "(c) + parameter uncertainty", None),
+            ("ladder_order", "(d) + order uncertainty", (config.max_p, config.max_q))):
+        lower, upper, spread, refit_orders = ladder.bootstrap_rung(
+            values, train_end, test, horizon, level, ladder.REFITS,
+            (fit.order[0], fit.order[2]), search, rng)
+        forecast = MethodForecast(key, label, "ARIMA", (lower + upper) / 2, {level: lower},
+                                  {level: upper})
+        rungs.append(evaluation.origin_record(forecast, actual))
+        spreads[key], orders[key] = spread, refit_orders
+    table = pd.DataFrame(evaluation.ladder_rows(rungs, by_key["truth"], resampler, level,
+                                                horizon))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    chosen = (fit.order[0], fit.order[2])
+    info = {
+        "refits": ladder.REFITS,
+        "refits_kept": {key: len(o) for key, o in orders.items()},
+        "order_refits_other_order": int(sum(o != chosen for o in orders["ladder_order"])),
+        # A 95% confidence interval for the mean forecast at h = H, from the spread of the
+        # refits' means, against the prediction interval's width at the same horizon.
+        "mean_ci_width_at_horizon": float(2 * z * spreads["ladder_parameters"][:, -1].mean()),
+        "prediction_width_at_horizon": float(rungs[2].width[level][:, -1].mean()),
+    }
+    return table, info
 
 
 def _conformal_checks(run, adaptive: MethodScores, level: float, horizon: int,
@@ -370,7 +418,9 @@ def series_streams(seed: int, key: str) -> dict[str, np.random.Generator | int]:
             "lstm": stream_seed(seed, "forecasting", key, "lstm"),
             "origins": stream(seed, "forecasting", key, "origin_bootstrap"),
             "sup_t": stream(seed, "forecasting", key, "sup_t"),
-            "exchangeability": stream(seed, "forecasting", key, "exchangeability")}
+            "exchangeability": stream(seed, "forecasting", key, "exchangeability"),
+            "ladder": stream(seed, "forecasting", key, "ladder"),
+            "arima_residuals": stream(seed, "forecasting", key, "arima_residuals")}
 
 
 def _estimate(row: pd.Series, name: str) -> Estimate:
@@ -466,6 +516,13 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         _sample_method("arima_paths", "ARIMA simulated paths", "ARIMA", forecasts.samples,
                        actual, levels),
     ]
+    # Bootstrapped residuals: the same propagation, shocks resampled from the residuals.
+    errors = arima.residual_bootstrap_errors(fit, horizon, config.paths,
+                                             streams["arima_residuals"])
+    methods.append(_sample_method("arima_residuals", "ARIMA bootstrapped residuals", "ARIMA",
+                                  forecasts.mean[:, :, None] + errors.T[None, :, :], actual,
+                                  levels))
+    checks = arima.residual_checks(fit)
     gap = float(np.max(np.abs(forecasts.var_psi / forecasts.var_statsmodels - 1)))
     if series.truth is not None:
         with timer.stage(f"{series.key}: true distribution"):
@@ -564,6 +621,13 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         {k: row[k] for k in ("method", "key", "coverage", "coverage low", "coverage high",
                              "joint coverage", "joint coverage low", "joint coverage high",
                              "MSIS")} for row in joint_rows])
+    ladder_table, ladder_info = None, {}
+    if series.truth is not None and fit.order[1] == 0 and series.truth.order[1] == 0 \
+            and not fit.harmonics:
+        with timer.stage(f"{series.key}: uncertainty ladder"):
+            ladder_table, ladder_info = _uncertainty_ladder(
+                fit, values, train_end, test, horizon, level95, config, actual, records,
+                resampler, streams["ladder"])
     conformal_table = _conformal_checks(run, by_score["adaptive"], level95, horizon,
                                         streams["exchangeability"])
     width_ratio = float(parameter_width[-1] / analytic_width[-1])
@@ -574,6 +638,19 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
     verdicts = series_verdicts(comparison, level95, recommended, runner_up, width_ratio,
                                fit.order, series.truth.order if series.truth else None, share,
                                pairs, {s.key: s.overall["MAE"] for s in scores})
+    if ladder_table is not None:
+        far = evaluation.horizon_bands(horizon)[-1][0]
+        rungs = {row["key"]: row for _, row in ladder_table.iterrows()}
+        for name, key in (("ladder_estimated_below_truth_far", "ladder_estimated"),
+                          ("ladder_order_below_truth_far", "ladder_order")):
+            verdicts[name] = rules.coverage_below(
+                name, _estimate(rungs[key], f"{far} minus true"), 0.0,
+                "the true model's coverage on the same origins, in the last horizon band")
+    verdicts["arima_residuals_white"] = rules.residuals_pass(
+        "arima_residuals_white", checks[f"Ljung-Box p, lag {arima.RESIDUAL_LAGS[-1]}"],
+        "Ljung-Box")
+    verdicts["arima_residuals_normal"] = rules.residuals_pass(
+        "arima_residuals_normal", checks["Jarque-Bera p"], "Jarque-Bera")
     last = conformal_table.iloc[-1]
     verdicts["calibration_scores_autocorrelated"] = rules.scores_autocorrelated(
         "calibration_scores_autocorrelated", float(last["permutation p"]))
@@ -612,6 +689,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         origin_block=block, origin_blocks=int(np.ceil(len(test) / block)),
         comparison=comparison, coverage_bands=bands_table, joint_coverage=joint_table,
         simultaneous_critical=critical, conformal_checks=conformal_table,
+        ladder=ladder_table, ladder_info=ladder_info, residual_checks=checks,
         conformal_calibration_n=len(calibration),
         conformal_rank=conformal.finite_sample_rank(len(calibration), level95),
         conformal_min_n=calibration_needed(level95),
@@ -675,4 +753,5 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
         lstm_interval_ways=len([k for k in results[0].lstm_interval_methods
                                 if k != "adaptive"]),
         periods_of_frequency={name: PERIOD_OF_FREQ[code] for name, code in QUOTED_FREQUENCIES},
+        published_coverage=PUBLISHED_COVERAGE,
         verdicts=verdicts, stage_seconds=timer.seconds)

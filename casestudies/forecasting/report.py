@@ -17,7 +17,8 @@ from casestudies.report.formatting import format_ci, format_percent, format_pval
 
 # One colour per method in every figure; the true distribution is the black dashed reference.
 COLOURS = {
-    "arima": PALETTE[0], "arima_paths": "#5b8bd0", "truth": "#222222",
+    "arima": PALETTE[0], "arima_paths": "#5b8bd0", "arima_residuals": "#0b2e59",
+    "truth": "#222222",
     "quantile": PALETTE[3], "gaussian": PALETTE[1], "dropout": "#8c564b",
     "dropout_noise": "#c49c94", "bootstrap": PALETTE[4], "ensemble": "#808000",
     "conformal": PALETTE[2], "adaptive": "#8fc99a",
@@ -41,6 +42,14 @@ REFERENCES = {
                     "Association 102, 359-378.",
     "kunsch1989": "Künsch, H. R. (1989). The jackknife and the bootstrap for general "
                   "stationary observations. Annals of Statistics 17, 1217-1241.",
+    "makridakis2020": "Makridakis, S., Spiliotis, E. & Assimakopoulos, V. (2020). The M4 "
+                      "Competition: 100,000 time series and 61 forecasting methods. "
+                      "International Journal of Forecasting 36, 54-74.",
+    "hyndman2002": "Hyndman, R. J., Koehler, A. B., Snyder, R. D. & Grose, S. (2002). A state "
+                   "space framework for automatic forecasting using exponential smoothing "
+                   "methods. International Journal of Forecasting 18, 439-454.",
+    "chatfield1993": "Chatfield, C. (1993). Calculating interval forecasts. Journal of Business "
+                     "& Economic Statistics 11, 121-135.",
     "gibbs2021": "Gibbs, I. & Candès, E. (2021). Adaptive conformal inference under "
                  "distribution shift. NeurIPS.",
 }
@@ -150,7 +159,7 @@ def figure_fan_lstm(series: SeriesResult):
 
 def figure_width(series: SeriesResult, result: ForecastingResult):
     """Mean 95% width by horizon for every method against the psi-weight prediction."""
-    fig, ax = new_figure(7.5, 4.4)
+    fig, ax = new_figure(7.5, 5.6)
     h = np.arange(1, result.horizon + 1)
     for score in series.scores:
         if 0.95 in score.width and score.key not in ("arima_psi",):
@@ -165,13 +174,13 @@ def figure_width(series: SeriesResult, result: ForecastingResult):
             lw=1.3, label="ARIMA + parameter uncertainty (last origin)")
     ax.set_xlabel("horizon h (steps ahead)")
     ax.set_ylabel("mean width of 95% interval")
-    fig.legend(loc="outside lower center", fontsize=7, ncols=3)
+    fig.legend(loc="outside lower center", ncols=3)
     return fig
 
 
 def figure_coverage(series: SeriesResult, result: ForecastingResult):
     """Coverage by horizon for every interval method with the binomial band of the nominal."""
-    fig, axes = new_figure(7.5, 4.4, 1, 2, sharey=True)
+    fig, axes = new_figure(7.5, 5.6, 1, 2, sharey=True)
     h = np.arange(1, result.horizon + 1)
     for ax, level in zip(axes, result.levels, strict=True):
         ax.axhline(level, color="#555555", lw=0.8)
@@ -186,7 +195,7 @@ def figure_coverage(series: SeriesResult, result: ForecastingResult):
         ax.set_ylim(-0.02, 1.02)
     axes[0].set_ylabel(f"share of {len(series.test_origins)} origins covered")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=7)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
     return fig
 
 
@@ -292,6 +301,21 @@ def score_frame(series: SeriesResult) -> pd.DataFrame:
         if has_truth:
             shown["coverage − true coverage"] = _pct_ci(row, "coverage minus true", 1)
         shown["whole-path coverage"] = _pct_ci(row, "joint coverage")
+        rows.append(shown)
+    return pd.DataFrame(rows)
+
+
+def ladder_frame(series: SeriesResult, horizon: int) -> pd.DataFrame:
+    """The uncertainty ladder as shown (every column with its interval is in the JSON)."""
+    bands = horizon_bands(horizon)
+    far = bands[-1][0]
+    rows = []
+    for _, row in series.ladder.iterrows():
+        shown = {"interval": row["rung"]}
+        for label, _first, _last in bands:
+            shown[label] = _pct_ci(row, label)
+        shown[f"{far}: minus true"] = _pct_ci(row, f"{far} minus true", 1)
+        shown["width ÷ true width"] = _num_ci(row, "width ÷ true", 3)
         rows.append(shown)
     return pd.DataFrame(rows)
 
@@ -429,6 +453,15 @@ def build(result: ForecastingResult) -> Report:
                        caption=f"{shown}: pointwise and whole-path coverage of every 95% band "
                                "over the test origins, with block-bootstrap intervals; the last "
                                "rows are bands built for whole paths.")
+        if series.ladder is not None:
+            evidence.text("evidence_ladder.md", **view, **common)
+            evidence.table(ladder_frame(series, result.horizon),
+                           caption=f"{shown}: the uncertainty ladder. 95% coverage by horizon "
+                                   "band of intervals that admit more and more sources of "
+                                   "uncertainty, the last band's difference from the true "
+                                   "model's coverage on the same origins (paired), and the "
+                                   "mean width over the true width; 95% block-bootstrap "
+                                   "intervals over origins.")
         evidence.text("evidence_conformal.md", **view, **common)
         evidence.table(conformal_frame(series),
                        caption=f"{shown}: split conformal at three horizons: the calibration "

@@ -28,6 +28,10 @@ EXCHANGEABILITY_LEVEL = 0.05
 autocorrelation: below it, the time order of the scores is not that of an exchangeable
 sequence, and split conformal's guarantee does not apply as stated."""
 
+RESIDUAL_TEST_LEVEL = 0.05
+"""Significance level of the residual checks (Ljung-Box, Jarque-Bera): below it the residuals
+are not white, or not normal, and the analytic Gaussian interval's assumptions fail."""
+
 UNCONDITIONAL_SHARE = 0.99
 """Share of the unconditional variance that the h-step forecast variance must reach for the
 h-step interval to count as "just the unconditional band": at 99% of the variance the
@@ -205,3 +209,12 @@ def guarantee_vacuous(name: str, bound: float, alpha: float) -> Verdict:
     return Verdict(name=name, holds=bool(bound >= alpha), estimate=float(bound),
                    threshold=float(alpha),
                    rule="Gibbs & Candès bound on |long-run miscoverage - alpha| at least alpha")
+
+
+def residuals_pass(name: str, pvalue: float, test: str) -> Verdict:
+    """Whether a residual check passes: its p-value at or above :data:`RESIDUAL_TEST_LEVEL`."""
+    holds = None if not math.isfinite(pvalue) else bool(pvalue >= RESIDUAL_TEST_LEVEL)
+    return Verdict(name=name, holds=holds, estimate=float(pvalue),
+                   threshold=RESIDUAL_TEST_LEVEL,
+                   rule=f"{test} p-value of the one-step residuals at or above "
+                        "RESIDUAL_TEST_LEVEL")
