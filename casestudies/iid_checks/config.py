@@ -140,9 +140,9 @@ class IIDConfig(StudyConfig):
                                         metavar="DURATION")
     label_delay: str | None = option(None, "delay before a label is known (default: 7D on the "
                                            "default data, 0 otherwise)", metavar="DURATION")
-    n_customers: int = option(600, "simulated customers", flag=False, ge=20, quick=200)
+    n_customers: int = option(360, "simulated customers", flag=False, ge=20, quick=120)
     n_terminals: int = option(800, "simulated terminals", flag=False, ge=20, quick=300)
-    n_days: int = option(90, "simulated days", flag=False, ge=14, quick=60)
+    n_days: int = option(150, "simulated days", flag=False, ge=14, quick=100)
 
     def check(self) -> None:
         """Rules across options."""

@@ -274,6 +274,17 @@ def gallery_table(kind: str, n: int, random_state: int | None, max_levels: int =
 TRANSACTION_ROLES = {"target": "is_fraud", "time": "timestamp", "group": "customer_id"}
 
 
+def transaction_windows() -> tuple[float, float]:
+    """The longest look-back window of the simulated fraud features and their label delay, in
+    days, as the calibration study's feature code defines them."""
+    import inspect
+
+    from casestudies.calibration.data import WINDOWS_DAYS, add_features
+
+    delay = inspect.signature(add_features).parameters["label_delay_days"].default
+    return float(max(WINDOWS_DAYS)), float(delay)
+
+
 def load_transactions(n_customers: int, n_terminals: int, n_days: int,
                       random_state: int | None) -> pd.DataFrame:
     """Card transactions and their fraud-team features from the calibration study's simulator."""

@@ -42,6 +42,7 @@ from casestudies.iid_checks.data import (
     AuditTable,
     IIDData,
     gallery_table,
+    transaction_windows,
 )
 from casestudies.iid_checks.dependent import BLOCK_FACTOR
 from casestudies.iid_checks.drift import MATERIAL_RELATIVE_CHANGE, prior_shift
@@ -183,6 +184,7 @@ class IIDResult(StudyResult):
     burn_in_effects: pd.DataFrame | None = None
     prior: dict | None = None
     calendar: list[str] = field(default_factory=list)
+    gaps: dict | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -214,7 +216,7 @@ def assumption_table(audit: AuditResult) -> pd.DataFrame:
             "violations": len(violated),
             "small effects": int(deciding["small effect"].sum()),
             "violated": len(violated) > 0,
-            "which": "; ".join(f"{r.column} ({r.tests})" for r in violated.itertuples()),
+            "which": "; ".join(f"{r.column}: {r.tests}" for r in violated.itertuples()),
             "context flagged": len(context),
         })
     return pd.DataFrame(records)
@@ -443,8 +445,15 @@ def table_verdicts(audit: AuditResult, validation: ValidationResult | None
         kfold = validation.scheme("random K-fold")
         found["kfold_overstates"] = rules.overstates_verdict(
             "kfold_overstates", kfold.optimism, validation.clusters)
+        found["closest_scheme_distinguishable"] = rules.closest_scheme_verdict(
+            validation.closest, validation.closest_margin, validation.clusters)
+        if validation.required_gap > 0:
+            found["gap_meets_rule"] = rules.gap_rule_verdict(validation.gap_time,
+                                                             validation.required_gap)
         for scheme, name in (("TimeSeriesSplit", "time_series_split_closer_than_kfold"),
-                             ("GroupKFold", "group_kfold_closer_than_kfold")):
+                             ("blocked K-fold", "blocked_kfold_closer_than_kfold"),
+                             ("GroupKFold", "group_kfold_closer_than_kfold"),
+                             ("group-time split", "group_time_split_closer_than_kfold")):
             score = validation.scheme(scheme)
             if score is not None:
                 found[name] = rules.closer_verdict(name, score.closer_than_kfold,
@@ -529,6 +538,21 @@ def burn_in_effects(after: AuditResult, before: AuditResult) -> pd.DataFrame:
     return frame.rename_axis("column").reset_index()
 
 
+def time_gap(table: AuditTable, config: IIDConfig, default_data: bool) -> dict:
+    """The gap time-ordered validation should leave: the longest feature window plus the
+    label delay (``--feature-window``, ``--label-delay``; the simulator's own on the default
+    data, 0 on a user's file), in the table's time unit."""
+    window, delay = transaction_windows() if default_data else (0.0, 0.0)
+    try:
+        if config.feature_window is not None:
+            window = parse_duration(config.feature_window, table.time_unit)
+        if config.label_delay is not None:
+            delay = parse_duration(config.label_delay, table.time_unit)
+    except ValueError as error:
+        raise DataError(f"--feature-window / --label-delay: {error}") from None
+    return {"window": window, "delay": delay, "total": window + delay, "unit": table.time_unit}
+
+
 def run(config: IIDConfig, data: IIDData) -> IIDResult:
     """Audit ``data.table`` (and the real series), run the gallery and the simulation.
 
@@ -538,6 +562,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     timer = StageTimer()
     full_table = data.table
     table, burn = apply_burn_in(full_table, config)
+    gaps = time_gap(table, config, config.data is None)
     check_gap(table, config)
     # Models here are small: threads cost more than they save and oversubscribe shared machines.
     with threadpool_limits(1):
@@ -545,7 +570,8 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         if table.target is not None:
             with timer.stage("validation"):
                 progress.status("comparing validation schemes")
-                validation = compare_validation(table, config, config.seed, part="data")
+                validation = compare_validation(table, config, config.seed, part="data",
+                                                time_gap=gaps["total"])
         with timer.stage("audit"):
             progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
             residuals = ((validation.residuals, validation.residual_groups)
@@ -629,6 +655,6 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
         settings=settings(), verdicts=verdicts, burn_in=burn, audit_without_burn_in=without,
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
-        prior=prior, calendar=list(table.calendar),
+        prior=prior, calendar=list(table.calendar), gaps=gaps,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
     )

@@ -18,6 +18,10 @@ from casestudies.report import PALETTE, Report, figure_text, new_figure, user_te
 from casestudies.report.formatting import format_number
 
 TOP_CHECKS = 25
+# One colour per validation scheme in every figure; the hold-out is the grey reference.
+SCHEME_COLOURS = {"random K-fold": PALETTE[1], "TimeSeriesSplit": PALETTE[0],
+                  "GroupKFold": PALETTE[2], "blocked K-fold": PALETTE[3],
+                  "group-time split": PALETTE[4], "hold-out": PALETTE[6]}
 VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
                 "no evidence": "—"}
 
@@ -55,18 +59,32 @@ def _level(confidence: float | None) -> str:
     return f"{confidence:.0%}" if confidence else ""
 
 
+ASSUMPTION_WORDS = {"independent": "independence", "identically distributed":
+                    "identical distribution", "no leakage": "no leakage"}
+NAMED_COLUMNS = 2  # columns named per failed assumption in the short answer
+
+
 def short_answer(result: IIDResult) -> str:
-    """One or two sentences answering the study's question, chosen from the verdicts."""
+    """One sentence answering the study's question, chosen from the verdicts."""
     verdicts = result.verdicts
-    rows = result.assumptions.to_dict("records")
-    failed = [f"{row['assumption']} ({row['violations']} of {row['columns']} deciding columns)"
-              for row in rows if verdicts[ASSUMPTION_VERDICTS[row["assumption"]]].holds]
-    where = f"On {result.rows:,} rows of {result.table_name}"
-    burn = result.burn_in
+    parts = []
+    for row in result.assumptions.to_dict("records"):
+        word = ASSUMPTION_WORDS[row["assumption"]]
+        state = verdicts[ASSUMPTION_VERDICTS[row["assumption"]]].state
+        if state == "yes":
+            names = [n for n in str(row.get("which", "")).split("; ") if n]
+            shown = ", ".join(names[:NAMED_COLUMNS]) + (
+                f" and {len(names) - NAMED_COLUMNS} more" if len(names) > NAMED_COLUMNS else "")
+            parts.append(f"{word} fails ({shown})" if shown else f"{word} fails")
+
+        elif state == "no":
+            parts.append(f"{word} holds")
+    where = f"On {result.table_name}"
+    burn = getattr(result, "burn_in", None)
     if burn is not None and burn.used > 0:
-        where += f" after a {format_number(burn.used)}-{burn.unit[:-1]} burn-in"
-    if failed:
-        head = f"{where}, {len(failed)} of {len(rows)} assumptions fail: {', '.join(failed)}"
+        where += f" after a {format_number(burn.used)}-{burn.unit.rstrip('s')} burn-in"
+    if any(part.endswith(")") or part.endswith("fails") for part in parts):
+        head = f"{where}, {'; '.join(parts)}"
     else:
         head = f"{where}, no assumption is violated in {result.check_counts['total']} checks"
     kfold = verdicts.get("kfold_overstates")
@@ -99,6 +117,8 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "counts": result.check_counts, "mt": result.multiple_testing,
         "v": validation, "kfold": schemes.get("random K-fold"),
         "tss": schemes.get("TimeSeriesSplit"), "gkf": schemes.get("GroupKFold"),
+        "bkf": schemes.get("blocked K-fold"), "gts": schemes.get("group-time split"),
+        "gaps": result.gaps,
         "adv": audit.adversarial,
         "top_feature": (audit.adversarial.importance.iloc[0].to_dict()
                         if audit.adversarial is not None else None),
@@ -124,6 +144,52 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "gallery_formula": _linear_formula(settings["gallery_coefficients"]),
         "n_features": len(settings["gallery_coefficients"]),
     }
+
+
+REFERENCES = {
+    "bergmeir2018": "Bergmeir, C., Hyndman, R. J. & Koo, B. (2018). A note on the validity of "
+                    "cross-validation for evaluating autoregressive time series prediction. "
+                    "Computational Statistics & Data Analysis 120, 70-83.",
+    "kapoor2023": "Kapoor, S. & Narayanan, A. (2023). Leakage and the reproducibility crisis in "
+                  "machine-learning-based science. Patterns 4(9).",
+    "kunsch1989": "Künsch, H. R. (1989). The jackknife and the bootstrap for general stationary "
+                  "observations. Annals of Statistics 17(3), 1217-1241.",
+    "kwiatkowski1992": "Kwiatkowski, D., Phillips, P. C. B., Schmidt, P. & Shin, Y. (1992). "
+                       "Testing the null hypothesis of stationarity against the alternative of "
+                       "a unit root. Journal of Econometrics 54, 159-178.",
+    "dickey1979": "Dickey, D. A. & Fuller, W. A. (1979). Distribution of the estimators for "
+                  "autoregressive time series with a unit root. JASA 74, 427-431.",
+    "ljung1978": "Ljung, G. M. & Box, G. E. P. (1978). On a measure of lack of fit in time "
+                 "series models. Biometrika 65(2), 297-303.",
+    "szekely2004": "Székely, G. J. & Rizzo, M. L. (2004). Testing for equal distributions in "
+                   "high dimension. InterStat 5.",
+    "benjamini1995": "Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery "
+                     "rate. JRSS B 57(1), 289-300.",
+    "holm1979": "Holm, S. (1979). A simple sequentially rejective multiple test procedure. "
+                "Scandinavian Journal of Statistics 6(2), 65-70.",
+    "lopezdeprado2018": "López de Prado, M. (2018). Advances in Financial Machine Learning, "
+                        "chapter 7 (purged and embargoed cross-validation). Wiley.",
+}
+GLOSSARY = {
+    "Exchangeability": "The joint distribution of the rows does not change when they are "
+                       "permuted; weaker than IID and what K-fold needs of what it scores.",
+    "Burn-in": "The early stretch of a log during which trailing-window features have not "
+               "filled yet; left out before auditing, training or monitoring.",
+    "Block permutation": "A null distribution made by shuffling blocks of consecutive rows "
+                         "rather than single rows, so that the dependence within blocks is "
+                         "kept.",
+    "Covariate shift": r"$P(x)$ changes between periods while $P(y \mid x)$ stays.",
+    "Prior shift": "$P(y)$ changes between periods; for a rare target, read it as a relative "
+                   "change of the positive rate.",
+    "Concept drift": r"$P(y \mid x)$ changes: the same features mean a different outcome.",
+    "Purge and embargo": "Training rows too close in time to the validation rows (before: "
+                         "purge; after: embargo) are left out, by at least the feature window "
+                         "plus the label delay.",
+    "PSI": r"Population stability index, $\sum_i (a_i - e_i)\ln(a_i/e_i)$ over bins of the "
+           "reference side.",
+    "Out-of-fold residual": "The target minus the prediction of a model that did not see that "
+                            "row in training.",
+}
 
 
 # ---------------------------------------------------------------------------------- figures
@@ -170,10 +236,13 @@ def _validation_figure(validation, title: str):
     names = [s.scheme for s in validation.schemes] + ["hold-out"]
     estimates = [s.score for s in validation.schemes] + [validation.holdout]
     y = np.arange(len(names))[::-1]
-    for yi, _name, est, color in zip(y, names, estimates, PALETTE, strict=False):
+    for yi, name, est in zip(y, names, estimates, strict=True):
         ax.errorbar(est.value, yi, xerr=[[est.value - est.low], [est.high - est.value]],
-                    fmt="o", color=color, capsize=3)
-    ax.axvline(validation.holdout.value, color=PALETTE[6], linestyle="--", linewidth=1)
+                    fmt="o", color=SCHEME_COLOURS[name], capsize=3)
+    ax.axvline(validation.holdout.value, color=SCHEME_COLOURS["hold-out"], linestyle="--",
+               linewidth=1)
+    ax.annotate("hold-out", (validation.holdout.value, y[0]), xytext=(4, 6),
+                textcoords="offset points", color=SCHEME_COLOURS["hold-out"])
     ax.set_yticks(y, names)
     ax.set_xlabel(validation.metric)
     ax.set_title(title)
@@ -184,9 +253,9 @@ def _gallery_figure(result: IIDResult):
     fig, ax = new_figure(7.0, 3.4)
     entries = result.gallery
     x = np.arange(len(entries))
-    for offset, scheme, color in ((-0.2, "random K-fold", PALETTE[1]),
-                                  (0.0, "TimeSeriesSplit", PALETTE[0]),
-                                  (0.2, "GroupKFold", PALETTE[2])):
+    for offset, scheme in ((-0.3, "random K-fold"), (-0.1, "TimeSeriesSplit"),
+                           (0.1, "blocked K-fold"), (0.3, "GroupKFold")):
+        color = SCHEME_COLOURS[scheme]
         points = [(i, e.validation.scheme(scheme)) for i, e in enumerate(entries)
                   if e.validation.scheme(scheme) is not None]
         if not points:
@@ -196,7 +265,7 @@ def _gallery_figure(result: IIDResult):
         ax.errorbar(xs, [e.value for e in est],
                     yerr=[[e.value - e.low for e in est], [e.high - e.value for e in est]],
                     fmt="o", color=color, capsize=3, label=scheme)
-    ax.axhline(0, color=PALETTE[6], linewidth=1)
+    ax.axhline(0, color=SCHEME_COLOURS["hold-out"], linewidth=1)
     ax.set_xticks(x, [e.name for e in entries], rotation=20)
     ax.set_ylabel("optimism: CV R² − hold-out R²")
     ax.legend(loc="upper left")
@@ -325,6 +394,7 @@ def build(result: IIDResult) -> Report:
     report = Report(STUDY.name, title=STUDY.title, question=STUDY.question,
                     short_answer=short_answer(result), templates="casestudies.iid_checks")
 
+    ctx["short_answer"] = report.short_answer
     question = report.section("The question")
     question.text("question.md", **ctx)
     question.callout("answer", "answer.md", title="Short answer", **ctx)
@@ -435,4 +505,6 @@ def build(result: IIDResult) -> Report:
     report.text_section("Pitfalls", "pitfalls.md", **ctx)
     report.text_section("Interview questions", "interview.md", **ctx)
     report.text_section("Use it on your own data", "own_data.md", **ctx)
+    report.references(REFERENCES)
+    report.glossary(GLOSSARY)
     return report

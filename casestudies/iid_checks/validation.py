@@ -9,6 +9,7 @@ resampled, because resampling single rows would assume the very independence und
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,7 +55,15 @@ class ValidationResult:
     holdout: Estimate
     holdout_width: float  # width of the hold-out score's interval
     schemes: list[SchemeScore]
-    gap: int
+    gap: int  # rows between training and validation rows in the time-ordered schemes
+    gap_time: float  # the same gap in time units (time spanned by those rows)
+    required_gap: float  # feature window + label delay, in time units
+    embargo_rows: int  # development rows left out before the hold-out
+    closest: str  # scheme whose optimism is smallest in absolute value
+    runner_up: str | None
+    # |optimism of the closest| - |optimism of the runner-up|, paired over the same resamples:
+    # an interval below zero says the closest is distinguishably closer.
+    closest_margin: Estimate | None
     folds: int
     development_rows: int
     holdout_rows: int
@@ -133,6 +142,80 @@ def _check_classes(target: str, development: np.ndarray, holdout: np.ndarray, fo
                             f"(lower --folds or change --holdout)")
 
 
+EMBARGO_MAX_SHARE = 0.5
+"""The embargo before the hold-out takes at most half of the time before it: a longer one
+would leave the development rows too few to cross-validate."""
+
+CV_GAP_MAX_FOLD_SHARE = 0.5
+"""The gap of the time-ordered schemes is at most half a fold, so that the first training
+window of TimeSeriesSplit keeps at least half a fold of rows."""
+
+
+def cv_gap(dev_times: np.ndarray, time_gap: float, folds: int, rows_gap: int | None
+           ) -> tuple[int, float]:
+    """Rows between training and validation in the time-ordered schemes, and the time they
+    span: ``--gap`` when given, else the rows spanning ``time_gap`` (feature window plus label
+    delay) at the development rows' density, else 1 % of the rows; capped at
+    :data:`CV_GAP_MAX_FOLD_SHARE` of a fold (the cap is stated beside the rule)."""
+    n = len(dev_times)
+    if rows_gap is not None:
+        gap = rows_gap
+    elif time_gap > 0:
+        span = dev_times[-1] - dev_times[0]
+        gap = int(np.ceil(n * time_gap / span)) if span > 0 else 0
+        gap = min(gap, int(CV_GAP_MAX_FOLD_SHARE * n / (folds + 1)))
+    else:
+        gap = max(1, n // 100)
+    gap = max(0, min(gap, largest_gap(n, folds)))
+    spanned = float(dev_times[min(gap, n - 1)] - dev_times[0]) if gap > 0 else 0.0
+    return gap, spanned
+
+
+def blocked_kfold(n: int, folds: int, gap: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K contiguous folds in time order; training rows within ``gap`` rows of the validation
+    fold on either side are purged (before) and embargoed (after)."""
+    edges = np.linspace(0, n, folds + 1).astype(int)
+    index = np.arange(n)
+    splits = []
+    for low, high in itertools.pairwise(edges):
+        train = index[(index < low - gap) | (index >= high + gap)]
+        if len(train):
+            splits.append((train, index[low:high]))
+    return splits
+
+
+GROUP_TIME_TRAIN_SHARE = 0.6
+"""The group-time split trains on the first 60 % of the development rows and validates on
+later rows of groups it has never seen."""
+GROUP_TIME_MIN_ROWS = 30  # fewest validation rows for the group-time split to be scored
+
+
+def group_time_split(groups: np.ndarray, gap: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """One split that is both later in time and new in groups: train on the first
+    :data:`GROUP_TIME_TRAIN_SHARE` of the rows, validate on rows after a ``gap`` whose group
+    has no training row (``None`` when fewer than :data:`GROUP_TIME_MIN_ROWS` remain)."""
+    n = len(groups)
+    cut = int(GROUP_TIME_TRAIN_SHARE * n)
+    train = np.arange(cut)
+    later = np.arange(min(cut + gap, n), n)
+    valid = later[~np.isin(groups[later], groups[train])]
+    return [(train, valid)] if len(valid) >= GROUP_TIME_MIN_ROWS else None
+
+
+def closest_scheme(optimism: dict[str, tuple[float, np.ndarray]]
+                   ) -> tuple[str, str | None, Estimate | None]:
+    """The scheme with the smallest absolute optimism, the runner-up, and the paired interval
+    of the difference of their absolute optimisms (the same cluster-bootstrap resamples)."""
+    ranked = sorted(optimism, key=lambda name: abs(optimism[name][0]))
+    if len(ranked) < 2:
+        return ranked[0], None, None
+    (best_value, best_reps), (second_value, second_reps) = (optimism[ranked[0]],
+                                                            optimism[ranked[1]])
+    margin = percentile_interval(abs(best_value) - abs(second_value),
+                                 np.abs(best_reps) - np.abs(second_reps))
+    return ranked[0], ranked[1], margin
+
+
 def largest_gap(development_rows: int, folds: int) -> int:
     """The largest TimeSeriesSplit gap ``development_rows`` rows allow with ``folds`` splits:
     each split's training part must keep at least one row before the gap and the test folds."""
@@ -153,14 +236,17 @@ def check_gap(table: AuditTable, config) -> None:
                         f"of at most {most:,}")
 
 
-def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
-                       ) -> ValidationResult:
+def compare_validation(table: AuditTable, config, seed: int, part: str = "data",
+                       time_gap: float = 0.0) -> ValidationResult:
     """Score the same gradient-boosting model under each validation scheme and the hold-out.
 
-    The development rows (all but the latest ``config.holdout`` share, or the train side of a
-    split column) are cross-validated by each scheme; the model refitted on all of them is
-    scored on the hold-out. When hold-out rows copy development rows, the reference is the
-    hold-out without them. Optimism is ``scheme score - reference score``.
+    The development rows (all but the latest ``config.holdout`` share, less an embargo of
+    ``time_gap``, the feature window plus the label delay, or the train side of a split
+    column) are cross-validated by each scheme: random K-fold, TimeSeriesSplit and blocked
+    K-fold with a gap (:func:`cv_gap`), GroupKFold and a group-time split when there are
+    groups; the model refitted on all of them is scored on the hold-out. When hold-out rows
+    copy development rows, the reference is the hold-out without them. Optimism is
+    ``scheme score - reference score``.
 
     Each scheme's model and folds use the seed :func:`model_seed` of its own name; the row
     subsample and the bootstrap have their own streams. The bootstrap is one stream for every
@@ -179,12 +265,25 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
     if subsampled:
         subsample = stream(seed, "iid_checks", part, "validation", "subsample")
         rows = np.sort(subsample.choice(rows, config.max_rows, replace=False))
+    times = (table.times[rows] if table.times is not None
+             else np.arange(len(rows), dtype=float))
+    embargo = 0
     if table.split_by_column:
         is_holdout = table.is_test[rows]
         reference_name = "test side of the split column"
+        used_rows = np.ones(len(rows), dtype=bool)
     else:
         is_holdout = np.arange(len(rows)) >= round(len(rows) * (1 - config.holdout))
         reference_name = "latest rows"
+        # Embargo: development rows closer to the hold-out than the gap are left out, so that
+        # no training label or feature window reaches into the hold-out's period.
+        start = times[is_holdout][0]
+        before = ~is_holdout
+        embargo_time = min(time_gap, EMBARGO_MAX_SHARE * (start - times[0]))
+        close = before & (times >= start - embargo_time) if embargo_time > 0 else before & False
+        embargo = int(close.sum())
+        used_rows = ~close
+    rows, is_holdout, times = rows[used_rows], is_holdout[used_rows], times[used_rows]
     development, holdout = rows[~is_holdout], rows[is_holdout]
     features = model_matrix(table, rows)
     features.index = np.arange(len(rows))
@@ -195,11 +294,9 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
     if table.task == "classification":
         _check_classes(table.target, y_all[dev_pos], y_all[hold_pos], config.folds)
     dev_features, y_dev = features.iloc[dev_pos].reset_index(drop=True), y_all[dev_pos]
-    # --gap is about the user's data; the gallery's known-truth datasets keep the automatic gap.
-    if config.gap is not None and part == "data":
-        gap = config.gap
-    else:
-        gap = max(1, len(dev_pos) // 100)
+    dev_times = times[dev_pos]
+    gap, gap_time = cv_gap(dev_times, time_gap, config.folds,
+                           config.gap if part == "data" else None)
     splitters = {
         "random K-fold": KFold(config.folds, shuffle=True,
                                random_state=model_seed(seed, part, "random K-fold")
@@ -207,6 +304,7 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
     }
     if not table.split_by_column:
         splitters["TimeSeriesSplit"] = TimeSeriesSplit(config.folds, gap=gap).split(dev_features)
+        splitters["blocked K-fold"] = blocked_kfold(len(dev_pos), config.folds, gap)
     if table.groups is not None:
         dev_groups = table.groups[development]
         if len(np.unique(dev_groups)) < config.folds:
@@ -214,6 +312,10 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
                             f"groups in {table.group_name!r}, the development rows have "
                             f"{len(np.unique(dev_groups))}; lower --folds")
         splitters["GroupKFold"] = GroupKFold(config.folds).split(dev_features, groups=dev_groups)
+        if not table.split_by_column:
+            group_time = group_time_split(dev_groups, gap)
+            if group_time is not None:
+                splitters["group-time split"] = group_time
 
     predictions = np.full(len(rows), np.nan)
     scheme_predictions = {}
@@ -273,11 +375,14 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data"
         for name in scheme_predictions
     ]
     holdout_score = percentile_interval(point["hold-out"], replicates["hold-out"])
+    closest, runner_up, margin = closest_scheme(optimism)
     return ValidationResult(
         metric=metric, model=type(model).__name__, reference=reference_name,
         holdout=holdout_score, holdout_width=float(holdout_score.high - holdout_score.low),
         schemes=schemes,
-        gap=gap, folds=config.folds, development_rows=len(dev_pos),
+        gap=gap, gap_time=gap_time, required_gap=time_gap, embargo_rows=embargo,
+        closest=closest, runner_up=runner_up, closest_margin=margin,
+        folds=config.folds, development_rows=len(dev_pos),
         holdout_rows=int(reference.sum()),
         removed_copies=int(copies.sum()), clusters=cluster_name, subsampled=subsampled,
         iterations=int(model.get_params()["max_iter"]),

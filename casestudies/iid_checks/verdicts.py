@@ -203,3 +203,24 @@ def burn_in_verdict(detected: float, warmups: int) -> Verdict:
                    threshold=0.0,
                    rule="at least one feature starts far from its plateau and reaches it in "
                         "the first half of the time span (estimate: the burn-in)")
+
+
+def closest_scheme_verdict(closest: str, margin: Estimate | None, unit: str) -> Verdict:
+    """The scheme whose estimate is closest to the hold-out is distinguishably closer than the
+    runner-up: the paired interval of ``|its optimism| - |runner-up's optimism|`` lies below
+    :data:`NO_DIFFERENCE`. Undecided without a runner-up."""
+    rule = (f"closest scheme: {closest}; |its optimism| - |optimism of the runner-up|, "
+            "interval below 0")
+    if margin is None:
+        return Verdict(name="closest_scheme_distinguishable", holds=None, rule=rule)
+    return interval_below("closest_scheme_distinguishable", margin, NO_DIFFERENCE, unit=unit,
+                          rule=rule)
+
+
+def gap_rule_verdict(gap_time: float, required: float) -> Verdict:
+    """The time-ordered schemes leave at least the feature window plus the label delay between
+    training and validation rows."""
+    return Verdict(name="gap_meets_rule", holds=bool(gap_time >= required),
+                   estimate=float(gap_time), threshold=float(required),
+                   rule="gap of the time-ordered schemes at least the longest feature window "
+                        "plus the label delay")

@@ -34,7 +34,11 @@ def test_default_report_quick(quick_report):
     kfold_verdict = result["verdicts"]["kfold_overstates"]
     assert kfold_verdict["unit"] == result["validation"]["clusters"]
     schemes = {s["scheme"]: s for s in result["validation"]["schemes"]}
-    assert set(schemes) == {"random K-fold", "TimeSeriesSplit", "GroupKFold"}
+    assert {"random K-fold", "TimeSeriesSplit", "blocked K-fold", "GroupKFold"} <= set(schemes)
+    # The gap rule: the simulator's 30-day windows plus its 7-day label delay.
+    assert result["validation"]["required_gap"] == 37
+    assert result["verdicts"]["gap_meets_rule"]["threshold"] == 37
+    assert result["validation"]["closest"] in schemes
     kfold = schemes["random K-fold"]["optimism"]
     assert kfold["low"] <= kfold["value"] <= kfold["high"]
     assert kfold_verdict["estimate"] == kfold["value"]

@@ -287,3 +287,46 @@ def test_a_gap_beyond_the_rows_is_refused_before_any_work():
     check_gap(table, IIDConfig(gap=10))
     with pytest.raises(DataError, match="--gap 100000 leaves no training rows"):
         check_gap(table, IIDConfig(gap=100_000))
+
+
+def test_blocked_kfold_purges_and_embargoes_the_gap():
+    from casestudies.iid_checks.validation import blocked_kfold
+
+    splits = blocked_kfold(100, 5, 3)
+    assert len(splits) == 5
+    for train, valid in splits:
+        assert len(np.intersect1d(train, valid)) == 0
+        distance = np.min(np.abs(train[:, None] - valid[None, :]))
+        assert distance > 3  # at least the gap on both sides
+    assert sorted(np.concatenate([v for _, v in splits])) == list(range(100))
+
+
+def test_group_time_split_validates_later_rows_of_new_groups():
+    from casestudies.iid_checks.validation import group_time_split
+
+    groups = np.r_[np.arange(60) % 10, np.arange(40) % 20 + 5]
+    (train, valid), = group_time_split(groups, gap=2)
+    assert train.max() < valid.min() - 2
+    assert not np.isin(groups[valid], groups[train]).any()
+    assert group_time_split(np.zeros(100, dtype=int), gap=0) is None  # no new group
+
+
+def test_closest_scheme_and_its_paired_margin():
+    from casestudies.iid_checks.validation import closest_scheme
+
+    reps = np.linspace(-0.01, 0.01, 101)
+    optimism = {"a": (0.10, 0.10 + reps), "b": (0.01, 0.01 + reps), "c": (-0.03, -0.03 + reps)}
+    best, second, margin = closest_scheme(optimism)
+    assert (best, second) == ("b", "c")
+    assert margin.value == pytest.approx(0.01 - 0.03)
+    assert margin.high < 0  # the same resamples: the difference is exact here
+
+
+def test_cv_gap_spans_the_window_plus_delay_or_is_capped():
+    from casestudies.iid_checks.validation import cv_gap
+
+    times = np.linspace(0, 100, 1001)  # 10 rows a day
+    gap, spanned = cv_gap(times, 2.0, folds=5, rows_gap=None)
+    assert gap == int(np.ceil(1001 * 2.0 / 100)) and 2.0 <= spanned <= 2.2
+    gap, spanned = cv_gap(times, 50.0, folds=5, rows_gap=None)
+    assert gap == int(0.5 * 1001 / 6) and spanned < 50  # capped at half a fold

@@ -192,7 +192,8 @@ def _stand_in(kfold_state: str | None, violated: bool) -> SimpleNamespace:
             "kfold_overstates", Estimate(*interval[kfold_state]), "blocks")
         assert verdicts["kfold_overstates"].holds is holds[kfold_state]
     assumptions = pd.DataFrame({"assumption": list(rules.ASSUMPTION_VERDICTS),
-                                "violations": [2, 0, 1], "columns": [5, 4, 3]})
+                                "violations": [2, 0, 1], "columns": [5, 4, 3],
+                                "which": ["a: runs; b: BDS; z: runs", "c: PSI", ""]})
     return SimpleNamespace(verdicts=verdicts, assumptions=assumptions, rows=1234,
                            table_name="mine.csv", check_counts={"total": 12},
                            validation=SimpleNamespace(metric="R²"), burn_in=None)
@@ -206,14 +207,15 @@ def _stand_in(kfold_state: str | None, violated: bool) -> SimpleNamespace:
 def test_short_answer_is_worded_from_the_kfold_verdict(state, wording):
     answer = short_answer(_stand_in(state, violated=True))
     assert wording in answer
-    assert answer.startswith("On 1,234 rows of mine.csv, 3 of 3 assumptions fail")
+    assert answer.startswith("On mine.csv, independence fails (a: runs, b: BDS and 1 more); "
+                             "identical distribution fails (c: PSI); no leakage fails")
     if state != "yes":
         assert "overstates" not in answer
 
 
 def test_short_answer_without_violations_or_target():
     answer = short_answer(_stand_in(None, violated=False))
-    assert answer == "On 1,234 rows of mine.csv, no assumption is violated in 12 checks."
+    assert answer == "On mine.csv, no assumption is violated in 12 checks."
 
 
 QUICK = IIDConfig(quick=True, replicates=0, permutations=99, bootstrap=30, max_energy_rows=150,
