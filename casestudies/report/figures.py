@@ -16,6 +16,7 @@ import matplotlib
 from matplotlib.dates import AutoDateLocator
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
+from matplotlib.text import Text
 from matplotlib.ticker import AutoLocator, MaxNLocator
 
 matplotlib.use("Agg")
@@ -178,6 +179,29 @@ def _grid_axes(fig: Figure) -> tuple[list, object] | None:
     return axes, axes[0].get_subplotspec().get_gridspec()
 
 
+NARROW_MIN_TEXT_PT = 7.0
+"""Smallest font size, points, in the narrow variant: shown at about its natural size there,
+7 pt renders at 9.3 px."""
+_SCRIPTED_MATH = re.compile(r"(?<!\\)\$.*?(\^|_|\\frac|\\sqrt).*?(?<!\\)\$")
+
+
+def _enlarge_small_text(fig: Figure, smallest: float = NARROW_MIN_TEXT_PT) -> None:
+    """Raise every text of the narrow variant to ``smallest`` points; text whose math has sub- or
+    superscripts (drawn at 70 %) to ``smallest / 0.7``."""
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = axis.get_ticklabels()
+            if labels and labels[0].get_fontsize() < smallest:
+                ax.tick_params(axis=name, labelsize=smallest)
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if not content or not text.get_visible():
+            continue
+        needed = smallest / 0.7 if _SCRIPTED_MATH.search(content) else smallest
+        if text.get_fontsize() < needed:
+            text.set_fontsize(needed)
+
+
 def _thin_out_ticks(fig: Figure) -> None:
     """Fewer automatic ticks along narrowed x axes, so that their labels do not collide."""
     for ax in fig.axes:
@@ -239,7 +263,10 @@ def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
 
     Panels of a grid (``new_figure(…, nrows, ncols)``) are put one under the other in reading
     order, each with its own tick labels; a colorbar follows its panel. A figure whose axes are
-    not one grid of single cells keeps its arrangement and is only narrowed.
+    not one grid of single cells keeps its arrangement and is only narrowed. Text below
+    :data:`NARROW_MIN_TEXT_PT` is enlarged (math with sub- or superscripts to 10 pt, as those
+    are drawn at 70 %), automatic x ticks are thinned out, and legends wider than their room
+    take fewer columns.
 
     Returns
     -------
@@ -269,6 +296,7 @@ def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
     low, high = NARROW_PANEL_HEIGHT_IN
     panel_height = min(max(width * panel_aspect, low), high)
     fig.set_size_inches(width, rows * panel_height)
+    _enlarge_small_text(fig)
     _thin_out_ticks(fig)
     # A legend or title of the whole figure takes room the panels must not lose.
     extra = _fit_legends(fig, width)

@@ -52,3 +52,29 @@ def sample_report() -> Report:
 @pytest.fixture
 def sample_html(sample_report, provenance) -> str:
     return sample_report.render(provenance)
+
+
+@pytest.fixture(scope="session")
+def quick_reports(tmp_path_factory):
+    """Each study's --quick report, built once per test run: test workers share the build (a
+    file lock lets the first one build it while the others wait)."""
+    import fcntl
+    import os
+
+    from casestudies.cli import main
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this run
+
+    def build(study):
+        out = root / f"{study}-quick"
+        html = out / f"{study}.html"
+        with open(root / f"{study}-quick.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not html.exists():
+                out.mkdir(exist_ok=True)
+                assert main([study, "--quick", "--quiet", "--out", str(out)]) == 0
+        return html
+
+    return build

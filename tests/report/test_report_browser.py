@@ -161,23 +161,6 @@ def test_wide_figures_keep_readable_text(tmp_path, provenance, width):
     assert len(tops) == (1 if width == 1000 else 3)  # a row on the desktop, a column on a phone
 
 
-@pytest.fixture(scope="session")
-def quick_reports(tmp_path_factory):
-    """Each study's --quick report, built at most once per test session (and worker)."""
-    from casestudies.cli import main
-
-    built = {}
-
-    def build(study):
-        if study not in built:
-            out = tmp_path_factory.mktemp(f"{study}-quick")
-            assert main([study, "--quick", "--quiet", "--out", str(out)]) == 0
-            built[study] = out / f"{study}.html"
-        return built[study]
-
-    return build
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("study", STUDIES)
 @WIDTHS

@@ -115,3 +115,16 @@ def test_narrow_layout_puts_a_wide_figure_legend_in_fewer_columns():
     fig.draw_without_rendering()
     assert legend.get_window_extent().width <= PHONE_WIDTH_IN * fig.dpi
     assert fig.bbox.contains(*legend.get_window_extent().p0)  # not cut off below the figure
+
+
+def test_narrow_layout_enlarges_text_too_small_for_a_phone():
+    from casestudies.report.figures import NARROW_MIN_TEXT_PT, narrow_layout, svg_text_sizes
+
+    fig, ax = new_figure(7.5, 4)
+    ax.plot([0, 1], [0, 1], label=r"$\hat\sigma_j^2$")
+    ax.tick_params(labelsize=6)
+    ax.set_title("small", fontsize=5)
+    ax.legend(fontsize=7)
+    assert min(svg_text_sizes(figure_to_svg(fig))) < 5
+    narrow_layout(fig)
+    assert min(svg_text_sizes(figure_to_svg(fig))) >= NARROW_MIN_TEXT_PT - 1e-6
