@@ -10,6 +10,7 @@ the threads. The settings are printed first.
 
     python bench/bench_forecasting.py                    # make bench: about half a minute
     python bench/bench_forecasting.py --repeats 3 --filter-repeats 10
+    python bench/bench_forecasting.py --pipeline         # plus the whole study, by stage
 """
 
 from __future__ import annotations
@@ -97,11 +98,34 @@ def bench_blas_threads(series, config: ForecastingConfig, repeats: int) -> None:
           f"{default_seconds / single_seconds:.1f}x", flush=True)
 
 
+def bench_pipeline(config: ForecastingConfig, data) -> None:
+    """The whole default study (no report): wall time of every stage, as a share of the run
+    and against the first series' ARIMA stage, the baseline of the same run. The budget of
+    ``make report-forecasting`` is three minutes on two idle cores; the machine's load is
+    printed because a shared machine inflates every timing."""
+    import os
+
+    from casestudies.forecasting.pipeline import run
+
+    load = os.getloadavg()
+    result, seconds = timed(run, config, data)
+    stages = result.stage_seconds
+    baseline = stages[f"{data.series[0].key}: ARIMA"]
+    print(f"\nwhole pipeline (default options, no report): {seconds:.1f} s; load average "
+          f"before {load[0]:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for name, value in sorted(stages.items(), key=lambda item: -item[1]):
+        row(f"{name}", f"{value:.1f} s")
+        print(f"  {'':<4}share of the run {value / seconds:.0%}, "
+              f"{value / baseline:.1f}x the {data.series[0].key} ARIMA stage")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs of ARIMA and LSTM per series, the fastest kept "
                              "(default: %(default)s)")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="also time the whole default pipeline, stage by stage")
     parser.add_argument("--filter-repeats", type=int, default=3,
                         help=f"timings of the {FILTER_RUNS} Kalman-filter runs on each side, "
                              "the fastest kept (default: %(default)s)")
@@ -126,6 +150,8 @@ def main() -> None:
     for series in data.series:
         bench_series(series, config, args.repeats)
     bench_blas_threads(data.series[-1], config, args.filter_repeats)
+    if args.pipeline:
+        bench_pipeline(config, data)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ REFITS = 40
 """Bootstrap refits per rung: the mixture's 95% quantiles then rest on 40 parameter draws, enough
 to show a widening of a few percent (the ladder's point) at a cost of about a second."""
 
+SHORT_TRAINING = 100
+"""Observations of the short training stretch of the ladder's second half: the length of many
+business series (eight years of monthly data), where estimation error is no longer small."""
+
 BURN_IN = 200
 """Steps dropped at the start of every simulated bootstrap series (the filter starts at zero)."""
 
@@ -165,7 +169,8 @@ def bias_corrected(refits: list[CssFit], train: np.ndarray) -> list[CssFit]:
 
 def bootstrap_rung(values: np.ndarray, train_end: int, origins: np.ndarray, horizon: int,
                    level: float, refits: int, order: tuple[int, int],
-                   search: tuple[int, int] | None, rng: np.random.Generator
+                   search: tuple[int, int] | None, rng: np.random.Generator,
+                   train_start: int = 0
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
     """Rung (c) (``search`` None: the fitted ``order``) or (d) (``search`` = (max_p, max_q)).
 
@@ -174,12 +179,13 @@ def bootstrap_rung(values: np.ndarray, train_end: int, origins: np.ndarray, hori
     (:func:`bias_corrected`), and the forecast distribution at each origin is the mixture of
     the refits' normal forecasts. Returns the interval bounds (origins × H), the spread
     (standard deviation over refits) of the forecast mean (origins × H), and every refit's
-    order."""
-    train = np.asarray(values[:train_end], dtype=float)
+    order. ``train_start`` shortens the training stretch to ``values[train_start:train_end]``
+    (forecasts still condition on all the data up to each origin)."""
+    train = np.asarray(values[train_start:train_end], dtype=float)
     fitted = css_fit(train, *order)
     fits = []
     while len(fits) < refits:
-        series = simulate(fitted.mean, fitted.ar, fitted.ma, fitted.sigma2, train_end, rng)
+        series = simulate(fitted.mean, fitted.ar, fitted.ma, fitted.sigma2, len(train), rng)
         refit = css_fit(series, *order) if search is None else css_order_search(series, *search)
         if admissible(refit.ar, refit.ma):
             fits.append(refit)
@@ -190,3 +196,16 @@ def bootstrap_rung(values: np.ndarray, train_end: int, origins: np.ndarray, hori
     means_a, variances_a = np.array(means), np.array(variances)
     lower, upper = mixture_interval(means_a, variances_a, level)
     return lower, upper, means_a.std(axis=0), [(f.p, f.q) for f in fits]
+
+
+def estimated_rung(values: np.ndarray, train_start: int, train_end: int, origins: np.ndarray,
+                   horizon: int, level: float, max_p: int, max_q: int
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Rung (b) on a stretch of the data: the order searched by AIC and the parameters fitted
+    by CSS on ``values[train_start:train_end]``, and the normal interval those imply at every
+    origin. Returns the bounds (origins × H) and the order."""
+    fit = css_order_search(np.asarray(values[train_start:train_end], dtype=float), max_p, max_q)
+    mean, variance = conditional_forecasts(values, origins, fit.mean, fit.ar, fit.ma,
+                                           fit.sigma2, horizon)
+    half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(variance)[None, :]
+    return mean - half, mean + half, (fit.p, fit.q)

@@ -332,12 +332,33 @@ def _uncertainty_ladder(fit, values, train_end, test, horizon, level, config, ac
                                   {level: upper})
         rungs.append(evaluation.origin_record(forecast, actual))
         spreads[key], orders[key] = spread, refit_orders
+    # The same ladder with the model estimated on a short stretch, where estimation matters.
+    start = train_end - ladder.SHORT_TRAINING
+    lower, upper, short_order = ladder.estimated_rung(values, start, train_end, test, horizon,
+                                                      level, config.max_p, config.max_q)
+    rungs.append(evaluation.origin_record(MethodForecast(
+        "ladder_short_estimated", f"(b) estimated on the last {ladder.SHORT_TRAINING} "
+        "observations", "ARIMA", (lower + upper) / 2, {level: lower}, {level: upper}), actual))
+    for key, label, search in (
+            ("ladder_short_parameters", "(c) + parameter uncertainty, short", None),
+            ("ladder_short_order", "(d) + order uncertainty, short",
+             (config.max_p, config.max_q))):
+        lower, upper, _spread, refit_orders = ladder.bootstrap_rung(
+            values, train_end, test, horizon, level, ladder.REFITS, short_order, search, rng,
+            train_start=start)
+        rungs.append(evaluation.origin_record(MethodForecast(
+            key, label, "ARIMA", (lower + upper) / 2, {level: lower}, {level: upper}), actual))
+        orders[key] = refit_orders
     table = pd.DataFrame(evaluation.ladder_rows(rungs, by_key["truth"], resampler, level,
                                                 horizon))
     z = float(stats.norm.ppf(0.5 + level / 2))
     chosen = (fit.order[0], fit.order[2])
     info = {
         "refits": ladder.REFITS,
+        "short_training": ladder.SHORT_TRAINING,
+        "short_order": list(short_order),
+        "short_order_refits_other_order": int(sum(o != short_order
+                                                  for o in orders["ladder_short_order"])),
         "refits_kept": {key: len(o) for key, o in orders.items()},
         "order_refits_other_order": int(sum(o != chosen for o in orders["ladder_order"])),
         # A 95% confidence interval for the mean forecast at h = H, from the spread of the
@@ -642,7 +663,9 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         far = evaluation.horizon_bands(horizon)[-1][0]
         rungs = {row["key"]: row for _, row in ladder_table.iterrows()}
         for name, key in (("ladder_estimated_below_truth_far", "ladder_estimated"),
-                          ("ladder_order_below_truth_far", "ladder_order")):
+                          ("ladder_order_below_truth_far", "ladder_order"),
+                          ("ladder_short_estimated_below_truth_far", "ladder_short_estimated"),
+                          ("ladder_short_order_below_truth_far", "ladder_short_order")):
             verdicts[name] = rules.coverage_below(
                 name, _estimate(rungs[key], f"{far} minus true"), 0.0,
                 "the true model's coverage on the same origins, in the last horizon band")

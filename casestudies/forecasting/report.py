@@ -423,7 +423,7 @@ def build(result: ForecastingResult) -> Report:
                                    if has_truth else "."),
                         alt="Interval width against horizon for every method")
         evidence.figure(figure_coverage(series, result),
-                        caption=f"{shown}: share of the {result.config.origins} test origins "
+                        caption=f"{shown}: share of the {len(series.test_origins)} test origins "
                                 "whose interval held the truth, by horizon, against the "
                                 "nominal level (grey line)"
                                 + (" and the true distribution's own coverage (black dashed)"
