@@ -43,7 +43,7 @@ from casestudies.forecasting.published import PUBLISHED_COVERAGE
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream, stream_seed
-from casestudies.stats import Estimate, binomial_band
+from casestudies.stats import Estimate, binomial_band, wilson_interval
 from casestudies.verdicts import Verdict
 
 PARAMETER_DRAWS = 100
@@ -160,9 +160,12 @@ class SeriesResult:
     ladder: pd.DataFrame | None
     ladder_info: dict
     residual_checks: dict[str, float]
+    naive_pairs: int
+    naive_arima_interval: tuple[float, float]
     conformal_calibration_n: int
     conformal_rank: int
     conformal_min_n: int
+    conformal_uses_maximum: bool
     verdicts: dict[str, Verdict]
 
     def score(self, key: str) -> MethodScores:
@@ -628,6 +631,9 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
     truth_key = "truth" if series.truth is not None else None
     comparison = pd.DataFrame(evaluation.compare_methods(records, resampler, scale, level95,
                                                          recommended, truth_key))
+    # The interval a reader would get by treating every (origin, horizon) pair as independent.
+    arima_hits = next(r for r in records if r.key == "arima").inside[level95]
+    naive = wilson_interval(int(arima_hits.sum()), arima_hits.size)
     bands_table = pd.DataFrame(evaluation.coverage_by_band(records, resampler, level95,
                                                            horizon))
     # Simultaneous bands for whole paths: ARIMA (and the truth) with sup-t and Bonferroni.
@@ -713,9 +719,12 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         comparison=comparison, coverage_bands=bands_table, joint_coverage=joint_table,
         simultaneous_critical=critical, conformal_checks=conformal_table,
         ladder=ladder_table, ladder_info=ladder_info, residual_checks=checks,
+        naive_pairs=int(arima_hits.size), naive_arima_interval=naive,
         conformal_calibration_n=len(calibration),
         conformal_rank=conformal.finite_sample_rank(len(calibration), level95),
         conformal_min_n=calibration_needed(level95),
+        conformal_uses_maximum=conformal.finite_sample_rank(len(calibration), level95)
+        == len(calibration),
         verdicts=verdicts)
 
 

@@ -293,10 +293,10 @@ def score_frame(series: SeriesResult) -> pd.DataFrame:
     for _, row in series.comparison.iterrows():
         shown = {"method": row["method"], "MSIS": _num_ci(row, "MSIS"),
                  "MSIS vs best LSTM": ("reference" if row["key"] == best
-                                       else _pct_ci(row, "MSIS excess")),
+                                       else _pct_ci(row, "MSIS excess", 1)),
                  "CRPS": _num_ci(row, "CRPS")}
         if has_truth:
-            shown["width ÷ true width"] = _num_ci(row, "width ÷ true", 2)
+            shown["width ÷ true width"] = _num_ci(row, "width ÷ true", 3)
         shown["coverage"] = _pct_ci(row, "coverage")
         if has_truth:
             shown["coverage − true coverage"] = _pct_ci(row, "coverage minus true", 1)
