@@ -283,12 +283,18 @@ def narrow_layout(fig: Figure, width: float = PHONE_WIDTH_IN) -> bool:
         rows = nrows
         if ncols > 1:
             panel_aspect = (old_height / nrows) / (old_width / ncols)
-            new_grid = fig.add_gridspec(nrows * ncols, 1)
-            for ax in axes:
-                spec = ax.get_subplotspec()
-                ax.set_subplotspec(new_grid[spec.rowspan[0] * ncols + spec.colspan[0]])
+            # Empty cells of the grid (axes switched off, with nothing drawn) are dropped.
+            empty = [ax for ax in axes if not (ax.get_visible() and (ax.axison or ax.has_data()))]
+            for ax in empty:
+                ax.remove()
+            shown = sorted((ax for ax in axes if ax not in empty),
+                           key=lambda ax: (ax.get_subplotspec().rowspan[0],
+                                           ax.get_subplotspec().colspan[0]))
+            new_grid = fig.add_gridspec(max(len(shown), 1), 1)
+            for row, ax in enumerate(shown):
+                ax.set_subplotspec(new_grid[row])
                 ax.tick_params(labelleft=True, labelbottom=True)
-            rows, stacked = nrows * ncols, True
+            rows, stacked = max(len(shown), 1), True
         else:
             panel_aspect = (old_height / nrows) / old_width
     else:

@@ -128,3 +128,15 @@ def test_narrow_layout_enlarges_text_too_small_for_a_phone():
     assert min(svg_text_sizes(figure_to_svg(fig))) < 5
     narrow_layout(fig)
     assert min(svg_text_sizes(figure_to_svg(fig))) >= NARROW_MIN_TEXT_PT - 1e-6
+
+
+def test_narrow_layout_drops_empty_cells_of_the_grid():
+    from casestudies.report.figures import narrow_layout
+
+    fig, axes = new_figure(9, 6, 2, 3)
+    for ax in axes.flat[:5]:
+        ax.plot([0, 1], [0, 1])
+    axes.flat[5].set_axis_off()
+    narrow_layout(fig)
+    assert len(fig.axes) == 5
+    assert sorted(ax.get_subplotspec().rowspan.start for ax in fig.axes) == [0, 1, 2, 3, 4]
