@@ -62,6 +62,10 @@ class CalibrationConfig(StudyConfig):
         Cost of blocking a genuine transaction (friction, support call).
     cost_fn : float
         Cost of letting a fraud through, for the constant-cost threshold ``t*``.
+    cost_step_up : float
+        Cost of a step-up check (approve / step-up / block policy) to a genuine customer.
+    step_up_catch : float
+        Share of frauds a step-up check stops.
     train_fraction, calibration_fraction : float
         Shares of the time-ordered rows for training and for calibration; the rest is test.
     gap_days : float
@@ -105,6 +109,10 @@ class CalibrationConfig(StudyConfig):
     cost_fp: float = option(5.0, "cost of blocking a genuine transaction", gt=0)
     cost_fn: float = option(100.0, "cost of missing a fraud, for the constant-cost threshold",
                             gt=0)
+    cost_step_up: float = option(1.0, "cost of a step-up check (3-D Secure challenge) to a "
+                                      "genuine customer, for the three-action policy", gt=0)
+    step_up_catch: float = option(0.9, "share of frauds a step-up check stops, for the "
+                                       "three-action policy", gt=0, lt=1)
     train_fraction: float = 0.5
     calibration_fraction: float = 0.25
     gap_days: float = option(7.0, "days left out between train, calibration and test for the "

@@ -279,6 +279,8 @@ class TransactionData:
     segment : ndarray of bool or None
         Customer segment of each row for the calibration-by-segment check: ``True`` for a
         customer with little history (see :data:`LITTLE_HISTORY`), ``None`` when unknown.
+    card : ndarray or None
+        The card (customer) of each row, for card precision@k; ``None`` when unknown.
     """
 
     features: pd.DataFrame
@@ -294,6 +296,7 @@ class TransactionData:
     clusters: np.ndarray | None = None
     cluster_unit: str = "transactions"
     segment: np.ndarray | None = None
+    card: np.ndarray | None = None
 
 
 LITTLE_HISTORY = 5
@@ -345,6 +348,7 @@ def load_simulated(n_customers: int = 2500, n_terminals: int = 2000, n_days: int
                            frame["customer_id"].to_numpy()),
         cluster_unit=INCIDENT_UNIT,
         segment=frame["customer_nb_tx_30d"].to_numpy() <= LITTLE_HISTORY,
+        card=frame["customer_id"].to_numpy(),
     )
 
 

@@ -39,8 +39,8 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration import decisions as dec
 from casestudies.calibration import metrics as cm
+from casestudies.calibration import questions, robustness
 from casestudies.calibration import resampling as rs
-from casestudies.calibration import robustness
 from casestudies.calibration import verdicts as rules
 from casestudies.calibration.calibrators import (
     CALIBRATORS,
@@ -56,7 +56,7 @@ from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
 from casestudies.stats import Estimate, percentile_interval
-from casestudies.verdicts import Verdict, interval_above
+from casestudies.verdicts import Verdict, interval_above, interval_below
 
 RAW = "none (raw score)"
 UNDERSAMPLING = "undersampling correction"
@@ -384,6 +384,10 @@ class CalibrationResult(StudyResult):
     drift: pd.DataFrame
     drift_ratios: dict[str, dict[str, float]]
     groups: pd.DataFrame
+    cost_ratio: pd.DataFrame
+    three_actions: dict[str, Any]
+    prequential: pd.DataFrame
+    prequential_summary: dict[str, Any]
     calibrator_parameters: dict[str, float]
     metrics: pd.DataFrame
     focus_intervals: pd.DataFrame
@@ -1022,7 +1026,8 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
                     differences: dict[str, Estimate], budgets: pd.DataFrame,
                     prior_shift: pd.DataFrame, spiegelhalter_p: float, confidence: float,
                     unit: str = "transactions", drift: dict[str, Estimate] | None = None,
-                    groups: pd.DataFrame | None = None) -> dict[str, Verdict]:
+                    groups: pd.DataFrame | None = None,
+                    asked: dict[str, Any] | None = None) -> dict[str, Verdict]:
     """Stage 7: every conclusion of the report as a verdict (rules in
     :mod:`casestudies.calibration.verdicts`).
 
@@ -1050,6 +1055,8 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
         ``"fraud_rate"``.
     groups : DataFrame, optional
         O/E by amount band and customer segment (:func:`measure_groups`).
+    asked : dict, optional
+        The fraud team's next questions (:func:`ask_next_questions`).
     """
     verdicts: dict[str, Verdict] = {}
 
@@ -1155,8 +1162,66 @@ def decide_verdicts(intervals: pd.DataFrame, chosen: str, changes: dict[str, Est
                      f"{'calibrated' if key == 'calibrated' else 'raw'} probabilities lies "
                      "inside the calibrated band (the whole interval); fails when one band's "
                      "interval lies wholly outside"))
+    if asked:
+        _question_verdicts(asked, unit, confidence, add)
     add(rules.spiegelhalter_rejects("spiegelhalter_rejects_calibrated", spiegelhalter_p))
     return verdicts
+
+
+def _question_verdicts(asked: dict[str, Any], unit: str, confidence: float, add) -> None:
+    """Verdicts of the fraud team's next questions (cost ratio, step-up, recalibration)."""
+    ratio = asked["cost_ratio"]
+    misset = ratio[np.isclose(ratio["factor"].to_numpy()[:, None],
+                              np.array(questions.MISSET_FACTORS)).any(axis=1)]
+    add(rules.every("threshold_robust_to_cost_ratio", [
+        interval_below(f"regret_x{row['factor']:g}",
+                       Estimate(row["relative_regret"], row["relative_regret_low"],
+                                row["relative_regret_high"], confidence),
+                       questions.REGRET_TOLERANCE, rule="", unit=unit)
+        for row in misset.to_dict("records")],
+        rule="when the true cost ratio c_FN/c_FP is half or twice the configured one, the extra "
+             "cost of the configured t* over the right threshold, as a share of the right "
+             "one's cost, has its whole interval below the tolerance"))
+    three = asked["three_actions"]
+    add(rules.lowers("step_up_lowers_cost", Estimate(three["difference"],
+                                                     three["difference_low"],
+                                                     three["difference_high"], confidence),
+                     rule="cost per transaction of approve / step-up / block minus that of "
+                          "block-or-approve at t* below 0 (with the configured step-up cost "
+                          "and catch rate, which are assumptions)", unit=unit))
+    change = asked["prequential_summary"].get("brier_change")
+    if change:
+        add(rules.lowers("weekly_recalibration_helps", Estimate(
+            change["value"], change["low"], change["high"], confidence),
+            rule="Brier score with the calibrator re-fitted at each weekly window's start on "
+                 "every label known by then, minus with the calibrator fitted once, pooled over "
+                 "the windows after the first, below 0", unit=unit))
+
+
+def ask_next_questions(selection: Selection, blocks: Blocks, data: TransactionData,
+                       config: CalibrationConfig, boot: rs.ClusterBootstrap) -> dict[str, Any]:
+    """Stage 6b: the questions a fraud team asks next (:mod:`casestudies.calibration.questions`):
+    cost-ratio sensitivity, the three-action policy, and (with times) the prequential windows
+    with daily card precision@k."""
+    focus = selection.focus
+    p_raw, p_chosen = focus.test_probabilities[RAW], focus.test_probabilities[selection.chosen]
+    y = blocks.y_test
+    asked: dict[str, Any] = {
+        "cost_ratio": questions.cost_ratio_sensitivity(y, p_chosen, p_raw, config.cost_fp,
+                                                       config.cost_fn, boot),
+        "three_actions": questions.three_actions(y, p_chosen, config.cost_fp, config.cost_fn,
+                                                 config.cost_step_up, config.step_up_catch,
+                                                 boot),
+        "prequential": pd.DataFrame(), "prequential_summary": {},
+    }
+    if blocks.time_test is not None and blocks.time_cal is not None:
+        card = data.card[blocks.split.test] if data.card is not None else None
+        table, summary = questions.prequential(
+            blocks.y_cal, focus.calibration_scores, blocks.time_cal, y, focus.test_scores,
+            p_chosen, blocks.time_test, card, selection.chosen, focus.clip,
+            config.label_delay_days, boot, stream(config.seed, "prequential", "days"))
+        asked.update(prequential=table, prequential_summary=summary)
+    return asked
 
 
 def _deciding_row(frame: pd.DataFrame, name: str) -> int:
@@ -1215,7 +1280,8 @@ def _constants(config: CalibrationConfig) -> dict[str, Any]:
     from casestudies.calibration.data import LITTLE_HISTORY
 
     return {
-        "little_history": LITTLE_HISTORY,
+        "little_history": LITTLE_HISTORY, "regret_tolerance": questions.REGRET_TOLERANCE,
+        "misset_factors": list(questions.MISSET_FACTORS),
         "calibrated_band": list(rules.CALIBRATED_BAND),
         "improvement_threshold": rules.IMPROVEMENT_THRESHOLD,
         "spiegelhalter_level": rules.SPIEGELHALTER_LEVEL,
@@ -1263,6 +1329,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         decisions = decide(selection, blocks, t_star, config, boot)
     with timer.stage("robustness"):
         robust = check_robustness(selection, blocks, decisions.tuned, config, boot)
+    with timer.stage("next questions"):
+        asked = ask_next_questions(selection, blocks, data, config, boot)
 
     focus, chosen = selection.focus, selection.chosen
     differences = {"brier_calibrated_minus_raw": evidence.brier_change,
@@ -1277,7 +1345,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
                                 "log_loss": evidence.log_loss_change},
                                decisions.differences, decisions.budgets,
                                robust["prior_shift"], float(chosen_row["spiegelhalter_p"]),
-                               config.confidence, unit, drift_ratios, groups)
+                               config.confidence, unit, drift_ratios, groups, asked)
     shifted = robust["prior_shift"][robust["prior_shift"]["shifted"]]
     deciding_rows = {
         name: float(frame.iloc[index][key]) for name, frame, key in (
@@ -1312,7 +1380,8 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         log_loss_picks_same=selection.chosen_by_log_loss == chosen, resampling=resampling_summary(
             unit, boot, boot_cal, data.clusters is not None),
         drift=drift, drift_ratios={k: dataclasses.asdict(e) for k, e in drift_ratios.items()},
-        groups=groups,
+        groups=groups, cost_ratio=asked["cost_ratio"], three_actions=asked["three_actions"],
+        prequential=asked["prequential"], prequential_summary=asked["prequential_summary"],
         calibrator_parameters=selection.parameters, metrics=metrics,
         focus_intervals=evidence.intervals, metric_card=evidence.card, noise=evidence.noise,
         noise_summary=evidence.noise_summary, reliability=evidence.reliability,

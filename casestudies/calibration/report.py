@@ -23,7 +23,8 @@ from casestudies.report import PALETTE, Report, new_figure
 from casestudies.report.formatting import format_number
 
 # Figures in the order build() adds them: the prose refers to them by these numbers.
-FIGURES = ("taxonomy", "reliability", "groups", "cost curve", "size sweep", "decay")
+FIGURES = ("taxonomy", "reliability", "groups", "cost curve", "size sweep", "decay",
+           "cost ratio")
 # The table of every model and calibrator comes after the data preview and the split.
 METRIC_TABLE = 3
 # Lowest probability drawn on the log-odds axes of the reliability diagrams.
@@ -332,6 +333,51 @@ def _group_table(result: CalibrationResult) -> pd.DataFrame:
         "O/E calibrated": _ci(groups["calibrated_observed_expected"],
                               groups["calibrated_observed_expected_low"],
                               groups["calibrated_observed_expected_high"])})
+
+
+def _figure_cost_ratio(result: CalibrationResult):
+    frame = result.cost_ratio
+    fig, ax = new_figure(7.0, 3.4)
+    x = frame["ratio"].to_numpy(dtype=float)
+    colour = CALIBRATOR_COLOURS.get(result.chosen_calibrator, PALETTE[0])
+    ax.fill_between(x, 100 * frame["relative_regret_low"], 100 * frame["relative_regret_high"],
+                    color=colour, alpha=0.2, lw=0)
+    ax.plot(x, 100 * frame["relative_regret"], "o-", color=colour, ms=4,
+            label="extra cost of the configured t*")
+    ax.axhline(100 * result.constants["regret_tolerance"], color=PALETTE[6], ls="--", lw=1,
+               label="tolerance")
+    ax.axvline(result.settings["cost_fn"] / result.settings["cost_fp"], color=PALETTE[6],
+               ls=":", lw=1, label="configured ratio")
+    ax.set_xscale("log")
+    ax.set_xlabel("true cost ratio c_FN / c_FP")
+    ax.set_ylabel("regret (% of the right cost)")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def _prequential_table(result: CalibrationResult) -> pd.DataFrame:
+    frame = result.prequential
+    out = pd.DataFrame({
+        "window": frame["window"], "start": frame["start"], "frauds": frame["frauds"],
+        "labels added": frame["new_labels"],
+        "O/E fitted once": _ci(frame["fixed"], frame["fixed_low"], frame["fixed_high"]),
+        "O/E re-fitted": _ci(frame["refit"], frame["refit_low"], frame["refit_high"]),
+        "Brier change": _ci(frame["brier_change"], frame["brier_change_low"],
+                            frame["brier_change_high"])})
+    if "card_precision" in frame:
+        out["card precision@k %"] = 100 * frame["card_precision"]
+    return out
+
+
+def _actions_table(result: CalibrationResult) -> pd.DataFrame:
+    a = result.three_actions
+    return pd.DataFrame({
+        "policy": ["block or approve at t*", "approve / step-up / block"],
+        "step-up from": [float("nan"), a["threshold_step_up"]],
+        "block from": [result.settings["t_star"], a["threshold_block"]],
+        "cost / transaction": _ci([a["cost_two"], a["cost_three"]],
+                                  [a["cost_two_low"], a["cost_three_low"]],
+                                  [a["cost_two_high"], a["cost_three_high"]])})
 
 
 def _metric_table(result: CalibrationResult) -> pd.DataFrame:
@@ -708,6 +754,27 @@ def build(result: CalibrationResult) -> Report:
                             "say no.",
                     alt="Observed over expected frauds per time window")
 
+    evidence.text("evidence_questions.md", **ctx)
+    evidence.figure(_figure_cost_ratio(result),
+                    caption="Regret of keeping the configured t* when the true cost ratio "
+                            "c_FN/c_FP is different (c_FP fixed): its extra cost per transaction "
+                            "as a share of the cost of the right threshold, on the calibrated "
+                            f"probabilities, with {level} intervals over {unit}. The dashed "
+                            "line is the tolerance, the dotted one the configured ratio.",
+                    alt="Regret against the true cost ratio")
+    evidence.table(_actions_table(result),
+                   caption="Two actions against three: the thresholds on the calibrated "
+                           "probability and the cost per transaction, with "
+                           f"{level} intervals over {unit}. The step-up cost and the share of "
+                           "frauds it stops are assumptions (--cost-step-up, --step-up-catch).")
+    if not result.prequential.empty:
+        evidence.table(_prequential_table(result),
+                       caption="Prequential evaluation: consecutive windows of the test block. "
+                               "The calibrator fitted once on the calibration block against the "
+                               "same calibrator re-fitted at each window's start on every label "
+                               "known by then; Brier change is re-fitted minus fitted once "
+                               f"(paired, {level} intervals over {unit}); card precision@k is "
+                               "the mean over the window's days.", digits=3)
     evidence.table(_verdict_table(result),
                    caption="The verdicts this report's wording is chosen from: each a rule in "
                            "the study's code with its threshold, applied to the interval shown "

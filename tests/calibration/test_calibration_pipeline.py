@@ -175,7 +175,7 @@ def test_figure_and_table_references_match_their_captions(result):
     html = build(result).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
     captions = dict(re.findall(r"<strong>Figure (\d+)\.</strong> (\w+ \w+)", html))
     starts = {"taxonomy": "Raw scores", "reliability": "Reliability of",
-              "groups": "Observed over", "cost curve":
+              "groups": "Observed over", "cost ratio": "Regret of", "cost curve":
               "Expected cost", "size sweep": "Test Brier", "decay": "Observed over"}
     assert len(captions) == len(FIGURES)
     for number, name in enumerate(FIGURES, start=1):
