@@ -156,6 +156,7 @@ class IIDData:
     fingerprint: str
     real_series: AuditTable | None = None
     real_series_span: str | None = None  # first and last year of the real series
+    islp: list = field(default_factory=list)  # (AuditTable, description) of the ISLP datasets
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,6 +305,41 @@ def load_sunspots() -> pd.DataFrame:
     return pd.DataFrame({"year": frame["YEAR"].astype(int), "sunspots": frame["SUNACTIVITY"]})
 
 
+ISLP_DATASETS = ("NYSE", "Bikeshare")
+
+
+def load_islp() -> list[tuple[AuditTable, str]]:
+    """The daily NYSE series (1962-1986) and the hourly Bikeshare counts that ship with the
+    ISLP package, prepared for the audit, each with a one-line description; an empty list when
+    ISLP is not installed.
+
+    NYSE: ``log_volume`` (the series ISLP's lab forecasts, detrended there) is the target,
+    ``DJ_return`` and ``log_volatility`` the features, the trading day orders the rows and
+    ``day_of_week`` is a calendar column. Bikeshare: ``bikers`` is the target, the weather and
+    calendar columns the features, and hours since the first row order the rows; ``casual``
+    and ``registered`` are left out, because they add up to the target.
+    """
+    try:
+        from ISLP import load_data as islp_data
+    except ImportError:
+        return []
+    nyse = islp_data("NYSE").reset_index()
+    nyse = nyse[["date", "DJ_return", "log_volatility", "day_of_week", "log_volume"]]
+    nyse = nyse.assign(day_of_week=nyse["day_of_week"].astype(str))
+    bikes = islp_data("Bikeshare")
+    bikes = bikes.assign(hour_index=(bikes["day"].astype(int) - 1) * 24 + bikes["hr"].astype(int),
+                         mnth=bikes["mnth"].astype(str), weathersit=bikes["weathersit"].astype(str))
+    bikes = bikes[["hour_index", "temp", "atemp", "hum", "windspeed", "weathersit", "hr",
+                   "workingday", "holiday", "weekday", "mnth", "bikers"]]
+    span = f"{pd.Timestamp(nyse['date'].iloc[0]).year}-{pd.Timestamp(nyse['date'].iloc[-1]).year}"
+    return [
+        (prepare_table(nyse, name="NYSE", target="log_volume", time="date"),
+         f"daily NYSE trading, {span} ({len(nyse):,} days, ISLP)"),
+        (prepare_table(bikes, name="Bikeshare", target="bikers", time="hour_index"),
+         f"hourly bike-share counts ({len(bikes):,} hours, ISLP)"),
+    ]
+
+
 def load_data(config) -> IIDData:
     """The data of a run: the user's file if ``config.data`` is set, else the defaults."""
     if config.data is not None:
@@ -322,12 +358,14 @@ def load_data(config) -> IIDData:
     sunspots = load_sunspots()
     series = prepare_table(sunspots, name="sunspots", time="year", max_levels=config.max_levels)
     span = f"{sunspots['year'].min()}-{sunspots['year'].max()}"
-    digest = hashlib.sha256((fingerprint_frame(frame) + fingerprint_frame(sunspots)).encode())
+    islp = load_islp()
+    digest = hashlib.sha256("".join([fingerprint_frame(frame), fingerprint_frame(sunspots)]
+                                    + [fingerprint_frame(t.frame) for t, _ in islp]).encode())
     source = (f"simulated card transactions ({config.n_customers:,} customers, {config.n_days} "
-              f"days, {len(frame):,} rows, seed {config.seed}) and yearly sunspots {span} "
-              f"(statsmodels)")
+              f"days, {len(frame):,} rows, seed {config.seed}), yearly sunspots {span} "
+              f"(statsmodels)" + "".join(f"; {description}" for _, description in islp))
     return IIDData(table=table, source=source, fingerprint=digest.hexdigest(),
-                   real_series=series, real_series_span=span)
+                   real_series=series, real_series_span=span, islp=islp)
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,16 +69,19 @@ def dependence_length(x: np.ndarray) -> int:
 def block_permutations(n: int, block: int, permutations: int, rng: np.random.Generator
                        ) -> np.ndarray:
     """``permutations`` rearrangements of ``n`` rows in time order by whole blocks of
-    ``block`` consecutive rows (the last one may be shorter): row ``sigma[b, i]`` moves to
-    position ``i`` in rearrangement ``b``."""
+    ``block`` consecutive rows: row ``sigma[b, i]`` moves to position ``i`` in rearrangement
+    ``b``. A shorter last block stays at the end (blocks of one length are exchangeable with
+    each other, a short one is not)."""
     block = max(1, min(block, n))
     if permutations == 0:
         return np.empty((0, n), dtype=np.int64)
-    blocks = -(-n // block)
-    order = np.argsort(rng.random((permutations, blocks)), axis=1)
-    rows = (order[:, :, None] * block + np.arange(block)).reshape(permutations, -1)
-    # The short last block leaves positions past n: dropping them keeps n rows in every row.
-    return rows[rows < n].reshape(permutations, n)
+    full = n // block
+    # rank[b, k]: the position block k moves to (as in block_labels); order: its inverse.
+    rank = np.argsort(rng.random((permutations, full)), axis=1)
+    order = np.argsort(rank, axis=1)
+    rows = (order[:, :, None] * block + np.arange(block)).reshape(permutations, full * block)
+    tail = np.broadcast_to(np.arange(full * block, n), (permutations, n - full * block))
+    return np.concatenate([rows, tail], axis=1)
 
 
 def permuted_labels(is_test: np.ndarray, sigma: np.ndarray) -> np.ndarray:
@@ -87,6 +90,24 @@ def permuted_labels(is_test: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     labels = np.empty(sigma.shape, dtype=bool)
     np.put_along_axis(labels, sigma, np.broadcast_to(is_test, sigma.shape), axis=1)
     return labels
+
+
+def block_labels(is_test: np.ndarray, block: int, permutations: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Side of every row under each block rearrangement: the same as
+    ``permuted_labels(is_test, block_permutations(...))`` with the same ``rng`` draws, computed
+    as one gather (the block of a row lands at its block's new position)."""
+    n = len(is_test)
+    block = max(1, min(block, n))
+    if permutations == 0:
+        return np.empty((0, n), dtype=bool)
+    full = n // block
+    rank = np.argsort(rng.random((permutations, full)), axis=1).astype(np.int32)
+    head = np.arange(full * block, dtype=np.int32)
+    position = rank[:, head // block] * np.int32(block) + head % block
+    tail = np.broadcast_to(np.asarray(is_test[full * block:], dtype=bool),
+                           (permutations, n - full * block))
+    return np.concatenate([np.asarray(is_test, dtype=bool)[position], tail], axis=1)
 
 
 def permutation_p_value(observed: float, null: np.ndarray) -> float:
@@ -184,8 +205,7 @@ def dependent_two_sample(values: np.ndarray, is_test: np.ndarray, *, discrete: b
         series = np.asarray(values, dtype=float)[keep]
     if block is None:
         block = BLOCK_FACTOR * dependence_length(series)
-    sigma = block_permutations(len(series), block, permutations, rng)
-    labels = np.vstack([side, permuted_labels(side, sigma)])
+    labels = np.vstack([side, block_labels(side, block, permutations, rng)])
     n = len(series)
     if discrete:
         k = int(codes.max()) + 1
@@ -224,8 +244,7 @@ def dependent_energy_test(features: np.ndarray, is_test: np.ndarray, block: int,
 
     distances = cdist(features, features)
     first = ~np.asarray(is_test, dtype=bool)
-    sigma = block_permutations(len(first), block, permutations, rng)
-    labels = permuted_labels(first, sigma)
+    labels = block_labels(first, block, permutations, rng)
     (observed,), cross = checks.energy_statistics(distances, first)
     null, _ = checks.energy_statistics(distances, labels.T)
     rows = np.column_stack([rng.permutation(first) for _ in range(permutations)])

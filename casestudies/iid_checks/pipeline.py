@@ -31,6 +31,7 @@ from casestudies.iid_checks.burnin import (
     detect_warmups,
     parse_duration,
 )
+from casestudies.iid_checks.cache import cached
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import (
     AR_COEFFICIENTS,
@@ -185,6 +186,7 @@ class IIDResult(StudyResult):
     prior: dict | None = None
     calendar: list[str] = field(default_factory=list)
     gaps: dict | None = None
+    islp: list = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -588,17 +590,34 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
             with timer.stage("real series"):
                 real_series = run_audit(data.real_series, config, config.seed,
                                         adversarial=False, part="real series")
+        islp = []
+        if data.islp:
+            with timer.stage("ISLP datasets"):
+                for islp_table, description in data.islp:
+                    islp_audit = run_audit(islp_table, config, config.seed, adversarial=False,
+                                           part=f"ISLP {islp_table.name}")
+                    islp.append({"name": islp_table.name, "description": description,
+                                 "rows": len(islp_table.frame), "target": islp_table.target,
+                                 "calendar": list(islp_table.calendar),
+                                 "assumptions": assumption_table(islp_audit),
+                                 "audit": islp_audit})
         with timer.stage("gallery"):
-            entries = run_gallery(GALLERY, config)
+            entries, _ = cached("gallery", config,
+                                         lambda: run_gallery(GALLERY, config))
         simulation = None
         if config.replicates > 0:
             with timer.stage("size and power"):
-                simulation = size_and_power(config.replicates, config.sim_rows, config.alpha,
-                                            config.seed)
+                simulation, _ = cached("size and power", config, lambda: size_and_power(
+                    config.replicates, config.sim_rows, config.alpha, config.seed))
     prior = prior_shift(table, config.bootstrap,
                         stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)
     verdicts["warmup_detected"] = rules.burn_in_verdict(burn.detected, len(burn.warmups))
+    for entry in islp:
+        for assumption in ASSUMPTIONS:
+            verdict = rules.assumption_verdict(assumption, entry["audit"].columns)
+            name = f"{entry['name'].lower()}_{verdict.name}"
+            verdicts[name] = Verdict(**{**verdict.__dict__, "name": name})
     if prior is not None:
         verdicts["prior_shift"] = rules.prior_shift_verdict(
             prior["change"], f"{prior['blocks']} blocks of consecutive rows per side")
@@ -655,6 +674,6 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
         settings=settings(), verdicts=verdicts, burn_in=burn, audit_without_burn_in=without,
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
-        prior=prior, calendar=list(table.calendar), gaps=gaps,
+        prior=prior, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
     )

@@ -167,6 +167,8 @@ REFERENCES = {
                      "rate. JRSS B 57(1), 289-300.",
     "holm1979": "Holm, S. (1979). A simple sequentially rejective multiple test procedure. "
                 "Scandinavian Journal of Statistics 6(2), 65-70.",
+    "james2023": "James, G., Witten, D., Hastie, T., Tibshirani, R. & Taylor, J. (2023). An "
+                 "Introduction to Statistical Learning with Applications in Python. Springer.",
     "lopezdeprado2018": "López de Prado, M. (2018). Advances in Financial Machine Learning, "
                         "chapter 7 (purged and embargoed cross-validation). Wiley.",
 }
@@ -318,6 +320,22 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
         "columns and the checks that flag them": v["which"],
         "context columns flagged": v["context flagged"],
     })
+
+
+def _islp_table(result: IIDResult) -> pd.DataFrame:
+    rows = []
+    for entry in result.islp:
+        record = {"dataset": entry["name"], "rows": entry["rows"]}
+        for assumption in ("independent", "identically distributed"):
+            state = result.verdicts[f"{entry['name'].lower()}_"
+                                    f"{ASSUMPTION_VERDICTS[assumption]}"].state
+            record[assumption] = {"yes": "violated", "no": "holds"}.get(state, "not tested")
+        frame = entry["assumptions"].set_index("assumption")
+        record["what flags it"] = "; ".join(
+            str(frame.loc[a, "which"]) for a in ("independent", "identically distributed")
+            if a in frame.index and frame.loc[a, "which"])
+        rows.append(record)
+    return pd.DataFrame(rows)
 
 
 def _burn_in_table(result: IIDResult) -> pd.DataFrame:
@@ -472,6 +490,12 @@ def build(result: IIDResult) -> Report:
                         caption="Sunspots: ACF with Bartlett's band and PACF. The ACF "
                                 "oscillates with the solar cycle.",
                         alt="Autocorrelation of sunspot numbers")
+    if result.islp:
+        evidence.text("evidence_islp.md", **ctx)
+        evidence.table(_islp_table(result),
+                       caption="Verdicts on the ISLP datasets: one per assumption, from the "
+                               "deciding columns (the target for independence); every check "
+                               "is in the JSON output.")
     evidence.text("evidence_gallery.md", **ctx)
     evidence.table(result.gallery_matrix,
                    caption="Known truth against the audit's verdicts on the simulated gallery, "

@@ -189,3 +189,12 @@ def test_relative_rate_change_by_hand():
     change = relative_rate_change(y, side, 200, np.random.default_rng(0), blocks=10)
     assert change.value == pytest.approx(0.15 / 0.10 - 1)
     assert change.low <= change.value <= change.high
+
+
+def test_block_labels_are_the_labels_of_the_block_permutations():
+    from casestudies.iid_checks.dependent import block_labels, permuted_labels
+
+    side = np.random.default_rng(9).random(23) < 0.4
+    sigma = block_permutations(23, 4, 6, np.random.default_rng(5))
+    fast = block_labels(side, 4, 6, np.random.default_rng(5))
+    np.testing.assert_array_equal(fast, permuted_labels(side, sigma))

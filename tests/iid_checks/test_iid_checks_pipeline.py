@@ -330,3 +330,45 @@ def test_cv_gap_spans_the_window_plus_delay_or_is_capped():
     assert gap == int(np.ceil(1001 * 2.0 / 100)) and 2.0 <= spanned <= 2.2
     gap, spanned = cv_gap(times, 50.0, folds=5, rows_gap=None)
     assert gap == int(0.5 * 1001 / 6) and spanned < 50  # capped at half a fold
+
+
+def test_cached_gallery_is_the_gallery_computed(tmp_path, monkeypatch):
+    """The report is identical with or without the cache: a cached part is the object
+    computed, and a change of settings is another entry."""
+    from casestudies.iid_checks.cache import cache_key, cached
+    from casestudies.iid_checks.pipeline import run_gallery
+    from casestudies.io import to_jsonable
+
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", str(tmp_path))
+    config = IIDConfig(quick=True, replicates=0, permutations=99, bootstrap=30,
+                       max_energy_rows=150, gallery_rows=200)
+    with threadpool_limits(1):
+        fresh, hit = cached("gallery", config, lambda: run_gallery(("iid",), config))
+        again, hit_again = cached("gallery", config, lambda: run_gallery(("iid",), config))
+    assert (hit, hit_again) == (False, True)
+    assert to_jsonable(fresh) == to_jsonable(again)
+    assert cache_key("gallery", config) != cache_key("gallery", IIDConfig(quick=True, seed=1))
+    # Options about the user's data do not change the key.
+    assert cache_key("gallery", config) == cache_key(
+        "gallery", IIDConfig(quick=True, replicates=0, permutations=99, bootstrap=30,
+                             max_energy_rows=150, gallery_rows=200, burn_in="3D"))
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", "")
+    _, off = cached("gallery", config, lambda: run_gallery(("iid",), config))
+    assert off is False
+
+
+def test_auc_of_codes_matches_scikit_learn_with_ties():
+    from sklearn.metrics import roc_auc_score
+
+    from casestudies.iid_checks.audit import auc_of_codes
+
+    rng = np.random.default_rng(0)
+    scores = np.round(rng.random(500), 1)  # many ties
+    labels = (rng.random(500) < scores).astype(int)
+    levels, codes = np.unique(scores, return_inverse=True)
+    assert auc_of_codes(codes, labels, len(levels)) == pytest.approx(
+        roc_auc_score(labels, scores))
+    rows = rng.integers(0, 500, 500)
+    assert auc_of_codes(codes[rows], labels[rows], len(levels)) == pytest.approx(
+        roc_auc_score(labels[rows], scores[rows]))
+    assert np.isnan(auc_of_codes(codes, np.zeros(500), len(levels)))

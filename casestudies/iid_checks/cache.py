@@ -1,0 +1,84 @@
+"""A cache for the parts of the report that do not depend on the user's data: the known-truth
+gallery and the size-and-power simulation.
+
+They take most of a default run and are the same for every dataset audited with the same
+settings. Each is stored once per configuration, keyed by the settings it reads, the package
+version and a digest of this study's source code (so that a changed check never reads a stale
+result), as a pickle in the user's cache directory:
+
+* ``$CASESTUDIES_CACHE_DIR`` when set (an empty value turns the cache off), else
+* ``$XDG_CACHE_HOME/casestudies``, else ``~/.cache/casestudies``.
+
+A cached object is the object computed, pickled: a report built from it is identical to one
+built without the cache (only the stage timings of the provenance differ).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import casestudies
+
+# Options that describe the user's data, not the gallery or the simulation.
+DATA_OPTIONS = {"data", "target", "time", "time_format", "group", "split", "columns", "burn_in",
+                "feature_window", "label_delay", "gap", "max_columns", "n_customers",
+                "n_terminals", "n_days", "quick"}
+
+
+def cache_dir() -> Path | None:
+    """Where cached results live, or ``None`` when the cache is turned off."""
+    explicit = os.environ.get("CASESTUDIES_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit) if explicit.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "casestudies"
+
+
+def _source_digest() -> str:
+    """Digest of this study's Python modules: a change to a check invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(part: str, config: Any) -> str:
+    """Key of ``part`` under ``config``: its settings other than :data:`DATA_OPTIONS`, the
+    package version and the source digest."""
+    settings = {f.name: getattr(config, f.name) for f in fields(config)
+                if f.name not in DATA_OPTIONS}
+    text = json.dumps({"part": part, "settings": settings, "version": casestudies.__version__,
+                       "source": _source_digest()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cached(part: str, config: Any, compute: Callable[[], Any]) -> tuple[Any, bool]:
+    """``compute()``, or its stored result for this ``part`` and ``config``; and whether it
+    came from the cache. A cache that cannot be read or written is ignored."""
+    directory = cache_dir()
+    if directory is None:
+        return compute(), False
+    path = directory / "iid_checks" / f"{part.replace(' ', '_')}-{cache_key(part, config)}.pkl"
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle), True
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    value = compute()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+    except OSError:
+        pass
+    return value, False
