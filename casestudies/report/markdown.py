@@ -66,8 +66,10 @@ def _make_block_renderer(kind: str):
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
-    dollarmath_plugin(md, allow_labels=False, allow_digits=False, double_inline=False,
-                      renderer=_render_math)
+    # Prices stay prose: "$5 and $100" (digits next to a dollar) and "$ 5 and $ 6" (a space
+    # inside the dollars) are text, while $t^*$ is math.
+    dollarmath_plugin(md, allow_labels=False, allow_digits=False, allow_space=False,
+                      double_inline=False, renderer=_render_math)
     for kind in BLOCK_KINDS:
         container_plugin(md, kind, render=_make_block_renderer(kind))
     return md

@@ -234,3 +234,10 @@ def test_alttext_is_not_counted_as_shown_characters():
 
     page = '<p>a</p><math alttext="\\frac{q}{z}" display="inline"><mi>x</mi></math>'
     assert math_characters(page) == "x"
+
+
+@pytest.mark.parametrize("prose", ["costs $5 per false positive and $100 per missed fraud",
+                                   "a fee of $ 5 and $ 6", "FP costs $5, FN $100."])
+def test_prices_in_prose_stay_text(prose):
+    html = markdown_to_html(prose)
+    assert "<math" not in html and "$" in html
