@@ -245,12 +245,15 @@ def _fit_legends(fig: Figure, width: float) -> float:
     """Put legends wider than their room in fewer columns; return the height, inches, that the
     legends of the whole figure take."""
     for columns in (2, 1):
-        fig.draw_without_rendering()
         legends = [(legend, None) for legend in fig.legends]
         legends += [(ax.get_legend(), ax) for ax in fig.axes if ax.get_legend() is not None]
+        legends = [(legend, ax) for legend, ax in legends if legend._ncols > columns]
+        if not legends:
+            continue  # nothing to narrow: spare the drawing
+        fig.draw_without_rendering()
         for legend, ax in legends:
             room = ax.bbox.width if ax is not None else width * fig.dpi
-            if legend._ncols > columns and legend.get_window_extent().width > room:
+            if legend.get_window_extent().width > room:
                 _set_legend_columns(legend, columns)
     if not fig.legends:
         return 0.0
