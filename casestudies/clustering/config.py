@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
 from casestudies.errors import ConfigError
 
-DATASETS = ("customers", "digits")
+DATASETS = ("customers", "digits", "caravan")
 # Beyond these a run takes hours; t-SNE's own limit is the row count (3 x perplexity + 2).
 MAX_PERPLEXITY = 10_000
 MAX_CUSTOMERS = 1_000_000
@@ -22,8 +22,9 @@ class ClusteringConfig(StudyConfig):
     Attributes
     ----------
     dataset : str
-        ``"customers"`` (the seeded customer simulator) or ``"digits"`` (scikit-learn's
-        8x8 handwritten digits); ignored when ``data_path`` is set.
+        ``"customers"`` (the seeded customer simulator), ``"digits"`` (scikit-learn's
+        8x8 handwritten digits) or ``"caravan"`` (the CoIL 2000 insurance customers shipped by
+        the ISLP package); ignored when ``data_path`` is set.
     n_customers : int
         Number of simulated customers.
     data_path : str or None
@@ -33,6 +34,9 @@ class ClusteringConfig(StudyConfig):
         (used for evaluation only, never as a feature).
     drop_columns : tuple of str
         Further columns to leave out of the features.
+    weighting : str
+        ``"equal"`` or ``"standardised"``: how one-hot blocks weigh in distances
+        (:func:`casestudies.clustering.data.prepare_features`).
     perplexities : tuple of float
         The t-SNE perplexity sweep; the main map uses ``main_perplexity``.
     main_perplexity : float
@@ -59,7 +63,8 @@ class ClusteringConfig(StudyConfig):
         their conclusions do not need every row).
     subsample_rows : int
     n_jobs : int
-        Threads used by the neighbour searches and t-SNE.
+        Maps (t-SNE, UMAP, the pitfalls) computed at the same time, each in its own
+        single-threaded process.
     seed : int
         Seed of the simulator, the subsamples and every embedding.
     quick : bool
@@ -67,8 +72,9 @@ class ClusteringConfig(StudyConfig):
     """
 
     dataset: str = option("customers", "built-in data when --data is not given: simulated "
-                                       "customers with known segments, or scikit-learn's "
-                                       "handwritten digits", choices=DATASETS)
+                                       "customers with known segments, scikit-learn's "
+                                       "handwritten digits, or the CoIL 2000 insurance "
+                                       "customers (needs ISLP)", choices=DATASETS)
     n_customers: int = option(2500, "number of simulated customers", flag="--customers", ge=50,
                               le=MAX_CUSTOMERS, quick=1000)
     data_path: str | None = data_option("a customer table, one row per customer")
@@ -78,14 +84,20 @@ class ClusteringConfig(StudyConfig):
                                             "to score the maps, never as a feature",
                                       flag="--label", metavar="COL")
     drop_columns: tuple[str, ...] = option((), "comma-separated columns to leave out of the "
-                                               "features", flag="--drop", metavar="COLS")
+                                               "features (e.g. columns known to be noise)",
+                                           flag="--drop", metavar="COLS")
+    weighting: str = option("equal", "how categorical columns weigh in distances: 'equal' "
+                                     "gives every original column the same share of the squared "
+                                     "distance (one-hot blocks divided by the square root of "
+                                     "their levels), 'standardised' standardises every "
+                                     "indicator on its own", choices=("equal", "standardised"))
     perplexities: tuple[float, ...] = option(
         (5.0, 30.0, 100.0, 200.0), "t-SNE perplexity sweep, comma-separated", ge=2,
         le=MAX_PERPLEXITY, metavar="P1,P2,...", quick=(5.0, 30.0, 100.0))
     main_perplexity: float = option(30.0, "perplexity of the main map, one of the sweep",
                                     flag="--perplexity", ge=2, le=MAX_PERPLEXITY)
-    stability_seeds: int = option(3, "seeds per initialisation for the stability check "
-                                     "(stability compares seeds)", ge=2, le=50, quick=2)
+    stability_seeds: int = option(2, "seeds per method for the stability check and the "
+                                     "intervals over seeds", ge=2, le=50)
     neighbours: tuple[int, ...] = (5, 15, 50)
     metric_sample: int = option(2000, "rows on which the all-pairs faithfulness metrics are "
                                       "computed", ge=200, le=20_000, quick=800)
@@ -100,9 +112,8 @@ class ClusteringConfig(StudyConfig):
                                      negate=True)
     large_rows: int = 10_000
     subsample_rows: int = 5_000
-    n_jobs: int = option(1, "threads for neighbour search and t-SNE (-1 for all; on a busy "
-                            "machine openTSNE's Barnes-Hut runs far slower with more)",
-                         flag="--jobs", ge=-1, le=256)
+    n_jobs: int = option(2, "maps computed at the same time, one single-threaded process "
+                            "each (-1 for one per core)", flag="--jobs", ge=-1, le=256)
     seed: int = seed_option()
     quick: bool = quick_option("fewer customers, a shorter perplexity sweep, smaller samples")
 
@@ -122,5 +133,5 @@ class ClusteringConfig(StudyConfig):
             raise ConfigError("--jobs must be a positive number of threads or -1 for all")
         if self.id_column and self.id_column == self.label_column:
             raise ConfigError("--id and --label must be different columns")
-        if (self.id_column or self.label_column or self.drop_columns) and not self.uses_user_data:
-            raise ConfigError("--id, --label and --drop apply to your own table: add --data PATH")
+        if (self.id_column or self.label_column) and not self.uses_user_data:
+            raise ConfigError("--id and --label apply to your own table: add --data PATH")

@@ -26,6 +26,10 @@ LIFE_STAGE = "life-stage families"
 N_NOISE_COLUMNS = 4
 SKEW_THRESHOLD = 1.0  # sample skewness above which a non-negative column is log-transformed
 MAX_LEVELS = 50  # categorical columns with more levels are dropped rather than one-hot encoded
+WEIGHTINGS = ("equal", "standardised")
+"""How one-hot blocks are weighed in distances (see :func:`prepare_features`): ``"equal"`` gives
+every original column the same share of the squared distance, ``"standardised"`` standardises
+every indicator column on its own (a column of L levels then weighs about L numeric columns)."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,8 @@ class Preprocessing:
     dropped_many_levels: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)  # id, label and --drop columns
     scaled: bool = True
+    weighting: str = "equal"
+    feature_columns: list[str] = field(default_factory=list)  # original column of each feature
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -249,7 +255,8 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_skewed: bool = True,
-                     scale: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], Preprocessing]:
+                     scale: bool = True, weighting: str = "equal"
+                     ) -> tuple[np.ndarray, np.ndarray, list[str], Preprocessing]:
     """Turn a customer table into a numeric feature matrix.
 
     Numeric columns that are non-negative with sample skewness above 1 (spend, counts) are
@@ -257,6 +264,13 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
     missing category becomes its own level); constant columns, and text columns with more than
     50 levels (free text, e-mail addresses), are dropped with a note; finally every column is
     standardised to mean 0 and standard deviation 1.
+
+    With ``weighting="equal"`` the standardised indicator columns of a categorical column with L
+    levels are then divided by :math:`\\sqrt{L}`: the block's variance becomes 1, the variance of
+    one numeric column, so that every original column contributes the same expected share of
+    the squared distance between two customers (:func:`distance_budget`). Standardised one at a
+    time, the L indicators would weigh as much as L numeric columns, and a column that carries no
+    information (a sales region) would split the map into one island per level.
 
     Parameters
     ----------
@@ -267,6 +281,8 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
         Apply ``log1p`` to skewed non-negative numeric columns.
     scale : bool
         Standardise the columns.
+    weighting : {"equal", "standardised"}
+        Whether each one-hot block is scaled to the weight of one column (see above).
 
     Returns
     -------
@@ -279,7 +295,10 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
     DataError
         A numeric column has missing values, or fewer than two feature columns remain.
     """
-    record = Preprocessing(excluded=[c for c in exclude if c in frame.columns], scaled=scale)
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    record = Preprocessing(excluded=[c for c in exclude if c in frame.columns], scaled=scale,
+                           weighting=weighting)
     blocks: list[pd.DataFrame] = []
     for name in frame.columns:
         if name in exclude:
@@ -326,9 +345,56 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
     table = pd.concat(blocks, axis=1)
     unscaled = table.to_numpy(dtype=float)
     features = unscaled.copy()
+    record.feature_columns = [name for block in blocks for name in
+                              ([block.columns[0]] * block.shape[1] if block.shape[1] == 1
+                               else [_source_column(block)] * block.shape[1])]
     if scale:
         features = (features - features.mean(axis=0)) / features.std(axis=0)
+        if weighting == "equal":
+            for j, column in enumerate(record.feature_columns):
+                if column in record.one_hot:
+                    features[:, j] /= np.sqrt(record.one_hot[column])
     return features, unscaled, [str(c) for c in table.columns], record
+
+
+def _source_column(block: pd.DataFrame) -> str:
+    """The original column of a one-hot block (its indicators are named ``column=level``)."""
+    return str(block.columns[0]).split("=", 1)[0]
+
+
+def distance_budget(features: np.ndarray, record: Preprocessing) -> pd.DataFrame:
+    """Share of the squared distance each original column contributes.
+
+    The expected squared Euclidean distance between two independently drawn rows is twice the
+    total variance, :math:`E\\lVert x - x'\\rVert^2 = 2\\sum_j \\operatorname{Var}(x_j)`, so a
+    column's share of it is the summed variance of its features over the total. The table gives
+    that share for the features as used and, beside it, for plain standardisation (every feature
+    variance 1, so a column's share is its number of features over the total).
+
+    Parameters
+    ----------
+    features : ndarray of shape (n, p)
+        The features as used in distances.
+    record : Preprocessing
+        From :func:`prepare_features` (its ``feature_columns``).
+
+    Returns
+    -------
+    DataFrame
+        One row per original column: ``column``, ``features`` (count), ``share of squared
+        distance`` and ``share if each feature is standardised``, largest share first.
+    """
+    columns = np.asarray(record.feature_columns)
+    variance = np.var(features, axis=0)
+    names, first = np.unique(columns, return_index=True)
+    names = names[np.argsort(first)]
+    counts = np.array([np.sum(columns == c) for c in names])
+    shares = np.array([variance[columns == c].sum() for c in names]) / variance.sum()
+    table = pd.DataFrame({"column": names, "features": counts.astype(int),
+                          "share of squared distance": shares,
+                          "share if each feature is standardised": counts / counts.sum()})
+    return table.sort_values("share of squared distance", ascending=False,
+                             kind="stable").reset_index(drop=True)
 
 
 def minimum_rows(config: ClusteringConfig) -> int:
@@ -370,7 +436,8 @@ def load_user_table(config: ClusteringConfig) -> ClusteringData:
                             f"missing value(s); fill them or run without --label")
         labels = raw.astype(str).to_numpy()
     _check_rows(len(table), config, name)
-    features, unscaled, names, record = prepare_features(table, tuple(wanted))
+    features, unscaled, names, record = prepare_features(table, tuple(wanted),
+                                                         weighting=config.weighting)
     return ClusteringData(
         source=f"{name} ({len(table):,} rows)", fingerprint=fingerprint_frame(table), kind="user",
         table=table, features=features, unscaled=unscaled, feature_names=names, labels=labels,
@@ -381,7 +448,9 @@ def load_customers(config: ClusteringConfig) -> ClusteringData:
     """The simulated customers, prepared exactly as a user's table would be."""
     table, life_stage = simulate_customers(config.n_customers, config.seed)
     _check_rows(len(table), config, "the simulated table")
-    features, unscaled, names, record = prepare_features(table, ("customer_id", "segment"))
+    require_columns(table, list(config.drop_columns), source="the simulated table")
+    features, unscaled, names, record = prepare_features(
+        table, ("customer_id", "segment", *config.drop_columns), weighting=config.weighting)
     return ClusteringData(
         source=f"simulated customers (n={len(table):,}, seed {config.seed})",
         fingerprint=fingerprint_frame(table), kind="customers", table=table, features=features,
@@ -397,7 +466,9 @@ def load_digits_data(config: ClusteringConfig) -> ClusteringData:
     table = pd.DataFrame(bunch.data, columns=[f"pixel_{i // 8}_{i % 8}" for i in range(64)])
     table["digit"] = bunch.target
     _check_rows(len(table), config, "the digits data")
-    features, unscaled, names, record = prepare_features(table, ("digit",), log_skewed=False)
+    require_columns(table, list(config.drop_columns), source="the digits data")
+    features, unscaled, names, record = prepare_features(
+        table, ("digit", *config.drop_columns), log_skewed=False, weighting=config.weighting)
     return ClusteringData(
         source=f"scikit-learn digits (n={len(table):,}, {bunch.data.shape[1]} pixels)",
         fingerprint=fingerprint_arrays(bunch.data, bunch.target), kind="digits", table=table,

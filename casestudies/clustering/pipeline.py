@@ -21,7 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from casestudies import progress
-from casestudies.clustering import metrics
+from casestudies.clustering import islands, maps, metrics, scoring
 from casestudies.clustering import verdicts as rules
 from casestudies.clustering.config import ClusteringConfig
 from casestudies.clustering.data import (
@@ -31,6 +31,7 @@ from casestudies.clustering.data import (
     SKEW_THRESHOLD,
     ClusteringData,
     Preprocessing,
+    distance_budget,
     minimum_rows,
 )
 from casestudies.clustering.pca import ParallelAnalysis, fit_pca, parallel_analysis
@@ -51,20 +52,24 @@ from casestudies.clustering.pitfalls import (
 )
 from casestudies.clustering.tsne import (
     EARLY_EXAGGERATION,
+    EXAGGERATE_FROM,
     FFT_FROM,
+    LARGE_N_EXAGGERATION,
     N_ITER_EXAGGERATION,
     N_ITER_MAIN,
     Embedding,
     joint_affinities,
     kl_divergence,
-    opentsne_embedding,
-    opentsne_map,
+    opentsne_affinities,
+    opentsne_on_affinities,
+    place_new_points,
     sklearn_embedding,
 )
+from casestudies.clustering.umap_map import MIN_DIST, N_NEIGHBOURS, umap_embedding
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream, stream_seed
-from casestudies.stats import Estimate, bootstrap_ci
+from casestudies.stats import Estimate
 from casestudies.verdicts import Verdict, point_above
 
 KNN_CLASSIFIER_K = 10
@@ -78,7 +83,12 @@ NOISE_PERPLEXITIES = (2.0, 30.0)
 PITFALL_PERPLEXITY = 30.0  # of the spread, distance and trajectory pitfalls
 BOOTSTRAP_RESAMPLES = 1000  # of the paired per-customer bootstraps behind the verdicts
 N_TOP_LOADINGS = 6  # features per component in the loadings table
+KNC_K = 2  # class means compared by KNC (of 5 simulated segments; fewer classes, fewer means)
+KNC = f"KNC ({KNC_K} nearest segment means)"
+RHO_POINTS = 400  # rows whose pairwise distances the distance-correlation intervals resample
+RHO_RESAMPLES = 200
 PCA_NAME = "PCA 2-D"
+UMAP_NAME = "UMAP"
 
 
 def _seed(config: ClusteringConfig, *names: str) -> int:
@@ -251,6 +261,15 @@ class ClusteringResult(StudyResult):
     spread: SpreadPitfall
     distances: DistancePitfall
     trajectory: TrajectoryPitfall
+    budget: pd.DataFrame
+    comparisons: pd.DataFrame
+    island_summary: pd.DataFrame
+    attribution: pd.DataFrame
+    neighbour_levels: pd.DataFrame
+    category_most_shared: str | None
+    umap_name: str
+    pca_first_components: int
+    mean_feature_variance: float
     labels: np.ndarray | None = field(metadata={"json": False})
     life_stage_position: np.ndarray | None = field(metadata={"json": False})
     shepard: dict[str, tuple[np.ndarray, np.ndarray]] = field(metadata={"json": False})
@@ -270,7 +289,8 @@ class ClusteringResult(StudyResult):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: scorecard, neighbourhoods, stability, clustering and the PCA ones."""
-        names = ("scorecard", "neighbourhoods", "stability", "seed_scores", "clustering",
+        names = ("scorecard", "comparisons", "neighbourhoods", "budget", "island_summary",
+                 "attribution", "neighbour_levels", "stability", "seed_scores", "clustering",
                  "reconstruction", "top_loadings", "scaling", "life_stage")
         return {name: getattr(self, name) for name in names
                 if isinstance(getattr(self, name), pd.DataFrame)}
@@ -329,40 +349,27 @@ def _affinity_check(X: np.ndarray, labels: np.ndarray | None, main: Embedding,
                          gradient_norm_final=grad_final, sigma=affinities.sigma)
 
 
-@dataclass
-class _PointScores:
-    """Per-customer scores of the main t-SNE map, PCA and the data, on the scorecard rows, for
-    the paired bootstraps behind the verdicts."""
-
-    trust: dict[str, np.ndarray]
-    continuity: dict[str, np.ndarray]
-    correct: dict[str, np.ndarray]
-
-
 def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedding],
-               sample: np.ndarray, ks: tuple[int, ...], k_compare: int, compared: set[str],
-               config: ClusteringConfig
-               ) -> tuple[pd.DataFrame, pd.DataFrame, dict, _PointScores]:
-    """Neighbourhood scores per (embedding, k), one summary row per embedding, and the
-    per-customer scores of the ``compared`` embeddings (and the data) at ``k_compare``."""
+               sample: np.ndarray, ks: tuple[int, ...], config: ClusteringConfig
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Neighbourhood scores per (embedding, k), one summary row per embedding (distance
+    correlation, segment accuracy, KNC, seconds, KL) and the Shepard pairs."""
     Xs = X[sample]
     ls = labels[sample] if labels is not None else None
     few = sample[:SPEARMAN_POINTS]
     n_pairs = few.size * (few.size - 1) // 2
     pairs = _rng(config, "Shepard pairs").choice(n_pairs, size=min(SHEPARD_PAIRS, n_pairs),
                                                  replace=False)
-    # The same folds for every map, so that their per-customer predictions are paired.
     folds_seed = _seed(config, "segment accuracy folds")
     data_distances = pdist(X[few])
-    points = _PointScores(trust={}, continuity={}, correct={})
     neighbourhood_rows, summary_rows, shepard = [], [], {}
     data_name = f"data ({X.shape[1]} features)"
     if ls is not None:
-        points.correct[data_name] = metrics.knn_correct(Xs, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
-                                                        random_state=folds_seed)
+        correct = metrics.knn_correct(Xs, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
+                                      random_state=folds_seed)
         summary_rows.append({"embedding": data_name, "method": "—",
                              "Spearman distance correlation": 1.0,
-                             ACCURACY: float(np.mean(points.correct[data_name])),
+                             ACCURACY: float(np.mean(correct)), KNC: 1.0,
                              "seconds": 0.0, "KL divergence": None})
     for emb in progress.progress(embeddings, desc="faithfulness scorecard"):
         Ys = emb.coordinates[sample]
@@ -370,64 +377,113 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
         for j, k in enumerate(ks):
             neighbourhood_rows.append({"embedding": emb.name, "k": k,
                                        **{name: values[j] for name, values in scores.items()}})
-        if emb.name in compared:
-            per_point = metrics.neighbourhood_point_scores(Xs, Ys, k_compare)
-            points.trust[emb.name] = per_point["trustworthiness"]
-            points.continuity[emb.name] = per_point["continuity"]
-        accuracy = None
+        accuracy = knc = None
         if ls is not None:
             correct = metrics.knn_correct(Ys, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
                                           random_state=folds_seed)
-            points.correct[emb.name] = correct
             accuracy = float(np.mean(correct))
+            knc = scoring.k_nearest_classes(Xs, Ys, ls, KNC_K)
         map_distances = pdist(emb.coordinates[few])
         shepard[emb.name] = (data_distances[pairs], map_distances[pairs])
         summary_rows.append({
             "embedding": emb.name, "method": emb.method,
             "Spearman distance correlation": metrics.distance_correlation(X[few],
                                                                           emb.coordinates[few]),
-            ACCURACY: accuracy, "seconds": emb.seconds, "KL divergence": emb.kl_divergence})
-    return pd.DataFrame(neighbourhood_rows), pd.DataFrame(summary_rows), shepard, points
+            ACCURACY: accuracy, KNC: knc, "seconds": emb.seconds,
+            "KL divergence": emb.kl_divergence})
+    return pd.DataFrame(neighbourhood_rows), pd.DataFrame(summary_rows), shepard
 
 
-def _stability(X: np.ndarray, pca_map: np.ndarray, main_map: np.ndarray | None,
-               perplexity: float, config: ClusteringConfig, sample: np.ndarray
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Maps from different seeds, with PCA and with random initialisation, compared pairwise
-    on the rows ``sample`` by Procrustes disparity (after optimal rotation, scaling and
-    reflection) and by the overlap of their 15-nearest-neighbour sets. ``main_map`` is the
-    main PCA-initialised map of ``X`` when it exists already (then it is map 1 of the PCA
-    starts). Also the distance correlation of every PCA-initialised map and of ``pca_map`` on
-    the first ``SPEARMAN_POINTS`` rows of ``sample``, the replicates of the global verdict."""
-    runs: dict[tuple[str, int], np.ndarray] = {}
-    if main_map is not None:
-        runs[("pca", 1)] = main_map
-    jobs = [(init, i) for init in ("pca", "random")
-            for i in range(1, config.stability_seeds + 1) if (init, i) not in runs]
-    for init, i in progress.progress(jobs, desc="t-SNE seed stability"):
-        # Each map has its own stream: adding seeds never changes the maps already there.
-        runs[(init, i)] = opentsne_embedding(
-            X, perplexity, _seed(config, "stability", init, str(i)), config.n_jobs,
-            initialization=init).coordinates
+COMPARED = (("t-SNE", "PCA"), ("UMAP", "PCA"), ("t-SNE", "UMAP"))
+"""The pairs of methods whose scores the answer compares (first minus second)."""
+
+SCORES = {"trustworthiness": "trustworthiness", "accuracy": "segment accuracy",
+          "distances": "distance correlation", "islands": "segment recovery"}
+
+
+def _comparisons(X: np.ndarray, labels: np.ndarray | None, methods: dict[str, list[np.ndarray]],
+                 islands: dict[str, list[np.ndarray]], island_labels: np.ndarray | None,
+                 sample: np.ndarray, k: int, config: ClusteringConfig, stream_name: str
+                 ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], Estimate]]:
+    """Every method against every other on each score, with intervals over seeds and customers
+    (:mod:`casestudies.clustering.scoring`).
+
+    ``methods`` maps ``"PCA"``, ``"t-SNE"`` and ``"UMAP"`` to their maps (one per seed, each of
+    shape (n, 2)); ``islands`` to the island labels of each of those maps (on the rows whose
+    known segments are ``island_labels``). Returns the table
+    (one row per score and pair) and the estimates by (score, first, second)."""
+    Xs = X[sample]
+    ls = labels[sample] if labels is not None else None
+    _, ranks_x = metrics.neighbour_ranks(Xs)
+    trust: dict[str, list[np.ndarray]] = {}
+    correct: dict[str, list[np.ndarray]] = {}
+    folds_seed = _seed(config, "segment accuracy folds")
+    for name, seed_maps in methods.items():
+        trust[name], correct[name] = [], []
+        for Y in seed_maps:
+            order_y, _ = metrics.neighbour_ranks(Y[sample])
+            trust[name].append(metrics._rank_penalty_points(ranks_x, order_y, k))
+            if ls is not None:
+                correct[name].append(metrics.knn_correct(Y[sample], ls, KNN_CLASSIFIER_K,
+                                                         KNN_FOLDS, random_state=folds_seed))
+    estimates: dict[tuple[str, str, str], Estimate] = {}
+    for first, second in COMPARED:
+        rng = _rng(config, stream_name, "trustworthiness", first, second)
+        estimates[("trustworthiness", first, second)] = scoring.seed_customer_interval(
+            trust[first], trust[second], rng, BOOTSTRAP_RESAMPLES)
+        if ls is not None:
+            rng = _rng(config, stream_name, "accuracy", first, second)
+            estimates[("accuracy", first, second)] = scoring.seed_customer_interval(
+                correct[first], correct[second], rng, BOOTSTRAP_RESAMPLES)
+    few = sample[:RHO_POINTS]
+    rho = scoring.distance_correlation_intervals(
+        X[few], {name: [Y[few] for Y in runs] for name, runs in methods.items()}, COMPARED,
+        _rng(config, stream_name, "distance correlation"), RHO_RESAMPLES)
+    for pair, estimate in rho.items():
+        estimates[("distances", *pair)] = estimate
+    if labels is not None:
+        from sklearn.metrics import adjusted_mutual_info_score
+
+        recovery = {name: [float(adjusted_mutual_info_score(island_labels, found))
+                           for found in runs]
+                    for name, runs in islands.items()}
+        for first, second in COMPARED:
+            estimates[("islands", first, second)] = scoring.seed_range(recovery[first],
+                                                                       recovery[second])
+    rows = [{"score": SCORES[score], "comparison": f"{first} minus {second}",
+             "difference": e.value, "low": e.low, "high": e.high,
+             "interval over": ("seeds (range)" if score == "islands" else
+                               "seeds and half-subsamples of customers" if score == "distances"
+                               else "seeds and resampled customers")}
+            for (score, first, second), e in estimates.items()]
+    return pd.DataFrame(rows), estimates
+
+
+def _stability(X: np.ndarray, pca_map: np.ndarray, replicates: dict[str, list[np.ndarray]],
+               sample: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Maps from different seeds (t-SNE with PCA and with random initialisation, and UMAP),
+    compared pairwise on the rows ``sample`` by Procrustes disparity (after optimal rotation,
+    scaling and reflection) and by the overlap of their 15-nearest-neighbour sets. Also the
+    distance correlation of every PCA-initialised t-SNE map and of ``pca_map`` on the first
+    ``SPEARMAN_POINTS`` rows of ``sample``."""
     rows = []
-    for init in ("pca", "random"):
-        keys = sorted(key for key in runs if key[0] == init)
-        for a in range(len(keys)):
-            for b in range(a + 1, len(keys)):
-                first, second = runs[keys[a]][sample], runs[keys[b]][sample]
+    for init, seed_maps in replicates.items():
+        for a in range(len(seed_maps)):
+            for b in range(a + 1, len(seed_maps)):
+                first, second = seed_maps[a][sample], seed_maps[b][sample]
                 _, _, disparity = procrustes(first, second)
                 order_a, _ = metrics.neighbour_ranks(first)
                 order_b, _ = metrics.neighbour_ranks(second)
                 overlap = metrics.neighbour_overlap(order_a, order_b, STABILITY_K)
-                rows.append({"initialisation": init, "maps": f"{keys[a][1]} vs {keys[b][1]}",
+                rows.append({"initialisation": init, "maps": f"{a + 1} vs {b + 1}",
                              "Procrustes disparity": disparity,
                              f"{STABILITY_K}-NN overlap": overlap})
     few = sample[:SPEARMAN_POINTS]
     pca_rho = metrics.distance_correlation(X[few], pca_map[few])
     seed_rows = []
-    for key in sorted(key for key in runs if key[0] == "pca"):
-        rho = metrics.distance_correlation(X[few], runs[key][few])
-        seed_rows.append({"map": key[1], "t-SNE distance correlation": rho,
+    for i, Y in enumerate(replicates["pca"], start=1):
+        rho = metrics.distance_correlation(X[few], Y[few])
+        seed_rows.append({"map": i, "t-SNE distance correlation": rho,
                           "PCA distance correlation": pca_rho, "PCA minus t-SNE": pca_rho - rho})
     return pd.DataFrame(rows), pd.DataFrame(seed_rows)
 
@@ -452,20 +508,15 @@ def _clustering(spaces: dict[str, np.ndarray], labels: np.ndarray | None,
     return pd.DataFrame(rows)
 
 
-def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfig
-               ) -> Placement:
+def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfig,
+               split: tuple[np.ndarray, np.ndarray],
+               fitted: tuple[np.ndarray, np.ndarray, float, float]) -> Placement:
+    """Score the placement of the held-out rows ``split[0]`` into the map of ``split[1]``
+    (``fitted`` from :func:`~casestudies.clustering.tsne.place_new_points`)."""
     from sklearn.manifold import TSNE
 
-    n = X.shape[0]
-    n_new = max(1, round(config.holdout_fraction * n))
-    order = _rng(config, "placement", "split").permutation(n)
-    new, train = np.sort(order[:n_new]), np.sort(order[n_new:])
-    fitted, seconds_fit = opentsne_map(X[train], config.main_perplexity,
-                                       _seed(config, "placement", "map"), config.n_jobs)
-    started = time.perf_counter()
-    placed = np.asarray(fitted.transform(X[new]))
-    seconds_place = time.perf_counter() - started
-    train_map = np.asarray(fitted)
+    new, train = split
+    train_map, placed, seconds_fit, seconds_place = fitted
 
     def recall(queries_x, queries_y, exclude_self: bool) -> float:
         k = STABILITY_K + int(exclude_self)
@@ -475,6 +526,7 @@ def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfi
             queries_y, return_distance=False)[:, int(exclude_self):]
         return metrics.neighbour_overlap(in_data, in_map, STABILITY_K)
 
+    n_new = new.size
     reference = _rng(config, "placement", "reference rows").choice(
         train.size, size=min(n_new, train.size), replace=False)
     accuracy_new = accuracy_data = None
@@ -491,6 +543,13 @@ def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfi
         sklearn_can_transform=hasattr(TSNE(), "transform"), train_map=train_map, new_map=placed,
         train_labels=labels[train] if labels is not None else None,
         new_labels=labels[new] if labels is not None else None)
+
+
+def _placement_split(n: int, config: ClusteringConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out rows and training rows of the placement check."""
+    n_new = max(1, round(config.holdout_fraction * n))
+    order = _rng(config, "placement", "split").permutation(n)
+    return np.sort(order[:n_new]), np.sort(order[n_new:])
 
 
 def _life_stage(life_stage: np.ndarray, spaces: dict[str, np.ndarray], seed: int
@@ -539,6 +598,12 @@ def _constants(config: ClusteringConfig, accuracy_folds: int | None) -> dict[str
         "equalised_spread_factor": rules.EQUALISED_SPREAD_FACTOR,
         "looks_equal_ratio": rules.LOOKS_EQUAL_RATIO,
         "compressed_distance_factor": rules.COMPRESSED_DISTANCE_FACTOR,
+        "category_neighbour_margin": rules.CATEGORY_NEIGHBOUR_MARGIN,
+        "knc_k": KNC_K, "rho_points": RHO_POINTS, "rho_resamples": RHO_RESAMPLES,
+        "umap_neighbours": N_NEIGHBOURS, "umap_min_dist": MIN_DIST,
+        "large_n_exaggeration": LARGE_N_EXAGGERATION, "exaggerate_from": EXAGGERATE_FROM,
+        "min_island_share": islands.MIN_ISLAND_SHARE, "min_island_size": islands.MIN_ISLAND_SIZE,
+        "quantile_bins": islands.QUANTILE_BINS, "level_neighbours": islands.NEIGHBOURS,
     }
 
 
@@ -560,20 +625,39 @@ def run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         return _run(config, data)
 
 
+def _on_rows(coordinates: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """A map of the rows ``rows`` as an (n, 2) array, NaN for the rows it does not hold."""
+    if rows.size == n:
+        return coordinates
+    full = np.full((n, coordinates.shape[1]), np.nan)
+    full[rows] = coordinates
+    return full
+
+
+def _feature_columns(data: ClusteringData) -> dict[str, np.ndarray]:
+    """The original columns behind the features, as values (for the island attribution)."""
+    record = data.preprocessing
+    names = [c for c in data.table.columns if c in record.numeric or c in record.one_hot]
+    return {str(c): data.table[c].to_numpy() for c in names}
+
+
 def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     timer = StageTimer()
     X, labels = data.features, data.labels
     n = X.shape[0]
+    # On large tables the seed replicates, the placement and the clustering use a random
+    # subsample of rows (config), and the scorecard rows are drawn from it.
+    work = (np.sort(_rng(config, "subsample").choice(n, size=config.subsample_rows,
+                                                     replace=False))
+            if n > config.large_rows else np.arange(n))
     rows_rng = _rng(config, "scorecard rows")
-    sample = np.sort(rows_rng.choice(n, size=min(n, config.metric_sample), replace=False))
+    sample = np.sort(rows_rng.choice(work, size=min(work.size, config.metric_sample),
+                                     replace=False))
     sample = rows_rng.permutation(sample)  # Spearman uses the first points: keep them random
     # Trustworthiness is defined for k below half the points scored.
     ks = tuple(k for k in config.neighbours if 2 * k + 2 <= sample.size)
     k_compare = ks[len(ks) // 2]
-    # On large tables the extra maps and the clustering use a random subsample (config).
-    work = (np.sort(_rng(config, "subsample").choice(n, size=config.subsample_rows,
-                                                     replace=False))
-            if n > config.large_rows else np.arange(n))
+    main_p = config.main_perplexity
 
     with timer.stage("PCA"):
         progress.status("[clustering] PCA and parallel analysis")
@@ -591,22 +675,71 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         started = time.perf_counter()
         fit_pca(X)
         pca_embedding.seconds = time.perf_counter() - started
+    budget = distance_budget(X, data.preprocessing)
+    pca_first = max(parallel.n_components, 2)
 
-    with timer.stage("t-SNE perplexity sweep"):
-        sweep = [opentsne_embedding(X, p, _seed(config, "t-SNE", f"perplexity {p:g}"),
-                                    config.n_jobs)
-                 for p in progress.progress(config.perplexities, desc="t-SNE perplexity sweep")]
-    main = next(e for e in sweep if e.perplexity == config.main_perplexity)
-    embeddings = [pca_embedding, *sweep]
+    with timer.stage("affinities"):
+        progress.status("[clustering] t-SNE affinities (exact neighbours)")
+        P = {p: opentsne_affinities(X, p) for p in config.perplexities}
+        P_work = P[main_p] if work.size == n else opentsne_affinities(X[work], main_p)
+        pcs = pca.scores[:, :pca_first]
+        P_pcs = opentsne_affinities(pcs, main_p)
+
+    split = _placement_split(work.size, config)
+    jobs: dict[str, maps.Job] = {}
+    # The costliest maps (largest perplexity) first, so that two workers finish together.
+    for p in sorted(config.perplexities, reverse=True):
+        jobs[f"sweep {p:g}"] = (opentsne_on_affinities, (X, P[p], p, _seed(
+            config, "t-SNE", f"perplexity {p:g}")), {})
+    for i in range(2, config.stability_seeds + 1):
+        jobs[f"pca {i}"] = (opentsne_on_affinities, (X[work], P_work, main_p, _seed(
+            config, "stability", "pca", str(i))), {})
+    for i in range(1, config.stability_seeds + 1):
+        jobs[f"random {i}"] = (opentsne_on_affinities, (X[work], P_work, main_p, _seed(
+            config, "stability", "random", str(i))), {"initialization": "random"})
+    jobs["umap 1"] = (umap_embedding, (X, _seed(config, "UMAP", "1")), {"name": UMAP_NAME})
+    for i in range(2, config.stability_seeds + 1):
+        jobs[f"umap {i}"] = (umap_embedding, (X[work], _seed(config, "UMAP", str(i))), {})
+    jobs["exaggerated"] = (opentsne_on_affinities, (X, P[main_p], main_p, _seed(
+        config, "t-SNE", "exaggeration")), {"exaggeration": LARGE_N_EXAGGERATION})
+    jobs["pca first"] = (opentsne_on_affinities, (pcs, P_pcs, main_p, _seed(
+        config, "t-SNE", "on principal components")),
+        {"name": f"t-SNE p={main_p:g} on {pca_first} PCs"})
+    if config.reference_sklearn:
+        jobs["sklearn"] = (sklearn_embedding, (X, main_p, _seed(
+            config, "t-SNE", "scikit-learn reference"), 1), {})
+    jobs["placement"] = (place_new_points, (X[work][split[1]], X[work][split[0]], main_p,
+                                            _seed(config, "placement", "map")), {})
+    m = config.pitfall_points
+    jobs["noise"] = (noise_pitfall, (m, NOISE_PERPLEXITIES, _seed(config, "pitfall", "noise"),
+                                     1), {})
+    jobs["spread"] = (spread_pitfall, (m, PITFALL_PERPLEXITY,
+                                       _seed(config, "pitfall", "spread"), 1), {})
+    jobs["distance"] = (distance_pitfall, (m, PITFALL_PERPLEXITY,
+                                           _seed(config, "pitfall", "distance"), 1), {})
+    jobs["trajectory"] = (trajectory_pitfall, (m, PITFALL_PERPLEXITY,
+                                               _seed(config, "pitfall", "trajectory"), 1), {})
+    with timer.stage("maps (t-SNE, UMAP, pitfalls)"):
+        done = dict(zip(jobs, maps.run_jobs(list(jobs.values()), config.n_jobs, "maps"),
+                        strict=True))
+
+    sweep = [done[f"sweep {p:g}"] for p in config.perplexities]
+    main = next(e for e in sweep if e.perplexity == main_p)
+    umap_main = done["umap 1"]
+    extra = [umap_main, done["exaggerated"], done["pca first"]]
     sklearn_name = None
     if config.reference_sklearn:
-        with timer.stage("scikit-learn t-SNE reference"):
-            progress.status("[clustering] scikit-learn TSNE reference map")
-            reference = sklearn_embedding(X, config.main_perplexity,
-                                          _seed(config, "t-SNE", "scikit-learn reference"),
-                                          config.n_jobs)
-            embeddings.append(reference)
-            sklearn_name = reference.name
+        extra.append(done["sklearn"])
+        sklearn_name = done["sklearn"].name
+    embeddings = [pca_embedding, *sweep, *extra]
+    S = config.stability_seeds
+    replicates = {
+        "pca": [main.coordinates] + [_on_rows(done[f"pca {i}"].coordinates, work, n)
+                                     for i in range(2, S + 1)],
+        "random": [_on_rows(done[f"random {i}"].coordinates, work, n)
+                   for i in range(1, S + 1)],
+        "umap": [umap_main.coordinates] + [_on_rows(done[f"umap {i}"].coordinates, work, n)
+                                           for i in range(2, S + 1)]}
 
     with timer.stage("affinities and KL check"):
         # The PCA layout at the scale of the final map: where the optimisation started, up to
@@ -615,18 +748,40 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         affinity = _affinity_check(X, labels, main, start, config.n_jobs)
 
     with timer.stage("scorecard"):
-        neighbourhoods, scorecard, shepard, points = _scorecard(
-            X, labels, embeddings, sample, ks, k_compare, {main.name, PCA_NAME}, config)
+        neighbourhoods, scorecard, shepard = _scorecard(X, labels, embeddings, sample, ks,
+                                                        config)
+
+    with timer.stage("islands"):
+        progress.status("[clustering] islands of the maps and what explains them")
+        island_runs = {"PCA": [islands.find_islands(pca_embedding.coordinates[work])],
+                       "t-SNE": [islands.find_islands(Y[work]) for Y in replicates["pca"]],
+                       "UMAP": [islands.find_islands(Y[work]) for Y in replicates["umap"]]}
+        columns = {name: values[work] for name, values in _feature_columns(data).items()}
+        work_labels = labels[work] if labels is not None else None
+        attribution, island_summary = [], []
+        for method, name in (("PCA", PCA_NAME), ("t-SNE", main.name), ("UMAP", UMAP_NAME)):
+            found = island_runs[method][0]
+            table = islands.attribution(found, columns, work_labels,
+                                        data.label_name or "known segment")
+            attribution.append(table.assign(map=name))
+            island_summary.append(islands.summarise(name, found, table, data.label_name))
+        attribution_table = pd.concat(attribution, ignore_index=True)[
+            ["map", "column", "AMI", "ARI", "levels"]]
+        island_table = pd.DataFrame([vars(s) for s in island_summary])
+        levels = _neighbour_levels(X[work], columns, data.preprocessing,
+                                   {PCA_NAME: pca_embedding.coordinates[work],
+                                    main.name: main.coordinates[work],
+                                    UMAP_NAME: umap_main.coordinates[work]}, work_labels)
+
+    with timer.stage("comparisons"):
+        progress.status("[clustering] comparisons over seeds and customers")
+        methods = {"PCA": [pca_embedding.coordinates], "t-SNE": replicates["pca"],
+                   "UMAP": replicates["umap"]}
+        comparisons, estimates = _comparisons(X, labels, methods, island_runs, work_labels,
+                                              sample, k_compare, config, "comparison")
 
     with timer.stage("seed stability"):
-        if work.size == n:
-            stability, seed_scores = _stability(X, pca.scores[:, :2], main.coordinates,
-                                                main.perplexity, config, sample)
-        else:
-            compare = _rng(config, "stability rows").permutation(work.size)
-            stability, seed_scores = _stability(X[work], pca.scores[work, :2], None,
-                                                main.perplexity, config,
-                                                compare[:config.metric_sample])
+        stability, seed_scores = _stability(X, pca.scores[:, :2], replicates, sample)
     overlap = f"{STABILITY_K}-NN overlap"
     stability_summary = (stability.groupby("initialisation", sort=False)
                          [["Procrustes disparity", overlap]].mean().reset_index())
@@ -636,33 +791,21 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     spaces = {data_space: X,
               f"PCA ({k_keep} components)": pca.scores[:, :k_keep],
               PCA_NAME: pca.scores[:, :2],
-              map_space: main.coordinates}
-    work_labels = labels[work] if labels is not None else None
+              map_space: main.coordinates,
+              f"{UMAP_NAME} map": umap_main.coordinates}
     with timer.stage("clustering"):
         clustered = {name: Z[work] for name, Z in spaces.items()}
         if X.shape[1] > MAX_MIXTURE_DIMENSIONS:
             clustered[data_space] = pca.scores[work, :MAX_MIXTURE_DIMENSIONS]
         clustering = _clustering(clustered, work_labels, config)
 
-    with timer.stage("placing new customers"):
-        progress.status("[clustering] placing held-out customers into a map")
-        placement = _placement(X[work], work_labels, config)
+    placement = _placement(X[work], work_labels, config, split, done["placement"])
 
     life = None
     if data.life_stage is not None:
         life = _life_stage(data.life_stage, spaces, _seed(config, "life-stage folds"))
-
-    with timer.stage("pitfalls"):
-        progress.status("[clustering] pitfalls on synthetic data")
-        m = config.pitfall_points
-        noise = noise_pitfall(m, NOISE_PERPLEXITIES, _seed(config, "pitfall", "noise"),
-                              config.n_jobs)
-        spread = spread_pitfall(m, PITFALL_PERPLEXITY, _seed(config, "pitfall", "spread"),
-                                config.n_jobs)
-        distances = distance_pitfall(m, PITFALL_PERPLEXITY,
-                                     _seed(config, "pitfall", "distance"), config.n_jobs)
-        trajectory = trajectory_pitfall(m, PITFALL_PERPLEXITY,
-                                        _seed(config, "pitfall", "trajectory"), config.n_jobs)
+    noise, spread, distances, trajectory = (done["noise"], done["spread"], done["distance"],
+                                            done["trajectory"])
 
     sweep_sorted = sorted(sweep, key=lambda e: e.perplexity)
     scores = scorecard.set_index("embedding")
@@ -678,13 +821,14 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     with timer.stage("verdicts"):
         verdicts = _verdicts(
             config=config, main=main.name, data_space=data_space, map_space=map_space,
-            sweep=sweep_sorted, scorecard=scores, points=points, seed_scores=seed_scores,
+            sweep=sweep_sorted, scorecard=scores, estimates=estimates,
             stability_summary=stability_summary.set_index("initialisation"),
             clustering=clustering_by_space if labels is not None else None,
             pca2_share=pca2_share, best_trust=best_trust, best_rho=best_rho,
             affinity=affinity, scaling=scaling.set_index("features"), noise=noise,
             spread=spread, distances=distances, trajectory=trajectory,
-            life=life.set_index("space")["life-stage R²"] if life is not None else None)
+            life=life.set_index("space")["life-stage R²"] if life is not None else None,
+            levels=levels, islands=island_table, label_name=data.label_name)
 
     sizes = segments = None
     if labels is not None:
@@ -720,65 +864,126 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         subsample_rows=int(work.size) if work.size < n else None, stability=stability,
         stability_summary=stability_summary, seed_scores=seed_scores, clustering=clustering,
         placement=placement, life_stage=life, noise=noise, spread=spread, distances=distances,
-        trajectory=trajectory,
+        trajectory=trajectory, budget=budget, comparisons=comparisons,
+        island_summary=island_table, attribution=attribution_table, neighbour_levels=levels,
+        category_most_shared=(str(levels["column"].iloc[int(np.argmax(
+            (levels[main.name] - _level_baseline(levels)).to_numpy()))]) if len(levels)
+            else None),
+        umap_name=UMAP_NAME, pca_first_components=pca_first,
+        mean_feature_variance=float(np.mean(np.var(X, axis=0))),
         labels=labels, life_stage_position=data.life_stage, shepard=shepard)
 
 
-def _difference(first: np.ndarray, second: np.ndarray, config: ClusteringConfig,
-                name: str) -> Estimate:
-    """Paired bootstrap over customers of the mean of ``first - second`` (per-customer
-    scores on the same rows), with its own random stream."""
-    return bootstrap_ci(lambda a, b: float(np.mean(a - b)), first.astype(float),
-                        second.astype(float), n_resamples=BOOTSTRAP_RESAMPLES,
-                        random_state=_rng(config, "bootstrap", name), desc=f"bootstrap {name}")
+def _neighbour_levels(X: np.ndarray, columns: dict[str, np.ndarray], record: Preprocessing,
+                      spaces: dict[str, np.ndarray], segments: np.ndarray | None
+                      ) -> pd.DataFrame:
+    """For each categorical column: the share of each customer's 15 nearest neighbours with the
+    same level, in the data and on each map, beside the share expected by chance and the share
+    expected within the known segments (:func:`~casestudies.clustering.islands.expected_shares`).
+    """
+    rows = []
+    for column in record.one_hot:
+        if column not in columns:
+            continue
+        values = columns[column]
+        chance, within = islands.expected_shares(values, segments)
+        row = {"column": column, "chance": chance, "within segments": within,
+               "data": islands.same_level_share(X, values)[0]}
+        for name, Y in spaces.items():
+            row[name] = islands.same_level_share(Y, values)[0]
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["column", "chance", "within segments", "data", *spaces])
+    return table if segments is not None else table.drop(columns="within segments")
+
+
+def _level_baseline(levels: pd.DataFrame) -> pd.Series:
+    """What a map's same-level share is compared with: the share within segments when the
+    segments are known (a column that differs between segments may sort the map that much),
+    else chance."""
+    return levels["within segments"] if "within segments" in levels else levels["chance"]
+
+
+COMPARISON_VERDICTS = {
+    # (score, first, second) -> verdict name: "first scores higher than second"
+    ("trustworthiness", "t-SNE", "PCA"): "tsne_keeps_local_better",
+    ("trustworthiness", "UMAP", "PCA"): "umap_keeps_local_better",
+    ("trustworthiness", "t-SNE", "UMAP"): "tsne_keeps_local_better_than_umap",
+    ("accuracy", "t-SNE", "PCA"): "tsne_reads_segments_better",
+    ("accuracy", "UMAP", "PCA"): "umap_reads_segments_better",
+    ("accuracy", "t-SNE", "UMAP"): "tsne_reads_segments_better_than_umap",
+    ("distances", "t-SNE", "PCA"): "tsne_keeps_global_better",
+    ("distances", "UMAP", "PCA"): "umap_keeps_global_better",
+    ("distances", "t-SNE", "UMAP"): "tsne_keeps_global_better_than_umap",
+    ("islands", "t-SNE", "PCA"): "tsne_islands_recover_segments_better",
+    ("islands", "UMAP", "PCA"): "umap_islands_recover_segments_better",
+    ("islands", "t-SNE", "UMAP"): "tsne_islands_recover_segments_better_than_umap",
+}
+_COMPARISON_RULES = {
+    "trustworthiness": ("{first} minus {second} trustworthiness at the comparison k, mean of "
+                        "per-customer contributions; 95% percentile interval over replicates "
+                        "that draw one seed's map of each method and resample the scored "
+                        "customers: holds when it lies above 0, fails when at or below 0, "
+                        "undecided (a tie) when it straddles 0"),
+    "accuracy": ("{first} minus {second} cross-validated 10-NN segment accuracy; 95% interval "
+                 "over replicates that draw one seed's map of each method and resample the "
+                 "scored customers: holds above 0, fails at or below 0, undecided (a tie) when "
+                 "it straddles 0"),
+    "distances": ("{first} minus {second} Spearman correlation of pairwise distances with the "
+                  "data; 95% interval over replicates that draw one seed's map of each method "
+                  "and half of the scored rows without replacement: holds above 0, fails at or "
+                  "below 0, undecided (a tie) when it straddles 0"),
+    "islands": ("{first} minus {second} adjusted mutual information between the map's islands "
+                "(HDBSCAN) and the known segments, over every pair of seeds' maps (a range, not "
+                "a confidence interval): holds when every pair is above 0, fails when every "
+                "pair is at or below 0, undecided otherwise"),
+}
+_COMPARISON_UNITS = {"trustworthiness": "seeds and customers", "accuracy": "seeds and customers",
+                     "distances": "seeds and half-subsamples of customers", "islands": "seeds"}
 
 
 def _verdicts(*, config: ClusteringConfig, main: str, data_space: str, map_space: str,
-              sweep: list[Embedding], scorecard: pd.DataFrame, points: _PointScores,
-              seed_scores: pd.DataFrame, stability_summary: pd.DataFrame,
-              clustering: pd.DataFrame | None, pca2_share: float, best_trust: str,
-              best_rho: str, affinity: AffinityCheck, scaling: pd.DataFrame,
-              noise: NoisePitfall, spread: SpreadPitfall, distances: DistancePitfall,
-              trajectory: TrajectoryPitfall, life: pd.Series | None) -> dict[str, Verdict]:
+              sweep: list[Embedding], scorecard: pd.DataFrame,
+              estimates: dict[tuple[str, str, str], Estimate],
+              stability_summary: pd.DataFrame, clustering: pd.DataFrame | None,
+              pca2_share: float, best_trust: str, best_rho: str, affinity: AffinityCheck,
+              scaling: pd.DataFrame, noise: NoisePitfall, spread: SpreadPitfall,
+              distances: DistancePitfall, trajectory: TrajectoryPitfall,
+              life: pd.Series | None, levels: pd.DataFrame, islands: pd.DataFrame,
+              label_name: str | None) -> dict[str, Verdict]:
     """Every conclusion the report states, from the rules of
     :mod:`casestudies.clustering.verdicts`."""
     found: list[Verdict] = []
-    bootstrap_rule = ("paired bootstrap over customers of their per-customer {what} (the "
-                      "neighbour ranks held fixed): holds when the 95% interval of the mean "
-                      "difference lies above 0, fails when it lies at or below 0")
-    found.append(rules.paired_difference(
-        "tsne_keeps_local_better",
-        _difference(points.trust[main], points.trust[PCA_NAME], config, "trustworthiness"),
-        rule="t-SNE minus PCA trustworthiness at the comparison k; "
-             + bootstrap_rule.format(what="trustworthiness contributions"), unit="customers"))
-    found.append(rules.paired_difference(
-        "tsne_tears_fewer_neighbourhoods",
-        _difference(points.continuity[main], points.continuity[PCA_NAME], config,
-                    "continuity"),
-        rule="t-SNE minus PCA continuity at the comparison k; "
-             + bootstrap_rule.format(what="continuity contributions"), unit="customers"))
+    for key, estimate in estimates.items():
+        score, first, second = key
+        found.append(rules.paired_difference(
+            COMPARISON_VERDICTS[key], estimate,
+            rule=_COMPARISON_RULES[score].format(first=first, second=second),
+            unit=_COMPARISON_UNITS[score]))
     rho = scorecard["Spearman distance correlation"]
-    found.append(rules.difference_over_seeds(
-        "pca_keeps_global_better", float(rho[PCA_NAME] - rho[main]),
-        seed_scores["PCA minus t-SNE"].tolist(),
-        rule="PCA minus t-SNE Spearman distance correlation, for the main map and the map of "
-             "every stability seed (PCA initialisation): holds when positive for all of them, "
-             "fails when zero or negative for all, undecided when the seeds disagree"))
-    if points.correct:
-        accuracy_rule = ("{first} minus {second} cross-validated 10-NN segment accuracy; paired "
-                         "bootstrap over customers of whether each one is classified right: "
-                         "holds when the 95% interval lies above 0, fails when it lies at or "
-                         "below 0")
+    if ("distances", "t-SNE", "PCA") in estimates:
+        e = estimates[("distances", "t-SNE", "PCA")]
         found.append(rules.paired_difference(
-            "tsne_reads_segments_better",
-            _difference(points.correct[main], points.correct[PCA_NAME], config,
-                        "segment accuracy"),
-            rule=accuracy_rule.format(first="t-SNE", second="PCA"), unit="customers"))
-        found.append(rules.paired_difference(
-            "tsne_reads_segments_better_than_data",
-            _difference(points.correct[main], points.correct[data_space], config,
-                        "segment accuracy against the data"),
-            rule=accuracy_rule.format(first="t-SNE", second="full-data"), unit="customers"))
+            "pca_keeps_global_better", Estimate(-e.value, -e.high, -e.low, e.confidence),
+            rule=_COMPARISON_RULES["distances"].format(first="PCA", second="t-SNE"),
+            unit=_COMPARISON_UNITS["distances"]))
+    if len(levels):
+        excess = (levels[map_space.removesuffix(" map")] - _level_baseline(levels)).to_numpy()
+        worst = int(np.argmax(excess))
+        found.append(point_above(
+            "map_neighbours_follow_a_category", float(excess[worst]),
+            rules.CATEGORY_NEIGHBOUR_MARGIN,
+            rule="point value: for the categorical column whose level the main t-SNE map's "
+                 "15 nearest neighbours share most often beyond expectation, that share minus "
+                 "the share of two customers of the same known segment (or, without segments, "
+                 "of two random customers); holds (the column arranges the map) above the "
+                 "margin"))
+    if label_name is not None and len(islands):
+        summary = islands.set_index("map").loc[main]
+        found.append(Verdict(
+            name="tsne_islands_are_segments", holds=bool(summary["best_column"] == label_name),
+            estimate=float(summary["best_ami"]),
+            rule="the known segments have the highest adjusted mutual information with the "
+                 "main t-SNE map's islands of all the table's columns (point values)"))
     found.append(point_above(
         "pca_map_shows_most_variance", pca2_share, rules.MAJORITY_SHARE,
         rule="point value: share of variance kept by two principal components, above one half"))
@@ -827,10 +1032,15 @@ def _verdicts(*, config: ClusteringConfig, main: str, data_space: str, map_space
         rules.DOMINANT_SQUARED_LOADING,
         rule="point value: largest squared loading of the unstandardised first component, "
              "above one half"))
-    found.append(rules.point_difference(
-        "noise_clusters_on_map", float(noise.clusters_maps[0]), float(noise.clusters_data),
-        rule="point values: HDBSCAN clusters on the low-perplexity map of pure noise minus "
-             "those in the noise itself, above 0"))
+    for index, name in ((0, "noise_clusters_on_low_perplexity_map"),
+                        (1, "noise_clusters_on_map")):
+        found.append(rules.point_difference(
+            name, float(noise.clusters_maps[index]),
+            float(max(noise.clusters_pca, noise.clusters_control)),
+            rule="point values: HDBSCAN clusters on the t-SNE map of pure noise (at the "
+                 + ("lowest" if index == 0 else "usual") + " perplexity of the pitfall) minus "
+                 "the larger of those on the 2-D PCA map of the same noise and on an "
+                 "unstructured 2-D Gaussian cloud of the same size, above 0"))
     found.append(rules.point_below(
         "tsne_equalises_spread", spread.ratio_tsne / spread.ratio_data,
         rules.EQUALISED_SPREAD_FACTOR,

@@ -32,6 +32,11 @@ class NoisePitfall:
         Clusters it finds on each map.
     clustered_share : list of float
         Share of the points it assigns to a cluster (the rest it calls noise) on each map.
+    clusters_pca, share_pca : int, float
+        The same on the 2-D PCA map of the same noise (the same tool on a linear map).
+    clusters_control, share_control : int, float
+        The same on n draws of 2-D standard Gaussian noise (an unstructured 2-D control: what
+        the clusterer finds in any 2-D cloud of this size).
     """
 
     n: int
@@ -40,7 +45,13 @@ class NoisePitfall:
     clusters_data: int
     clusters_maps: list[int]
     clustered_share: list[float]
+    clusters_pca: int
+    share_pca: float
+    clusters_control: int
+    share_control: float
     maps: list[np.ndarray] = field(metadata={"json": False})
+    pca_map: np.ndarray = field(metadata={"json": False})
+    control: np.ndarray = field(metadata={"json": False})
 
 
 @dataclass
@@ -144,14 +155,22 @@ def _hdbscan_clusters(Z: np.ndarray, min_cluster_size: int) -> tuple[int, float]
 def noise_pitfall(n: int, perplexities: tuple[float, float], random_state: int,
                   n_jobs: int = 1, min_cluster_size: int = 10) -> NoisePitfall:
     """Embed n points of 10-D standard Gaussian noise at each perplexity and count the clusters
-    HDBSCAN finds in the data and on each map."""
-    X = np.random.default_rng(random_state).standard_normal((n, DIMENSIONS))
+    HDBSCAN finds in the data, on each map, on the 2-D PCA map of the same noise and on an
+    unstructured 2-D Gaussian cloud of n points (the controls)."""
+    rng = np.random.default_rng(random_state)
+    X = rng.standard_normal((n, DIMENSIONS))
+    control = rng.standard_normal((n, 2))
     clusters_data, _ = _hdbscan_clusters(X, min_cluster_size)
     maps = [opentsne_embedding(X, p, random_state, n_jobs).coordinates for p in perplexities]
     found = [_hdbscan_clusters(m, min_cluster_size) for m in maps]
+    pca = _pca_2d(X)
+    clusters_pca, share_pca = _hdbscan_clusters(pca, min_cluster_size)
+    clusters_control, share_control = _hdbscan_clusters(control, min_cluster_size)
     return NoisePitfall(n=n, perplexities=list(perplexities), min_cluster_size=min_cluster_size,
                         clusters_data=clusters_data, clusters_maps=[f[0] for f in found],
-                        clustered_share=[f[1] for f in found], maps=maps)
+                        clustered_share=[f[1] for f in found], clusters_pca=clusters_pca,
+                        share_pca=share_pca, clusters_control=clusters_control,
+                        share_control=share_control, maps=maps, pca_map=pca, control=control)
 
 
 def spread_pitfall(n: int, perplexity: float, random_state: int, n_jobs: int = 1,

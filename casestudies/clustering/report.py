@@ -234,8 +234,22 @@ def _values(result: ClusteringResult) -> dict:
         items="images" if result.kind == "digits" else "customers",
         sweep_rho={name: result.score(name, "Spearman distance correlation")
                    for name in result.sweep_names},
-        intervals={name: _interval(verdict, percent=name.startswith("tsne_reads_segments"))
+        intervals={name: _interval(verdict, percent="reads_segments" in name)
                    for name, verdict in result.verdicts.items() if verdict.low is not None},
+        brief={name: _brief(verdict, percent="reads_segments" in name)
+               for name, verdict in result.verdicts.items() if verdict.low is not None},
+        islands_best=result.island_summary.set_index("map")["best_column"].to_dict(),
+        island_rows=result.island_summary.to_dict("records"),
+        neighbour_levels=len(result.neighbour_levels) > 0,
+        pca_first_name=_named(result, " PCs"), exaggerated_name=_named(result, "exaggeration"),
+        trust_pca_first=result.neighbourhood(_named(result, " PCs"), "trustworthiness", k),
+        trust_exaggerated=result.neighbourhood(_named(result, "exaggeration"),
+                                               "trustworthiness", k),
+        rho_exaggerated=result.score(_named(result, "exaggeration"),
+                                     "Spearman distance correlation"),
+        trust_umap=result.neighbourhood(result.umap_name, "trustworthiness", k),
+        rho_umap=result.score(result.umap_name, "Spearman distance correlation"),
+        seconds_umap=result.embedding(result.umap_name).seconds,
         default_perplexities=", ".join(f"{p:g}"
                                        for p in result.constants["default_perplexities"]),
         default_main=f"{result.constants['default_main_perplexity']:g}",
@@ -247,6 +261,11 @@ def _values(result: ClusteringResult) -> dict:
     return values
 
 
+def _named(result: ClusteringResult, part: str) -> str:
+    """The name of the embedding whose name contains ``part``."""
+    return next(e.name for e in result.embeddings if part in e.name)
+
+
 MAX_LISTED_COLUMNS = 12  # longer lists of dropped columns are given as a count only
 
 
@@ -254,6 +273,17 @@ def _listing(columns: list[str]) -> list[str]:
     """The columns to name in the text: all of them, or none when there are too many to list
     (the text then gives their count only)."""
     return list(columns) if len(columns) <= MAX_LISTED_COLUMNS else []
+
+
+def _brief(verdict, percent: bool = False) -> str:
+    """A verdict's estimate with its interval in three numbers, for the answer box:
+    ``"0.158 (0.150 to 0.166)"``, or percentage points for a difference of shares."""
+    def fmt(value: float) -> str:
+        return f"{100 * value:.1f}" if percent else format_number(value)
+
+    unit = " percentage points" if percent else ""
+    return (f"{fmt(verdict.estimate)}{unit} (interval {fmt(verdict.low)} to "
+            f"{fmt(verdict.high)} over {verdict.unit})")
 
 
 def _interval(verdict, percent: bool = False) -> str:
@@ -264,7 +294,7 @@ def _interval(verdict, percent: bool = False) -> str:
         return f"{100 * value:.1f}" if percent else format_number(value)
 
     text = fmt(verdict.estimate) + (" percentage points" if percent else "")
-    if verdict.confidence:
+    if verdict.confidence and np.isfinite(verdict.confidence):
         text += (f"; {verdict.confidence:.0%} interval {fmt(verdict.low)} to "
                  f"{fmt(verdict.high)} over resampled {verdict.unit}")
     else:
@@ -272,59 +302,74 @@ def _interval(verdict, percent: bool = False) -> str:
     return text
 
 
-_LOCAL = {
-    "yes": "keeps {k}-neighbourhoods better than a 2-D PCA",
-    "no": "keeps {k}-neighbourhoods no better than a 2-D PCA",
-    "undecided": "cannot be told apart from a 2-D PCA on {k}-neighbourhoods",
-}
-_SEGMENTS = {
-    "yes": "and reads the known segments better ({accuracy})",
-    "no": "but reads the known segments no better ({accuracy})",
-    "undecided": "and reads the known segments about as well ({accuracy}, a difference within "
-                 "chance)",
-}
-_GLOBAL = {
-    "yes": "PCA keeps global distances better",
-    "no": "t-SNE kept global distances at least as well as PCA here",
-    "undecided": "on global distances the t-SNE seeds disagree whether PCA is better",
-}
-_ADVICE = {
-    # (local verdict, global verdict) -> what to use each map for
-    ("yes", "yes"): "Use PCA for the main axes and distances, t-SNE to see local groups",
-    ("yes", "no"): "Use t-SNE to see local groups (it also kept distances here), PCA for the "
-                   "main axes",
-    ("yes", "undecided"): "Use t-SNE to see local groups, PCA for the main axes",
-}
+def _both(first: str, second: str, yes: str, no: str, mixed: str) -> str:
+    """Words for two methods' verdicts against PCA: both yes, both no, or one of each."""
+    if first == second == "yes":
+        return yes
+    if first == second == "no":
+        return no
+    return mixed
+
+
+ANSWER_CLAIMS = ("tsne_keeps_local_better", "umap_keeps_local_better",
+                 "tsne_reads_segments_better", "umap_reads_segments_better",
+                 "pca_keeps_global_better")
+"""The verdicts the one-sentence answer is worded from (each has an interval over seeds and
+customers); a verdict the run lacks (no known segments) is left out of the sentence."""
+
+
+def answer_claims(result: ClusteringResult) -> list[str]:
+    """The verdicts :func:`short_answer` rests on in this run."""
+    return [name for name in ANSWER_CLAIMS if name in result.verdicts]
+
+
+def _local_words(v: dict) -> str:
+    t, u = v["tsne_keeps_local_better"].state, v["umap_keeps_local_better"].state
+    if t == u:
+        return {"yes": "t-SNE and UMAP both keep each customer's nearest neighbours better than "
+                       "a PCA map",
+                "no": "neither t-SNE nor UMAP keeps nearest neighbours better than a PCA map",
+                "undecided": "t-SNE and UMAP cannot be told apart from a PCA map on nearest "
+                             "neighbours"}[t]
+    better = [name for name, state in (("t-SNE", t), ("UMAP", u)) if state == "yes"]
+    if better:
+        return f"only {better[0]} keeps nearest neighbours measurably better than a PCA map"
+    return "neither t-SNE nor UMAP keeps nearest neighbours measurably better than a PCA map"
+
+
+def _segment_words(v: dict) -> str:
+    if "tsne_reads_segments_better" not in v:
+        return ""
+    t, u = v["tsne_reads_segments_better"].state, v["umap_reads_segments_better"].state
+    if t == u == "yes":
+        return ", and both read the known segments better than PCA"
+    if "no" in (t, u) and "yes" not in (t, u):
+        return ", but PCA reads the known segments at least as well"
+    if "yes" in (t, u):
+        better = "t-SNE" if t == "yes" else "UMAP"
+        return (f", {better} reads the known segments better than PCA and the other map "
+                "is tied with it")
+    return ", but on this data PCA reads the known segments about as well (a tie within the "\
+           "intervals)"
+
+
+def _global_words(v: dict) -> str:
+    return {"yes": "PCA keeps global distances better than t-SNE",
+            "no": "t-SNE kept global distances at least as well as PCA",
+            "undecided": "t-SNE and PCA tie on global distances"}[
+        v["pca_keeps_global_better"].state]
 
 
 def short_answer(result: ClusteringResult) -> str:
-    """The one- or two-sentence answer, worded from the verdicts."""
-    k = result.comparison_k
-    main, pca = result.main_name, PCA_NAME
-    local = result.verdicts["tsne_keeps_local_better"].state
-    global_ = result.verdicts["pca_keeps_global_better"].state
-    first = (f"t-SNE (perplexity {result.affinity.perplexity:g}) "
-             + _LOCAL[local].format(k=k)
-             + f" (trustworthiness {result.neighbourhood(main, 'trustworthiness', k):.3f} vs "
-               f"{result.neighbourhood(pca, 'trustworthiness', k):.3f})")
-    segments = result.verdicts.get("tsne_reads_segments_better")
-    if segments is not None:
-        accuracy = (f"{KNN_CLASSIFIER_K}-NN accuracy {result.score(main, ACCURACY):.0%} vs "
-                    f"{result.score(pca, ACCURACY):.0%}")
-        first += " " + _SEGMENTS[segments.state].format(accuracy=accuracy)
-    first += (f"; {_GLOBAL[global_]} (Spearman "
-              f"{result.score(pca, 'Spearman distance correlation'):.2f} for PCA vs "
-              f"{result.score(main, 'Spearman distance correlation'):.2f}).")
-    advice = _ADVICE.get((local, global_), "On this data t-SNE brought no clear local gain: "
-                                           "PCA is the map to use")
-    if result.verdicts["noise_clusters_on_map"].holds:
-        noise = result.noise
-        advice += (f"; never cluster on a t-SNE map or read sizes and distances off it: at "
-                   f"perplexity {noise.perplexities[0]:g} it turned pure noise into "
-                   f"{_plural(noise.clusters_maps[0], 'cluster')}.")
-    else:
-        advice += "; never cluster on a t-SNE map or read sizes and distances off it."
-    return f"{first} {advice}"
+    """The one-sentence answer, worded from the verdicts of :data:`ANSWER_CLAIMS` (no numbers:
+    they are in the bullets below it, with their intervals)."""
+    v = result.verdicts
+    first = f"{_local_words(v)}{_segment_words(v)}; {_global_words(v)}."
+    if first[0].islower() and not first.startswith("t-SNE"):
+        first = first[0].upper() + first[1:]
+    use = ("Use PCA for the axes and distances, t-SNE or UMAP to look at neighbourhoods, and "
+           "find segments by clustering the data, not a map.")
+    return f"{first} {use}"
 
 
 def build(result: ClusteringResult) -> Report:
@@ -351,6 +396,7 @@ def build(result: ClusteringResult) -> Report:
                caption=f"Bandwidths $\\sigma_i$ found by our binary search at perplexity "
                f"{result.affinity.perplexity:g}, by "
                f"{user_text(result.label_name or 'row')}: denser groups get narrower Gaussians.")
+    math.text("math_umap.md", **v)
     math.text("math_scores.md", **v)
 
     evidence = report.section("The evidence")
@@ -365,9 +411,30 @@ def build(result: ClusteringResult) -> Report:
                    "components: which customer attributes drive each axis of the PCA map.")
     shown = result.reconstruction[result.reconstruction["components"].isin(
         sorted({1, 2, 5, result.parallel.n_components, 10, result.n_features}))]
-    evidence.table(shown, caption="Reconstruction error (mean squared error per standardised "
-                   "entry) against the share of variance kept: they add up to the total "
-                   "variance per column.", digits=3)
+    evidence.table(shown, caption="Reconstruction error (mean squared error per entry) "
+                   "against the share of variance kept: the error plus the kept share times "
+                   f"the mean variance per feature ({result.mean_feature_variance:.3f}; below 1 "
+                   "when one-hot blocks are scaled down) equals that mean variance.", digits=3)
+    evidence.text("evidence_budget.md", **v)
+    evidence.table(result.budget.head(MAX_BUDGET_ROWS),
+                   caption="Share of the expected squared distance between two customers that "
+                   "each original column contributes, as used in this run and if every feature "
+                   "were standardised on its own"
+                   + (f" (the {MAX_BUDGET_ROWS} largest; all columns in the JSON)"
+                      if len(result.budget) > MAX_BUDGET_ROWS else "") + ".",
+                   percent=("share of squared distance",
+                            "share if each feature is standardised"))
+    if len(result.neighbour_levels):
+        evidence.table(result.neighbour_levels, caption=f"Share of each customer's "
+                       f"{result.constants['level_neighbours']} nearest neighbours with the same "
+                       "level of each categorical column: by chance, in the data, and on each "
+                       "map. Far above chance on a map means that column arranges the map.",
+                       percent=tuple(result.neighbour_levels.columns[1:]))
+    evidence.text("evidence_islands.md", **v)
+    top = result.attribution.groupby("map", sort=False).head(5)
+    evidence.table(top, caption="The five columns that best explain each map's islands "
+                   "(adjusted mutual information and adjusted Rand index with the island of each "
+                   "customer; levels = levels or quantile bins compared).")
     evidence.text("evidence_maps.md", **v)
     names = [e.name for e in result.embeddings]
     evidence.figure(_maps_figure(result, names),
@@ -383,6 +450,9 @@ def build(result: ClusteringResult) -> Report:
                    f"randomly drawn rows: global distance correlation, {accuracy}run time and "
                    "final KL divergence.",
                    digits=3, percent=(ACCURACY,))
+    evidence.table(result.comparisons, caption="Each method against each other: the "
+                   "difference of their scores with its 95% interval over seeds and customers "
+                   "(segment recovery: the range over pairs of seeds).")
     evidence.figure(_neighbourhood_figure(result),
                     caption="Trustworthiness (no false neighbours), continuity (no torn "
                     "neighbourhoods) and kNN recall against the neighbourhood size k.",
@@ -455,4 +525,45 @@ def build(result: ClusteringResult) -> Report:
 
     report.text_section("Interview questions", "interview.md", **v)
     report.text_section("Use it on your own data", "own_data.md", **v)
+    report.references(REFERENCES)
+    report.glossary(GLOSSARY)
     return report
+
+
+MAX_BUDGET_ROWS = 12
+
+REFERENCES = {
+    "vandermaaten2008": "van der Maaten, L. & Hinton, G. (2008). Visualizing data using t-SNE. "
+                        "Journal of Machine Learning Research 9, 2579-2605.",
+    "wattenberg2016": "Wattenberg, M., Viégas, F. & Johnson, I. (2016). How to use t-SNE "
+                      "effectively. Distill.",
+    "kobak2019": "Kobak, D. & Berens, P. (2019). The art of using t-SNE for single-cell "
+                 "transcriptomics. Nature Communications 10, 5416.",
+    "mcinnes2018": "McInnes, L., Healy, J. & Melville, J. (2018). UMAP: Uniform Manifold "
+                   "Approximation and Projection for dimension reduction. arXiv:1802.03426.",
+    "bohm2022": "Böhm, J. N., Berens, P. & Kobak, D. (2022). Attraction-repulsion spectrum in "
+                "neighbor embeddings. Journal of Machine Learning Research 23, 1-32.",
+    "venna2001": "Venna, J. & Kaski, S. (2001). Neighborhood preservation in nonlinear "
+                 "projection methods: an experimental study. ICANN 2001, 485-491.",
+    "campello2013": "Campello, R., Moulavi, D. & Sander, J. (2013). Density-based clustering "
+                    "based on hierarchical density estimates. PAKDD 2013, 160-172.",
+}
+
+GLOSSARY = {
+    "Trustworthiness": "How few of a point's map neighbours are false neighbours (far in the "
+                       "data); 1 means none.",
+    "Continuity": "How few of a point's data neighbours the map tears apart; 1 means none.",
+    "Perplexity": "The effective number of neighbours each point attends to in t-SNE, "
+                  "$2^{H_i}$ of its neighbour distribution.",
+    "Distance budget": "The share of the expected squared distance between two customers that "
+                       "each original column contributes.",
+    "Island": "A group of points a density clusterer (HDBSCAN) finds on a 2-D map.",
+    "AMI": "Adjusted mutual information: agreement of two partitions, 0 by chance, 1 when "
+           "identical.",
+    "ARI": "Adjusted Rand index: agreement of two partitions over pairs of points, 0 by "
+           "chance, 1 when identical.",
+    "KNC": "Share of each class's nearest class means in the data that stay its nearest on the "
+           "map: mid-scale structure.",
+    "Exaggeration": "A factor multiplying t-SNE's attractive forces; early in the optimisation "
+                    "it lets clusters form, kept later it makes t-SNE resemble UMAP.",
+}

@@ -244,3 +244,76 @@ def sklearn_embedding(X: np.ndarray, perplexity: float, random_state: int, n_job
                      coordinates=coordinates, seconds=time.perf_counter() - started,
                      perplexity=perplexity, kl_divergence=float(model.kl_divergence_),
                      seed=random_state)
+
+
+LARGE_N_EXAGGERATION = 4.0
+"""Exaggeration kept after the early phase for very large tables (Kobak & Berens 2019): beyond
+:data:`EXAGGERATE_FROM` rows a plain t-SNE map fragments the big clusters; an exaggeration of
+about 4 keeps them whole (at the cost of local detail). Also used, at any size, for the map that
+shows t-SNE's relation to UMAP (Böhm, Berens & Kobak 2022)."""
+
+EXAGGERATE_FROM = 100_000
+
+
+def main_exaggeration(n: int) -> float | None:
+    """Exaggeration after the early phase for a map of n points: none (1) below
+    :data:`EXAGGERATE_FROM` rows, :data:`LARGE_N_EXAGGERATION` from there on."""
+    return LARGE_N_EXAGGERATION if n >= EXAGGERATE_FROM else None
+
+
+def opentsne_affinities(X: np.ndarray, perplexity: float, n_jobs: int = 1) -> sparse.csr_matrix:
+    """openTSNE's joint affinities with exact nearest neighbours (``method="exact"``): at a few
+    thousand rows an exact search is several times cheaper than building an approximate index,
+    and every map with this perplexity (the main map and its seed replicates) reuses it."""
+    from openTSNE import affinity
+
+    found = affinity.PerplexityBasedNN(np.asarray(X, dtype=float), perplexity=perplexity,
+                                       method="exact", n_jobs=n_jobs, random_state=0)
+    return found.P.tocsr()
+
+
+def opentsne_on_affinities(X: np.ndarray, P: sparse.csr_matrix, perplexity: float,
+                           random_state: int, initialization: str = "pca",
+                           exaggeration: float | None = None, name: str | None = None
+                           ) -> Embedding:
+    """A t-SNE map from precomputed affinities ``P`` (:func:`opentsne_affinities`), with the
+    settings of :func:`opentsne_map`: learning rate n/12 during early exaggeration and n after
+    (openTSNE's ``"auto"``), Barnes-Hut or FFT gradient by size (:func:`gradient_method`);
+    ``exaggeration`` after the early phase (None = 1, or :func:`main_exaggeration`)."""
+    import openTSNE
+    from openTSNE import affinity
+    from openTSNE import initialization as init_module
+
+    started = time.perf_counter()
+    X = np.asarray(X, dtype=float)
+    if initialization == "pca":
+        start = init_module.pca(X, random_state=random_state)
+    else:
+        start = init_module.random(X.shape[0], random_state=random_state)
+    model = openTSNE.TSNE(
+        perplexity=perplexity, n_jobs=1, random_state=random_state,
+        negative_gradient_method=gradient_method(len(X)), early_exaggeration=EARLY_EXAGGERATION,
+        early_exaggeration_iter=N_ITER_EXAGGERATION, n_iter=N_ITER_MAIN,
+        exaggeration=exaggeration, verbose=False)
+    fitted = model.fit(affinities=affinity.PrecomputedAffinities(P, normalize=False),
+                       initialization=start)
+    label = f"t-SNE p={perplexity:g}" + (f", exaggeration {exaggeration:g}" if exaggeration
+                                          else "")
+    return Embedding(name=name or label,
+                     method=f"openTSNE {openTSNE.__version__} "
+                            f"({'Barnes-Hut' if gradient_method(len(X)) == 'bh' else 'FFT'}, "
+                            f"exact neighbours)",
+                     coordinates=np.asarray(fitted), seconds=time.perf_counter() - started,
+                     perplexity=perplexity, kl_divergence=float(fitted.kl_divergence),
+                     seed=random_state)
+
+
+def place_new_points(X_train: np.ndarray, X_new: np.ndarray, perplexity: float,
+                     random_state: int) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Fit a map of ``X_train`` (:func:`opentsne_map`) and place ``X_new`` into it without moving
+    it (openTSNE ``transform``). Returns the training map, the placed points and the seconds
+    of the fit and of the placement."""
+    fitted, seconds_fit = opentsne_map(X_train, perplexity, random_state, 1)
+    started = time.perf_counter()
+    placed = np.asarray(fitted.transform(np.asarray(X_new, dtype=float)))
+    return np.asarray(fitted), placed, seconds_fit, time.perf_counter() - started

@@ -8,6 +8,7 @@ from casestudies.clustering.config import ClusteringConfig
 from casestudies.clustering.data import (
     LIFE_STAGE,
     SEGMENTS,
+    distance_budget,
     load_data,
     minimum_rows,
     prepare_features,
@@ -82,7 +83,31 @@ def test_prepare_logs_skewed_one_hots_categoricals_and_drops_constants():
     assert "customer" not in names and "channel=(missing)" in names
     np.testing.assert_allclose(unscaled[:, names.index("spend")], np.log1p(frame["spend"]))
     np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
-    np.testing.assert_allclose(X.std(axis=0), 1)
+    # Equal weighting: numeric columns standardised, each of the 3 indicators of "channel"
+    # scaled to 1/sqrt(3) so that the block has the variance of one column.
+    expected = [1 / np.sqrt(3) if n.startswith("channel=") else 1.0 for n in names]
+    np.testing.assert_allclose(X.std(axis=0), expected)
+    plain, _, _, _ = prepare_features(frame, exclude=("customer",), weighting="standardised")
+    np.testing.assert_allclose(plain.std(axis=0), 1)
+
+
+def test_distance_budget_gives_every_column_its_share():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300),
+                          "region": rng.choice(list("NSEW"), 300)})
+    X, _, _, record = prepare_features(frame)
+    budget = distance_budget(X, record).set_index("column")
+    np.testing.assert_allclose(budget["share of squared distance"], 1 / 3)
+    assert budget.loc["region", "features"] == 4
+    assert budget.loc["region", "share if each feature is standardised"] == pytest.approx(4 / 6)
+    # The share is the share of the mean squared distance between pairs (hand computation).
+    D = ((X[:, None, :] - X[None, :, :]) ** 2)
+    per_feature = D.mean(axis=(0, 1))
+    region = [j for j, c in enumerate(record.feature_columns) if c == "region"]
+    assert per_feature[region].sum() / per_feature.sum() == pytest.approx(1 / 3)
+    plain, _, _, plain_record = prepare_features(frame, weighting="standardised")
+    assert distance_budget(plain, plain_record).set_index("column").loc[
+        "region", "share of squared distance"] == pytest.approx(4 / 6)
 
 
 def test_prepare_rejects_missing_numbers_and_useless_tables():

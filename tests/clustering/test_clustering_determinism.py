@@ -46,14 +46,18 @@ def test_large_tables_use_a_subsample_for_the_extra_maps():
     result = run(config, load_data(config))
     assert result.subsample_rows == 120 and result.n_rows == 160
     assert result.placement.n_train + result.placement.n_new == 120
-    assert len(result.stability) == 2  # one pair of seeds per initialisation
+    assert len(result.stability) == 3  # one pair of seeds: t-SNE from PCA, from random, UMAP
     assert result.embedding(result.main_name).coordinates.shape == (160, 2)
 
 
 def test_reconstruction_table_adds_up_to_the_variance_per_column(two_runs):
-    # The report's caption: MSE per standardised entry + share of variance kept = 1.
-    table = two_runs[0].reconstruction
-    np.testing.assert_allclose(table["reconstruction MSE"] + table["cumulative variance"], 1.0,
+    # The report's caption: MSE per entry + share of variance kept x mean variance per feature
+    # = the mean variance per feature (1 when every feature is standardised).
+    result = two_runs[0]
+    table = result.reconstruction
+    mean_variance = result.mean_feature_variance
+    np.testing.assert_allclose(table["reconstruction MSE"]
+                               + table["cumulative variance"] * mean_variance, mean_variance,
                                atol=1e-9)
 
 
@@ -68,38 +72,54 @@ def _with_states(result, **states):
 
 def test_short_answer_wording_follows_the_verdicts(two_runs):
     result = two_runs[0]
-    answer = _with_states(result, tsne_keeps_local_better="yes", pca_keeps_global_better="yes",
-                          tsne_reads_segments_better="yes", noise_clusters_on_map="yes"
-                          ).short_answer
-    assert "better than a 2-D PCA" in answer and "PCA keeps global distances" in answer
-    assert "reads the known segments better" in answer
-    assert "Use PCA for the main axes and distances, t-SNE to see local groups" in answer
-    assert f"into {result.noise.clusters_maps[0]} cluster" in answer
-    flipped = _with_states(result, tsne_keeps_local_better="no", pca_keeps_global_better="no",
-                           tsne_reads_segments_better="undecided",
-                           noise_clusters_on_map="no").short_answer
-    assert "no better than a 2-D PCA" in flipped
-    assert "t-SNE kept global distances at least as well" in flipped
-    assert "about as well" in flipped and "pure noise" not in flipped
-    assert "t-SNE to see local groups" not in flipped
-    unsure = _with_states(result, tsne_keeps_local_better="undecided",
-                          pca_keeps_global_better="undecided").short_answer
-    assert "cannot be told apart from a 2-D PCA" in unsure and "seeds disagree" in unsure
+    answer = _with_states(result, tsne_keeps_local_better="yes", umap_keeps_local_better="yes",
+                          pca_keeps_global_better="yes", tsne_reads_segments_better="yes",
+                          umap_reads_segments_better="yes").short_answer
+    assert "t-SNE and UMAP both keep each customer's nearest neighbours better" in answer
+    assert "both read the known segments better" in answer
+    assert "PCA keeps global distances better" in answer
+    tie = _with_states(result, tsne_keeps_local_better="yes", umap_keeps_local_better="no",
+                       pca_keeps_global_better="undecided",
+                       tsne_reads_segments_better="undecided",
+                       umap_reads_segments_better="undecided").short_answer
+    assert "Only t-SNE keeps nearest neighbours measurably better" in tie
+    assert "PCA reads the known segments about as well" in tie and "tie on global" in tie
+    worse = _with_states(result, tsne_keeps_local_better="no", umap_keeps_local_better="no",
+                         pca_keeps_global_better="no", tsne_reads_segments_better="no",
+                         umap_reads_segments_better="undecided").short_answer
+    assert "Neither t-SNE nor UMAP" in worse and "at least as well" in worse
+    assert not any(ch.isdigit() for ch in worse.replace("t-SNE", ""))
+
+
+def test_every_claim_of_the_answer_is_a_verdict_with_an_interval(two_runs):
+    from casestudies.clustering.report import answer_claims
+
+    result = two_runs[0]
+    claims = answer_claims(result)
+    assert {"tsne_keeps_local_better", "umap_keeps_local_better", "tsne_reads_segments_better",
+            "umap_reads_segments_better", "pca_keeps_global_better"} == set(claims)
+    for name in claims:
+        verdict = result.verdicts[name]
+        assert verdict.low is not None and verdict.high is not None
+        assert verdict.low <= verdict.estimate <= verdict.high
+        assert verdict.confidence == 0.95 and "seeds" in verdict.unit
 
 
 def test_verdicts_record_what_was_resampled(two_runs):
-    verdicts = two_runs[0].verdicts
-    assert verdicts["tsne_keeps_local_better"].unit == "customers"
-    assert verdicts["tsne_reads_segments_better"].unit == "customers"
-    assert verdicts["pca_keeps_global_better"].unit == "seeds"
-    local = verdicts["tsne_keeps_local_better"]
     result = two_runs[0]
-    k = result.comparison_k
-    # The verdict's estimate is the scorecard's difference, inside its own interval.
-    assert local.estimate == pytest.approx(
-        result.neighbourhood(result.main_name, "trustworthiness", k)
-        - result.neighbourhood("PCA 2-D", "trustworthiness", k))
-    assert local.low <= local.estimate <= local.high
+    verdicts = result.verdicts
+    assert verdicts["tsne_keeps_local_better"].unit == "seeds and customers"
+    assert verdicts["tsne_reads_segments_better"].unit == "seeds and customers"
+    assert verdicts["pca_keeps_global_better"].unit == "seeds and half-subsamples of customers"
+    assert verdicts["tsne_islands_recover_segments_better"].unit == "seeds"
+    table = result.comparisons.set_index(["score", "comparison"])
+    row = table.loc[("trustworthiness", "t-SNE minus PCA")]
+    local = verdicts["tsne_keeps_local_better"]
+    assert (row["difference"], row["low"], row["high"]) == (local.estimate, local.low,
+                                                             local.high)
+    glob = verdicts["pca_keeps_global_better"]
+    row = table.loc[("distance correlation", "t-SNE minus PCA")]
+    assert glob.estimate == pytest.approx(-row["difference"]) and glob.low == -row["high"]
 
 
 def test_adding_a_perplexity_leaves_the_other_maps_and_pitfalls_unchanged(two_runs):

@@ -16,7 +16,7 @@ def test_quick_run_writes_html_and_json(tmp_path, capsys):
     html = (tmp_path / "clustering.html").read_text()
     payload = json.loads((tmp_path / "clustering.json").read_text())
     result = payload["result"]
-    assert payload["short_answer"].startswith("t-SNE (perplexity 30)")
+    assert "UMAP" in payload["short_answer"]
     for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
                     "Interview questions", "Use it on your own data", "Reproducibility"):
         assert section in html
@@ -28,6 +28,9 @@ def test_quick_run_writes_html_and_json(tmp_path, capsys):
     assert {"gmm_ari", "kmeans_ari"} <= set(result["clustering"]["columns"])
     assert result["placement"]["sklearn_can_transform"] is False
     assert result["noise"]["clusters_data"] == 0 and len(result["noise"]["clusters_maps"]) == 2
+    assert {"clusters_pca", "clusters_control"} <= set(result["noise"])
+    assert any(m.startswith("umap-learn") for m in (row[1] for row in result["scorecard"]["data"]))
+    assert "References" in html and "Böhm" in html
     methods = {row[1] for row in result["scorecard"]["data"]}
     assert any(m.startswith("openTSNE") for m in methods)
     assert any(m.startswith("scikit-learn") for m in methods)

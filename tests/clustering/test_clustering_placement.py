@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from casestudies.clustering.config import ClusteringConfig
-from casestudies.clustering.pipeline import STABILITY_K, _placement
+from casestudies.clustering.pipeline import STABILITY_K, _placement, _placement_split
+from casestudies.clustering.tsne import place_new_points
 from casestudies.rng import stream
 
 
@@ -21,7 +22,9 @@ def test_placement_recall_by_hand():
         (150, 3))
     config = ClusteringConfig(perplexities=(5.0,), main_perplexity=5.0, holdout_fraction=0.2,
                               seed=3)
-    placement = _placement(X, labels, config)
+    split = _placement_split(150, config)
+    fitted = place_new_points(X[split[1]], X[split[0]], 5.0, 0)
+    placement = _placement(X, labels, config, split, fitted)
 
     # The split and the reference rows each come from their own named stream.
     order = stream(config.seed, "clustering", "placement", "split").permutation(150)

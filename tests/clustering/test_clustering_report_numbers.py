@@ -3,11 +3,15 @@
 
 import pytest
 
-from casestudies.report.numbers import unexplained_numbers
+from casestudies.report.numbers import answer_box_numbers, unexplained_numbers
 
-# The three verdicts the answer rests on, with what their intervals resample.
-MAIN_VERDICTS = {"tsne_keeps_local_better": "customers", "pca_keeps_global_better": "seeds",
-                 "tsne_reads_segments_better": "customers"}
+# The verdicts the answer rests on, with what their intervals resample.
+MAIN_VERDICTS = {"tsne_keeps_local_better": "seeds and customers",
+                 "umap_keeps_local_better": "seeds and customers",
+                 "pca_keeps_global_better": "seeds and half-subsamples of customers",
+                 "tsne_reads_segments_better": "seeds and customers",
+                 "umap_reads_segments_better": "seeds and customers"}
+MAX_ANSWER_NUMBERS = 8  # the answer-first shape: at most eight numbers in the answer box
 
 
 @pytest.fixture(scope="module")
@@ -29,4 +33,17 @@ def test_the_json_holds_the_verdicts_of_the_answer(quick_report):
         assert verdicts[name]["unit"] == unit
         assert verdicts[name]["holds"] in (True, False, None)
         assert verdicts[name]["low"] <= verdicts[name]["high"]
-    assert payload["short_answer"].startswith("t-SNE (perplexity 30)")
+    assert "t-SNE" in payload["short_answer"] and "UMAP" in payload["short_answer"]
+
+
+@pytest.mark.slow
+def test_the_answer_box_holds_at_most_eight_numbers(quick_report):
+    html, _ = quick_report
+    numbers = answer_box_numbers(html)
+    assert 0 < len(numbers) <= MAX_ANSWER_NUMBERS, numbers
+
+
+@pytest.mark.slow
+def test_the_islands_are_named_before_the_maps_are_shown(quick_report):
+    html, _ = quick_report
+    assert html.index("What the islands are") < html.index("PCA, t-SNE and UMAP side by side")
