@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from scipy import sparse
 
 from casestudies.stats import Estimate, percentile_interval
 
@@ -78,11 +79,16 @@ class ClusterBootstrap:
             counts = np.bincount(offset, minlength=b * self.n_clusters)
             self._counts.append(counts.reshape(b, self.n_clusters).astype(np.float64))
             done += b
+        # When every replicate fits in one chunk, the row weights are built once and kept.
+        self._weights = (self._counts[0][:, self.codes] if len(self._counts) == 1 else None)
 
     def weights(self, rows: np.ndarray | None = None) -> Iterator[np.ndarray]:
         """Weight matrices ``(replicates, rows)``, chunk by chunk; ``rows`` restricts them to a
         subset of the rows (a window, a queue) with the subset's clusters drawn as in the
         whole block."""
+        if self._weights is not None:
+            yield self._weights if rows is None else self._weights[:, rows]
+            return
         codes = self.codes if rows is None else self.codes[rows]
         for counts in self._counts:
             yield counts[:, codes]
@@ -100,13 +106,16 @@ class ClusterBootstrap:
         same resamples."""
         size = self.n_rows if rows is None else len(np.arange(self.n_rows)[rows])
         ones = np.ones((1, size))
-        out = {}
-        for name, statistic in statistics.items():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = float(np.asarray(statistic(ones))[0])
-            out[name] = percentile_interval(value, self.replicates(statistic, rows),
-                                            self.confidence)
-        return out
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in statistics}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = {name: float(np.asarray(f(ones))[0]) for name, f in statistics.items()}
+            # One pass over the resamples: each chunk of weights is built once for all
+            # statistics.
+            for w in self.weights(rows):
+                for name, f in statistics.items():
+                    parts[name].append(np.asarray(f(w), dtype=np.float64))
+        return {name: percentile_interval(values[name], np.concatenate(parts[name]),
+                                          self.confidence) for name in statistics}
 
 
 # Weighted statistics: each takes W (replicates x rows) and returns one value per replicate.
@@ -171,14 +180,16 @@ def cox(y: np.ndarray, z: np.ndarray, iterations: int = 25) -> tuple[WeightedSta
     Returns the two statistics; the fit is shared, so a replicate is fitted once for both.
     """
     y, z = np.asarray(y, float), np.asarray(z, float)
-    cache: dict[int, np.ndarray] = {}
-
-    def fit(w: np.ndarray) -> np.ndarray:
-        key = id(w)
-        if key not in cache:
-            cache.clear()
-            cache[key] = _batched_logistic(w, y, z, iterations)
-        return cache[key]
+    # Rows with the same (label, log-odds) enter the likelihood only through their total weight:
+    # a calibrated forest or isotonic step function has a few hundred distinct scores, so the
+    # Newton steps run on those instead of on every row.
+    pairs, inverse = np.unique(np.column_stack([y, z]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    collapse = sparse.csr_matrix((np.ones(y.size), (np.arange(y.size), inverse)),
+                                 shape=(y.size, len(pairs)))
+    y_unique, z_unique = pairs[:, 0], pairs[:, 1]
+    fit = _LastWeights(lambda w: _batched_logistic(np.asarray((collapse.T @ w.T).T), y_unique,
+                                                   z_unique, iterations))
 
     return (lambda w: fit(w)[:, 0]), (lambda w: fit(w)[:, 1])
 
@@ -201,7 +212,7 @@ def _batched_logistic(w: np.ndarray, y: np.ndarray, z: np.ndarray, iterations: i
         # Damped: a replicate far from convergence does not overshoot into overflow.
         step = np.clip(step, -5, 5)
         coef = coef + step
-        if np.max(np.abs(step)) < 1e-9:
+        if np.max(np.abs(step)) < 1e-10:
             break
     return coef
 
@@ -218,4 +229,20 @@ def top_share(order: np.ndarray, fraction: float) -> Callable[[np.ndarray], np.n
         before = np.cumsum(sorted_w, axis=1) - sorted_w
         k = np.ceil(fraction * w.sum(axis=1))
         return (before < k[:, None])[:, inverse] & (w > 0)
-    return mask
+    # Several statistics of one queue ask for the same resamples' mask: build it once.
+    return _LastWeights(mask)
+
+
+class _LastWeights:
+    """``f(w)`` remembered for the last weight matrix it was called with (the same object, held
+    so that its identity cannot be reused), for statistics that share an expensive step."""
+
+    def __init__(self, f):
+        self.f = f
+        self.w: np.ndarray | None = None
+        self.value = None
+
+    def __call__(self, w: np.ndarray):
+        if self.w is not w:
+            self.w, self.value = w, self.f(w)
+        return self.value

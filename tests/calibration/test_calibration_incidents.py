@@ -168,3 +168,27 @@ def test_calibrator_choice_does_not_depend_on_the_clip(forest_scores):
     choices = {clip: select_calibrator(scores, y, zero=zero, clip=clip)[0]
                for clip in (tree_clip(forest), 1e-6)}
     assert len(set(choices.values())) == 1, choices
+
+
+def test_chunked_resamples_give_the_same_intervals(monkeypatch):
+    """A large block is resampled chunk by chunk: the same draws and the same intervals as in
+    one piece, including the statistics that share a step between calls (Cox, queues)."""
+    rng = np.random.default_rng(7)
+    p = rng.beta(0.5, 20, 3000)
+    y = (rng.random(p.size) < p).astype(float)
+    clusters = rng.integers(0, 1000, p.size)
+    order = np.argsort(-p, kind="stable")
+
+    def estimates():
+        boot = rs.ClusterBootstrap(clusters, 60, stream(0, "chunks"))
+        intercept, slope = rs.cox(y, cm.logit(p))
+        queue = rs.top_share(order, 0.02)
+        return boot.intervals({"slope": slope, "intercept": intercept,
+                               "found": lambda w: ((w * queue(w)) @ y) / ((w * queue(w)) @ p)})
+
+    whole = estimates()
+    monkeypatch.setattr(rs, "CHUNK_CELLS", 3000 * 7)
+    chunked = estimates()
+    for name, e in whole.items():
+        assert (e.value, e.low, e.high) == pytest.approx(
+            (chunked[name].value, chunked[name].low, chunked[name].high)), name
