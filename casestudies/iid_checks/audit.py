@@ -130,13 +130,14 @@ class AuditResult:
 
 
 def _row(test: str, column: str, result: checks.TestResult, note: str = "",
-         role: str = "feature", naive_p: float = np.nan) -> dict:
+         role: str = "feature", naive_p: float = np.nan, detectable: float = np.nan) -> dict:
     name, threshold = EFFECTS[test]
     assumption = ASSUMPTION[test]
     return {"assumption": assumption, "test": test, "column": column, "role": role,
             "decides": role in DECIDING_ROLES[assumption],
             "statistic": result.statistic, "p_value": result.p_value, "naive_p_value": naive_p,
-            "effect": result.effect, "effect_name": name, "threshold": threshold, "note": note}
+            "effect": result.effect, "effect_name": name, "threshold": threshold,
+            "detectable": detectable, "note": note}
 
 
 def _role(table: AuditTable, column: str) -> str:
@@ -226,17 +227,21 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
                     or (column == table.target and table.task == "classification"))
         result = dependent_two_sample(values, test, discrete=discrete,
                                       permutations=config.permutations, rng=rng,
-                                      max_rows=min(config.max_rows, PERMUTATION_ROWS))
+                                      max_rows=min(config.max_rows, PERMUTATION_ROWS),
+                                      alpha=config.alpha)
+        critical = result.critical
         if not discrete:
             blocks.append(result.block * result.step)
         note = f"block {result.block * result.step:,} rows" + (
             f", every {result.step}th row" if result.step > 1 else "")
         if discrete:
             chi = checks.chi_square_test(values[~test], values[test])
+            # Cramér's V of the critical chi-square of the (thinned) sample permuted.
+            detectable = float(np.sqrt(critical["chi-square"] / result.rows))
             rows.append(_row("chi-square", column,
                              checks.TestResult(chi.statistic, result.p_values["chi-square"],
                                                chi.effect), note, role,
-                             result.naive_p_values["chi-square"]))
+                             result.naive_p_values["chi-square"], detectable))
             continue
         full = dependent_two_sample(values, test, discrete=False, permutations=0, rng=rng,
                                     max_rows=len(values), block=1)
@@ -245,15 +250,17 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
                          checks.TestResult(stat["Kolmogorov-Smirnov"],
                                            result.p_values["Kolmogorov-Smirnov"],
                                            stat["Kolmogorov-Smirnov"]), note, role,
-                         full.naive_p_values["Kolmogorov-Smirnov"]))
+                         full.naive_p_values["Kolmogorov-Smirnov"],
+                         critical["Kolmogorov-Smirnov"]))
         rows.append(_row("Wasserstein", column,
                          checks.TestResult(stat["Wasserstein"], result.p_values["Wasserstein"],
-                                           stat["Wasserstein"]), note, role))
+                                           stat["Wasserstein"]), note, role,
+                         detectable=critical["Wasserstein"]))
         psi = checks.psi(values[~test].astype(float), values[test].astype(float))
         rows.append(_row("PSI", column,
                          checks.TestResult(psi.statistic, result.p_values["PSI"], psi.effect),
                          note + f"; {checks.PSI_BINS} bins, point masses apart", role,
-                         psi.p_value))
+                         psi.p_value, critical["PSI"]))
     modelled = [c for c in table.numeric if c not in table.calendar]
     if modelled:
         numeric = frame[modelled].to_numpy(dtype=float)
@@ -503,6 +510,10 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
             "decides": bool(rows["decides"].iloc[0]), "checks": len(rows),
             "violated": len(flagged) > 0,
             "small effect": bool((rows["verdict"] == VERDICTS[1]).any()) and flagged.empty,
+            # No violation, and no test of the column could have flagged a material effect at
+            # this n: "no evidence" here means "too few rows to see it", not "no drift".
+            "underpowered": bool(flagged.empty and "detectable" in rows
+                                 and (rows["detectable"] > rows["threshold"]).all()),
             "tests": ", ".join(flagged["test"]),
         })
     return pd.DataFrame(records)

@@ -133,6 +133,10 @@ class DependentTwoSample:
     rows: int
     step: int
     permutations: int
+    # The (1 - alpha) quantile of each statistic's null distribution: the smallest value this
+    # test, at this many rows and this dependence, flags before adjustment (its minimum
+    # detectable effect); nan without permutations.
+    critical: dict[str, float] | None = None
 
 
 def _thin(n: int, max_rows: int) -> np.ndarray:
@@ -183,7 +187,7 @@ def _chi_square(table_test: np.ndarray, totals: np.ndarray, n_test: np.ndarray, 
 
 def dependent_two_sample(values: np.ndarray, is_test: np.ndarray, *, discrete: bool,
                          permutations: int, rng: np.random.Generator, max_rows: int = 20_000,
-                         block: int | None = None) -> DependentTwoSample:
+                         block: int | None = None, alpha: float = 0.05) -> DependentTwoSample:
     """Two-sample tests of one column (rows in time order) under a block-permutation null.
 
     Continuous columns: KS distance ``D``, Wasserstein-1 distance over the pooled SD, and PSI
@@ -216,6 +220,7 @@ def dependent_two_sample(values: np.ndarray, is_test: np.ndarray, *, discrete: b
         naive = stats.chi2.sf(chi2[0], max(int(np.sum(totals > 0)) - 1, 1))
         statistics = {"chi-square": float(chi2[0])}
         p_values = {"chi-square": permutation_p_value(chi2[0], chi2[1:])}
+        nulls = {"chi-square": chi2[1:]}
         naive_p = {"chi-square": float(naive)}
     else:
         atoms, edges = checks.psi_bins(series[~side])
@@ -223,11 +228,14 @@ def dependent_two_sample(values: np.ndarray, is_test: np.ndarray, *, discrete: b
         null = _continuous_null(series, labels, checks.psi_codes(series, atoms, edges), bins)
         statistics = {name: float(v[0]) for name, v in null.items()}
         p_values = {name: permutation_p_value(v[0], v[1:]) for name, v in null.items()}
+        nulls = {name: v[1:] for name, v in null.items()}
         naive_p = {"Kolmogorov-Smirnov": float(stats.ks_2samp(series[~side],
                                                                series[side]).pvalue)}
+    critical = {name: float(np.quantile(v, 1 - alpha)) if len(v) else np.nan
+                for name, v in nulls.items()}
     return DependentTwoSample(statistics=statistics, p_values=p_values,
                               naive_p_values=naive_p, block=int(block), rows=n, step=step,
-                              permutations=permutations)
+                              permutations=permutations, critical=critical)
 
 
 def dependent_energy_test(features: np.ndarray, is_test: np.ndarray, block: int,

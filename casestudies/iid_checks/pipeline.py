@@ -220,6 +220,7 @@ def assumption_table(audit: AuditResult) -> pd.DataFrame:
             "violated": len(violated) > 0,
             "which": "; ".join(f"{r.column}: {r.tests}" for r in violated.itertuples()),
             "context flagged": len(context),
+            "underpowered": int(deciding["underpowered"].sum()),
         })
     return pd.DataFrame(records)
 

@@ -322,6 +322,22 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
     })
 
 
+def _drift_table(audit: AuditResult) -> pd.DataFrame:
+    """Per continuous column: KS and PSI with the smallest value each could flag at this n."""
+    frame = audit.checks
+    ks = frame[frame["test"] == "Kolmogorov-Smirnov"].set_index("column")
+    psi = frame[frame["test"] == "PSI"].set_index("column")
+    return pd.DataFrame({
+        "column": ks.index, "KS distance": ks["effect"].to_numpy(),
+        "KS flagged from": ks["detectable"].to_numpy(),
+        "KS p, independent rows": ks["naive_p_value"].to_numpy(),
+        "KS p, block permutation": ks["p_value"].to_numpy(),
+        "PSI": psi.loc[ks.index, "effect"].to_numpy(),
+        "PSI flagged from": psi.loc[ks.index, "detectable"].to_numpy(),
+        "verdict": ks["verdict"].map(VERDICT_MARK).to_numpy(),
+    })
+
+
 def _islp_table(result: IIDResult) -> pd.DataFrame:
     rows = []
     for entry in result.islp:
@@ -445,6 +461,17 @@ def build(result: IIDResult) -> Report:
                            f"{result.check_counts['total']} checks: deciding ones first, "
                            "violations first, by effect relative to its threshold; statistics, "
                            "naive p-values and notes of every check are in the JSON output.")
+    drift = _drift_table(result.audit)
+    if len(drift):
+        alpha = f"{result.config.alpha:g}"
+        evidence.table(drift, caption="Drift per continuous column, after the burn-in: the KS "
+                                      "distance with its p-value assuming independent rows and "
+                                      "under the block permutation, PSI, and the smallest value "
+                                      f"of each that the test flags at alpha = {alpha} with "
+                                      "this many rows and this dependence (its minimum "
+                                      "detectable effect). A flag-from value above the "
+                                      "material threshold means no evidence is not evidence of "
+                                      "no drift.")
     if result.burn_in_effects is not None:
         evidence.text("evidence_burn_in.md", **ctx)
         evidence.table(_burn_in_table(result),

@@ -198,3 +198,18 @@ def test_block_labels_are_the_labels_of_the_block_permutations():
     sigma = block_permutations(23, 4, 6, np.random.default_rng(5))
     fast = block_labels(side, 4, 6, np.random.default_rng(5))
     np.testing.assert_array_equal(fast, permuted_labels(side, sigma))
+
+
+def test_detectable_effect_follows_n_and_dependence():
+    """The minimum detectable KS distance is about 1.36 sqrt(2/m) for independent halves of m
+    rows (Smirnov's 5 % critical value), and larger for dependent rows (fewer effective
+    rows)."""
+    rng = np.random.default_rng(10)
+    side = np.arange(800) >= 400
+    iid = dependent_two_sample(rng.normal(size=800), side, discrete=False, permutations=499,
+                               rng=rng, block=1)
+    assert iid.critical["Kolmogorov-Smirnov"] == pytest.approx(1.358 * np.sqrt(2 / 400),
+                                                                rel=0.15)
+    dependent = dependent_two_sample(_ar1(rng, 800, 0.9), side, discrete=False,
+                                     permutations=499, rng=rng)
+    assert dependent.critical["Kolmogorov-Smirnov"] > 2 * iid.critical["Kolmogorov-Smirnov"]
