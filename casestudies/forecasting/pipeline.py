@@ -92,16 +92,21 @@ class Showcase:
 class SeriesResult:
     """Everything measured on one series.
 
-    ``score_table`` has one row per method (coverage, width, MSIS, CRPS, pinball, MAE, RMSE,
-    MASE); ``coverage_by_horizon`` the 95% coverage and ``crps_by_horizon`` the mean CRPS by
-    horizon bin; ``truth_comparison``
-    (simulated series) each method's width relative to the true interval.
+    ``score_table`` has one row per method (point values: coverage, width, MSIS, CRPS,
+    pinball, MAE, RMSE, MASE); ``comparison`` the same methods with block-bootstrap intervals
+    over origins (coverage, whole-path coverage, MSIS, CRPS, their excess over the recommended
+    method, and against the true distribution on a simulated series); ``coverage_bands`` the
+    95% coverage by horizon band with intervals; ``joint_coverage`` adds the simultaneous
+    bands; ``ladder`` the uncertainty ladder (stationary simulated series);
+    ``conformal_checks`` split conformal's validity; ``residual_checks`` ARIMA's residual
+    tests. ``coverage_by_horizon``, ``crps_by_horizon`` and ``truth_comparison`` are the point
+    summaries by horizon bin. ``binomial_low``/``binomial_high`` (the band that treats origins
+    as independent) and ``naive_arima_interval`` (independent pairs) are kept for comparison.
 
     The picks and verdicts the report states: ``recommended_lstm_method`` (lowest
     :data:`~casestudies.forecasting.verdicts.RECOMMENDATION_SCORE` among the LSTM interval
-    methods, all of them ranked in ``lstm_methods_by_interval_score``), the LSTM methods of
-    lowest and highest 95% coverage, those within the binomial band, and ``verdicts`` (by name,
-    see :func:`series_verdicts`).
+    methods, all of them ranked in ``lstm_methods_by_interval_score``), the runner-up, and
+    ``verdicts`` (by name, see :func:`series_verdicts`).
     """
 
     key: str

@@ -179,7 +179,7 @@ def figure_width(series: SeriesResult, result: ForecastingResult):
 
 
 def figure_coverage(series: SeriesResult, result: ForecastingResult):
-    """Coverage by horizon for every interval method with the binomial band of the nominal."""
+    """Coverage by horizon for every interval method against the nominal level."""
     fig, axes = new_figure(7.5, 5.6, 1, 2, sharey=True)
     h = np.arange(1, result.horizon + 1)
     for ax, level in zip(axes, result.levels, strict=True):

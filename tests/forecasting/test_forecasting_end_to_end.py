@@ -169,6 +169,16 @@ def test_default_report_in_quick_mode(quick_report):
         assert "LSTM MC dropout + noise (c')" in methods and "LSTM deep ensemble (f)" in methods
         comparison = item["comparison"]
         assert "joint coverage" in comparison["columns"]
+        joint = item["joint_coverage"]
+        assert {"ARIMA sup-t band (whole path)", "ARIMA Bonferroni band (whole path)"} <= \
+            {row[joint["columns"].index("method")] for row in joint["data"]}
+        # The ladder, on the stationary simulated series only, by horizon band.
+        if item["key"] == "arma":
+            ladder = item["ladder"]
+            assert len(ladder["data"]) == 7 and "h 1–10" in ladder["columns"]
+            assert "h 11–12 minus true" in ladder["columns"]
+        else:
+            assert item["ladder"] is None
     for section in ("The question", "The data", "The math", "The evidence", "Pitfalls",
                     "Interview questions", "Use it on your own data", "Reproducibility"):
         assert section in html
