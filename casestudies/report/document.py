@@ -16,6 +16,14 @@ A study's ``report.py`` builds a :class:`Report` from its result object::
 Prose links to a reference with ``[Platt 1999](#ref-platt1999)`` and to a glossary entry with
 ``[calibrated](#term-calibration)``; a link whose target the page lacks fails the build.
 
+For a phone: :meth:`Section.figure` keeps figure text at 9 px or more (a narrow variant of the
+figure with stacked panels where needed), :meth:`Section.figures` lays separate panels out as
+small multiples that stack on a narrow screen, and :meth:`Section.table` frames wide tables so
+that they scroll with their first column in view. Tables show p-values (``pvalues=``) and
+estimates with intervals (``intervals=``) as the numbers justify; templates have the filters
+``pvalue(exact=True)`` and ``interval(low, high)``
+(:func:`casestudies.report.markdown.make_environment`).
+
 Everything is rendered as soon as it is added, so that a bad formula or a missing template value
 fails while building, before any file is written.
 """
@@ -246,7 +254,7 @@ class Section:
                                        pvalues, dict(intervals or {})))
         return self
 
-def _sized_svg(fig: Figure, alt: str, prefix: str, kind: str = "") -> str:
+def _sized_svg(fig: Figure, alt: str, prefix: str) -> str:
     """The figure as SVG sized by CSS: at most its natural width, at least its readable width."""
     svg = figure_to_svg(fig, prefix=prefix)
     natural = svg_size_pt(svg)[0] * PX_PER_PT
@@ -254,8 +262,7 @@ def _sized_svg(fig: Figure, alt: str, prefix: str, kind: str = "") -> str:
     style = f"max-width: {math.ceil(max(natural, readable))}px"
     if readable:
         style += f"; min-width: {math.ceil(readable)}px"
-    css_class = f' class="{kind}"' if kind else ""
-    return svg.replace("<svg", f'<svg{css_class} role="img" aria-label="{html_escape(alt)}" '
+    return svg.replace("<svg", f'<svg role="img" aria-label="{html_escape(alt)}" '
                        f'style="{style}"', 1)
 
 
