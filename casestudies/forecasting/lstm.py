@@ -52,6 +52,10 @@ VALIDATION_SHARE = 0.2
 # Step of the adaptive-conformal level update: larger than Gibbs & Candès' 0.005 because a
 # backtest feeds back only a few dozen outcomes per horizon.
 ADAPTIVE_STEP = 0.02
+# How each LSTM interval method gets its spread: the report names the recommended method's way.
+APPROACH = {"gaussian": "simulation", "bootstrap": "simulation", "ensemble": "simulation",
+            "dropout_noise": "noise added", "conformal": "calibration",
+            "adaptive": "calibration", "quantile": "quantiles", "dropout": "mean only"}
 # Members of the deep ensemble (Lakshminarayanan et al. 2017 use five): each a Gaussian-head
 # network from its own seed; the first is the network of method (a).
 ENSEMBLE_MEMBERS = 5

@@ -154,6 +154,7 @@ class SeriesResult:
     lstm_interval_methods: list[str]
     recommended_lstm_method: str
     runner_up_lstm_method: str
+    recommended_approach: str
     lstm_methods_by_interval_score: list[str]
     origin_block: int
     origin_blocks: int
@@ -719,6 +720,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         lstm_networks=len(run.logs),
         lstm_interval_methods=[s.key for s in scores if s.family == "LSTM" and s.coverage],
         recommended_lstm_method=recommended, runner_up_lstm_method=runner_up,
+        recommended_approach=lstm.APPROACH.get(recommended, "other"),
         lstm_methods_by_interval_score=ranked,
         origin_block=block, origin_blocks=int(np.ceil(len(test) / block)),
         comparison=comparison, coverage_bands=bands_table, joint_coverage=joint_table,

@@ -81,6 +81,13 @@ GLOSSARY = {
     "Deep ensemble": "Several networks trained from different seeds, whose predictive "
                      "distributions are mixed.",
 }
+# How the recommended LSTM method gets its spread, in the short answer's words.
+APPROACH_WORDS = {
+    "simulation": " (an assumed noise model fed through simulated paths: ARIMA's own recipe)",
+    "noise added": " (the held-out noise variance added to the spread of the mean)",
+    "calibration": " (the spread calibrated on held-out errors)",
+    "quantiles": " (quantiles learned directly by the pinball loss)",
+}
 # The psi-weight formula in the width figure: a colour no method uses.
 PSI_COLOUR = "#c51b8a"
 
@@ -255,6 +262,7 @@ def short_answer(result: ForecastingResult) -> str:
     far = (", which at the question's horizon on a stationary series is just its "
            "unconditional band" if verdicts["arima_interval_is_unconditional"].holds else "")
     where = "the simulated series" if first.truth_order else first.name
+    how = APPROACH_WORDS.get(first.recommended_approach, "")
     if verdicts["recommended_beats_runner_up"].holds:
         ranking = f"ahead of {label[runner_up]}"
     else:
@@ -265,7 +273,7 @@ def short_answer(result: ForecastingResult) -> str:
         f"propagates through the psi-weights in closed form{far}, while an LSTM trained by "
         "squared error is a point estimator that needs an assumed noise model and simulation "
         "(as R's nnetar does); of the LSTM interval methods, "
-        f"{label[best]} had the lowest interval score on {where}, {ranking}.")
+        f"{label[best]}{how} had the lowest interval score on {where}, {ranking}.")
 
 
 def _pct_ci(row, name: str, digits: int = 0) -> str:

@@ -99,7 +99,16 @@ def test_short_answer_explains_prediction_versus_confidence_interval(arma_result
     assert "noise model" in answer and "nnetar" in answer
     best = arma_result.series[0].recommended_lstm_method
     label = {s.key: s.label for s in arma_result.series[0].scores}[best]
-    assert label.replace("LSTM ", "") + " had the lowest interval score" in answer
+    assert label.replace("LSTM ", "") in answer and " had the lowest interval score" in answer
+
+
+@pytest.mark.parametrize(("approach", "words"), [
+    ("simulation", "ARIMA's own recipe"), ("calibration", "calibrated on held-out errors")])
+def test_short_answer_names_how_the_recommended_method_gets_its_spread(arma_result, approach,
+                                                                        words):
+    series = dataclasses.replace(arma_result.series[0], recommended_approach=approach)
+    changed = dataclasses.replace(arma_result, series=[series, *arma_result.series[1:]])
+    assert words in short_answer(changed)
 
 
 @pytest.mark.parametrize(("states", "words"), [
