@@ -193,3 +193,15 @@ def test_default_report_in_quick_mode(quick_report):
         assert section in html
     assert html.count("<svg") >= 10 and "<math" in html
     assert "casestudies forecasting --data" in html
+
+
+def test_one_colour_per_method_and_the_psi_curve_in_a_colour_no_method_uses(arma_result):
+    from casestudies.forecasting.report import COLOURS, PSI_COLOUR
+
+    plotted = {s.key for s in arma_result.series[0].scores if s.key != "arima_psi"}
+    assert plotted <= set(COLOURS)
+    colours = [COLOURS[key] for key in plotted]
+    assert len(set(colours)) == len(colours)
+    assert PSI_COLOUR not in COLOURS.values()
+    # Grey is for references only: no method is drawn in a grey.
+    assert not any(c.lower() in {"#7f7f7f", "#808080", "#999999", "#bbbbbb"} for c in colours)
