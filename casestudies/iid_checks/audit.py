@@ -16,7 +16,7 @@ from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
+from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 from statsmodels.tsa.stattools import acf, pacf
 
@@ -295,10 +295,11 @@ def adversarial_validation(table: AuditTable, config, seed: int, part: str = "da
                            ) -> tuple[Adversarial, dict]:
     """Train a gradient-boosting classifier to tell the test (late) side from the other.
 
-    Out-of-fold probabilities give the AUC (with a cluster-bootstrap interval: groups, or
-    blocks of consecutive rows, see :mod:`~casestudies.iid_checks.resampling`) and the Mann-Whitney
-    p-value of AUC = 0.5 (AUC is the Mann-Whitney U divided by ``n1 n0``); permutation
-    importance on a held-out half names the features that give the split away.
+    Out-of-fold probabilities, from folds of whole clusters (groups, or blocks of consecutive
+    rows, see :mod:`~casestudies.iid_checks.resampling`), give the AUC (with a
+    cluster-bootstrap interval over the same clusters) and the Mann-Whitney p-value of
+    AUC = 0.5 (AUC is the Mann-Whitney U divided by ``n1 n0``); permutation importance on a
+    held-out half of the clusters names the features that give the split away.
 
     The subsample, the bootstrap and the classifier each draw from their own stream, named
     after ``part`` (the dataset audited), so that no other check changes their numbers.
@@ -312,9 +313,15 @@ def adversarial_validation(table: AuditTable, config, seed: int, part: str = "da
     side = table.is_test[index].astype(int)
     model = HistGradientBoostingClassifier(max_iter=100, random_state=model_seed,
                                            categorical_features="from_dtype")
-    folds = StratifiedKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True, random_state=model_seed)
-    scores = cross_val_predict(model, features, side, cv=folds, method="predict_proba")[:, 1]
     clusters, cluster_name = bootstrap_clusters(table, index)
+    # Folds of whole clusters (groups, or blocks of consecutive rows): with shuffled rows, a
+    # row's neighbours in time or its group's other rows sit in the training folds, and slowly
+    # varying features (a customer's 30-day mean) let the classifier recognise them; the AUC
+    # would then measure that memory, not a difference between the sides.
+    folds = StratifiedGroupKFold(n_splits=ADVERSARIAL_FOLDS, shuffle=True,
+                                 random_state=model_seed)
+    scores = cross_val_predict(model, features, side, cv=folds, groups=clusters,
+                               method="predict_proba")[:, 1]
 
     levels, codes = np.unique(scores, return_inverse=True)
 
@@ -326,9 +333,11 @@ def adversarial_validation(table: AuditTable, config, seed: int, part: str = "da
                                    desc="adversarial AUC bootstrap")["auc"]
     auc = percentile_interval(float(roc_auc_score(side, scores)), replicates)
     p_value = stats.mannwhitneyu(scores[side == 1], scores[side == 0]).pvalue
-    fit_rows, held_rows = train_test_split(np.arange(len(index)), test_size=IMPORTANCE_HELD_OUT,
-                                           stratify=side, random_state=model_seed)
-    held_rows = held_rows[:IMPORTANCE_ROWS]
+    fit_rows, held_rows = next(GroupShuffleSplit(
+        n_splits=1, test_size=IMPORTANCE_HELD_OUT, random_state=model_seed).split(
+        features, side, groups=clusters))
+    # Every k-th held-out row, so that both sides (early and late rows) are kept.
+    held_rows = held_rows[::max(1, int(np.ceil(len(held_rows) / IMPORTANCE_ROWS)))]
     model.fit(features.iloc[fit_rows], side[fit_rows])
     importance = permutation_importance(model, features.iloc[held_rows], side[held_rows],
                                         scoring="roc_auc", n_repeats=2,

@@ -372,3 +372,31 @@ def test_auc_of_codes_matches_scikit_learn_with_ties():
     assert auc_of_codes(codes[rows], labels[rows], len(levels)) == pytest.approx(
         roc_auc_score(labels[rows], scores[rows]))
     assert np.isnan(auc_of_codes(codes, np.zeros(500), len(levels)))
+
+
+def test_adversarial_folds_keep_groups_together_so_slow_features_do_not_fake_drift():
+    """Each group has a constant habit and two features that wander slowly (stationary AR(1)
+    paths), and every group is on both sides. With shuffled rows the classifier recognises a
+    group and where along its path a row lies (AUC about 0.78 when this was written); with
+    whole groups per fold it cannot, and the AUC stays near chance."""
+    from casestudies.iid_checks.audit import adversarial_validation
+    from casestudies.iid_checks.data import prepare_table
+
+    rng = np.random.default_rng(0)
+    groups, steps = 60, 40
+    paths = []
+    for _ in range(2):
+        level = np.zeros((groups, steps))
+        level[:, 0] = rng.normal(size=groups)
+        for t in range(1, steps):
+            level[:, t] = 0.95 * level[:, t - 1] + np.sqrt(1 - 0.95**2) * rng.normal(size=groups)
+        paths.append(level.ravel())
+    frame = pd.DataFrame({"t": np.tile(np.arange(steps), groups),
+                          "g": np.repeat(np.arange(groups), steps),
+                          "habit": np.repeat(rng.normal(size=groups), steps),
+                          "slow1": paths[0], "slow2": paths[1],
+                          "noise": rng.normal(size=groups * steps)})
+    table = prepare_table(frame, name="slow", time="t", group="g")
+    with threadpool_limits(1):
+        found, _ = adversarial_validation(table, IIDConfig(quick=True, bootstrap=50), 0)
+    assert found.auc.value < 0.62
