@@ -388,6 +388,8 @@ class CalibrationResult(StudyResult):
     three_actions: dict[str, Any]
     prequential: pd.DataFrame
     prequential_summary: dict[str, Any]
+    censoring: pd.DataFrame
+    censoring_summary: dict[str, Any]
     calibrator_parameters: dict[str, float]
     metrics: pd.DataFrame
     focus_intervals: pd.DataFrame
@@ -1224,6 +1226,22 @@ def _question_verdicts(asked: dict[str, Any], unit: str, confidence: float, add)
                      rule="cost per transaction of approve / step-up / block minus that of "
                           "block-or-approve at t* below 0 (with the configured step-up cost "
                           "and catch rate, which are assumptions)", unit=unit))
+    censoring = asked.get("censoring")
+    if censoring is not None and not censoring.empty:
+        by_design = censoring.set_index("training")
+        for design, name, rule in (
+                ("blocked left unlabelled", "censoring_biases_retraining",
+                 "test O/E of the model retrained without the blocked payments over that of the "
+                 "model retrained with every label: holds when the interval excludes 1"),
+                ("random hold-out, reweighted", "holdout_bias_remains",
+                 "the same ratio for the model retrained with a random hold-out of would-be "
+                 "blocked payments (reweighted): holds when the interval excludes 1")):
+            if design in by_design.index:
+                row = by_design.loc[design]
+                add(rules.moved(name, Estimate(row["relative_to_reference"],
+                                               row["relative_to_reference_low"],
+                                               row["relative_to_reference_high"], confidence),
+                                rule=rule, unit=unit))
     change = asked["prequential_summary"].get("brier_change")
     if change:
         add(rules.lowers("weekly_recalibration_helps", Estimate(
@@ -1249,6 +1267,15 @@ def ask_next_questions(selection: Selection, blocks: Blocks, data: TransactionDa
                                                  boot),
         "prequential": pd.DataFrame(), "prequential_summary": {},
     }
+    # The rule as if it had been live during the calibration block: its blocked payments get
+    # no label, and the next model is retrained on what is left.
+    t_star = dec.bayes_threshold(config.cost_fp, config.cost_fn)
+    deployed = focus.calibrators.get(selection.chosen)
+    p_cal = (deployed.predict(focus.calibration_scores) if deployed is not None
+             else focus.calibration_scores)
+    asked["censoring"], asked["censoring_summary"] = questions.censored_retraining(
+        blocks.X_cal, blocks.y_cal, p_cal >= t_star, blocks.X_test, y, t_star, config.cost_fp,
+        config.cost_fn, boot, stream(config.seed, "censoring", "hold-out"))
     if blocks.time_test is not None and blocks.time_cal is not None:
         card = data.card[blocks.split.test] if data.card is not None else None
         table, summary = questions.prequential(
@@ -1417,6 +1444,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
         drift=drift, drift_ratios={k: dataclasses.asdict(e) for k, e in drift_ratios.items()},
         groups=groups, cost_ratio=asked["cost_ratio"], three_actions=asked["three_actions"],
         prequential=asked["prequential"], prequential_summary=asked["prequential_summary"],
+        censoring=asked["censoring"], censoring_summary=asked["censoring_summary"],
         calibrator_parameters=selection.parameters, metrics=metrics,
         focus_intervals=evidence.intervals, metric_card=evidence.card, noise=evidence.noise,
         noise_summary=evidence.noise_summary, reliability=evidence.reliability,

@@ -369,6 +369,20 @@ def _prequential_table(result: CalibrationResult) -> pd.DataFrame:
     return out
 
 
+def _censoring_table(result: CalibrationResult) -> pd.DataFrame:
+    frame = result.censoring
+    return pd.DataFrame({
+        "retrained on": frame["training"], "rows": frame["rows"], "frauds": frame["frauds"],
+        "test O/E": _ci(frame["observed_expected"], frame["observed_expected_low"],
+                        frame["observed_expected_high"]),
+        "O/E over reference": _ci(frame["relative_to_reference"],
+                                  frame["relative_to_reference_low"],
+                                  frame["relative_to_reference_high"]),
+        "frauds caught % at t*": _ci(frame["recall"], frame["recall_low"], frame["recall_high"],
+                                     100),
+        "cost / transaction": _ci(frame["cost"], frame["cost_low"], frame["cost_high"])})
+
+
 def _actions_table(result: CalibrationResult) -> pd.DataFrame:
     a = result.three_actions
     return pd.DataFrame({
@@ -767,6 +781,14 @@ def build(result: CalibrationResult) -> Report:
                            "probability and the cost per transaction, with "
                            f"{level} intervals over {unit}. The step-up cost and the share of "
                            "frauds it stops are assumptions (--cost-step-up, --step-up-catch).")
+    if not result.censoring.empty:
+        evidence.table(_censoring_table(result),
+                       caption="One retraining cycle on censored labels: a logistic regression "
+                               "retrained on the calibration block with every label (the "
+                               "reference nobody has), without the payments the rule blocked, "
+                               "and with a random hold-out of them let through and reweighted; "
+                               f"scored on the test block with {level} intervals over {unit} "
+                               "(the test block is resampled; the hold-out draw is not).")
     if not result.prequential.empty:
         evidence.table(_prequential_table(result),
                        caption="Prequential evaluation: consecutive windows of the test block. "
