@@ -200,12 +200,13 @@ def bootstrap_rung(values: np.ndarray, train_end: int, origins: np.ndarray, hori
 
 def estimated_rung(values: np.ndarray, train_start: int, train_end: int, origins: np.ndarray,
                    horizon: int, level: float, max_p: int, max_q: int
-                   ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+                   ) -> tuple[np.ndarray, np.ndarray, tuple[int, int], float]:
     """Rung (b) on a stretch of the data: the order searched by AIC and the parameters fitted
     by CSS on ``values[train_start:train_end]``, and the normal interval those imply at every
-    origin. Returns the bounds (origins × H) and the order."""
+    origin. Returns the bounds (origins × H), the order and the fitted h = H forecast
+    variance."""
     fit = css_order_search(np.asarray(values[train_start:train_end], dtype=float), max_p, max_q)
     mean, variance = conditional_forecasts(values, origins, fit.mean, fit.ar, fit.ma,
                                            fit.sigma2, horizon)
     half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(variance)[None, :]
-    return mean - half, mean + half, (fit.p, fit.q)
+    return mean - half, mean + half, (fit.p, fit.q), float(variance[-1])

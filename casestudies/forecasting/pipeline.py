@@ -343,8 +343,8 @@ def _uncertainty_ladder(fit, values, train_end, test, horizon, level, config, ac
         spreads[key], orders[key] = spread, refit_orders
     # The same ladder with the model estimated on a short stretch, where estimation matters.
     start = train_end - ladder.SHORT_TRAINING
-    lower, upper, short_order = ladder.estimated_rung(values, start, train_end, test, horizon,
-                                                      level, config.max_p, config.max_q)
+    lower, upper, short_order, short_variance = ladder.estimated_rung(
+        values, start, train_end, test, horizon, level, config.max_p, config.max_q)
     rungs.append(evaluation.origin_record(MethodForecast(
         "ladder_short_estimated", f"(b) estimated on the last {ladder.SHORT_TRAINING} "
         "observations", "ARIMA", (lower + upper) / 2, {level: lower}, {level: upper}), actual))
@@ -366,6 +366,12 @@ def _uncertainty_ladder(fit, values, train_end, test, horizon, level, config, ac
         "refits": ladder.REFITS,
         "short_training": ladder.SHORT_TRAINING,
         "short_order": list(short_order),
+        # Why the short fit's interval is as wide as it is: its variance far ahead follows the
+        # short stretch's own variance, against the true process's.
+        "short_variance_at_horizon": short_variance,
+        "short_stretch_variance": float(np.var(values[start:train_end])),
+        "true_variance_at_horizon": float(by_key["truth"].width[level][:, -1].mean() / (2 * z))
+        ** 2,
         "short_order_refits_other_order": int(sum(o != short_order
                                                   for o in orders["ladder_short_order"])),
         "refits_kept": {key: len(o) for key, o in orders.items()},
