@@ -1249,6 +1249,12 @@ def _question_verdicts(asked: dict[str, Any], unit: str, confidence: float, add)
             rule="Brier score with the calibrator re-fitted at each weekly window's start on "
                  "every label known by then, minus with the calibrator fitted once, pooled over "
                  "the windows after the first, below 0", unit=unit))
+    change = asked["prequential_summary"].get("brier_change_raw")
+    if change:
+        add(rules.lowers("weekly_recalibration_beats_raw", Estimate(
+            change["value"], change["low"], change["high"], confidence),
+            rule="Brier score with the calibrator re-fitted weekly minus that of the raw score, "
+                 "pooled over the windows after the first, below 0", unit=unit))
 
 
 def ask_next_questions(selection: Selection, blocks: Blocks, data: TransactionData,

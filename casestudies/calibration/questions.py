@@ -194,9 +194,12 @@ def prequential(y_cal: np.ndarray, s_cal: np.ndarray, time_cal: np.ndarray,
                                "windows": len(table)}
     if later.size:
         yl = y_test[later].astype(np.float64)
-        change = boot.intervals({"brier_change": rs.mean(
-            (refit[later] - yl) ** 2 - (p_fixed[later] - yl) ** 2)}, rows=later)["brier_change"]
-        summary["brier_change"] = _as_dict(change)
+        changes = boot.intervals({
+            "brier_change": rs.mean((refit[later] - yl) ** 2 - (p_fixed[later] - yl) ** 2),
+            "brier_change_raw": rs.mean((refit[later] - yl) ** 2 - (s_test[later] - yl) ** 2)},
+            rows=later)
+        summary["brier_change"] = _as_dict(changes["brier_change"])
+        summary["brier_change_raw"] = _as_dict(changes["brier_change_raw"])
     if card is not None:
         daily = _daily_card_precision(days, card, s_test, y_test, CARDS_PER_DAY)
         # Days are the unit here: investigators' workload is daily, and fraud incidents last

@@ -244,3 +244,16 @@ def test_every_number_in_the_report_is_in_the_json(tmp_path, capsys, calibration
     assert resampling["unit"] == verdicts["raw_score_calibrated"]["unit"]
     assert resampling["clustered"] and resampling["test_units"] < resampling["test_rows"]
     assert "Every interval in this report resamples" in html
+    # Every clause of the short answer is the wording of a verdict stored in the JSON.
+    answer, state = payload["short_answer"], {k: v["holds"] for k, v in verdicts.items()}
+    words = {None: "undecided", True: "yes", False: "no"}
+    cost = {"yes": "-calibrated", "no": "did not lower the cost",
+            "undecided": "their costs differ only within noise"}
+    trust = {"yes": "yes, the raw score can be read", "no": "no, the raw score cannot be read",
+             "undecided": "this test block cannot tell"}
+    assert cost[words[state["calibration_lowers_cost_at_t_star"]]] in answer
+    assert trust[words[state["raw_score_calibrated"]]] in answer
+    helped = ("made the later test block worse" if state["calibration_hurts_on_test"] else
+              {"yes": "helped on the later", "no": "did not help on the later",
+               "undecided": "did not help beyond noise"}[words[state["calibration_helps_on_test"]]])
+    assert helped in answer

@@ -72,8 +72,9 @@ def _asked(regrets, step, change):
                           for f, (v, lo, hi) in zip((0.5, 1.0, 2.0), regrets, strict=True)])
     three = dict(zip(("difference", "difference_low", "difference_high"), step, strict=True))
     return {"cost_ratio": ratio, "three_actions": three,
-            "prequential_summary": {"brier_change": dict(
-                zip(("value", "low", "high"), change, strict=True))}}
+            "prequential_summary": {
+                "brier_change": dict(zip(("value", "low", "high"), change, strict=True)),
+                "brier_change_raw": dict(zip(("value", "low", "high"), change, strict=True))}}
 
 
 @pytest.mark.parametrize(("regrets", "step", "change", "states"), [
@@ -91,6 +92,7 @@ def test_question_verdicts_on_both_sides(regrets, step, change, states):
     assert (verdicts["threshold_robust_to_cost_ratio"].state,
             verdicts["step_up_lowers_cost"].state,
             verdicts["weekly_recalibration_helps"].state) == states
+    assert verdicts["weekly_recalibration_beats_raw"].state == states[2]
 
 
 def test_censoring_hides_the_frauds_the_rule_caught_and_a_hold_out_restores_them():
