@@ -460,7 +460,8 @@ def build(result: IIDResult) -> Report:
                    caption=f"{min(TOP_CHECKS, len(result.audit.checks))} of "
                            f"{result.check_counts['total']} checks: deciding ones first, "
                            "violations first, by effect relative to its threshold; statistics, "
-                           "naive p-values and notes of every check are in the JSON output.")
+                           "naive p-values and notes of every check are in the JSON output.",
+                   pvalues=("p-value", "adjusted p"))
     drift = _drift_table(result.audit)
     if len(drift):
         alpha = f"{result.config.alpha:g}"
@@ -471,7 +472,8 @@ def build(result: IIDResult) -> Report:
                                       "this many rows and this dependence (its minimum "
                                       "detectable effect). A flag-from value above the "
                                       "material threshold means no evidence is not evidence of "
-                                      "no drift.")
+                                      "no drift.",
+                       pvalues=("KS p, independent rows", "KS p, block permutation"))
     if result.burn_in_effects is not None:
         evidence.text("evidence_burn_in.md", **ctx)
         evidence.table(_burn_in_table(result),
@@ -492,7 +494,8 @@ def build(result: IIDResult) -> Report:
                         alt="Autocorrelation and partial autocorrelation bars per column")
     if result.audit.adversarial is not None:
         evidence.text("evidence_adversarial.md", **ctx)
-        evidence.table(result.audit.adversarial.importance.head(8),
+        evidence.table(result.audit.adversarial.importance.head(8).rename(
+                           columns={"auc_drop": "drop in AUC"}),
                        caption="Features that give the split away: drop in the adversarial "
                                "AUC when the feature is shuffled, on "
                                f"{result.audit.adversarial.importance_rows:,} rows held out of "
@@ -512,7 +515,8 @@ def build(result: IIDResult) -> Report:
         evidence.text("evidence_real.md", **ctx)
         evidence.table(_checks_table(result.real_series, None),
                        caption="Every check on the yearly sunspot numbers (early vs late "
-                               "halves for the two-sample tests).")
+                               "halves for the two-sample tests).",
+                       pvalues=("p-value", "adjusted p"))
         evidence.figure(_correlogram_figure(result.real_series.correlograms),
                         caption="Sunspots: ACF with Bartlett's band and PACF. The ACF "
                                 "oscillates with the solar cycle.",
