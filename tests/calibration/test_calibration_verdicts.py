@@ -226,7 +226,10 @@ def _html(result):
      "No, it hurt: the Brier score on the test block rose beyond noise"),
     ({"calibration_helps_on_test": True, "calibration_hurts_on_test": False},
      "Yes: the Brier score on the test block fell beyond noise"),
-    ({"raw_calibration_moved": True}, "The raw score&#39;s calibration moved between"),
+    ({"raw_calibration_moved": True, "calibration_helps_on_test": None,
+      "calibration_hurts_on_test": None}, "The raw score&#39;s calibration moved between"),
+    ({"calibration_helps_on_test": True, "calibration_hurts_on_test": False},
+     "The correction learnt on the calibration block carried over to the test block."),
 ])
 def test_the_answer_box_follows_the_verdicts(result, states, words):
     html = _html(_with(result, **states))
