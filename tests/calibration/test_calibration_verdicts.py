@@ -228,7 +228,8 @@ def _html(result):
      "Yes: the Brier score on the test block fell beyond noise"),
     ({"raw_calibration_moved": True, "calibration_helps_on_test": None,
       "calibration_hurts_on_test": None}, "The raw score&#39;s calibration moved between"),
-    ({"calibration_helps_on_test": True, "calibration_hurts_on_test": False},
+    ({"calibration_helps_on_test": True, "calibration_hurts_on_test": False,
+      "raw_calibration_moved": False},
      "The correction learnt on the calibration block carried over to the test block."),
 ])
 def test_the_answer_box_follows_the_verdicts(result, states, words):
