@@ -217,7 +217,7 @@ def _figure_taxonomy(result: CalibrationResult):
     fig, axes = new_figure(10, 2.6 * nrows, nrows, ncols, squeeze=False)
     for ax, name in zip(axes.ravel(), names, strict=False):
         _reliability_panel(ax, result.model_reliability[name], name, PALETTE[1],
-                           result.settings["confidence"], _decision_marks(result)[:1],
+                           result.settings["confidence"], _decision_marks(result),
                            small=True)
         ax.title.set_fontsize(9)
         ax.tick_params(labelsize=7)
@@ -648,7 +648,9 @@ def build(result: CalibrationResult) -> Report:
     evidence.text("evidence_taxonomy.md", **ctx)
     evidence.figure(_figure_taxonomy(result),
                     caption="Raw scores of every model on the test block, in bins of equal "
-                            "width on the log-odds scale, with t* marked (dotted). Points "
+                            "width on the log-odds scale, with t* (labelled) and, with amounts, "
+                            "the amount rule's thresholds for the example payments marked "
+                            "(dotted). Points "
                             "outside the grey consistency bars are miscalibrated beyond what "
                             "chance explains at this bin size.",
                     alt="Reliability diagrams of the raw scores of each model")

@@ -82,3 +82,33 @@ def test_numeric_time_is_read_as_seconds():
     elapsed = (data.time - data.time[0]) / np.timedelta64(1, "s")
     np.testing.assert_allclose(elapsed, np.sort(seconds) - seconds.min())
     np.testing.assert_array_equal(data.y, [1, 0, 0, 0, 1])
+
+
+def test_a_cluster_column_groups_rows_and_is_not_a_feature():
+    from casestudies.calibration.data import from_frame
+
+    frame = pd.DataFrame({"y": [0, 1, 0, 1, 0, 0], "x": np.arange(6.0),
+                          "card": ["a", "b", "a", "c", "b", "c"]})
+    data = from_frame(frame, "y", cluster="card", source="frame")
+    assert list(data.features.columns) == ["x"]
+    assert data.clusters[0] == data.clusters[2] != data.clusters[1]
+    assert data.cluster_unit == "values of the column 'card'"
+    plain = from_frame(frame.drop(columns="card"), "y", source="frame")
+    assert plain.clusters is None and plain.cluster_unit == "transactions"
+
+
+def test_a_cluster_column_with_missing_values_is_one_line_error():
+    from casestudies.calibration.data import from_frame
+    from casestudies.errors import DataError
+
+    frame = pd.DataFrame({"y": [0, 1, 0], "x": [1.0, 2.0, 3.0], "card": ["a", None, "b"]})
+    with pytest.raises(DataError, match="cluster column 'card' has 1 missing value"):
+        from_frame(frame, "y", cluster="card", source="frame")
+
+
+def test_cluster_needs_a_data_file():
+    from casestudies.calibration.config import CalibrationConfig
+    from casestudies.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--cluster names a column of --data"):
+        CalibrationConfig(cluster="card")
