@@ -206,7 +206,7 @@ def _figure_reliability(result: CalibrationResult):
     axes[0].set_xlabel("predicted probability (log-odds scale)")
     axes[1].set_xlabel("predicted probability (log-odds scale)")
     axes[0].set_ylabel("observed fraud rate (log-odds scale)")
-    axes[1].legend(loc="upper left")
+    axes[1].legend(loc="lower right")
     return fig
 
 
