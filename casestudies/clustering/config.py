@@ -62,6 +62,9 @@ class ClusteringConfig(StudyConfig):
         clustering run on a random subsample of ``subsample_rows`` rows (their cost grows with n,
         their conclusions do not need every row).
     subsample_rows : int
+    real_customers : int
+        With the simulated customers, also score PCA, t-SNE and UMAP on this many real customers
+        of the Caravan table (0: do not).
     n_jobs : int
         Maps (t-SNE, UMAP, the pitfalls) computed at the same time, each in its own
         single-threaded process.
@@ -112,6 +115,9 @@ class ClusteringConfig(StudyConfig):
                                      negate=True)
     large_rows: int = 10_000
     subsample_rows: int = 5_000
+    real_customers: int = option(2500, "real Caravan customers (a random subsample) scored "
+                                       "beside the simulated ones; 0 to leave them out",
+                                 ge=0, le=6000, quick=800)
     n_jobs: int = option(2, "maps computed at the same time, one single-threaded process "
                             "each (-1 for one per core)", flag="--jobs", ge=-1, le=256)
     seed: int = seed_option()

@@ -6,6 +6,7 @@ The true segment is kept beside the features for evaluation only; it never enter
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -102,6 +103,17 @@ class ClusteringData:
         simulator only, for evaluation.
     preprocessing : Preprocessing
         What was transformed, encoded or dropped.
+    groups : ndarray or None
+        Rows that share attributes by construction (Caravan customers of the same postcode
+        profile): the segment accuracy keeps each group in one cross-validation fold.
+    group_note : str or None
+        What the groups are, for the report.
+    duplicates_dropped : int
+        Exact duplicate rows removed before the analysis.
+    companion : ClusteringData or None
+        The real customers scored beside the simulated ones in the default report.
+    companion_note : str or None
+        Why the companion is missing (ISLP not installed), for the report.
     """
 
     source: str
@@ -115,6 +127,11 @@ class ClusteringData:
     label_name: str | None
     life_stage: np.ndarray | None
     preprocessing: Preprocessing
+    groups: np.ndarray | None = None
+    group_note: str | None = None
+    duplicates_dropped: int = 0
+    companion: ClusteringData | None = None
+    companion_note: str | None = None
 
     @property
     def n_rows(self) -> int:
@@ -477,10 +494,83 @@ def load_digits_data(config: ClusteringConfig) -> ClusteringData:
         preprocessing=record)
 
 
+ISLP_INSTALL = "pip install --no-deps ISLP==0.6.0"
+CARAVAN_LABEL = "MOSHOOFD"  # customer main type (L2 in the CoIL 2000 data dictionary)
+CARAVAN_SUBTYPE = "MOSTYPE"  # customer subtype (L0): nested in the main type, so left out
+CARAVAN_TARGET = "Purchase"  # the CoIL challenge's outcome (caravan policy), not an attribute
+CARAVAN_ZIP_COLUMNS = 43  # the first 43 columns describe the customer's postcode, not the person
+MAIN_TYPES = {1: "successful hedonists", 2: "driven growers", 3: "average family",
+              4: "career loners", 5: "living well", 6: "cruising seniors",
+              7: "retired and religious", 8: "family with grown ups",
+              9: "conservative families", 10: "farmers"}
+
+
+def _caravan_table() -> pd.DataFrame:
+    try:
+        from ISLP import load_data as islp_load
+    except ImportError:
+        raise DataError(f"--dataset caravan needs the ISLP package: {ISLP_INSTALL}") from None
+    return islp_load("Caravan")
+
+
+def load_caravan(config: ClusteringConfig, rows: int | None = None) -> ClusteringData:
+    """The CoIL 2000 insurance customers (ISLP's ``Caravan``: 5,822 customers, 85 attributes)
+    with the customer main type as the known segment.
+
+    Exact duplicate rows (602) are dropped: a duplicate sits at distance zero from its twin,
+    which would be its own "neighbour" in the data and on every map. The customer subtype
+    (nested in the main type) and the challenge's outcome are not features. The first 43
+    columns describe the customer's postcode, so customers with the same postcode profile share
+    them; those customers form the ``groups`` of the segment accuracy, so that no customer is
+    classified by its postcode neighbours (the main type is itself a postcode attribute).
+
+    Parameters
+    ----------
+    config : ClusteringConfig
+    rows : int, optional
+        Keep a random subsample of this many (deduplicated) customers.
+    """
+    raw = _caravan_table()
+    table = raw.drop_duplicates().reset_index(drop=True)
+    dropped = len(raw) - len(table)
+    if rows is not None and rows < len(table):
+        keep = np.sort(np.random.default_rng(config.seed).choice(len(table), rows,
+                                                                 replace=False))
+        table = table.iloc[keep].reset_index(drop=True)
+    _check_rows(len(table), config, "the Caravan table")
+    zip_columns = list(raw.columns[:CARAVAN_ZIP_COLUMNS])
+    groups = pd.factorize(table[zip_columns].astype(str).agg("|".join, axis=1))[0]
+    labels = table[CARAVAN_LABEL].map(MAIN_TYPES).to_numpy(dtype=str)
+    exclude = (CARAVAN_LABEL, CARAVAN_SUBTYPE, CARAVAN_TARGET, *config.drop_columns)
+    require_columns(table, list(config.drop_columns), source="the Caravan table")
+    features, unscaled, names, record = prepare_features(table, exclude,
+                                                         weighting=config.weighting)
+    return ClusteringData(
+        source=f"CoIL 2000 insurance customers (ISLP Caravan, {len(table):,} distinct rows"
+               f"{' sampled' if rows is not None and rows < len(raw) - dropped else ''})",
+        fingerprint=fingerprint_frame(table), kind="caravan", table=table, features=features,
+        unscaled=unscaled, feature_names=names, labels=labels, label_name="customer main type",
+        life_stage=None, preprocessing=record, groups=groups,
+        group_note=(f"{int(groups.max()) + 1:,} postcode profiles (the first "
+                    f"{CARAVAN_ZIP_COLUMNS} columns)"),
+        duplicates_dropped=int(dropped))
+
+
 def load_data(config: ClusteringConfig) -> ClusteringData:
-    """The data of a run: the user's table if given, else the chosen built-in data set."""
+    """The data of a run: the user's table if given, else the chosen built-in data set. The
+    default simulated customers come with the real Caravan customers as a companion (a
+    subsample of ``config.real_customers`` rows), when ISLP is installed."""
     if config.uses_user_data:
         return load_user_table(config)
     if config.dataset == "digits":
         return load_digits_data(config)
-    return load_customers(config)
+    if config.dataset == "caravan":
+        return load_caravan(config)
+    data = load_customers(config)
+    if config.real_customers:
+        try:
+            data.companion = load_caravan(
+                dataclasses.replace(config, drop_columns=()), rows=config.real_customers)
+        except DataError as error:
+            data.companion_note = str(error)
+    return data

@@ -13,7 +13,7 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
 
@@ -127,14 +127,25 @@ def accuracy_folds(labels: np.ndarray, folds: int) -> int:
 
 
 def knn_correct(Y: np.ndarray, labels: np.ndarray, k: int = 10, folds: int = 5,
-                random_state: int = 0) -> np.ndarray:
+                random_state: int = 0, groups: np.ndarray | None = None) -> np.ndarray:
     """Whether each point's segment is predicted right by a k-nearest-neighbour classifier
     trained on the other folds (:func:`accuracy_folds` stratified folds): one boolean per
-    point, so that two maps scored with the same ``random_state`` are paired point by point."""
+    point, so that two maps scored with the same ``random_state`` are paired point by point.
+
+    With ``groups`` (e.g. customers sharing a postcode's attributes), every group sits in one
+    fold, so a point is never classified by members of its own group."""
     labels = np.asarray(labels)
-    splitter = StratifiedKFold(n_splits=accuracy_folds(labels, folds), shuffle=True,
-                               random_state=random_state)
-    predicted = cross_val_predict(KNeighborsClassifier(n_neighbors=k), Y, labels, cv=splitter)
+    n_splits = accuracy_folds(labels, folds)
+    if groups is None:
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+        split = splitter.split(Y, labels)
+    else:
+        n_splits = max(2, min(n_splits, np.unique(groups).size))
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True,
+                                        random_state=random_state)
+        split = splitter.split(Y, labels, groups)
+    predicted = cross_val_predict(KNeighborsClassifier(n_neighbors=k), Y, labels,
+                                  cv=list(split))
     return predicted == labels
 
 

@@ -21,7 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from casestudies import progress
-from casestudies.clustering import islands, maps, metrics, scoring
+from casestudies.clustering import choosing_k, islands, maps, metrics, scoring
 from casestudies.clustering import verdicts as rules
 from casestudies.clustering.config import ClusteringConfig
 from casestudies.clustering.data import (
@@ -168,6 +168,39 @@ class Placement:
 
 
 @dataclass
+class RealCustomers:
+    """PCA, t-SNE and UMAP scored on the real Caravan customers, beside the simulated ones.
+
+    Attributes
+    ----------
+    source : str
+    n_rows, n_features : int
+    duplicates_dropped : int
+    group_note : str
+    scorecard : DataFrame
+        One row per map: trustworthiness and continuity at k, distance correlation, segment
+        accuracy (postcode groups kept in one fold), KNC, islands and their AMI with the main
+        type, and the column that explains the islands best.
+    comparisons : DataFrame
+        Differences between the methods with 95% intervals over resampled customers (one map
+        per method here).
+    k : int
+    """
+
+    source: str
+    n_rows: int
+    n_features: int
+    duplicates_dropped: int
+    group_note: str | None
+    scorecard: pd.DataFrame
+    comparisons: pd.DataFrame
+    k: int
+    verdicts: dict[str, Verdict]
+    maps: dict[str, np.ndarray] = field(metadata={"json": False})
+    labels: np.ndarray = field(metadata={"json": False})
+
+
+@dataclass
 class ClusteringResult(StudyResult):
     """Everything the report shows; serialised to clustering.json.
 
@@ -270,6 +303,12 @@ class ClusteringResult(StudyResult):
     umap_name: str
     pca_first_components: int
     mean_feature_variance: float
+    real_customers: RealCustomers | None
+    real_customers_note: str | None
+    k_curves: pd.DataFrame
+    edge_choices: list[str]
+    duplicates_dropped: int
+    group_note: str | None
     labels: np.ndarray | None = field(metadata={"json": False})
     life_stage_position: np.ndarray | None = field(metadata={"json": False})
     shepard: dict[str, tuple[np.ndarray, np.ndarray]] = field(metadata={"json": False})
@@ -289,7 +328,8 @@ class ClusteringResult(StudyResult):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: scorecard, neighbourhoods, stability, clustering and the PCA ones."""
-        names = ("scorecard", "comparisons", "neighbourhoods", "budget", "island_summary",
+        names = ("scorecard", "comparisons", "k_curves", "neighbourhoods", "budget",
+                 "island_summary",
                  "attribution", "neighbour_levels", "stability", "seed_scores", "clustering",
                  "reconstruction", "top_loadings", "scaling", "life_stage")
         return {name: getattr(self, name) for name in names
@@ -350,12 +390,14 @@ def _affinity_check(X: np.ndarray, labels: np.ndarray | None, main: Embedding,
 
 
 def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedding],
-               sample: np.ndarray, ks: tuple[int, ...], config: ClusteringConfig
+               sample: np.ndarray, ks: tuple[int, ...], config: ClusteringConfig,
+               groups: np.ndarray | None = None
                ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Neighbourhood scores per (embedding, k), one summary row per embedding (distance
     correlation, segment accuracy, KNC, seconds, KL) and the Shepard pairs."""
     Xs = X[sample]
     ls = labels[sample] if labels is not None else None
+    gs = groups[sample] if groups is not None else None
     few = sample[:SPEARMAN_POINTS]
     n_pairs = few.size * (few.size - 1) // 2
     pairs = _rng(config, "Shepard pairs").choice(n_pairs, size=min(SHEPARD_PAIRS, n_pairs),
@@ -366,7 +408,7 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
     data_name = f"data ({X.shape[1]} features)"
     if ls is not None:
         correct = metrics.knn_correct(Xs, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
-                                      random_state=folds_seed)
+                                      random_state=folds_seed, groups=gs)
         summary_rows.append({"embedding": data_name, "method": "—",
                              "Spearman distance correlation": 1.0,
                              ACCURACY: float(np.mean(correct)), KNC: 1.0,
@@ -380,7 +422,7 @@ def _scorecard(X: np.ndarray, labels: np.ndarray | None, embeddings: list[Embedd
         accuracy = knc = None
         if ls is not None:
             correct = metrics.knn_correct(Ys, ls, KNN_CLASSIFIER_K, KNN_FOLDS,
-                                          random_state=folds_seed)
+                                          random_state=folds_seed, groups=gs)
             accuracy = float(np.mean(correct))
             knc = scoring.k_nearest_classes(Xs, Ys, ls, KNC_K)
         map_distances = pdist(emb.coordinates[few])
@@ -403,7 +445,8 @@ SCORES = {"trustworthiness": "trustworthiness", "accuracy": "segment accuracy",
 
 def _comparisons(X: np.ndarray, labels: np.ndarray | None, methods: dict[str, list[np.ndarray]],
                  islands: dict[str, list[np.ndarray]], island_labels: np.ndarray | None,
-                 sample: np.ndarray, k: int, config: ClusteringConfig, stream_name: str
+                 sample: np.ndarray, k: int, config: ClusteringConfig, stream_name: str,
+                 groups: np.ndarray | None = None
                  ) -> tuple[pd.DataFrame, dict[tuple[str, str, str], Estimate]]:
     """Every method against every other on each score, with intervals over seeds and customers
     (:mod:`casestudies.clustering.scoring`).
@@ -424,8 +467,9 @@ def _comparisons(X: np.ndarray, labels: np.ndarray | None, methods: dict[str, li
             order_y, _ = metrics.neighbour_ranks(Y[sample])
             trust[name].append(metrics._rank_penalty_points(ranks_x, order_y, k))
             if ls is not None:
-                correct[name].append(metrics.knn_correct(Y[sample], ls, KNN_CLASSIFIER_K,
-                                                         KNN_FOLDS, random_state=folds_seed))
+                correct[name].append(metrics.knn_correct(
+                    Y[sample], ls, KNN_CLASSIFIER_K, KNN_FOLDS, random_state=folds_seed,
+                    groups=groups[sample] if groups is not None else None))
     estimates: dict[tuple[str, str, str], Estimate] = {}
     for first, second in COMPARED:
         rng = _rng(config, stream_name, "trustworthiness", first, second)
@@ -441,7 +485,7 @@ def _comparisons(X: np.ndarray, labels: np.ndarray | None, methods: dict[str, li
         _rng(config, stream_name, "distance correlation"), RHO_RESAMPLES)
     for pair, estimate in rho.items():
         estimates[("distances", *pair)] = estimate
-    if labels is not None:
+    if labels is not None and islands:
         from sklearn.metrics import adjusted_mutual_info_score
 
         recovery = {name: [float(adjusted_mutual_info_score(island_labels, found))
@@ -496,16 +540,31 @@ MAX_MIXTURE_DIMENSIONS = 50
 
 
 def _clustering(spaces: dict[str, np.ndarray], labels: np.ndarray | None,
-                config: ClusteringConfig) -> pd.DataFrame:
-    true_k = int(np.unique(labels).size) if labels is not None else None
-    rows = []
-    for name, Z in progress.progress(list(spaces.items()), desc="clustering"):
-        found = metrics.cluster_agreement(
-            Z, labels, config.max_clusters, true_k,
-            random_state=_seed(config, "clusterers", name, "Gaussian mixture"),
-            kmeans_random_state=_seed(config, "clusterers", name, "k-means"))
-        rows.append({"space": name, "dimensions": int(Z.shape[1]), **found})
-    return pd.DataFrame(rows)
+                config: ClusteringConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Choose k in every space by BIC (mixture) and silhouette (k-means) with bootstrap
+    stability beside them (:mod:`casestudies.clustering.choosing_k`), then fit both clusterers
+    with the chosen k and score them against the known segments. Returns the summary per space
+    and the curves."""
+    jobs = [(choosing_k.k_curves, (Z, config.max_clusters, _rng(config, "choosing k", name)),
+             {}) for name, Z in spaces.items()]
+    curves = maps.run_jobs(jobs, config.n_jobs, "choosing k")
+    rows, long = [], []
+    for (name, Z), table in zip(spaces.items(), curves, strict=True):
+        chosen = choosing_k.choose(table)
+        gmm_ari, kmeans_ari = choosing_k.agreement(
+            Z, labels, chosen["mixture k"], chosen["k-means k"],
+            _seed(config, "clusterers", name))
+        at = table.set_index("k")
+        rows.append({"space": name, "dimensions": int(Z.shape[1]),
+                     "gmm_k": chosen["mixture k"], "gmm_ari": gmm_ari,
+                     "gmm_stability": float(at.loc[chosen["mixture k"], "mixture stability"]),
+                     "gmm_at_edge": chosen["mixture at edge"],
+                     "kmeans_k": chosen["k-means k"], "kmeans_ari": kmeans_ari,
+                     "kmeans_stability": float(at.loc[chosen["k-means k"],
+                                                      "k-means stability"]),
+                     "kmeans_at_edge": chosen["k-means at edge"]})
+        long.append(table.assign(space=name))
+    return pd.DataFrame(rows), pd.concat(long, ignore_index=True)
 
 
 def _placement(X: np.ndarray, labels: np.ndarray | None, config: ClusteringConfig,
@@ -599,7 +658,8 @@ def _constants(config: ClusteringConfig, accuracy_folds: int | None) -> dict[str
         "looks_equal_ratio": rules.LOOKS_EQUAL_RATIO,
         "compressed_distance_factor": rules.COMPRESSED_DISTANCE_FACTOR,
         "category_neighbour_margin": rules.CATEGORY_NEIGHBOUR_MARGIN,
-        "knc_k": KNC_K, "rho_points": RHO_POINTS, "rho_resamples": RHO_RESAMPLES,
+        "knc_k": KNC_K, "k_rows": choosing_k.STABILITY_ROWS, "rho_points": RHO_POINTS,
+        "rho_resamples": RHO_RESAMPLES,
         "umap_neighbours": N_NEIGHBOURS, "umap_min_dist": MIN_DIST,
         "large_n_exaggeration": LARGE_N_EXAGGERATION, "exaggerate_from": EXAGGERATE_FROM,
         "min_island_share": islands.MIN_ISLAND_SHARE, "min_island_size": islands.MIN_ISLAND_SIZE,
@@ -719,6 +779,14 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
                                            _seed(config, "pitfall", "distance"), 1), {})
     jobs["trajectory"] = (trajectory_pitfall, (m, PITFALL_PERPLEXITY,
                                                _seed(config, "pitfall", "trajectory"), 1), {})
+    real = data.companion
+    if real is not None:
+        with timer.stage("affinities"):
+            P_real = opentsne_affinities(real.features, main_p)
+        jobs["real t-SNE"] = (opentsne_on_affinities, (real.features, P_real, main_p, _seed(
+            config, "real customers", "t-SNE")), {})
+        jobs["real UMAP"] = (umap_embedding, (real.features, _seed(
+            config, "real customers", "UMAP")), {"name": UMAP_NAME})
     with timer.stage("maps (t-SNE, UMAP, pitfalls)"):
         done = dict(zip(jobs, maps.run_jobs(list(jobs.values()), config.n_jobs, "maps"),
                         strict=True))
@@ -749,7 +817,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
 
     with timer.stage("scorecard"):
         neighbourhoods, scorecard, shepard = _scorecard(X, labels, embeddings, sample, ks,
-                                                        config)
+                                                        config, data.groups)
 
     with timer.stage("islands"):
         progress.status("[clustering] islands of the maps and what explains them")
@@ -778,7 +846,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         methods = {"PCA": [pca_embedding.coordinates], "t-SNE": replicates["pca"],
                    "UMAP": replicates["umap"]}
         comparisons, estimates = _comparisons(X, labels, methods, island_runs, work_labels,
-                                              sample, k_compare, config, "comparison")
+                                              sample, k_compare, config, "comparison",
+                                              data.groups)
 
     with timer.stage("seed stability"):
         stability, seed_scores = _stability(X, pca.scores[:, :2], replicates, sample)
@@ -797,9 +866,14 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
         clustered = {name: Z[work] for name, Z in spaces.items()}
         if X.shape[1] > MAX_MIXTURE_DIMENSIONS:
             clustered[data_space] = pca.scores[work, :MAX_MIXTURE_DIMENSIONS]
-        clustering = _clustering(clustered, work_labels, config)
+        clustering, k_curves = _clustering(clustered, work_labels, config)
 
     placement = _placement(X[work], work_labels, config, split, done["placement"])
+    real_customers = None
+    if real is not None:
+        with timer.stage("real customers"):
+            progress.status("[clustering] the scorecard on the real customers")
+            real_customers = _real_customers(real, done["real t-SNE"], done["real UMAP"], config)
 
     life = None
     if data.life_stage is not None:
@@ -871,7 +945,65 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
             else None),
         umap_name=UMAP_NAME, pca_first_components=pca_first,
         mean_feature_variance=float(np.mean(np.var(X, axis=0))),
+        real_customers=real_customers, real_customers_note=data.companion_note,
+        k_curves=k_curves,
+        edge_choices=[f"{row.space} ({'mixture' if row.gmm_at_edge else 'k-means'})"
+                      for row in clustering.itertuples() if row.gmm_at_edge
+                      or row.kmeans_at_edge],
+        duplicates_dropped=data.duplicates_dropped, group_note=data.group_note,
         labels=labels, life_stage_position=data.life_stage, shepard=shepard)
+
+
+def _real_customers(real: ClusteringData, tsne_map: Embedding, umap_map: Embedding,
+                    config: ClusteringConfig) -> RealCustomers:
+    """The scorecard of PCA, t-SNE and UMAP on the real customers, with intervals over
+    resampled customers for the differences (one map per method)."""
+    X, labels = real.features, real.labels
+    n = X.shape[0]
+    rows_rng = _rng(config, "real customers", "scorecard rows")
+    sample = rows_rng.permutation(np.sort(rows_rng.choice(n, size=min(n, config.metric_sample),
+                                                          replace=False)))
+    k = next(k for k in sorted(config.neighbours, key=lambda k: abs(k - 15))
+             if 2 * k + 2 <= sample.size)
+    pca = fit_pca(X)
+    pca_map = Embedding(name=PCA_NAME, method="PCA (SVD, this package)",
+                        coordinates=pca.scores[:, :2].copy())
+    embeddings = [pca_map, tsne_map, umap_map]
+    neighbourhoods, scorecard, _ = _scorecard(X, labels, embeddings, sample, (k,), config,
+                                              real.groups)
+    columns = _feature_columns(real)
+    rows = []
+    for emb in embeddings:
+        found = islands.find_islands(emb.coordinates)
+        table = islands.attribution(found, columns, labels, real.label_name)
+        summary = islands.summarise(emb.name, found, table, real.label_name)
+        score = scorecard.set_index("embedding").loc[emb.name]
+        near = neighbourhoods.set_index("embedding").loc[emb.name]
+        rows.append({"map": emb.name, "trustworthiness": float(near["trustworthiness"]),
+                     "continuity": float(near["continuity"]),
+                     "distance correlation": float(score["Spearman distance correlation"]),
+                     "segment accuracy": float(score[ACCURACY]), "KNC": float(score[KNC]),
+                     "islands": summary.islands, "islands' AMI with main type":
+                     summary.segment_ami, "best-explaining column": summary.best_column})
+    methods = {"PCA": [pca_map.coordinates], "t-SNE": [tsne_map.coordinates],
+               "UMAP": [umap_map.coordinates]}
+    comparisons, estimates = _comparisons(X, labels, methods, {}, None, sample, k, config,
+                                          "real customers", real.groups)
+    comparisons["interval over"] = comparisons["interval over"].str.replace(
+        "seeds and ", "", regex=False)
+    verdicts = {}
+    for key, estimate in estimates.items():
+        score, first, second = key
+        name = "real_" + COMPARISON_VERDICTS[key]
+        verdicts[name] = rules.paired_difference(
+            name, estimate, rule="on the real customers, one map per method: "
+            + _COMPARISON_RULES[score].format(first=first, second=second),
+            unit=_COMPARISON_UNITS[score].replace("seeds and ", ""))
+    return RealCustomers(
+        source=real.source, n_rows=n, n_features=X.shape[1],
+        duplicates_dropped=real.duplicates_dropped, group_note=real.group_note,
+        scorecard=pd.DataFrame(rows), comparisons=comparisons, k=k, verdicts=verdicts,
+        maps={e.name: e.coordinates for e in embeddings}, labels=labels)
 
 
 def _neighbour_levels(X: np.ndarray, columns: dict[str, np.ndarray], record: Preprocessing,
@@ -1019,6 +1151,12 @@ def _verdicts(*, config: ClusteringConfig, main: str, data_space: str, map_space
             rule="point values: ARI of k-means and of the BIC Gaussian mixture on the t-SNE "
                  "map against the same in the data; holds when both are lower on the map, "
                  "fails when both are higher, undecided otherwise"))
+        found.append(Verdict(
+            name="k_choice_at_grid_edge",
+            holds=bool(clustering[["gmm_at_edge", "kmeans_at_edge"]].to_numpy().any()),
+            rule="in some space the chosen number of clusters (BIC minimum of the mixture, "
+                 "silhouette maximum of k-means) is the smallest or largest that criterion "
+                 "can pick on the grid tried, so the criterion may favour a k outside it"))
         found.append(rules.equal_flag(
             "data_mixture_at_largest_k", int(d["gmm_k"]), config.max_clusters,
             rule="the BIC-chosen number of mixture components in the data equals the largest "

@@ -86,6 +86,44 @@ def _maps_figure(result: ClusteringResult, names: list[str]):
     return fig
 
 
+def _real_maps_figure(real):
+    fig, axes = new_figure(9, 3.4, 1, 3)
+    for ax, (name, coordinates) in zip(axes, real.maps.items(), strict=True):
+        _scatter(ax, coordinates, real.labels, name, legend=False)
+    return fig
+
+
+def _k_figure(result: ClusteringResult):
+    fig, axes = new_figure(9, 3.4, 1, 3)
+    curves = result.k_curves
+    for i, (space, rows) in enumerate(curves.groupby("space", sort=False)):
+        colour = PALETTE[i % len(PALETTE)]
+        bic = rows["BIC"] / rows["BIC"].iloc[0]
+        axes[0].plot(rows["k"], bic, marker="o", ms=3, color=colour, label=figure_text(space))
+        axes[1].plot(rows["k"], rows["silhouette"], marker="o", ms=3, color=colour)
+        axes[2].plot(rows["k"], rows["k-means stability"], marker="o", ms=3, color=colour)
+    for ax, label in zip(axes, ("BIC / BIC at k = 1", "silhouette",
+                                "k-means stability (ARI)"), strict=True):
+        ax.set_xlabel("number of clusters k")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+CLUSTERING_HEADERS = {"space": "space", "dimensions": "dimensions", "gmm_k": "mixture k (BIC)",
+                      "gmm_ari": "mixture ARI", "gmm_stability": "mixture stability",
+                      "kmeans_k": "k-means k (silhouette)", "kmeans_ari": "k-means ARI",
+                      "kmeans_stability": "k-means stability"}
+
+
+def _clustering_table(result: ClusteringResult):
+    """The clustering summary with human headers (the edge flags are in the text)."""
+    table = result.clustering[list(CLUSTERING_HEADERS)].rename(columns=CLUSTERING_HEADERS)
+    if result.segments is None:
+        table = table.drop(columns=["mixture ARI", "k-means ARI"])
+    return table
+
+
 def _neighbourhood_figure(result: ClusteringResult):
     fig, axes = new_figure(9, 3.2, 1, 3)
     table = result.neighbourhoods
@@ -149,10 +187,14 @@ def _trajectory_figure(pitfall):
 
 def _noise_figure(result: ClusteringResult):
     noise = result.noise
-    fig, axes = new_figure(8, 3.4, 1, 2)
-    for ax, perplexity, coordinates, k in zip(axes, noise.perplexities, noise.maps,
-                                              noise.clusters_maps, strict=True):
-        _scatter(ax, coordinates, None, f"perplexity {perplexity:g}: HDBSCAN finds {k} clusters")
+    fig, axes = new_figure(9, 6.4, 2, 2)
+    panels = [(noise.pca_map, f"PCA of the noise: {noise.clusters_pca} clusters"),
+              (noise.control, f"2-D Gaussian control: {noise.clusters_control} clusters")]
+    panels += [(coordinates, f"t-SNE, perplexity {perplexity:g}: {k} clusters")
+               for perplexity, coordinates, k in zip(noise.perplexities, noise.maps,
+                                                     noise.clusters_maps, strict=True)]
+    for ax, (coordinates, title) in zip(axes.ravel(), panels, strict=True):
+        _scatter(ax, coordinates, None, title)
     return fig
 
 
@@ -223,6 +265,7 @@ def _values(result: ClusteringResult) -> dict:
         data_space=spaces[0], pca_space=spaces[1], map_space=spaces[3],
         ari=clustering.to_dict("index"),
         gmm_k_data=_plural(int(clustering.iloc[0]["gmm_k"]), "component"),
+        n_segments_known=len(result.segments) if result.segments is not None else None,
         overlap=f"{STABILITY_K}-NN overlap",
         scaling=result.scaling.set_index("features").to_dict("index"),
         stability=result.stability_summary.set_index("initialisation").to_dict("index"),
@@ -250,6 +293,12 @@ def _values(result: ClusteringResult) -> dict:
         trust_umap=result.neighbourhood(result.umap_name, "trustworthiness", k),
         rho_umap=result.score(result.umap_name, "Spearman distance correlation"),
         seconds_umap=result.embedding(result.umap_name).seconds,
+        rc=result.real_customers,
+        real_intervals=({name: _interval(verdict, percent="reads_segments" in name)
+                         for name, verdict in result.real_customers.verdicts.items()}
+                        if result.real_customers else {}),
+        real_rows=(result.real_customers.scorecard.to_dict("records")
+                   if result.real_customers else []),
         default_perplexities=", ".join(f"{p:g}"
                                        for p in result.constants["default_perplexities"]),
         default_main=f"{result.constants['default_main_perplexity']:g}",
@@ -463,6 +512,18 @@ def build(result: ClusteringResult) -> Report:
                     "the data against those on the map. A monotone band means global geometry "
                     "is kept; a flat cloud means it is not.",
                     alt="Shepard diagrams for PCA and t-SNE")
+    if result.kind == "customers" and not result.config.uses_user_data:
+        evidence.text("evidence_real.md", **v)
+        real = result.real_customers
+        if real is not None:
+            evidence.table(real.scorecard, caption=f"PCA, t-SNE and UMAP on {real.n_rows:,} real "
+                           f"customers: trustworthiness and continuity at k = {real.k}, distance "
+                           "correlation, nearest-neighbour accuracy of the main type (postcode "
+                           "profiles kept in one fold), KNC, and the islands.",
+                           percent=("segment accuracy",))
+            evidence.figure(_real_maps_figure(real), caption="The real customers on each map, "
+                            "coloured by their customer main type (never an input).",
+                            alt="PCA, t-SNE and UMAP maps of the Caravan customers")
     evidence.text("evidence_stability.md", **v)
     evidence.table(result.stability, caption="Seed-to-seed stability of the main t-SNE map: "
                    "Procrustes disparity (0 = identical up to rotation and scale) and overlap "
@@ -471,14 +532,18 @@ def build(result: ClusteringResult) -> Report:
                    "PCA-initialised t-SNE map (map 1 is the main map) and of the 2-D PCA map on "
                    "the same rows: the replicates of the global comparison.")
     evidence.text("evidence_clustering.md", **v)
-    evidence.table(result.clustering, caption="Clustering in each space: the Gaussian mixture's "
-                   "number of components chosen by BIC and k-means, with their adjusted Rand "
-                   "index against the known segments. The dimensions column says what was "
-                   "clustered: a table with more columns than "
-                   f"{result.constants['max_mixture_dimensions']} is clustered on that many "
-                   "leading principal components, because a full-covariance mixture in "
-                   "thousands of dimensions is slow and cannot be estimated from a few hundred "
-                   "rows.")
+    evidence.figure(_k_figure(result), caption="Choosing k in each space: BIC of the Gaussian "
+                    "mixture relative to its value at k = 1 (lower is better), silhouette of "
+                    "k-means (higher is better) and stability of k-means between bootstrap "
+                    "refits (1 = the same clusters every time).",
+                    alt="BIC, silhouette and stability against the number of clusters")
+    evidence.table(_clustering_table(result), caption="Clustering in each space with the "
+                   "chosen number of clusters: the mixture's k by BIC and k-means's k by "
+                   "silhouette, their stability between bootstrap refits and, with known "
+                   "segments, their adjusted Rand index (ARI) with them. A table with more "
+                   f"columns than {result.constants['max_mixture_dimensions']} is clustered on "
+                   "that many leading principal components. The curves for every k are in the "
+                   "JSON (k_curves).")
 
     pitfalls = report.section("Pitfalls")
     pitfalls.text("pitfall_scaling.md", **v)
@@ -486,10 +551,12 @@ def build(result: ClusteringResult) -> Report:
                    "standardisation.", percent=("PC1 variance share",))
     pitfalls.text("pitfall_noise.md", **v)
     pitfalls.figure(_noise_figure(result),
-                    caption=f"t-SNE maps of {result.noise.n} points of "
+                    caption=f"{result.noise.n} points of "
                     f"{result.constants['pitfall_dimensions']}-dimensional "
-                    "Gaussian noise: there is no cluster in the data.",
-                    alt="t-SNE maps of pure noise at two perplexities")
+                    "Gaussian noise (no cluster in the data) on its PCA map and on t-SNE maps at "
+                    "two perplexities, beside an unstructured 2-D Gaussian cloud; each title "
+                    "gives the clusters HDBSCAN finds there.",
+                    alt="PCA and t-SNE maps of pure noise and a 2-D control")
     pitfalls.text("pitfall_spread.md", **v)
     pitfalls.figure(_two_maps_figure(result.spread, ("tight", "wide")),
                     caption=f"Two clusters, one {result.spread.spread_ratio:g} times wider than "

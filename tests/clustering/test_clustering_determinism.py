@@ -12,7 +12,7 @@ from casestudies.clustering.pipeline import run
 
 SMALL = dict(n_customers=160, perplexities=(5.0,), main_perplexity=5.0, stability_seeds=2,
              metric_sample=200, parallel_analysis_draws=3, pitfall_points=90, max_clusters=3,
-             reference_sklearn=False)
+             reference_sklearn=False, real_customers=0)
 
 
 @pytest.fixture(scope="module")
