@@ -416,7 +416,8 @@ def short_answer(result: ClusteringResult) -> str:
     first = f"{_local_words(v)}{_segment_words(v)}; {_global_words(v)}."
     if first[0].islower() and not first.startswith("t-SNE"):
         first = first[0].upper() + first[1:]
-    use = ("Use PCA for the axes and distances, t-SNE or UMAP to look at neighbourhoods, and "
+    distances = (" and distances" if v["pca_keeps_global_better"].state == "yes" else "")
+    use = (f"Use PCA for the axes{distances}, t-SNE or UMAP to look at neighbourhoods, and "
            "find segments by clustering the data, not a map.")
     return f"{first} {use}"
 

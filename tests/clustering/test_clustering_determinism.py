@@ -78,6 +78,7 @@ def test_short_answer_wording_follows_the_verdicts(two_runs):
     assert "t-SNE and UMAP both keep each customer's nearest neighbours better" in answer
     assert "both read the known segments better" in answer
     assert "PCA keeps global distances better" in answer
+    assert "Use PCA for the axes and distances" in answer
     tie = _with_states(result, tsne_keeps_local_better="yes", umap_keeps_local_better="no",
                        pca_keeps_global_better="undecided",
                        tsne_reads_segments_better="undecided",
@@ -88,6 +89,7 @@ def test_short_answer_wording_follows_the_verdicts(two_runs):
                          pca_keeps_global_better="no", tsne_reads_segments_better="no",
                          umap_reads_segments_better="undecided").short_answer
     assert "Neither t-SNE nor UMAP" in worse and "at least as well" in worse
+    assert "Use PCA for the axes," in worse and "axes and distances" not in worse
     assert not any(ch.isdigit() for ch in worse.replace("t-SNE", ""))
 
 
