@@ -3,8 +3,8 @@ gallery and the size-and-power simulation.
 
 They take most of a default run and are the same for every dataset audited with the same
 settings. Each is stored once per configuration, keyed by the settings it reads, the package
-version and a digest of this study's source code (so that a changed check never reads a stale
-result), as a pickle in the user's cache directory:
+version and a digest of the package's source code (so that a changed check, or a changed
+helper it calls, never reads a stale result), as a pickle in the user's cache directory:
 
 * ``$CASESTUDIES_CACHE_DIR`` when set (an empty value turns the cache off), else
 * ``$XDG_CACHE_HOME/casestudies``, else ``~/.cache/casestudies``.
@@ -42,10 +42,12 @@ def cache_dir() -> Path | None:
 
 
 def _source_digest() -> str:
-    """Digest of this study's Python modules: a change to a check invalidates the cache."""
+    """Digest of the package's Python modules: a change to a check, or to a shared helper such
+    as the bootstrap it calls, invalidates the cache."""
+    package = Path(casestudies.__file__).parent
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
