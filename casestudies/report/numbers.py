@@ -81,7 +81,9 @@ def report_text(html: str) -> str:
     """The body text of a report whose numbers are the run's (see the module docstring)."""
     parser = _BodyText()
     parser.feed(html)
-    return re.sub(r"\s+", " ", "".join(parser.chunks))
+    text = re.sub(r"\s+", " ", "".join(parser.chunks))
+    # "60-second answer" names a part of the answer box, not a result of the run.
+    return text.replace("60-second answer", "short spoken answer")
 
 
 _PROSE_KEYS = {"short_answer", "summary", "title", "question"}

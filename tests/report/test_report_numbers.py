@@ -51,9 +51,10 @@ def test_answer_box_numbers_counts_only_the_first_answer_box_and_skips_formulas(
     html = (
         '<main><aside class="callout answer"><p class="callout-title">Answer</p>'
         '<div class="callout-body"><p>Cost 0.12 (0.10-0.15) at 30 % of '
-        '<math alttext="x_1"><mi>x</mi><mn>1</mn></math> rows.</p></div></aside>'
+        '<math alttext="x_1"><mi>x</mi><mn>1</mn></math> rows.</p>'
+        '<p><strong>60-second answer.</strong> Block above 0.05.</p></div></aside>'
         '<p>Evidence 7 and 8.</p>'
         '<aside class="callout answer"><p>Later 9</p></aside></main>'
     )
-    assert answer_box_numbers(html) == ["0.12", "0.10", "0.15", "30 %"]
+    assert answer_box_numbers(html) == ["0.12", "0.10", "0.15", "30 %", "0.05"]
     assert answer_box_numbers("<main><p>no box 5</p></main>") == []
