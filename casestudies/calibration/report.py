@@ -48,8 +48,8 @@ def _num(value: float) -> str:
 
 
 def short_answer(result: CalibrationResult) -> str:
-    """One sentence answering both parts of the question (where to block; can the score be read
-    as a probability, and did calibrating it help on later data), worded from the verdicts."""
+    """The answer to both parts of the question (where to block; can the score be read as a
+    probability, and did calibrating it help on later data), worded from the verdicts."""
     v = result.verdicts
     t_star = _num(result.settings["t_star"])
     model, calibrator = result.focus_model, result.chosen_calibrator
@@ -61,14 +61,14 @@ def short_answer(result: CalibrationResult) -> str:
         "undecided": f"Block a payment when its {model} score exceeds t* = {t_star}, raw or "
                      f"after {calibrator} calibration (their costs differ only within noise)",
     }[v["calibration_lowers_cost_at_t_star"].state]
-    trust = {
-        "yes": "yes, the raw score can be read as a probability in the large",
-        "no": "no, the raw score cannot be read as a probability without calibration",
-        "undecided": "whether the raw score is a probability in the large, this test block "
-                     "cannot tell",
-    }[v["raw_score_calibrated"].state]
-    near = {"yes": " and near t*", "no": ", and near t* it is not one",
-            "undecided": ""}[v["raw_score_calibrated_near_t_star"].state]
+    in_the_large = v["raw_score_calibrated"].state
+    trust = {"yes": "Yes, in the large", "no": "No, not in the large",
+             "undecided": "In the large this test block cannot tell"}[in_the_large]
+    near = {("yes", "yes"): ", and near t* too", ("yes", "no"): ", but not near t*",
+            ("no", "yes"): ", though near t* it is one", ("no", "no"): ", nor near t*",
+            ("undecided", "yes"): ", but near t* it is one",
+            ("undecided", "no"): ", and near t* it is not one",
+            }.get((in_the_large, v["raw_score_calibrated_near_t_star"].state), "")
     helped = {
         "yes": "calibrating it on the preceding block helped on the later test block",
         "no": "calibrating it on the preceding block did not help on the later test block",
@@ -77,7 +77,7 @@ def short_answer(result: CalibrationResult) -> str:
     }[v["calibration_helps_on_test"].state]
     if v["calibration_hurts_on_test"].state == "yes":
         helped = "calibrating it on the preceding block made the later test block worse"
-    return f"{where}; as for the probability, {trust}{near}, and {helped}."
+    return f"{where}. Is the raw score a probability? {trust}{near}; {helped}."
 
 
 def _context(result: CalibrationResult) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def test_every_number_in_the_report_is_in_the_json(tmp_path, capsys, calibration
     words = {None: "undecided", True: "yes", False: "no"}
     cost = {"yes": "-calibrated", "no": "did not lower the cost",
             "undecided": "their costs differ only within noise"}
-    trust = {"yes": "yes, the raw score can be read", "no": "no, the raw score cannot be read",
+    trust = {"yes": "probability? Yes, in the large", "no": "probability? No, not in the large",
              "undecided": "this test block cannot tell"}
     assert cost[words[state["calibration_lowers_cost_at_t_star"]]] in answer
     assert trust[words[state["raw_score_calibrated"]]] in answer

@@ -190,8 +190,7 @@ def test_short_answer_says_yes_or_no_to_both_parts(result):
                                 calibration_hurts_on_test=True,
                                 calibration_lowers_cost_at_t_star=False))
     assert answer.startswith(f"Block a payment when its raw {result.focus_model} score exceeds")
-    assert "yes, the raw score can be read as a probability in the large" in answer
-    assert "and near t* it is not one" in answer
+    assert "Is the raw score a probability? Yes, in the large, but not near t*;" in answer
     assert "made the later test block worse" in answer
     answer = short_answer(_with(result, raw_score_calibrated=False,
                                 raw_score_calibrated_near_t_star=True,
@@ -199,7 +198,7 @@ def test_short_answer_says_yes_or_no_to_both_parts(result):
                                 calibration_hurts_on_test=False,
                                 calibration_lowers_cost_at_t_star=True))
     assert "-calibrated " in answer and "cheaper than t* on the raw score" in answer
-    assert "no, the raw score cannot be read as a probability" in answer
+    assert "No, not in the large, though near t* it is one;" in answer
     assert "helped on the later test block" in answer
     answer = short_answer(_with(result, raw_score_calibrated=None,
                                 raw_score_calibrated_near_t_star=None,
@@ -207,7 +206,7 @@ def test_short_answer_says_yes_or_no_to_both_parts(result):
                                 calibration_hurts_on_test=None,
                                 calibration_lowers_cost_at_t_star=None))
     assert "their costs differ only within noise" in answer
-    assert "this test block cannot tell" in answer
+    assert "In the large this test block cannot tell;" in answer
     assert "did not help beyond noise" in answer
 
 
