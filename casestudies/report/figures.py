@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -250,14 +251,20 @@ def _fit_legends(fig: Figure, width: float) -> float:
         legends = [(legend, ax) for legend, ax in legends if legend._ncols > columns]
         if not legends:
             continue  # nothing to narrow: spare the drawing
-        fig.draw_without_rendering()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "constrained_layout not applied", UserWarning)
+            fig.draw_without_rendering()
         for legend, ax in legends:
             room = ax.bbox.width if ax is not None else width * fig.dpi
             if legend.get_window_extent().width > room:
                 _set_legend_columns(legend, columns)
     if not fig.legends:
         return 0.0
-    fig.draw_without_rendering()
+    # Measured before the figure is given the legends' room, the panels may have none left; that
+    # layout is only a measurement, so its warning is not the reader's concern.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "constrained_layout not applied", UserWarning)
+        fig.draw_without_rendering()
     return 0.15 + sum(legend.get_window_extent().height for legend in fig.legends) / fig.dpi
 
 
