@@ -481,11 +481,12 @@ def build(result: ForecastingResult) -> Report:
                                "JSON).")
         logs = pd.DataFrame([{"network": log.name, "training windows": log.windows,
                               "epochs run": log.epochs_run, "epoch kept": log.best_epoch,
-                              "validation loss": log.best_validation_loss,
-                              "seconds": log.seconds} for log in series.lstm_logs])
+                              "validation loss": log.best_validation_loss}
+                             for log in series.lstm_logs])
         evidence.text("evidence_lstm.md", **view, **common)
         evidence.table(logs, caption=f"{shown}: how the {series.lstm_networks} networks "
-                                     "trained (early stopping on a later validation block).")
+                                     "trained (early stopping on a later validation block; each "
+                                     "network's training time is in the JSON).")
 
     report.text_section("Pitfalls", "pitfalls.md", **common)
     report.text_section("Interview questions", "interview.md", **common)
