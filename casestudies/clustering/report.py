@@ -17,7 +17,14 @@ from casestudies.clustering.pipeline import (
     STABILITY_K,
     ClusteringResult,
 )
-from casestudies.report import PALETTE, Report, figure_text, new_figure, user_text
+from casestudies.report import (
+    PALETTE,
+    Report,
+    columns_as_rows,
+    figure_text,
+    new_figure,
+    user_text,
+)
 from casestudies.report.formatting import format_number
 
 POINT_SIZE = 4
@@ -480,7 +487,8 @@ def build(result: ClusteringResult) -> Report:
     if result.segments is not None:
         data.table(result.segments, caption=f"Known {user_text(result.label_name)} of each row "
                    "(used only to score the maps, never as a feature).", percent=("share",))
-    data.table(result.preview, caption="The first rows of the table as read.", digits=4)
+    data.table(columns_as_rows(result.preview), caption="The first rows of the table as read, "
+               "one column per row.", digits=4)
 
     math = report.section("The math")
     math.text("math_pca.md", **v)

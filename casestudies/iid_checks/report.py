@@ -14,7 +14,14 @@ from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditRes
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
-from casestudies.report import PALETTE, Report, figure_text, new_figure, user_text
+from casestudies.report import (
+    PALETTE,
+    Report,
+    columns_as_rows,
+    figure_text,
+    new_figure,
+    user_text,
+)
 from casestudies.report.formatting import format_number
 
 TOP_CHECKS = 25
@@ -435,8 +442,9 @@ def build(result: IIDResult) -> Report:
 
     data = report.section("The data")
     data.text("data.md", **ctx)
-    data.table(result.preview, caption=f"The first {len(result.preview)} rows of "
-                                       f"{user_text(result.table_name)} in time order.")
+    data.table(columns_as_rows(result.preview),
+               caption=f"The first {len(result.preview)} rows of "
+                       f"{user_text(result.table_name)} in time order, one column per row.")
 
     math = report.section("The math")
     math.text("math_iid.md", **ctx)

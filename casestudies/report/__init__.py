@@ -9,12 +9,12 @@ signature: the function and the package answer to the same name.
 import sys
 import types
 
-from casestudies.report.document import Report, Section
+from casestudies.report.document import Report, Section, columns_as_rows
 from casestudies.report.figures import PALETTE, figure_text, figure_to_svg, new_figure
 from casestudies.report.markdown import escape_markdown as user_text
 
-__all__ = ["PALETTE", "Report", "Section", "figure_text", "figure_to_svg", "new_figure",
-           "user_text"]
+__all__ = ["PALETTE", "Report", "Section", "columns_as_rows", "figure_text", "figure_to_svg",
+           "new_figure", "user_text"]
 
 
 class _CallableModule(types.ModuleType):

@@ -322,6 +322,28 @@ def _whole_number_columns(frame: pd.DataFrame) -> set:
     return whole
 
 
+def columns_as_rows(frame: pd.DataFrame, label: str = "column") -> pd.DataFrame:
+    """A few rows of a wide table turned on their side, to fit a page: one row per column of
+    ``frame``, named in the first column ``label``, and one column per row ("row 1", "row 2", ...).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A preview: a handful of rows, any number of columns.
+    label : str, default "column"
+        Header of the column that names ``frame``'s columns.
+
+    Returns
+    -------
+    DataFrame
+        Of object dtype: each cell keeps its value (a number stays a number for formatting).
+    """
+    turned = frame.astype(object).T
+    turned.columns = [f"row {i + 1}" for i in range(len(frame))]
+    turned.insert(0, label, [str(c) for c in frame.columns])
+    return turned.reset_index(drop=True)
+
+
 def _table_html(frame: pd.DataFrame, number: int, caption: str, digits: int, index: bool,
                 percent: tuple[str, ...], pvalues: tuple[str, ...] = (),
                 intervals: dict[str, tuple[str, str]] | None = None) -> str:
