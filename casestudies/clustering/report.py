@@ -174,7 +174,7 @@ def _clustering_table(result: ClusteringResult):
 
 
 def _neighbourhood_figure(result: ClusteringResult):
-    fig, axes = new_figure(9, 3.2, 1, 3)
+    fig, axes = new_figure(9, 4.4, 1, 3)
     table = result.neighbourhoods
     styles = method_styles(list(dict.fromkeys(table["embedding"])), result.main_name)
     for ax, column in zip(axes, ("trustworthiness", "continuity", "knn_recall"), strict=True):
@@ -185,7 +185,8 @@ def _neighbourhood_figure(result: ClusteringResult):
         ax.minorticks_off()
         ax.set_xlabel("neighbourhood size k")
         ax.set_title(column.replace("_", " "))
-    axes[0].legend(fontsize=7)
+    # Below the panels: inside one, nine curves' legend would hide some of them.
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 
