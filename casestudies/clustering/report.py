@@ -141,7 +141,7 @@ def method_styles(names: list[str], main: str) -> dict[str, dict[str, Any]]:
 
 
 def _k_figure(result: ClusteringResult):
-    fig, axes = new_figure(9, 3.4, 1, 3)
+    fig, axes = new_figure(9, 4.2, 1, 3)
     curves = result.k_curves
     spaces = list(dict.fromkeys(curves["space"]))
     styles = method_styles(spaces, f"{result.main_name} map")
@@ -155,7 +155,7 @@ def _k_figure(result: ClusteringResult):
                                 "k-means stability (ARI)"), strict=True):
         ax.set_xlabel("number of clusters k")
         ax.set_ylabel(label)
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3)
     return fig
 
 
