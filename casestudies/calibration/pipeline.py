@@ -48,7 +48,7 @@ from casestudies.calibration.calibrators import (
     undersampling_correction,
 )
 from casestudies.calibration.config import CalibrationConfig
-from casestudies.calibration.data import TransactionData
+from casestudies.calibration.data import DataLoading, TransactionData
 from casestudies.calibration.models import fit_model, model_specs, raw_score, tree_clip
 from casestudies.calibration.verdicts import IMPROVEMENT_THRESHOLD
 from casestudies.errors import DataError
@@ -364,7 +364,7 @@ class CalibrationResult(StudyResult):
     kind: str
     n_rows: int
     feature_names: list[str]
-    dropped_columns: list[str]
+    loading: DataLoading | None
     base_rate: float
     n_frauds: int
     has_time: bool
@@ -1437,7 +1437,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     return CalibrationResult(
         stage_seconds=timer.seconds, source=data.source, kind=data.kind,
         n_rows=len(y), feature_names=list(data.features.columns),
-        dropped_columns=list(data.dropped_columns), base_rate=float(y.mean()),
+        loading=data.loading, base_rate=float(y.mean()),
         n_frauds=int(y.sum()), has_time=data.time is not None,
         has_amount=data.amount is not None, preview=data.preview,
         scenario_counts=scenario_counts, settings=_settings(config, t_star, band, split,
