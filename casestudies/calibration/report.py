@@ -210,6 +210,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "focus_cal": rows[(result.focus_model, result.chosen_calibrator)],
         "ci_raw": interval[RAW], "ci_cal": interval[result.chosen_calibrator], "dc": dc,
         "da": da, "under": under, "under_raw": result.undersampled_raw,
+        # A training block with as many frauds as genuine payments is not undersampled.
+        "undersampled": under[UNDERSAMPLING] is not None,
         "worst": result.worst_raw, "noise": _records(result.noise, "metric"),
         "noise_summary": result.noise_summary,
         "budgets": budgets, "budget_row": budget_row, "shift": shift, "shift_row": shift_row,
