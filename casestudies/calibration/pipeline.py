@@ -650,7 +650,7 @@ def _noise_table(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
     means = noise.set_index("metric")["floor_mean"]
     # The plug-in l2 error is at least the l1 one on the same bins; debiasing "works" at this
     # sample size when its floor nevertheless sits below the equal-mass ECE's.
-    summary = {"tail": tail,
+    summary = {"tail": tail, "upper_tail": 1 - tail,
                "debiasing_lowers_floor": bool(means["ece_debiased"] < means["ece_mass"])}
     return noise, summary
 

@@ -115,10 +115,12 @@ def _feature_sentences(loading: DataLoading) -> list[str]:
     if encoding.numeric:
         sentences.append(f"Numeric columns used as they are: {_names(encoding.numeric)}.")
     for name, levels in encoding.encoded.items():
-        pooled = (f", plus one 'other' indicator for its {encoding.pooled[name]:,} rarer levels"
-                  if name in encoding.pooled else "")
-        sentences.append(f"{name!r} is one-hot encoded: one indicator per level "
-                         f"({_names(levels)}){pooled}.")
+        if name in encoding.pooled:
+            which = (f"one indicator for each of its most frequent levels ({_names(levels)}), "
+                     f"plus one 'other' indicator for its {encoding.pooled[name]:,} rarer levels")
+        else:
+            which = f"one indicator per level ({_names(levels)})"
+        sentences.append(f"{name!r} is one-hot encoded: {which}.")
     if encoding.identifiers:
         sentences.append(f"Left out as row identifiers (nearly every value is distinct, so they "
                          f"name rows rather than describe them): {_names(encoding.identifiers)}.")
@@ -525,13 +527,13 @@ def _card_table(result: CalibrationResult) -> pd.DataFrame:
 
 
 def _noise_frame(result: CalibrationResult) -> pd.DataFrame:
-    tail = result.noise_summary["tail"]
+    tail, upper = result.noise_summary["tail"], result.noise_summary["upper_tail"]
     frame = result.noise
     return pd.DataFrame({
         "metric": [CARD_LABELS[m] for m in frame["metric"]],
         "calibrated": frame["chosen"], "raw": frame["raw"],
         "noise floor mean": frame["floor_mean"],
-        f"floor {tail:.1%}": frame["floor_low"], f"floor {1 - tail:.1%}": frame["floor_high"],
+        f"floor {tail:.1%}": frame["floor_low"], f"floor {upper:.1%}": frame["floor_high"],
         "calibrated beyond floor": frame["chosen_beyond_floor"],
         "raw beyond floor": frame["raw_beyond_floor"]})
 
