@@ -56,9 +56,14 @@ LABEL_HOW = {"numeric": "as 0/1 numbers", "boolean": "as true/false values",
              "--positive": "as --positive says"}
 
 
+def _quoted(text: Any) -> str:
+    """A user's name or value as written, in quotes (``repr`` would double its backslashes)."""
+    return f"'{text}'"
+
+
 def _names(names: list[str]) -> str:
     """``'a', 'b' and 'c'``: column names as written, quoted."""
-    return _and_list([repr(name) for name in names])
+    return _and_list([_quoted(name) for name in names])
 
 
 def _reading_sentence(reading: FileReading) -> str:
@@ -79,8 +84,9 @@ def _reading_sentence(reading: FileReading) -> str:
 
 def _label_sentence(loading: DataLoading) -> str:
     labels = loading.labels
-    return (f"The target {labels.column!r} holds {labels.positive!r} and {labels.negative!r}: "
-            f"{labels.positive!r} is read as fraud (1) and {labels.negative!r} as genuine (0), "
+    positive, negative = _quoted(labels.positive), _quoted(labels.negative)
+    return (f"The target {_quoted(labels.column)} holds {positive} and {negative}: {positive} is "
+            f"read as fraud (1) and {negative} as genuine (0), "
             f"{LABEL_HOW.get(labels.how, labels.how)}.")
 
 
@@ -92,7 +98,7 @@ def _missing_sentence(missing: MissingHandling) -> str:
     if missing.policy == "drop":
         why = (f"by default, as they are at most {format_percent(missing.max_dropped_share, 0)} "
                f"of the rows" if missing.default else "with --missing drop")
-        cells = _and_list([f"{count:,} in {name!r}"
+        cells = _and_list([f"{count:,} in {_quoted(name)}"
                            for name, count in missing.missing_by_column.items()])
         return f"{rows} had a missing value and were dropped ({why}); missing cells: {cells}."
     parts = []
@@ -100,11 +106,11 @@ def _missing_sentence(missing: MissingHandling) -> str:
         if name in missing.filled_with:
             value = missing.filled_with[name]
             how = (f"its median, {format_number(value)}" if isinstance(value, float)
-                   else f"its most frequent value, {value!r}")
-            parts.append(f"{count:,} missing cells of {name!r} were filled with {how}")
+                   else f"its most frequent value, {_quoted(value)}")
+            parts.append(f"{count:,} missing cells of {_quoted(name)} were filled with {how}")
         else:
-            parts.append(f"{count:,} rows missing {name!r} were dropped, because a label, a "
-                         f"time or a group is not guessed from other rows")
+            parts.append(f"{count:,} rows missing {_quoted(name)} were dropped, because a "
+                         f"label, a time or a group is not guessed from other rows")
     return f"With --missing impute, {_and_list(parts)}."
 
 
@@ -120,7 +126,7 @@ def _feature_sentences(loading: DataLoading) -> list[str]:
                      f"plus one 'other' indicator for its {encoding.pooled[name]:,} rarer levels")
         else:
             which = f"one indicator per level ({_names(levels)})"
-        sentences.append(f"{name!r} is one-hot encoded: {which}.")
+        sentences.append(f"{_quoted(name)} is one-hot encoded: {which}.")
     if encoding.identifiers:
         sentences.append(f"Left out as row identifiers (nearly every value is distinct, so they "
                          f"name rows rather than describe them): {_names(encoding.identifiers)}.")

@@ -260,3 +260,38 @@ def test_the_words_follow_the_record():
     default = loading_sentences(loading_record(default=True, rows_after=97, rows_dropped=3,
                                                missing_by_column={"a": 3}))[1]
     assert "were dropped (by default, as they are at most 5% of the rows)" in default
+
+
+# ---- user text stays text ------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.usefixtures("calibration_only")
+def test_label_values_levels_and_names_stay_inert_in_the_report(tmp_path, capsys):
+    import re
+
+    from casestudies.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    signal = rng.normal(size=n)
+    fraud = rng.random(n) < 1 / (1 + np.exp(-(2 * signal - 3)))
+    frame = pd.DataFrame({
+        "*zq*": np.where(fraud, "[zq](javascript:alert(1))", "<b>zq</b>"),
+        "$\\foo$": signal + rng.normal(size=n),
+        "{{ zq }}": rng.choice(["<script>zq</script>", "_zq_", "$$", "`zq`"], n),
+        "id <em>": [f"**zq**{i}" for i in range(n)],
+    })
+    frame.loc[frame.index[:30], "$\\foo$"] = np.nan
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["calibration", "--data", str(path), "--target", "*zq*", "--positive",
+                 "[zq](javascript:alert(1))", "--out", str(out), "--quick", "--bootstrap", "20",
+                 "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    html = (out / "calibration.html").read_text(encoding="utf-8")
+    assert "<script" not in html and "javascript:alert" not in re.sub(r"\s", "", "".join(
+        re.findall(r"""href\s*=\s*["']?([^"' >]*)""", html)))
+    for tag in ("em", "strong", "code", "b"):
+        assert f"<{tag}>zq</{tag}>" not in html
+    assert not re.search(r"<math[^>]*>(?:(?!</math>).)*foo", html, flags=re.S)
+    assert "one-hot encoded" in html and "row identifiers" in html and "were dropped" in html
