@@ -388,12 +388,6 @@ def binary_target(frame: pd.DataFrame, target: str, positive: str | None = None
     return labels.astype(np.int64), mapping
 
 
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds, so that messages show ``1.5``, not
-    ``np.float64(1.5)``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _time_column(frame: pd.DataFrame, time: str, time_format: str | None = None) -> pd.Series:
     """``frame[time]`` as timestamps. Numbers are read as seconds from an arbitrary origin, as
     in the usual export of the credit-card fraud data (``Time``)."""

@@ -355,6 +355,8 @@ class CalibrationResult(StudyResult):
     Besides the tables of the analysis it holds every pick (``focus_model``, ``worst_raw``),
     count (``decay_windows_excluding_one``) and verdict (``verdicts``) the report states; the
     short answer is worded from them by :func:`casestudies.calibration.report.short_answer`.
+    ``loading`` records what the loader did to a user's table (how the file was read, the label
+    mapping, the missing values, the features); it is ``None`` for the simulated data.
     """
 
     study: ClassVar[str] = "calibration"
