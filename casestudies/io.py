@@ -80,8 +80,10 @@ def read_table(path: str | os.PathLike | InMemoryTable, *, sep: str | None = Non
     -------
     pandas.DataFrame
         At least one row and one column. For a text file, ``frame.attrs`` records what was used:
-        ``"sep"``, ``"encoding"``, ``"decimal"`` and ``"detected"`` (the names of the settings
-        that were detected rather than given), so that a report can state them.
+        ``"sep"``, ``"encoding"``, ``"decimal"``, ``"detected"`` (the names of the settings
+        that were detected rather than given) and ``"byte_order_mark"`` (whether the file began
+        with a UTF-8 byte-order mark, which is not part of the first column's name), so that a
+        report can state them.
 
     Raises
     ------
@@ -241,6 +243,8 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
     (:data:`ENCODINGS` in turn unless one is given); check its header first, because pandas
     silently renames duplicate names (``x``, ``x.1``)."""
     detected = [name for name, value in (("encoding", encoding), ("sep", sep)) if value is None]
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
     for candidate in (encoding,) if encoding is not None else ENCODINGS:
         try:
             lines = _sample_lines(path, candidate)
@@ -248,7 +252,8 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
             decimal = detect_decimal(lines, delimiter)
             header = pd.read_csv(path, sep=delimiter, header=None, nrows=1, dtype=str,
                                  encoding=candidate, keep_default_na=False)
-            _check_unique_names([str(v).strip() for v in header.iloc[0]], path.name)
+            names = [str(v).strip() for v in header.iloc[0]]
+            _check_unique_names(_without_bom(names, candidate, bom), path.name)
             frame = pd.read_csv(path, sep=delimiter, decimal=decimal, low_memory=False,
                                 encoding=candidate)
         except UnicodeDecodeError as exc:
@@ -258,11 +263,27 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
                                 f"{exc.start} is not {encoding} text; give another --encoding "
                                 f"or leave it out to detect it") from exc
             continue
+        frame.columns = _without_bom([str(c) for c in frame.columns], candidate, bom)
         frame.attrs.update(encoding=candidate, sep=delimiter, decimal=decimal,
-                           detected=detected + (["decimal"] if decimal == "," else []))
+                           detected=detected + (["decimal"] if decimal == "," else []),
+                           byte_order_mark=bom)
         return frame
     raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
                     f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte
+
+
+def _without_bom(names: list[str], encoding: str, bom: bool) -> list[str]:
+    """Column names without a UTF-8 byte-order mark at the start of the first one.
+
+    Spreadsheet exports put the mark before text that is otherwise Latin-1 or cp1252; read in
+    such an encoding, the mark's three bytes would become part of the first name (``ï»¿id``)."""
+    if not bom or not names:
+        return names
+    first = names[0]
+    for mark in (codecs.BOM_UTF8.decode(encoding, errors="ignore"), "\ufeff"):
+        if mark and first.startswith(mark):
+            first = first[len(mark):]
+    return [first, *names[1:]]
 
 
 def _check_unique_names(names: list[str], source: str) -> None:

@@ -1,5 +1,6 @@
 """Reading user tables: clear one-line errors; fingerprints; JSON conversion."""
 
+import codecs
 import json
 
 import numpy as np
@@ -296,3 +297,25 @@ def test_a_wrong_encoding_or_separator_is_a_one_line_error(tmp_path):
         read_table(path, encoding="klingon")
     with pytest.raises(ConfigError, match="--sep must be one of"):
         read_table(path, sep="::")
+
+
+def test_a_semicolon_latin1_file_with_a_bom_keeps_its_first_column_name(tmp_path):
+    # A UTF-8 byte-order mark before Latin-1 text: the text is read as Latin-1, and the mark's
+    # three bytes must not become part of the first column's name.
+    path = tmp_path / "export.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "ville;montant\nMontréal;1,5\nZürich;2\n".encode("latin-1"))
+    frame = read_table(path)
+    assert list(frame.columns) == ["ville", "montant"]
+    assert frame["ville"].tolist() == ["Montréal", "Zürich"]
+    assert (frame.attrs["encoding"], frame.attrs["byte_order_mark"]) == ("latin-1", True)
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes("ville;montant\nMontréal;1,5\n".encode("latin-1"))
+    assert read_table(plain).attrs["byte_order_mark"] is False
+    utf8 = tmp_path / "utf8.csv"
+    utf8.write_bytes(codecs.BOM_UTF8 + b"x;y\n1;2\n")
+    assert list(read_table(utf8).columns) == ["x", "y"]
+    assert read_table(utf8).attrs["byte_order_mark"] is True
+    duplicated = tmp_path / "duplicated.csv"
+    duplicated.write_bytes(codecs.BOM_UTF8 + "x;x\n1;2\n".encode("latin-1"))
+    with pytest.raises(DataError, match="duplicate column names: 'x'"):
+        read_table(duplicated)

@@ -21,7 +21,9 @@ LOGIT_CLIP = 1e-6
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
+    # exp overflows to inf for log-odds below about -709, and 1 / inf is the right limit, 0.
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-z))
 
 
 class _LogOdds:

@@ -9,10 +9,15 @@ from typing import Any
 
 from casestudies.config import (
     StudyConfig,
+    categorical_option,
     data_option,
+    encoding_option,
+    missing_option,
     option,
+    positive_option,
     quick_option,
     seed_option,
+    sep_option,
     time_format_option,
 )
 from casestudies.errors import ConfigError
@@ -44,7 +49,10 @@ class CalibrationConfig(StudyConfig):
     data : str or None
         A user's CSV/Parquet file of labelled transactions; ``None`` simulates them.
     target : str
-        0/1 fraud column of the user's file (the simulator's is ``is_fraud``).
+        Binary fraud column of the user's file (the simulator's is ``is_fraud``).
+    positive : str or None
+        The value of ``target`` that means fraud; ``None`` recognises the usual pairs (0/1,
+        true/false, yes/no ...).
     time : str or None
         Time column used to order the rows; ``None`` keeps the file's row order.
     amount : str or None
@@ -52,6 +60,18 @@ class CalibrationConfig(StudyConfig):
     cluster : str or None
         Column of --data grouping dependent rows (customer, card, incident): every interval
         resamples its values; ``None`` resamples transactions (the simulator uses incidents).
+    missing : str or None
+        What to do with missing values in the columns used: ``"error"``, ``"drop"`` (the rows)
+        or ``"impute"``; ``None`` drops them when they are few (see
+        :data:`casestudies.tables.MAX_DROPPED_SHARE`), else stops.
+    columns : tuple of str
+        The feature columns of --data; empty: every column except the target, time and cluster.
+    drop : tuple of str
+        Columns of --data left out of the features.
+    categorical : tuple of str
+        Integer columns of --data that are codes, one-hot encoded like text columns.
+    sep, encoding : str or None
+        Delimiter and text encoding of a text --data file; ``None`` detects them.
     openml : str or None
         ``"creditcard"`` downloads OpenML's credit-card fraud data instead of simulating.
     seed : int
@@ -89,7 +109,9 @@ class CalibrationConfig(StudyConfig):
     """
 
     data: str | None = data_option("labelled transactions, one row each")
-    target: str = option("is_fraud", "0/1 fraud column of --data", metavar="COL")
+    target: str = option("is_fraud", "fraud column of --data: 0/1, true/false, yes/no ... or two "
+                                     "values with --positive", metavar="COL")
+    positive: str | None = positive_option("--target")
     time: str | None = option(
         None, "time column of --data, used to split train | calibration | test in time order: "
               "dates, or numbers read as seconds (default: the file's row order)", metavar="COL")
@@ -101,6 +123,16 @@ class CalibrationConfig(StudyConfig):
         None, "column of --data whose values group dependent transactions (customer, card or "
               "incident id): every interval resamples whole groups (default: single "
               "transactions)", metavar="COL")
+    missing: str | None = missing_option()
+    columns: tuple[str, ...] = option(
+        (), "the feature columns of --data, comma-separated (default: every column except "
+            "--target, --time and --cluster; the amount is a feature unless left out)",
+        metavar="COLS")
+    drop: tuple[str, ...] = option((), "columns of --data to leave out of the features, "
+                                       "comma-separated", metavar="COLS")
+    categorical: tuple[str, ...] = categorical_option()
+    sep: str | None = sep_option()
+    encoding: str | None = encoding_option()
     openml: str | None = option(
         None, "download OpenML's credit-card fraud data (needs internet) instead of simulating "
               "transactions", choices=OPENML_DATASETS)
@@ -150,4 +182,47 @@ class CalibrationConfig(StudyConfig):
         if self.cluster is not None and self.data is None:
             raise ConfigError("--cluster names a column of --data; the simulated data are "
                               "resampled by incident already")
+        self._check_reading_options()
+        self._check_feature_columns()
+
+    def _check_reading_options(self) -> None:
+        """Options about reading --data need --data: the simulated and OpenML data are read
+        without them."""
+        if self.data is not None:
+            return
+        given = [flag for flag, value in (
+            ("--positive", self.positive), ("--missing", self.missing),
+            ("--columns", self.columns), ("--drop", self.drop),
+            ("--categorical", self.categorical), ("--sep", self.sep),
+            ("--encoding", self.encoding)) if value]
+        if given:
+            raise ConfigError(f"{', '.join(given)} describe{'s' if len(given) == 1 else ''} "
+                              f"your --data file; add --data FILE or leave "
+                              f"{'it' if len(given) == 1 else 'them'} out")
+
+    def _check_feature_columns(self) -> None:
+        """--columns, --drop and --categorical name features: not the target, time or cluster
+        columns, and no column in two contradicting lists."""
+        roles = {name: flag for flag, name in (("--cluster", self.cluster), ("--time", self.time),
+                                               ("--target", self.target)) if name is not None}
+        for flag, names in (("--columns", self.columns), ("--drop", self.drop),
+                            ("--categorical", self.categorical)):
+            taken = [name for name in names if name in roles]
+            if taken:
+                name = taken[0]
+                raise ConfigError(f"{flag} names {name!r}, which is the {roles[name]} column, "
+                                  f"not a feature; leave it out of {flag}")
+        for first, second, names in (
+                ("--columns", "--drop", set(self.columns) & set(self.drop)),
+                ("--categorical", "--drop", set(self.categorical) & set(self.drop))):
+            if names:
+                shown = ", ".join(repr(name) for name in sorted(names))
+                raise ConfigError(f"{first} and {second} both name {shown}; a column is either "
+                                  f"a feature or left out")
+        if self.columns:
+            unlisted = [name for name in self.categorical if name not in self.columns]
+            if unlisted:
+                shown = ", ".join(repr(name) for name in unlisted)
+                raise ConfigError(f"--categorical names {shown}, which --columns does not "
+                                  f"list; add it to --columns or leave it out of --categorical")
 

@@ -25,7 +25,7 @@ time, and labels (needed by the terminal-risk features) arrive ``label_delay_day
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,12 +34,23 @@ from scipy.spatial import cKDTree
 
 from casestudies.errors import DataError
 from casestudies.io import (
+    DELIMITERS,
     datetime_column,
     fingerprint_frame,
     numeric_column,
     read_table,
     require_columns,
     source_name,
+)
+from casestudies.tables import (
+    MAX_DROPPED_SHARE,
+    EncodingReport,
+    LabelMapping,
+    binary_labels,
+    encode_features,
+    handle_missing,
+    is_categorical,
+    is_identifier,
 )
 
 SECONDS_PER_DAY = 86_400
@@ -269,8 +280,6 @@ class TransactionData:
         SHA-256 of the canonical data.
     kind : str
         ``"simulated"``, ``"file"`` or ``"openml"``.
-    dropped_columns : list of str
-        Non-numeric columns left out of the features.
     clusters : ndarray or None
         The unit each row belongs to for resampling (an incident, a customer), or ``None``
         when every transaction is resampled on its own.
@@ -281,6 +290,9 @@ class TransactionData:
         customer with little history (see :data:`LITTLE_HISTORY`), ``None`` when unknown.
     card : ndarray or None
         The card (customer) of each row, for card precision@k; ``None`` when unknown.
+    loading : DataLoading or None
+        What the loader did to a user's table (labels, missing values, features, file
+        dialect); ``None`` for the simulated data.
     """
 
     features: pd.DataFrame
@@ -292,11 +304,11 @@ class TransactionData:
     source: str
     fingerprint: str
     kind: str
-    dropped_columns: list[str] = field(default_factory=list)
     clusters: np.ndarray | None = None
     cluster_unit: str = "transactions"
     segment: np.ndarray | None = None
     card: np.ndarray | None = None
+    loading: DataLoading | None = None
 
 
 LITTLE_HISTORY = 5
@@ -352,31 +364,28 @@ def load_simulated(n_customers: int = 2500, n_terminals: int = 2000, n_days: int
     )
 
 
-def binary_target(frame: pd.DataFrame, target: str) -> np.ndarray:
-    """The 0/1 fraud labels in ``frame[target]``; raise DataError if the column is not binary."""
+def binary_target(frame: pd.DataFrame, target: str, positive: str | None = None
+                  ) -> tuple[np.ndarray, LabelMapping]:
+    """The 0/1 fraud labels in ``frame[target]`` and how they were read.
+
+    Booleans, 0/1 and the usual pairs (yes/no, true/false, pos/neg ...) are recognised; any other
+    two values need ``positive`` (``--positive``), the value that means fraud.
+
+    Raises
+    ------
+    DataError
+        The column is missing, is not binary, is not a recognised pair without ``positive``, or
+        holds one class only.
+    ConfigError
+        ``positive`` is not a value of the column.
+    """
     require_columns(frame, [target], source="the data (set the label column with --target)")
-    raw = frame[target]
-    if raw.isna().any():
-        raise DataError(f"target column {target!r} has {int(raw.isna().sum())} missing value(s); "
-                        "drop those rows first")
-    if pd.api.types.is_bool_dtype(raw):
-        return raw.to_numpy(dtype=np.int64)
-    values = pd.to_numeric(raw, errors="coerce")
-    levels = set(values.dropna().unique())
-    if values.isna().any() or not levels <= {0, 1}:
-        shown = ", ".join(repr(_plain(v)) for v in list(raw.unique())[:5])
-        raise DataError(f"target column {target!r} must hold 0/1 (or true/false) labels, "
-                        f"found values such as {shown}")
-    if len(levels) < 2:
-        raise DataError(f"target column {target!r} has only the value {_plain(levels.pop())!r}; "
-                        "both frauds (1) and genuine transactions (0) are needed")
-    return values.to_numpy(dtype=np.int64)
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds, so that messages show ``1.5``, not
-    ``np.float64(1.5)``."""
-    return value.item() if isinstance(value, np.generic) else value
+    labels, mapping = binary_labels(frame[target], target, positive)
+    if labels.min() == labels.max():
+        only = mapping.positive if labels[0] == 1 else mapping.negative
+        raise DataError(f"target column {target!r} has only the value {only!r}; both frauds "
+                        f"and genuine transactions are needed")
+    return labels.astype(np.int64), mapping
 
 
 def _time_column(frame: pd.DataFrame, time: str, time_format: str | None = None) -> pd.Series:
@@ -385,25 +394,228 @@ def _time_column(frame: pd.DataFrame, time: str, time_format: str | None = None)
     return datetime_column(frame, time, numeric_unit="s", time_format=time_format)
 
 
-def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
-               amount: str | None = None, *, source: str, kind: str = "file",
-               time_format: str | None = None, cluster: str | None = None) -> TransactionData:
-    """Validate a table of labelled transactions into :class:`TransactionData`.
+@dataclass(frozen=True)
+class FileReading:
+    """How a delimited text file was read (from ``frame.attrs`` of :func:`read_table`).
 
-    Every numeric column other than the target, the time and the cluster becomes a feature (the
-    amount too); text columns are left out and listed. Rows are put in time order when ``time``
-    is given. ``cluster`` names the column whose values group dependent rows (a customer, a
-    card, an incident): intervals then resample its values, else single transactions.
+    Attributes
+    ----------
+    delimiter : str
+        ``"comma"``, ``"semicolon"``, ``"tab"`` or ``"pipe"``.
+    encoding : str
+        The text encoding, as Python names it (``"utf-8-sig"`` is UTF-8, with or without a
+        byte-order mark).
+    decimal : str
+        ``"."`` or ``","`` (decimal commas).
+    byte_order_mark : bool
+        Whether the file began with a UTF-8 byte-order mark.
+    detected : list of str
+        Which of ``"delimiter"``, ``"encoding"`` and ``"decimal mark"`` were detected rather
+        than given with ``--sep`` and ``--encoding``.
+    """
+
+    delimiter: str
+    encoding: str
+    decimal: str
+    byte_order_mark: bool
+    detected: list[str]
+
+    @classmethod
+    def from_attrs(cls, attrs: dict[str, Any]) -> FileReading | None:
+        """The record of a text file's ``frame.attrs``; ``None`` for Parquet or a DataFrame,
+        which have no delimiter or encoding."""
+        if "sep" not in attrs:
+            return None
+        names = {"sep": "delimiter", "encoding": "encoding", "decimal": "decimal mark"}
+        return cls(delimiter=DELIMITERS.get(attrs["sep"], attrs["sep"]),
+                   encoding=attrs["encoding"], decimal=attrs["decimal"],
+                   byte_order_mark=bool(attrs.get("byte_order_mark", False)),
+                   detected=[what for name, what in names.items()
+                             if name in attrs.get("detected", ())])
+
+
+@dataclass(frozen=True)
+class MissingHandling:
+    """What was done about missing values in the columns the study uses.
+
+    Attributes
+    ----------
+    policy : str
+        ``"drop"`` (also the default), ``"impute"`` or ``"error"`` (nothing was missing).
+    default : bool
+        Whether no ``--missing`` was given.
+    max_dropped_share : float
+        The largest share of rows the default drops.
+    rows_before, rows_after, rows_dropped : int
+        Rows before and after, and their difference.
+    missing_by_column : dict of str to int
+        Missing cells per column used (only columns with any).
+    filled_with : dict of str to object
+        With ``impute``: the value each feature or amount column's missing cells received.
+    dropped_for : list of str
+        With ``impute``: the target, time and cluster columns whose missing values removed their
+        rows, because a label, a time or a group is never guessed from other rows.
+    """
+
+    policy: str
+    default: bool
+    max_dropped_share: float
+    rows_before: int
+    rows_after: int
+    rows_dropped: int
+    missing_by_column: dict[str, int]
+    filled_with: dict[str, Any]
+    dropped_for: list[str]
+
+
+@dataclass(frozen=True)
+class DataLoading:
+    """What the loader did to a user's table, stated in the report's data section.
+
+    Attributes
+    ----------
+    reading : FileReading or None
+        How a text file was read; ``None`` for Parquet or a DataFrame.
+    labels : LabelMapping
+        Which value of the target became fraud (1).
+    missing : MissingHandling
+        What was done about missing values.
+    features : EncodingReport
+        Which columns became which features.
+    dropped : list of str
+        Columns left out of the features with ``--drop``.
+    not_listed : list of str
+        Columns left out because ``--columns`` does not list them.
+    """
+
+    reading: FileReading | None
+    labels: LabelMapping
+    missing: MissingHandling
+    features: EncodingReport
+    dropped: list[str]
+    not_listed: list[str]
+
+
+def _check_named_columns(frame: pd.DataFrame, source: str, **named: tuple[str, ...]) -> None:
+    """Raise DataError naming the first option (``columns=...`` is ``--columns``) that names a
+    column the table does not have."""
+    for option_name, names in named.items():
+        unknown = [name for name in names if name not in frame.columns]
+        if unknown:
+            shown = ", ".join(repr(c) for c in frame.columns[:12])
+            more = " …" if frame.shape[1] > 12 else ""
+            raise DataError(f"--{option_name} names {', '.join(repr(c) for c in unknown)}, not "
+                            f"a column of {source}; its columns are {shown}{more}")
+
+
+def _identifier_columns(frame: pd.DataFrame, candidates: list[str],
+                        categorical: tuple[str, ...]) -> list[str]:
+    """Text columns that name rows rather than describe them; encode_features leaves them out,
+    so their missing values must not cost rows."""
+    return [name for name in candidates if name not in categorical
+            and is_categorical(frame[name]) and is_identifier(frame[name])]
+
+
+# Columns whose missing values are never imputed: a median label or timestamp would be made up.
+UNIMPUTABLE = ("label", "time", "group")
+
+
+def _unimputable_note(frame: pd.DataFrame, keys: list[str]) -> str:
+    """What ``--missing impute`` would do about missing values in ``keys``: drop their rows, if
+    few enough."""
+    names = _and_names(keys)
+    if frame[keys].isna().any(axis=1).mean() > MAX_DROPPED_SHARE:
+        return (f"a missing value in {names} is never imputed (a {'/'.join(UNIMPUTABLE)} is not "
+                f"guessed), so only --missing drop or filling the file helps there")
+    return (f"--missing impute would drop the rows missing {names} (a "
+            f"{'/'.join(UNIMPUTABLE)} is not guessed) and fill the other columns")
+
+
+def _and_names(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def apply_missing_policy(frame: pd.DataFrame, keys: list[str], values: list[str],
+                         policy: str | None) -> tuple[pd.DataFrame, MissingHandling]:
+    """Apply ``--missing`` to the columns used: ``keys`` (target, time, cluster) and ``values``
+    (amount, features).
+
+    A missing label, time or group is never imputed: with ``impute`` those rows are dropped
+    (at most :data:`~casestudies.tables.MAX_DROPPED_SHARE` of the rows, else an error), and only
+    the ``values`` columns are imputed.
 
     Raises
     ------
     DataError
-        Missing column, non-binary target, unparseable time, negative or missing amount, missing
-        or infinite feature values, or no numeric feature.
+        One line naming the columns, the counts and ``--missing``.
+    """
+    rows = len(frame)
+    if policy != "impute":
+        try:
+            kept, report = handle_missing(frame, keys + values, policy)
+        except DataError as exc:
+            missing_keys = [name for name in keys if frame[name].isna().any()]
+            if not missing_keys:
+                raise
+            raise DataError(f"{exc}; {_unimputable_note(frame, missing_keys)}") from exc
+        return kept, MissingHandling(
+            report.policy, report.default, MAX_DROPPED_SHARE, rows, report.rows_after,
+            report.rows_dropped, dict(report.missing_by_column), {}, [])
+    incomplete = frame[keys].isna().any(axis=1)
+    key_counts = {name: int(frame[name].isna().sum()) for name in keys if frame[name].isna().any()}
+    if incomplete.mean() > MAX_DROPPED_SHARE:
+        listing = ", ".join(f"{name!r} ({count:,} of {rows:,})"
+                            for name, count in key_counts.items())
+        raise DataError(f"{incomplete.mean():.0%} of rows miss a value in {listing}, which "
+                        f"--missing impute does not fill (a {'/'.join(UNIMPUTABLE)} is not "
+                        f"guessed) and drops only up to {MAX_DROPPED_SHARE:.0%} of rows; use "
+                        f"--missing drop or fill them in the file")
+    kept = frame.loc[~incomplete].reset_index(drop=True)
+    filled, report = handle_missing(kept, values, "impute")
+    return filled, MissingHandling(
+        "impute", False, MAX_DROPPED_SHARE, rows, len(filled), rows - len(filled),
+        {**key_counts, **report.missing_by_column}, dict(report.filled_with), list(key_counts))
+
+
+def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
+               amount: str | None = None, *, source: str, kind: str = "file",
+               time_format: str | None = None, cluster: str | None = None,
+               positive: str | None = None, missing: str | None = None,
+               columns: tuple[str, ...] = (), drop: tuple[str, ...] = (),
+               categorical: tuple[str, ...] = ()) -> TransactionData:
+    """Validate a table of labelled transactions into :class:`TransactionData`.
+
+    The features are ``columns`` (default: every column other than the target, the time and the
+    cluster, the amount included) less ``drop``: numbers as they are, text and ``categorical``
+    columns one-hot encoded, identifier-like text columns left out (see
+    :func:`casestudies.tables.encode_features`). Missing values in the columns used are handled
+    first (:func:`apply_missing_policy`), then the target is read as 0/1
+    (:func:`binary_target`). Rows are put in time order when ``time`` is given. ``cluster``
+    names the column whose values group dependent rows (a customer, a card, an incident):
+    intervals then resample its values, else single transactions. What was done is recorded in
+    ``TransactionData.loading``.
+
+    Raises
+    ------
+    DataError
+        Missing column, missing values the policy refuses, non-binary target, unparseable time,
+        negative amount, infinite feature values, or no feature.
+    ConfigError
+        ``positive`` is not a value of the target.
     """
     require_columns(frame, [target, time, amount, cluster], source=source)
-    labels = binary_target(frame, target)
+    _check_named_columns(frame, source, columns=columns, drop=drop, categorical=categorical)
+    roles = [name for name in (target, time, cluster) if name is not None]
+    candidates = list(columns) if columns else [
+        name for name in frame.columns if name not in roles and name not in drop]
+    identifiers = _identifier_columns(frame, candidates, categorical)
+    used = [name for name in candidates if name not in identifiers]
+    values = [name for name in dict.fromkeys([amount, *used]) if name is not None]
     preview = frame.head(8)
+    reading = FileReading.from_attrs(frame.attrs)
+    frame, missing_handling = apply_missing_policy(frame, roles, values, missing)
+    labels, mapping = binary_target(frame, target, positive)
     order = np.arange(len(frame))
     times = None
     if time is not None:
@@ -412,33 +624,29 @@ def from_frame(frame: pd.DataFrame, target: str, time: str | None = None,
         times = parsed.to_numpy()[order]
     amounts = None
     if amount is not None:
-        values = numeric_column(frame, amount)
-        if (values < 0).any():
-            raise DataError(f"amount column {amount!r} has {int((values < 0).sum())} negative "
-                            "value(s); amounts must be 0 or more")
-        amounts = values.to_numpy(dtype=np.float64)[order]
+        amounts_read = numeric_column(frame, amount)
+        if (amounts_read < 0).any():
+            raise DataError(f"amount column {amount!r} has {int((amounts_read < 0).sum())} "
+                            "negative value(s); amounts must be 0 or more")
+        amounts = amounts_read.to_numpy(dtype=np.float64)[order]
     clusters = None
     if cluster is not None:
-        raw = frame[cluster]
-        if raw.isna().any():
-            raise DataError(f"cluster column {cluster!r} has {int(raw.isna().sum())} missing "
-                            "value(s); give every row its customer/card/incident, or drop "
-                            "--cluster")
-        clusters = pd.factorize(raw, sort=False)[0].astype(np.int64)[order]
-    candidates = [c for c in frame.columns if c not in (target, time, cluster)]
-    numeric = [c for c in candidates
-               if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
-    dropped = [c for c in candidates if c not in numeric]
-    if not numeric:
-        raise DataError(f"{source} has no numeric feature column besides the target "
-                        f"{target!r}; add the model inputs as numeric columns")
-    features = pd.DataFrame({c: numeric_column(frame, c) for c in numeric}).iloc[order]
-    features = features.reset_index(drop=True)
+        clusters = pd.factorize(frame[cluster], sort=False)[0].astype(np.int64)[order]
+    for name in used:  # infinite numbers are not "missing": they are refused, naming the column
+        if not (name in categorical or is_categorical(frame[name])):
+            numeric_column(frame, name)
+    features, encoding = encode_features(frame, candidates, categorical)
+    features = features.iloc[order].reset_index(drop=True)
     canonical = features.assign(**{"__target__": labels[order]})
+    loading = DataLoading(
+        reading=reading, labels=mapping, missing=missing_handling, features=encoding,
+        dropped=list(drop),
+        not_listed=([name for name in frame.columns
+                     if name not in candidates and name not in roles] if columns else []))
     return TransactionData(
         features=features, y=labels[order], time=times, amount=amounts, scenario=None,
         preview=preview, source=source, fingerprint=fingerprint_frame(canonical), kind=kind,
-        dropped_columns=dropped, clusters=clusters,
+        clusters=clusters, loading=loading,
         cluster_unit=(f"values of the column {cluster!r}" if cluster is not None
                       else "transactions"),
     )
@@ -470,9 +678,11 @@ def load_data(config) -> TransactionData:
     if config.openml == "creditcard":
         return load_openml_creditcard()
     if config.data:
-        frame = read_table(config.data)
+        frame = read_table(config.data, sep=config.sep, encoding=config.encoding)
         return from_frame(frame, config.target, config.time, config.amount,
                           source=source_name(config.data), time_format=config.time_format,
-                          cluster=config.cluster)
+                          cluster=config.cluster, positive=config.positive,
+                          missing=config.missing, columns=config.columns, drop=config.drop,
+                          categorical=config.categorical)
     return load_simulated(config.n_customers, config.n_terminals, config.n_days,
                           config.label_delay_days, config.seed)

@@ -128,7 +128,8 @@ def logistic_fit(design: np.ndarray, y: np.ndarray, start: np.ndarray | None = N
 
     current = loglik(coef)
     for _ in range(max_iter):
-        mu = 1 / (1 + np.exp(-(design @ coef)))
+        with np.errstate(over="ignore"):  # exp(+inf) -> mu = 0, the right limit
+            mu = 1 / (1 + np.exp(-(design @ coef)))
         gradient = design.T @ (y - mu)
         hessian = design.T @ (design * (mu * (1 - mu))[:, None])
         try:

@@ -48,7 +48,7 @@ from casestudies.calibration.calibrators import (
     undersampling_correction,
 )
 from casestudies.calibration.config import CalibrationConfig
-from casestudies.calibration.data import TransactionData
+from casestudies.calibration.data import DataLoading, TransactionData
 from casestudies.calibration.models import fit_model, model_specs, raw_score, tree_clip
 from casestudies.calibration.verdicts import IMPROVEMENT_THRESHOLD
 from casestudies.errors import DataError
@@ -355,6 +355,8 @@ class CalibrationResult(StudyResult):
     Besides the tables of the analysis it holds every pick (``focus_model``, ``worst_raw``),
     count (``decay_windows_excluding_one``) and verdict (``verdicts``) the report states; the
     short answer is worded from them by :func:`casestudies.calibration.report.short_answer`.
+    ``loading`` records what the loader did to a user's table (how the file was read, the label
+    mapping, the missing values, the features); it is ``None`` for the simulated data.
     """
 
     study: ClassVar[str] = "calibration"
@@ -364,7 +366,7 @@ class CalibrationResult(StudyResult):
     kind: str
     n_rows: int
     feature_names: list[str]
-    dropped_columns: list[str]
+    loading: DataLoading | None
     base_rate: float
     n_frauds: int
     has_time: bool
@@ -650,7 +652,7 @@ def _noise_table(y: np.ndarray, p_chosen: np.ndarray, p_raw: np.ndarray,
     means = noise.set_index("metric")["floor_mean"]
     # The plug-in l2 error is at least the l1 one on the same bins; debiasing "works" at this
     # sample size when its floor nevertheless sits below the equal-mass ECE's.
-    summary = {"tail": tail,
+    summary = {"tail": tail, "upper_tail": 1 - tail,
                "debiasing_lowers_floor": bool(means["ece_debiased"] < means["ece_mass"])}
     return noise, summary
 
@@ -1437,7 +1439,7 @@ def run(config: CalibrationConfig, data: TransactionData) -> CalibrationResult:
     return CalibrationResult(
         stage_seconds=timer.seconds, source=data.source, kind=data.kind,
         n_rows=len(y), feature_names=list(data.features.columns),
-        dropped_columns=list(data.dropped_columns), base_rate=float(y.mean()),
+        loading=data.loading, base_rate=float(y.mean()),
         n_frauds=int(y.sum()), has_time=data.time is not None,
         has_amount=data.amount is not None, preview=data.preview,
         scenario_counts=scenario_counts, settings=_settings(config, t_star, band, split,

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from casestudies.calibration import STUDY
+from casestudies.calibration.data import DataLoading, FileReading, MissingHandling
 from casestudies.calibration.metrics import logit
 from casestudies.calibration.pipeline import (
     AMOUNT_RULES,
@@ -20,7 +21,7 @@ from casestudies.calibration.pipeline import (
     CalibrationResult,
 )
 from casestudies.report import PALETTE, Report, new_figure
-from casestudies.report.formatting import format_number
+from casestudies.report.formatting import format_number, format_percent
 
 # Figures in the order build() adds them: the prose refers to them by these numbers.
 FIGURES = ("taxonomy", "reliability", "groups", "cost curve", "size sweep", "decay",
@@ -45,6 +46,105 @@ def _records(frame: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
 
 def _num(value: float) -> str:
     return format_number(value)
+
+
+# How the report names the text encodings read_table uses or users commonly give.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1",
+                  "iso8859-1": "Latin-1", "cp1252": "Windows-1252"}
+LABEL_HOW = {"numeric": "as 0/1 numbers", "boolean": "as true/false values",
+             "recognised pair": "a pair recognised without --positive",
+             "--positive": "as --positive says"}
+
+
+def _quoted(text: Any) -> str:
+    """A user's name or value as written, in quotes (``repr`` would double its backslashes)."""
+    return f"'{text}'"
+
+
+def _names(names: list[str]) -> str:
+    """``'a', 'b' and 'c'``: column names as written, quoted."""
+    return _and_list([_quoted(name) for name in names])
+
+
+def _reading_sentence(reading: FileReading) -> str:
+    """How a text file was read, and which of its settings were detected."""
+    encoding = ENCODING_NAMES.get(reading.encoding, reading.encoding)
+    decimal = " with decimal commas" if reading.decimal == "," else ""
+    mark = ", after a UTF-8 byte-order mark" if reading.byte_order_mark else ""
+    sentence = f"The file was read as {reading.delimiter}-separated {encoding} text{decimal}{mark}"
+    given = [flag for what, flag in (("delimiter", "--sep"), ("encoding", "--encoding"))
+             if what not in reading.detected]
+    if reading.detected:
+        verb = "was" if len(reading.detected) == 1 else "were"
+        sentence += f"; the {_and_list(reading.detected)} {verb} detected"
+    if given:
+        sentence += f"; {' and '.join(given)} {'was' if len(given) == 1 else 'were'} given"
+    return sentence + "."
+
+
+def _label_sentence(loading: DataLoading) -> str:
+    labels = loading.labels
+    positive, negative = _quoted(labels.positive), _quoted(labels.negative)
+    return (f"The target {_quoted(labels.column)} holds {positive} and {negative}: {positive} is "
+            f"read as fraud (1) and {negative} as genuine (0), "
+            f"{LABEL_HOW.get(labels.how, labels.how)}.")
+
+
+def _missing_sentence(missing: MissingHandling) -> str:
+    """What was done about missing values, per column."""
+    if not missing.missing_by_column:
+        return "No value is missing in the columns used."
+    rows = f"{missing.rows_dropped:,} of {missing.rows_before:,} rows"
+    if missing.policy == "drop":
+        why = (f"by default, as they are at most {format_percent(missing.max_dropped_share, 0)} "
+               f"of the rows" if missing.default else "with --missing drop")
+        cells = _and_list([f"{count:,} in {_quoted(name)}"
+                           for name, count in missing.missing_by_column.items()])
+        return f"{rows} had a missing value and were dropped ({why}); missing cells: {cells}."
+    parts = []
+    for name, count in missing.missing_by_column.items():
+        if name in missing.filled_with:
+            value = missing.filled_with[name]
+            how = (f"its median, {format_number(value)}" if isinstance(value, float)
+                   else f"its most frequent value, {_quoted(value)}")
+            parts.append(f"{count:,} missing cells of {_quoted(name)} were filled with {how}")
+        else:
+            parts.append(f"{count:,} rows missing {_quoted(name)} were dropped, because a "
+                         f"label, a time or a group is not guessed from other rows")
+    return f"With --missing impute, {_and_list(parts)}."
+
+
+def _feature_sentences(loading: DataLoading) -> list[str]:
+    """Which columns became features, which were encoded, and which were left out and why."""
+    encoding = loading.features
+    sentences = []
+    if encoding.numeric:
+        sentences.append(f"Numeric columns used as they are: {_names(encoding.numeric)}.")
+    for name, levels in encoding.encoded.items():
+        if name in encoding.pooled:
+            which = (f"one indicator for each of its most frequent levels ({_names(levels)}), "
+                     f"plus one 'other' indicator for its {encoding.pooled[name]:,} rarer levels")
+        else:
+            which = f"one indicator per level ({_names(levels)})"
+        sentences.append(f"{_quoted(name)} is one-hot encoded: {which}.")
+    if encoding.identifiers:
+        sentences.append(f"Left out as row identifiers (nearly every value is distinct, so they "
+                         f"name rows rather than describe them): {_names(encoding.identifiers)}.")
+    if loading.dropped:
+        sentences.append(f"Left out with --drop: {_names(loading.dropped)}.")
+    if loading.not_listed:
+        sentences.append(f"Left out because --columns does not list them: "
+                         f"{_names(loading.not_listed)}.")
+    return sentences
+
+
+def loading_sentences(loading: DataLoading | None) -> list[str]:
+    """The data section's account of what the loader did to a user's table, in words."""
+    if loading is None:
+        return []
+    sentences = [_reading_sentence(loading.reading)] if loading.reading is not None else []
+    return [*sentences, _label_sentence(loading), _missing_sentence(loading.missing),
+            *_feature_sentences(loading)]
 
 
 def short_answer(result: CalibrationResult) -> str:
@@ -118,6 +218,8 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "focus_cal": rows[(result.focus_model, result.chosen_calibrator)],
         "ci_raw": interval[RAW], "ci_cal": interval[result.chosen_calibrator], "dc": dc,
         "da": da, "under": under, "under_raw": result.undersampled_raw,
+        # A training block with as many frauds as genuine payments is not undersampled.
+        "undersampled": under[UNDERSAMPLING] is not None,
         "worst": result.worst_raw, "noise": _records(result.noise, "metric"),
         "noise_summary": result.noise_summary,
         "budgets": budgets, "budget_row": budget_row, "shift": shift, "shift_row": shift_row,
@@ -133,6 +235,7 @@ def _context(result: CalibrationResult) -> dict[str, Any]:
         "taxonomy": [{**model, **rows[(model["model"], RAW)]}
                      for model in result.models.to_dict("records")],
         "features": ", ".join(result.feature_names),
+        "loading": loading_sentences(result.loading),
         "sim": constants["simulator"],
         "fig": {name: number for number, name in enumerate(
             (f for f in FIGURES if f != "groups" or not result.groups.empty), start=1)},
@@ -430,13 +533,13 @@ def _card_table(result: CalibrationResult) -> pd.DataFrame:
 
 
 def _noise_frame(result: CalibrationResult) -> pd.DataFrame:
-    tail = result.noise_summary["tail"]
+    tail, upper = result.noise_summary["tail"], result.noise_summary["upper_tail"]
     frame = result.noise
     return pd.DataFrame({
         "metric": [CARD_LABELS[m] for m in frame["metric"]],
         "calibrated": frame["chosen"], "raw": frame["raw"],
         "noise floor mean": frame["floor_mean"],
-        f"floor {tail:.1%}": frame["floor_low"], f"floor {1 - tail:.1%}": frame["floor_high"],
+        f"floor {tail:.1%}": frame["floor_low"], f"floor {upper:.1%}": frame["floor_high"],
         "calibrated beyond floor": frame["chosen_beyond_floor"],
         "raw beyond floor": frame["raw_beyond_floor"]})
 

@@ -200,7 +200,8 @@ def _batched_logistic(w: np.ndarray, y: np.ndarray, z: np.ndarray, iterations: i
     wy = w @ y
     for _ in range(iterations):
         eta = coef[:, :1] + coef[:, 1:] * z
-        mu = 1 / (1 + np.exp(-eta))
+        with np.errstate(over="ignore"):  # exp(+inf) -> mu = 0, the right limit
+            mu = 1 / (1 + np.exp(-eta))
         r = w * mu
         v = r * (1 - mu)
         g0, g1 = wy - r.sum(axis=1), w @ (y * z) - r @ z

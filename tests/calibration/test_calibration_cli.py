@@ -51,11 +51,24 @@ def test_runs_on_a_user_csv(small_csv, tmp_path, capsys):
 @pytest.mark.usefixtures("calibration_only")
 @pytest.mark.parametrize(("change", "options", "fragments"), [
     (None, ["--target", "label"], ["'label'", "not found"]),
-    ("target_three_values", [], ["must hold 0/1", "such as 2, 0"]),
-    ("nan_feature", [], ["'terminal_risk_7d'", "missing or infinite"]),
+    ("target_three_values", [], ["must have two values", "'0', '1', '2'"]),
+    ("target_other_pair", [], ["'fraud', 'ok'", "--positive"]),
+    ("target_other_pair", ["--positive", "stolen"], ["--positive 'stolen'", "'fraud', 'ok'"]),
+    ("target_one_class", [], ["only the value '0'", "both frauds"]),
+    ("nan_feature", ["--missing", "error"], ["'terminal_risk_7d' (1 of", "--missing drop"]),
     ("inf_feature", [], ["'customer_mean_amount_1d'", "missing or infinite"]),
     ("negative_amount", ["--amount", "amount"], ["'amount'", "negative"]),
-    ("missing_amount", ["--amount", "amount"], ["'amount'", "missing"]),
+    ("missing_amount", ["--amount", "amount", "--missing", "error"], ["'amount'", "missing"]),
+    (None, ["--columns", "amount,nope"], ["--columns names 'nope'", "not a column"]),
+    (None, ["--drop", "nope"], ["--drop names 'nope'", "not a column"]),
+    (None, ["--categorical", "amount", "--columns", "is_night"],
+     ["--categorical names 'amount'", "--columns does not list"]),
+    (None, ["--columns", "amount", "--drop", "amount"], ["--columns and --drop both name"]),
+    (None, ["--columns", "is_fraud,amount"], ["--columns names 'is_fraud'", "--target"]),
+    (None, ["--drop", "timestamp", "--time", "timestamp"], ["--drop names 'timestamp'",
+                                                            "--time column"]),
+    (None, ["--sep", "::"], ["--sep must be one of"]),
+    (None, ["--encoding", "klingon"], ["--encoding 'klingon'"]),
     (None, ["--amount", "value"], ["'value'", "not found"]),
     ("bad_time", ["--time", "timestamp"], ["'timestamp'", "do not parse"]),
     ("few_frauds", [], ["calibration block has", "at least 30"]),
@@ -69,6 +82,10 @@ def test_bad_input_is_one_line_and_writes_nothing(change, options, fragments, sm
     frame = small_transactions.copy()
     if change == "target_three_values":
         frame.loc[frame.index[:5], "is_fraud"] = 2
+    elif change == "target_other_pair":
+        frame["is_fraud"] = np.where(frame["is_fraud"] == 1, "fraud", "ok")
+    elif change == "target_one_class":
+        frame["is_fraud"] = 0
     elif change == "nan_feature":
         frame.loc[frame.index[3], "terminal_risk_7d"] = np.nan
     elif change == "inf_feature":

@@ -160,7 +160,8 @@ def test_interval_level_in_the_report_comes_from_the_settings(result):
     import dataclasses
 
     changed = dataclasses.replace(result, settings={**result.settings, "confidence": 0.9},
-                                  noise_summary={**result.noise_summary, "tail": 0.05})
+                                  noise_summary={**result.noise_summary, "tail": 0.05,
+                                                 "upper_tail": 0.95})
     html = build(changed).render(Provenance("calibration", 5, "test", "frame", "0" * 64))
     assert "90% intervals from the incidents bootstrap" in html
     assert "floor 5.0%" in html and "floor 95.0%" in html
