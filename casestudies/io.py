@@ -80,8 +80,10 @@ def read_table(path: str | os.PathLike | InMemoryTable, *, sep: str | None = Non
     -------
     pandas.DataFrame
         At least one row and one column. For a text file, ``frame.attrs`` records what was used:
-        ``"sep"``, ``"encoding"``, ``"decimal"`` and ``"detected"`` (the names of the settings
-        that were detected rather than given), so that a report can state them.
+        ``"sep"``, ``"encoding"``, ``"decimal"``, ``"detected"`` (the names of the settings
+        that were detected rather than given) and ``"bom"`` (whether the file starts with a
+        UTF-8 byte-order mark, which is never part of the first column's name), so that a report
+        can state them.
 
     Raises
     ------
@@ -241,6 +243,8 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
     (:data:`ENCODINGS` in turn unless one is given); check its header first, because pandas
     silently renames duplicate names (``x``, ``x.1``)."""
     detected = [name for name, value in (("encoding", encoding), ("sep", sep)) if value is None]
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
     for candidate in (encoding,) if encoding is not None else ENCODINGS:
         try:
             lines = _sample_lines(path, candidate)
@@ -258,11 +262,22 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
                                 f"{exc.start} is not {encoding} text; give another --encoding "
                                 f"or leave it out to detect it") from exc
             continue
+        if bom:
+            _drop_misread_bom(frame, candidate)
         frame.attrs.update(encoding=candidate, sep=delimiter, decimal=decimal,
-                           detected=detected + (["decimal"] if decimal == "," else []))
+                           detected=detected + (["decimal"] if decimal == "," else []), bom=bom)
         return frame
     raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
                     f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte
+
+
+def _drop_misread_bom(frame: pd.DataFrame, encoding: str) -> None:
+    """Remove a UTF-8 byte-order mark that another encoding read as text (``ï»¿`` in Latin-1:
+    spreadsheets save Latin-1 files with one) from the first column's name, in place."""
+    mark = codecs.BOM_UTF8.decode(encoding, errors="ignore")
+    first = str(frame.columns[0])
+    if mark and first.startswith(mark):
+        frame.columns = [first[len(mark):], *frame.columns[1:]]
 
 
 def _check_unique_names(names: list[str], source: str) -> None:
