@@ -34,7 +34,9 @@ def _fails(tmp_path, capsys, frame, *extra, expect):
 
 
 def test_too_short_series_says_how_long(tmp_path, capsys):
-    _fails(tmp_path, capsys, _series(n=120), "--value", "y", expect="needs at least")
+    # Quick sizes shrunk to their floors (horizon 2, 19 + 8 origins one step apart, 40 training
+    # windows after a 48-step window) need 119 observations.
+    _fails(tmp_path, capsys, _series(n=118), "--value", "y", expect="needs at least 119")
 
 
 def test_missing_values_beyond_tolerance(tmp_path, capsys):
