@@ -103,13 +103,17 @@ class ForecastingConfig(StudyConfig):
     season: float | None = option(None, "seasonal period in steps for ARIMA's Fourier terms "
                                         "(0 = none; default: from the frequency)", metavar="P",
                                   ge=0, le=10_000)
-    horizon: int = option(100, "forecast horizon in steps", ge=1, le=100_000, quick=12)
-    origins: int = option(60, "forecast origins in the test backtest", ge=2, le=MAX_ORIGINS,
+    horizon: int = option(100, "forecast horizon in steps (unless given, a short series gets the "
+                                "largest it holds)", ge=1, le=100_000, quick=12)
+    origins: int = option(60, "forecast origins in the test backtest (unless given, fewer on a "
+                                "short series)", ge=2, le=MAX_ORIGINS,
                           quick=8)
     calibration_origins: int = option(
-        30, "origins before the test block used to calibrate conformal intervals", ge=1,
+        30, "origins before the test block used to calibrate conformal intervals (unless "
+            "given, fewer on a short series)", ge=1,
         le=MAX_ORIGINS, quick=19)
-    origin_step: int = option(10, "steps between forecast origins", ge=1, le=10_000, quick=3)
+    origin_step: int = option(10, "steps between forecast origins (unless given, fewer on a short "
+                                  "series)", ge=1, le=10_000, quick=3)
     missing: str | None = missing_option(
         MISSING_CHOICES, help="missing values in the --value column (and periods the --freq grid "
                               "inserts): error refuses any, interpolate fills every one linearly",

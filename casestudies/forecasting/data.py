@@ -335,9 +335,10 @@ def fill_missing(values: pd.Series, config: ForecastingConfig) -> tuple[pd.Serie
     missing = int(values.isna().sum())
     share = missing / len(values)
     policy = config.missing or "default"
-    record = {"column": config.value, "policy": policy, "length": len(values),
-              "missing": missing, "share": share, "max_missing": config.max_missing,
-              "interpolated": 0}
+    # "fill_any": --missing interpolate, which fills beyond the --max-missing tolerance.
+    record = {"column": config.value, "policy": policy, "fill_any": policy == "interpolate",
+              "length": len(values), "missing": missing, "share": share,
+              "max_missing": config.max_missing, "interpolated": 0}
     if not missing:
         return values, record
     if policy == "error":

@@ -104,7 +104,8 @@ def _with_gaps(share, n=300):
 def test_three_percent_missing_is_interpolated_and_recorded(tmp_path):
     frame, gaps = _with_gaps(0.03)
     series = load_data(_config(_write(tmp_path, frame))).series[0]
-    assert series.missing == {"column": "y", "policy": "default", "length": 300,
+    assert series.missing == {"column": "y", "policy": "default", "fill_any": False,
+                              "length": 300,
                               "missing": gaps, "share": gaps / 300, "max_missing": 0.05,
                               "interpolated": gaps}
     assert series.interpolated.sum() == gaps and np.isfinite(series.values).all()
@@ -123,7 +124,7 @@ def test_thirty_percent_missing_stops_with_one_line_naming_column_count_and_opti
 def test_missing_interpolate_fills_beyond_the_tolerance(tmp_path):
     frame, gaps = _with_gaps(0.30)
     series = load_data(_config(_write(tmp_path, frame), missing="interpolate")).series[0]
-    assert series.missing["policy"] == "interpolate"
+    assert series.missing["policy"] == "interpolate" and series.missing["fill_any"]
     assert series.missing["interpolated"] == gaps and np.isfinite(series.values).all()
 
 
@@ -233,3 +234,21 @@ def test_short_series_on_the_command_line_states_the_adaptation(tmp_path, capsys
     html = (out / "forecasting.html").read_text()
     assert "A smaller analysis than the default" in html
     assert "4 instead of\n12" in html or "4 instead of 12" in html
+
+
+def test_a_dataframe_from_python_has_no_dialect_and_its_gaps_recorded():
+    frame, gaps = _with_gaps(0.03)
+    config = ForecastingConfig.from_options(data=frame, value="y", time="month")
+    series = load_data(config).series[0]
+    assert series.reading is None and series.missing["interpolated"] == gaps
+
+
+@pytest.mark.parametrize(("share", "runs"), [(0.05, True), (0.06, False)])
+def test_the_tolerance_is_inclusive(tmp_path, share, runs):
+    frame, gaps = _with_gaps(share, n=200)
+    config = _config(_write(tmp_path, frame))
+    if runs:
+        assert load_data(config).series[0].missing["interpolated"] == gaps
+    else:
+        with pytest.raises(DataError, match=f"{gaps} missing"):
+            load_data(config)

@@ -44,7 +44,8 @@ def test_co2_weekly_missing_weeks_are_interpolated_and_stated(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     series = result["series"][0]
     assert gaps > 0 and series["missing"] == {
-        "column": "co2", "policy": "default", "length": len(frame), "missing": gaps,
+        "column": "co2", "policy": "default", "fill_any": False, "length": len(frame),
+        "missing": gaps,
         "share": gaps / len(frame), "max_missing": 0.05, "interpolated": gaps}
     assert series["interpolated"]["all"] == gaps
     assert series["period"] == pytest.approx(365.25 / 7)
