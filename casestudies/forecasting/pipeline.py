@@ -29,6 +29,7 @@ from casestudies.forecasting.data import (
     ForecastingData,
     Series,
     lstm_window,
+    size_backtest,
 )
 from casestudies.forecasting.metrics import (
     MethodForecast,
@@ -753,8 +754,6 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
     """Run the study on every series of ``data``, with the backtest sized to them (a short
     series gets a smaller analysis; see :mod:`casestudies.forecasting.sizing`)."""
     from threadpoolctl import threadpool_limits
-
-    from casestudies.forecasting.data import size_backtest
 
     sized = size_backtest(config, data.series)
     smallest = sizing.smallest_sizes(config)
