@@ -425,14 +425,19 @@ def encoding_option() -> Any:
                   parse=parse_encoding)
 
 
-def missing_option(choices: Iterable[str] = ("error", "drop", "impute")) -> Any:
-    """The ``missing`` field: what to do with missing values in the columns a study uses."""
+def missing_option(choices: Iterable[str] = ("error", "drop", "impute"), *,
+                   help: str | None = None, show_default: str | None = None) -> Any:
+    """The ``missing`` field: what to do with missing values in the columns a study uses.
+
+    ``help`` and ``show_default`` replace the wording of the table studies, for a study whose
+    choices differ (forecasting interpolates a series instead of dropping rows).
+    """
     from casestudies.tables import MAX_DROPPED_SHARE
 
-    return option(None, "missing values in the columns used: error, drop the rows, or impute "
-                        "(median / most frequent value)", choices=tuple(choices),
-                  show_default=f"drop when at most {MAX_DROPPED_SHARE:.0%} of rows have one, "
-                               f"else an error")
+    return option(None, help or "missing values in the columns used: error, drop the rows, or "
+                                "impute (median / most frequent value)", choices=tuple(choices),
+                  show_default=show_default or f"drop when at most {MAX_DROPPED_SHARE:.0%} of "
+                                               f"rows have one, else an error")
 
 
 def positive_option(target_flag: str = "--target") -> Any:

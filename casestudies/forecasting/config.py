@@ -7,14 +7,17 @@ Kept free of heavy imports (no torch, no statsmodels) so that ``--help`` stays q
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from casestudies.config import (
     StudyConfig,
     data_option,
+    encoding_option,
+    missing_option,
     option,
     quick_option,
     seed_option,
+    sep_option,
     time_format_option,
 )
 from casestudies.errors import ConfigError
@@ -30,6 +33,11 @@ MAX_SIMULATED_HORIZON = 1000
 # report's digits would show.
 MAX_PATHS = 5000
 MAX_ORIGINS = 500
+# What --missing may say about a user's series: refuse any gap, or fill gaps by interpolation.
+MISSING_CHOICES = ("error", "interpolate")
+# The options that size the backtest: those a user gives stay as given, the others shrink to fit
+# a short series (see casestudies.forecasting.sizing).
+SIZING_OPTIONS = ("horizon", "origins", "calibration_origins", "origin_step")
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,13 @@ class ForecastingConfig(StudyConfig):
         Origins before the test block whose errors calibrate conformal intervals.
     origin_step : int
         Steps between consecutive origins.
+    sep, encoding : str or None
+        Delimiter and text encoding of a user's text file (None: detected).
+    missing : str or None
+        ``"error"`` refuses any missing value, ``"interpolate"`` fills every one; None
+        interpolates up to ``max_missing`` and refuses more.
     max_missing : float
-        Largest share of missing values in a user's series that is interpolated.
+        Largest share of missing values in a user's series that is interpolated by default.
     hidden, window, max_epochs, patience, max_windows : int
         LSTM size, input window (0 = automatic), training budget and training-set size.
     dropout : float
@@ -67,6 +80,9 @@ class ForecastingConfig(StudyConfig):
         Seeds simulation, LSTM initialisation, dropout and path sampling.
     quick : bool
         Whether the tiny configuration of ``--quick`` is in use (reported).
+    fixed : tuple of str
+        The :data:`SIZING_OPTIONS` the user gave (filled by ``from_options``); the others may
+        shrink to fit a short series.
     """
 
     series: tuple[str, ...] = option(
@@ -79,21 +95,31 @@ class ForecastingConfig(StudyConfig):
     time: str | None = option(None, "with --data: the column of timestamps (optional; sorted, "
                                     "checked for duplicates)", metavar="COL")
     time_format: str | None = time_format_option()
+    sep: str | None = sep_option()
+    encoding: str | None = encoding_option()
     freq: str | None = option(None, "with --data and --time: pandas frequency such as D, W, MS; "
                                     "missing periods are interpolated (default: inferred)",
                               metavar="F")
     season: float | None = option(None, "seasonal period in steps for ARIMA's Fourier terms "
                                         "(0 = none; default: from the frequency)", metavar="P",
                                   ge=0, le=10_000)
-    horizon: int = option(100, "forecast horizon in steps", ge=1, le=100_000, quick=12)
-    origins: int = option(60, "forecast origins in the test backtest", ge=2, le=MAX_ORIGINS,
+    horizon: int = option(100, "forecast horizon in steps (unless given, a short series gets the "
+                                "largest it holds)", ge=1, le=100_000, quick=12)
+    origins: int = option(60, "forecast origins in the test backtest (unless given, fewer on a "
+                                "short series)", ge=2, le=MAX_ORIGINS,
                           quick=8)
     calibration_origins: int = option(
-        30, "origins before the test block used to calibrate conformal intervals", ge=1,
+        30, "origins before the test block used to calibrate conformal intervals (unless "
+            "given, fewer on a short series)", ge=1,
         le=MAX_ORIGINS, quick=19)
-    origin_step: int = option(10, "steps between forecast origins", ge=1, le=10_000, quick=3)
+    origin_step: int = option(10, "steps between forecast origins (unless given, fewer on a short "
+                                  "series)", ge=1, le=10_000, quick=3)
+    missing: str | None = missing_option(
+        MISSING_CHOICES, help="missing values in the --value column (and periods the --freq grid "
+                              "inserts): error refuses any, interpolate fills every one linearly",
+        show_default="interpolate up to --max-missing of the series, else an error")
     max_missing: float = option(0.05, "largest share of missing values interpolated in a user "
-                                      "series", ge=0, lt=0.5)
+                                      "series without --missing interpolate", ge=0, lt=0.5)
     hidden: int = option(32, "LSTM hidden units", ge=1, le=1024, quick=8)
     window: int = option(0, f"LSTM input window in steps (0 = two seasons, at least "
                             f"{MIN_WINDOW})", ge=0, le=10_000)
@@ -110,6 +136,14 @@ class ForecastingConfig(StudyConfig):
     seed: int = seed_option()
     quick: bool = quick_option("short horizon, few origins, a tiny LSTM trained for a few "
                                "epochs")
+    # Not in STUDY.json: the result records every option that was changed, and why.
+    fixed: tuple[str, ...] = field(default=(), metadata={"json": False})
+
+    @classmethod
+    def complete(cls, values: dict, given: set[str]) -> dict:
+        """Record which sizing options the user gave: only those are kept on a short series."""
+        values["fixed"] = tuple(name for name in SIZING_OPTIONS if name in given)
+        return values
 
     @property
     def levels(self) -> tuple[float, float]:
@@ -131,12 +165,19 @@ class ForecastingConfig(StudyConfig):
         if self.data is None:
             if self.value or self.time or self.freq:
                 raise ConfigError("--value, --time and --freq describe a file: add --data PATH")
+            if self.sep or self.encoding or self.missing:
+                raise ConfigError("--sep, --encoding and --missing describe a file: add --data "
+                                  "PATH")
         elif not self.value:
             raise ConfigError("--data needs --value COL naming the column that holds the series")
         if self.freq and not self.time:
             raise ConfigError("--freq needs --time COL naming the column of timestamps")
         if self.freq:
             parse_frequency(self.freq)
+        unknown = set(self.fixed) - set(SIZING_OPTIONS)
+        if unknown:
+            raise ConfigError(f"fixed names options that size the backtest "
+                              f"({', '.join(SIZING_OPTIONS)}), not {', '.join(sorted(unknown))}")
 
 
 def calibration_needed(level: float) -> int:

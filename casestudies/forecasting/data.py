@@ -2,7 +2,10 @@
 statsmodels, and a user's file.
 
 Every loader returns :class:`Series` objects on a regular grid with no missing values; how they
-got there (interpolated weeks, sorted rows) is recorded in ``Series.notes`` for the report.
+got there (interpolated weeks, sorted rows) is recorded in ``Series.notes`` for the report, and
+for a user's file also as data: how the file was read (``Series.reading``) and what was done
+about missing values (``Series.missing``). :func:`load_data` then sizes the backtest to the
+series (:mod:`casestudies.forecasting.sizing`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from casestudies.errors import DataError
+from casestudies.forecasting import sizing
 from casestudies.forecasting.config import MIN_WINDOW, ForecastingConfig, parse_frequency
 from casestudies.io import (
+    DELIMITERS,
     datetime_column,
     fingerprint_arrays,
     numeric_column,
@@ -105,6 +110,10 @@ class Series:
         What was done to the raw data (Markdown sentences).
     interpolated : ndarray of bool or None
         Which values were missing and filled by interpolation (None: none were).
+    reading : dict or None
+        How a user's text file was read (see :func:`reading_record`; None otherwise).
+    missing : dict or None
+        What was done about missing values in a user's series (see :func:`fill_missing`).
     """
 
     key: str
@@ -115,6 +124,8 @@ class Series:
     truth: TrueModel | None = None
     notes: list[str] = field(default_factory=list)
     interpolated: np.ndarray | None = None
+    reading: dict | None = None
+    missing: dict | None = None
 
     @property
     def n(self) -> int:
@@ -146,22 +157,23 @@ def required_length(config: ForecastingConfig, period: float | None) -> tuple[in
     ending before the first test origin; at least ``window + horizon + 100`` observations before
     the first calibration origin train the models (about 100 training windows).
     """
-    block = (config.origins - 1) * config.origin_step + config.horizon
-    calibration = (config.calibration_origins - 1) * config.origin_step + config.horizon
-    training = lstm_window(config, period) + config.horizon + 100
-    return training + calibration + block, training
+    backtest = sizing.requested_backtest(config, lstm_window(config, period))
+    return backtest.length, backtest.window + backtest.horizon + backtest.training_windows
 
 
-def check_length(series: Series, config: ForecastingConfig) -> None:
-    """Raise :class:`DataError` when ``series`` is too short for the horizon and the backtest."""
-    needed, _ = required_length(config, series.period)
-    if series.n < needed:
-        raise DataError(
-            f"series {series.name!r} has {series.n} observations but horizon {config.horizon} "
-            f"with {config.calibration_origins} calibration and {config.origins} test origins "
-            f"every {config.origin_step} steps needs at least {needed}; use a shorter --horizon "
-            f"or fewer --origins/--calibration-origins"
-        )
+def size_backtest(config: ForecastingConfig, series: list[Series]) -> sizing.Sizing:
+    """The configuration that fits every series, and what was made smaller for it.
+
+    Each series in turn shrinks the sizing options the user did not give (sizes only shrink, so
+    a later series never undoes what an earlier one needs); :class:`DataError` when a series is
+    too short even for the smallest analysis, or for the options given.
+    """
+    used = config
+    for item in series:
+        used = sizing.fit_series(used, item.n, lstm_window(used, item.period), item.name)
+    windows = [sizing.training_windows(used, item.n, lstm_window(used, item.period))
+               for item in series]
+    return sizing.Sizing(config=used, adaptations=sizing.adaptations(config, used, windows))
 
 
 def check_not_constant(series: Series) -> None:
@@ -296,15 +308,63 @@ def check_grid_length(index: pd.DatetimeIndex, offset: pd.DateOffset, freq: str)
                         f"are case-sensitive: MS is month start, ms is milliseconds)")
 
 
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1",
+                  "iso8859-1": "Latin-1"}
+
+
+def reading_record(frame: pd.DataFrame) -> dict | None:
+    """How a text file was read, from what :func:`~casestudies.io.read_table` records in
+    ``frame.attrs``: delimiter, encoding, byte-order mark and decimal mark, each detected or
+    given (None for Parquet or a DataFrame, which have no dialect)."""
+    attrs = frame.attrs
+    if "sep" not in attrs:
+        return None
+    detected = set(attrs.get("detected", ()))
+    encoding = attrs["encoding"]
+    return {"delimiter": DELIMITERS[attrs["sep"]], "delimiter_detected": "sep" in detected,
+            "encoding": ENCODING_NAMES.get(encoding, encoding),
+            "encoding_detected": "encoding" in detected,
+            "byte_order_mark": bool(attrs.get("byte_order_mark", False)),
+            "decimal_comma": attrs.get("decimal") == ","}
+
+
+def fill_missing(values: pd.Series, config: ForecastingConfig) -> tuple[pd.Series, dict]:
+    """Apply ``--missing`` to the value column (on its regular grid, so that inserted periods
+    count): interpolate linearly, or refuse with one line naming the column, the count and the
+    options. Returns the filled values and the record the report states."""
+    missing = int(values.isna().sum())
+    share = missing / len(values)
+    policy = config.missing or "default"
+    # "fill_any": --missing interpolate, which fills beyond the --max-missing tolerance.
+    record = {"column": config.value, "policy": policy, "fill_any": policy == "interpolate",
+              "length": len(values), "missing": missing, "share": share,
+              "max_missing": config.max_missing, "interpolated": 0}
+    if not missing:
+        return values, record
+    if policy == "error":
+        raise DataError(f"column {config.value!r} has {missing} missing value(s) ({share:.1%}) "
+                        f"and --missing error refuses any; fill them, or leave out --missing to "
+                        f"interpolate up to --max-missing {config.max_missing:.0%}")
+    if policy == "default" and share > config.max_missing:
+        raise DataError(f"column {config.value!r} has {missing} missing value(s) ({share:.1%}), "
+                        f"more than the --max-missing tolerance of {config.max_missing:.0%}; "
+                        f"fill them, raise --max-missing, or give --missing interpolate")
+    if values.notna().sum() < 2:
+        raise DataError(f"column {config.value!r} has fewer than two values to interpolate "
+                        f"between")
+    record["interpolated"] = missing
+    return values.interpolate(method="linear", limit_direction="both"), record
+
+
 def load_user_series(config: ForecastingConfig) -> Series:
     """Read ``config.data`` and validate it into a regular, complete :class:`Series`.
 
-    Rows are sorted by ``--time`` when given; with ``--freq`` (or a frequency pandas can infer)
-    missing periods are inserted. Missing values up to ``max_missing`` of the series are filled
-    by linear interpolation; more is an error, as are text values, infinite values, unparseable
-    or duplicated timestamps and a constant series.
+    The file is read with ``--sep`` and ``--encoding`` or what is detected. Rows are sorted by
+    ``--time`` when given; with ``--freq`` (or a frequency pandas can infer) missing periods are
+    inserted. Missing values are handled by :func:`fill_missing`; text values, infinite values,
+    unparseable or duplicated timestamps and a constant series are errors.
     """
-    frame = read_table(config.data)
+    frame = read_table(config.data, sep=config.sep, encoding=config.encoding)
     name = f"{config.value} ({source_name(config.data)})"
     values = numeric_column(frame, config.value, allow_nan=True)
     if np.isinf(values.to_numpy()).any():
@@ -346,22 +406,15 @@ def load_user_series(config: ForecastingConfig) -> Series:
         values = series
     values = values.reset_index(drop=True)
     interpolated = values.isna().to_numpy()
-    missing = int(interpolated.sum())
-    if missing:
-        share = missing / len(values)
-        if share > config.max_missing:
-            raise DataError(f"column {config.value!r} has {missing} missing value(s) "
-                            f"({share:.1%}), more than the --max-missing tolerance of "
-                            f"{config.max_missing:.0%}; fill them or raise --max-missing")
-        values = values.interpolate(method="linear", limit_direction="both")
-        notes.append(f"{missing} missing value(s) ({share:.1%}) were filled by linear "
-                     "interpolation.")
+    values, missing = fill_missing(values, config)
     if config.season is not None:
         period = config.season or None
     else:
         period = period_of_offset(offset)
     return Series(key="user", name=name, values=values.to_numpy(float), time=time,
-                  period=period, notes=notes, interpolated=interpolated if missing else None)
+                  period=period, notes=notes,
+                  interpolated=interpolated if missing["interpolated"] else None,
+                  reading=reading_record(frame), missing=missing)
 
 
 def load_data(config: ForecastingConfig) -> ForecastingData:
@@ -378,6 +431,8 @@ def load_data(config: ForecastingConfig) -> ForecastingData:
         source = "; ".join(f"{s.name} (n={s.n:,})" for s in series)
     for item in series:
         check_not_constant(item)
-        check_length(item, config)
+    # Sized again by the pipeline; here so that a series too short for any analysis is refused
+    # before the long work.
+    size_backtest(config, series)
     fingerprint = fingerprint_arrays(*(s.values for s in series))
     return ForecastingData(series=series, source=source, fingerprint=fingerprint)

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from casestudies import progress
-from casestudies.forecasting import arima, conformal, evaluation
+from casestudies.forecasting import arima, conformal, evaluation, sizing
 from casestudies.forecasting import verdicts as rules
 from casestudies.forecasting.config import ForecastingConfig, calibration_needed
 from casestudies.forecasting.data import (
@@ -29,6 +29,7 @@ from casestudies.forecasting.data import (
     ForecastingData,
     Series,
     lstm_window,
+    size_backtest,
 )
 from casestudies.forecasting.metrics import (
     MethodForecast,
@@ -173,6 +174,9 @@ class SeriesResult:
     conformal_min_n: int
     conformal_uses_maximum: bool
     verdicts: dict[str, Verdict]
+    reading: dict | None = None
+    missing: dict | None = None
+    training_windows: int | None = None
 
     def score(self, key: str) -> MethodScores:
         """The scores of method ``key`` (``"arima"``, ``"conformal"`` …)."""
@@ -207,6 +211,8 @@ class ForecastingResult(StudyResult):
 
     ``verdicts`` holds every series' verdicts under ``"SERIES.NAME"`` and the study-wide ones
     under their own names; the short answer is worded from them by the report layer.
+    ``adaptations`` lists what was made smaller than asked to fit a short series (``config``
+    holds the sizes used).
     """
 
     study: ClassVar[str] = "forecasting"
@@ -235,6 +241,8 @@ class ForecastingResult(StudyResult):
     published_coverage: list[dict]
     verdicts: dict[str, Verdict]
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    adaptations: list = field(default_factory=list)
+    smallest_sizes: dict[str, int] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Each series' tables, named ``"SERIES.TABLE"``: the scores of every method, coverage
@@ -738,13 +746,18 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         conformal_min_n=calibration_needed(level95),
         conformal_uses_maximum=conformal.finite_sample_rank(len(calibration), level95)
         == len(calibration),
-        verdicts=verdicts)
+        verdicts=verdicts, reading=series.reading, missing=series.missing,
+        training_windows=train_end - lstm_window(config, series.period) - horizon)
 
 
 def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
-    """Run the study on every series of ``data``."""
+    """Run the study on every series of ``data``, with the backtest sized to them (a short
+    series gets a smaller analysis; see :mod:`casestudies.forecasting.sizing`)."""
     from threadpoolctl import threadpool_limits
 
+    sized = size_backtest(config, data.series)
+    smallest = sizing.smallest_sizes(config)
+    config = sized.config
     timer = StageTimer()
     results = []
     # The Kalman filter's many tiny matrix products run far slower with multithreaded BLAS
@@ -799,4 +812,5 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
                                 if k != "adaptive"]),
         periods_of_frequency={name: PERIOD_OF_FREQ[code] for name, code in QUOTED_FREQUENCIES},
         published_coverage=PUBLISHED_COVERAGE,
-        verdicts=verdicts, stage_seconds=timer.seconds)
+        verdicts=verdicts, stage_seconds=timer.seconds, adaptations=sized.adaptations,
+        smallest_sizes=smallest)

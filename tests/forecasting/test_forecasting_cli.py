@@ -34,7 +34,9 @@ def _fails(tmp_path, capsys, frame, *extra, expect):
 
 
 def test_too_short_series_says_how_long(tmp_path, capsys):
-    _fails(tmp_path, capsys, _series(n=120), "--value", "y", expect="needs at least")
+    # Quick sizes shrunk to their floors (horizon 2, 19 + 8 origins one step apart, 40 training
+    # windows after a 48-step window) need 119 observations.
+    _fails(tmp_path, capsys, _series(n=118), "--value", "y", expect="needs at least 119")
 
 
 def test_missing_values_beyond_tolerance(tmp_path, capsys):
@@ -138,7 +140,7 @@ def test_user_file_end_to_end(tmp_path, capsys):
 
 
 def test_built_in_series_load_complete_and_seeded():
-    # El Niño's 732 months hold 20 origins 4 steps apart at the 100-step horizon, not the default.
+    # Given explicitly, 20 origins 4 steps apart fit El Niño's 732 months without shrinking.
     config = ForecastingConfig(series=("arma", "arima", "co2", "elnino"), origins=20,
                                origin_step=4)
     series = {s.key: s for s in load_data(config).series}
