@@ -80,8 +80,9 @@ def read_table(path: str | os.PathLike | InMemoryTable, *, sep: str | None = Non
     -------
     pandas.DataFrame
         At least one row and one column. For a text file, ``frame.attrs`` records what was used:
-        ``"sep"``, ``"encoding"``, ``"decimal"`` and ``"detected"`` (the names of the settings
-        that were detected rather than given), so that a report can state them.
+        ``"sep"``, ``"encoding"``, ``"decimal"``, ``"detected"`` (the names of the settings
+        that were detected rather than given) and ``"byte_order_mark"`` (whether the file
+        starts with a UTF-8 byte-order mark), so that a report can state them.
 
     Raises
     ------
@@ -260,9 +261,26 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
             continue
         frame.attrs.update(encoding=candidate, sep=delimiter, decimal=decimal,
                            detected=detected + (["decimal"] if decimal == "," else []))
+        _strip_byte_order_mark(frame, path, candidate)
         return frame
     raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
                     f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte
+
+
+def _strip_byte_order_mark(frame: pd.DataFrame, path: Path, encoding: str) -> None:
+    """Record in ``frame.attrs["byte_order_mark"]`` whether the file starts with a UTF-8
+    byte-order mark, and drop it from the first column's name where the encoding that read the
+    file did not: a spreadsheet may put the mark before Latin-1 text, which then reads as
+    ``ï»¿`` glued to the first name."""
+    with path.open("rb") as handle:
+        marked = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+    frame.attrs["byte_order_mark"] = marked
+    if not marked or codecs.lookup(encoding).name == "utf-8-sig":
+        return
+    mark = codecs.BOM_UTF8.decode(encoding, errors="replace")
+    first = str(frame.columns[0])
+    if first.startswith(mark):
+        frame.columns = [first[len(mark):], *frame.columns[1:]]
 
 
 def _check_unique_names(names: list[str], source: str) -> None:

@@ -259,6 +259,23 @@ def test_a_semicolon_file_with_a_bom_is_read(tmp_path):
     assert frame.attrs["decimal"] == "."
 
 
+def test_a_byte_order_mark_before_latin1_text_is_recorded_and_kept_out_of_the_names(tmp_path):
+    # Some spreadsheet exports put a UTF-8 mark before text in Latin-1: the mark must not
+    # become part of the first column's name when the file falls back to Latin-1.
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "année;montant\n2001;1,5\n2002;2\n".encode("latin-1"))
+    frame = read_table(path)
+    assert list(frame.columns) == ["année", "montant"]
+    assert frame.attrs["encoding"] == "latin-1" and frame.attrs["byte_order_mark"]
+    marked_utf8 = tmp_path / "utf8.csv"
+    marked_utf8.write_bytes("\ufeffannée,x\n1,2\n".encode())
+    assert list(read_table(marked_utf8).columns) == ["année", "x"]
+    assert read_table(marked_utf8).attrs["byte_order_mark"]
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes("année,x\n1,2\n".encode("latin-1"))
+    assert not read_table(plain).attrs["byte_order_mark"]
+
+
 def test_quoted_delimiters_do_not_fool_the_detection(tmp_path):
     path = tmp_path / "quoted.csv"
     path.write_text('name,note\n"Smith; John","a; b; c"\n"Doe; Jane","d"\n')
