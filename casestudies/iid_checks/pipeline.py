@@ -54,7 +54,12 @@ from casestudies.iid_checks.validation import ValidationResult, check_gap, compa
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
-from casestudies.tables import EncodingReport, LabelMapping, MissingReport
+from casestudies.tables import (
+    MAX_DROPPED_SHARE,
+    EncodingReport,
+    LabelMapping,
+    MissingReport,
+)
 from casestudies.verdicts import Verdict
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
@@ -502,6 +507,7 @@ def settings() -> dict:
         "sunspot_band_lag": BAND_LAG,
         "adversarial_chance_auc": rules.CHANCE_AUC,
         "adversarial_material_auc": rules.MATERIAL_AUC,
+        "max_dropped_share": MAX_DROPPED_SHARE,
     }
 
 
