@@ -501,17 +501,21 @@ def _is_mixed(raw: pd.Series) -> str | None:
 
 
 def _codes(raw: pd.Series, column: str) -> pd.Series:
-    """A column declared categorical as text levels: whole numbers written without a decimal
-    part (``3.0`` read from a file with gaps is the code ``3``)."""
+    """A column declared categorical as text levels, missing values kept: whole numbers are
+    written without a decimal part (``3.0``, read from a file with gaps, is the code ``3``), so
+    that a missing code is imputed with the most frequent code rather than a median."""
     if pd.api.types.is_bool_dtype(raw) or not pd.api.types.is_numeric_dtype(raw):
-        return raw.astype(str)
-    values = raw.to_numpy(dtype=float)
-    whole = np.isfinite(values) & (values == np.round(values))
+        return raw
+    values = raw.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(values)
+    whole = np.isfinite(values[present]) & (values[present] == np.round(values[present]))
     if not whole.all():
         raise DataError(f"--categorical: column {column!r} holds numbers that are not whole "
-                        f"(e.g. {values[~whole][0]:g}), so they are not codes; leave it out of "
-                        f"--categorical")
-    return pd.Series(values.astype(np.int64), index=raw.index).astype(str)
+                        f"(e.g. {values[present][~whole][0]:g}), so they are not codes; leave "
+                        f"it out of --categorical")
+    codes = pd.Series(None, index=raw.index, dtype=object)
+    codes[present] = values[present].astype(np.int64).astype(str)
+    return codes
 
 
 def _classify_column(frame: pd.DataFrame, column: str, declared: bool = False
@@ -523,7 +527,7 @@ def _classify_column(frame: pd.DataFrame, column: str, declared: bool = False
     if raw.nunique() <= 1:
         return "constant", None
     if declared:
-        return "categorical", _codes(raw, column)
+        return "categorical", raw.astype(str)
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         values = numeric_column(frame, column)
         if pd.api.types.is_integer_dtype(raw) and raw.is_unique:
@@ -674,6 +678,10 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
     if outside:
         raise ConfigError(f"--categorical names {outside[0]!r}, which is not among the feature "
                           f"columns audited; add it to --columns or leave it out")
+    empty = [c for c in candidates if frame[c].isna().all()]
+    notes += [f"{column!r} has no values at all and was skipped" for column in empty]
+    candidates = [c for c in candidates if c not in empty]
+    frame = frame.assign(**{c: _codes(frame[c], c) for c in categorical if c in candidates})
     rows_read = len(frame)
     frame, missing_report = apply_missing(frame, roles, candidates, missing)
     n = len(frame)

@@ -154,6 +154,27 @@ def test_declared_integer_codes_are_categorical_and_one_hot_encoded():
         prepare_table(frame, name="f", time="t", categorical=("zz",))
 
 
+def test_a_missing_code_is_imputed_with_the_most_frequent_code_not_a_median():
+    region = np.where(np.arange(ROWS) % 10 < 6, 4.0, 1.0)  # code 4 most frequent, median 4
+    region[[0, 1, 2]] = [1.0, 2.0, 2.0]
+    region[ROWS - 10:] = np.nan  # 10 % missing: more than the default drops
+    frame = _frame().assign(region=region)
+    table = prepare_table(frame, name="f", time="t", categorical=("region",), missing="impute")
+    assert table.missing.filled_with == {"region": "4"}
+    assert table.frame["region"].tolist()[ROWS - 10:] == ["4"] * 10
+    assert "4.0" not in set(table.frame["region"])
+    # Undeclared, the same column is a number and gets its median.
+    plain = prepare_table(frame.assign(region=frame["region"] * 1.5), name="f", time="t",
+                          missing="impute")
+    assert plain.missing.filled_with == {"region": 6.0}
+
+
+def test_an_empty_column_is_skipped_with_a_note_rather_than_dropping_every_row():
+    table = prepare_table(_frame().assign(notes=np.nan), name="f", time="t", target="y")
+    assert len(table.frame) == ROWS and "notes" not in table.features
+    assert "'notes' has no values at all and was skipped" in table.notes
+
+
 def test_text_columns_are_encoded_and_near_identifiers_left_out_of_the_models():
     rng = np.random.default_rng(1)
     codes = [f"id{i}" for i in range(ROWS)]
