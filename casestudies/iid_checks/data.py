@@ -578,9 +578,9 @@ def apply_missing(frame: pd.DataFrame, roles: dict[str, str | None], features: l
 
     The policy is :func:`~casestudies.tables.handle_missing`'s, except that the role columns
     (target, time, group, split) are never imputed: with ``impute``, a missing role value is an
-    error asking for ``--missing drop``, and without a policy, when more than
-    :data:`~casestudies.tables.MAX_DROPPED_SHARE` of the rows would be dropped and a role column
-    is among those with gaps, the error offers ``drop`` only.
+    error asking for ``--missing drop``; with ``error``, and without a policy when more than
+    :data:`~casestudies.tables.MAX_DROPPED_SHARE` of the rows would be dropped, the error offers
+    ``drop`` only when a role column is among those with gaps.
 
     Parameters
     ----------
@@ -611,6 +611,9 @@ def apply_missing(frame: pd.DataFrame, roles: dict[str, str | None], features: l
             raise DataError(f"missing values in {listing}: --missing impute fills feature "
                             f"columns only, because an imputed time, group, split side or target "
                             f"would be invented data; use --missing drop to drop those rows")
+        if policy == "error":
+            raise DataError(f"missing values in {listing}; use --missing drop (a time, group, "
+                            f"split side or target is never imputed), or fill them in the file")
         share = float(frame[list(gaps)].isna().any(axis=1).mean())
         if policy is None and share > MAX_DROPPED_SHARE:
             raise DataError(f"{share:.0%} of rows have a missing value (in {listing}), more than "

@@ -120,6 +120,9 @@ def test_a_time_or_target_value_is_never_imputed(role):
     with pytest.raises(DataError, match=r"30% of rows.*use --missing drop \(a time, group"):
         prepare_table(frame, name="f", **options)
     assert len(prepare_table(frame, name="f", missing="drop", **options).frame) == 70
+    with pytest.raises(DataError, match=r"use --missing drop \(a time, group, split side or "
+                                        r"target is never imputed\), or fill"):
+        prepare_table(frame, name="f", missing="error", **options)
     # A few gaps in a role column are dropped like any other.
     assert len(prepare_table(_with_gaps(0.03, role), name="f", **options).frame) == 97
 
