@@ -169,3 +169,39 @@ def test_iid_checks_with_hostile_column_names(names, tmp_path_factory, capsys):
     code, err = run_cli(["iid_checks", "--data", str(path), "--time", time_name, "--target",
                          target, "--group", group, "--quick", "--replicates", "0"], out, capsys)
     check_contract(code, err, out, "iid_checks")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# Two target labels that a CSV reader keeps apart: text (not numbers), distinct once spaces and
+# case are ignored (as the labels are compared), and not a pair recognised without --positive.
+hostile_labels = st.lists(hostile_text.map(str.strip).filter(lambda s: s and not _is_number(s)),
+                          min_size=2, max_size=2, unique_by=str.casefold)
+
+
+@pytest.mark.slow
+@pytest.mark.hostile
+@SETTINGS
+@given(names=hostile_names(3), labels=hostile_labels)
+def test_iid_checks_with_hostile_target_labels(names, labels, tmp_path_factory, capsys):
+    folder = tmp_path_factory.mktemp("iid_checks_labels")
+    rng = np.random.default_rng(4)
+    n = 300
+    target, *features = names
+    x = rng.normal(size=(n, 2))
+    frame = pd.DataFrame({
+        target: np.where(x[:, 0] + rng.normal(size=n) > 0, labels[0], labels[1]),
+        **{name: x[:, i] for i, name in enumerate(features)},
+    })
+    path = write_csv(frame, folder)
+    out = folder / "out"
+    code, err = run_cli(["iid_checks", "--data", str(path), "--sep", ",", "--target", target,
+                         f"--positive={labels[0]}", "--quick", "--replicates", "0"], out,
+                        capsys)
+    check_contract(code, err, out, "iid_checks")

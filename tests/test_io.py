@@ -260,20 +260,6 @@ def test_a_semicolon_file_with_a_bom_is_read(tmp_path):
     assert frame.attrs["decimal"] == "."
 
 
-def test_a_latin1_file_saved_with_a_utf8_bom_keeps_its_first_column_name(tmp_path):
-    # Spreadsheets write a UTF-8 mark before Latin-1 text; read as Latin-1 it would be "ï»¿".
-    path = tmp_path / "export.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "mois;température\n2000-01;1,5\n2000-02;2\n"
-                     .encode("latin-1"))
-    frame = read_table(path)
-    assert list(frame.columns) == ["mois", "température"]
-    assert frame.attrs["encoding"] == "latin-1" and frame.attrs["byte_order_mark"] is True
-    plain = tmp_path / "plain.csv"
-    plain.write_bytes("mois;température\n2000-01;1,5\n".encode("latin-1"))
-    assert read_table(plain).attrs["byte_order_mark"] is False
-    assert list(read_table(plain).columns) == ["mois", "température"]
-
-
 def test_quoted_delimiters_do_not_fool_the_detection(tmp_path):
     path = tmp_path / "quoted.csv"
     path.write_text('name,note\n"Smith; John","a; b; c"\n"Doe; Jane","d"\n')

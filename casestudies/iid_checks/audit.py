@@ -27,6 +27,7 @@ from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
 from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
+from casestudies.tables import EncodingReport, encode_features
 
 # Effect size of each test, and the size from which it is called material. These are
 # conventions (stated in the report), not laws: 0.1 is the usual "small" for correlations,
@@ -81,7 +82,6 @@ permutations, and each permutation costs a pass over the rows."""
 IMPORTANCE_ROWS = 5_000  # at most this many held-out rows measure permutation importance
 IMPORTANCE_HELD_OUT = 0.5  # share of the rows held out of the importance model's fit
 ACF_COLUMNS = 4
-MAX_MODEL_CATEGORIES = 255  # HistGradientBoosting's limit for native categorical features
 VERDICTS = ("violation", "significant, small effect", "no evidence")
 
 
@@ -277,18 +277,22 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
     return rows
 
 
+def model_features(table: AuditTable) -> tuple[pd.DataFrame, EncodingReport]:
+    """The features of the gradient-boosting models, for every row of ``table``: numeric
+    columns as they are, categorical ones (text, and integer codes declared with
+    ``--categorical``) one-hot encoded on their most frequent levels, identifier-like ones left
+    out (:func:`~casestudies.tables.encode_features`); and what was done, for the report.
+
+    Levels are chosen on all rows and ordered by frequency, then name, so neither a subsample
+    nor the order of first appearance (which would encode time) decides the features.
+    """
+    return encode_features(table.frame, table.features, table.declared)
+
+
 def model_matrix(table: AuditTable, index: np.ndarray) -> pd.DataFrame:
-    """Rows ``index`` of the features for the gradient-boosting models: categorical columns as
-    pandas categories, or as integer codes beyond the models' 255 categories."""
-    features = table.frame.loc[index, table.features].copy()
-    for column in table.categorical:
-        # Sorted codes: codes in order of first appearance would encode time.
-        codes, levels = pd.factorize(table.frame[column], sort=True)
-        if len(levels) <= MAX_MODEL_CATEGORIES:
-            features[column] = features[column].astype("category")
-        else:
-            features[column] = codes[index]
-    return features
+    """Rows ``index`` of :func:`model_features`."""
+    features, _ = model_features(table)
+    return features.iloc[index]
 
 
 def adversarial_validation(table: AuditTable, config, seed: int, part: str = "data"
@@ -342,7 +346,8 @@ def adversarial_validation(table: AuditTable, config, seed: int, part: str = "da
     importance = permutation_importance(model, features.iloc[held_rows], side[held_rows],
                                         scoring="roc_auc", n_repeats=2,
                                         random_state=model_seed)
-    ranking = pd.DataFrame({"feature": table.features, "auc_drop": importance.importances_mean})
+    ranking = pd.DataFrame({"feature": list(features.columns),
+                            "auc_drop": importance.importances_mean})
     ranking = ranking.sort_values("auc_drop", ascending=False, ignore_index=True)
     note = f"{len(index):,} rows" + (" (subsample)" if len(index) < len(table.frame) else "")
     row = _row("adversarial AUC", "all features",

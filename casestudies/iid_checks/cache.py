@@ -29,7 +29,8 @@ import casestudies
 # Options that describe the user's data, not the gallery or the simulation.
 DATA_OPTIONS = {"data", "target", "time", "time_format", "group", "split", "columns", "burn_in",
                 "feature_window", "label_delay", "gap", "max_columns", "n_customers",
-                "n_terminals", "n_days", "quick"}
+                "n_terminals", "n_days", "quick", "drop", "categorical", "positive", "missing",
+                "sep", "encoding"}
 
 
 def cache_dir() -> Path | None:

@@ -7,10 +7,15 @@ from dataclasses import dataclass
 
 from casestudies.config import (
     StudyConfig,
+    categorical_option,
     data_option,
+    encoding_option,
+    missing_option,
     option,
+    positive_option,
     quick_option,
     seed_option,
+    sep_option,
     time_format_option,
 )
 from casestudies.errors import ConfigError
@@ -35,6 +40,20 @@ class IIDConfig(StudyConfig):
         the unit whose rows share an effect (a customer), and a two-valued train/test column.
     columns : tuple of str or None
         Feature columns to audit; ``None`` takes every column that has no role.
+    drop : tuple of str
+        Columns left out of the features.
+    categorical : tuple of str
+        Integer columns that are codes: audited as categories and one-hot encoded for the
+        models, like text columns.
+    positive : str or None
+        The value of a two-valued target that is the positive class; ``None`` recognises the
+        usual pairs (0/1, yes/no, ...).
+    missing : str or None
+        ``"error"``, ``"drop"`` or ``"impute"`` for missing values in the columns used; ``None``
+        drops the rows when they are at most 5 % of the table. Time, group, split and target
+        values are never imputed.
+    sep, encoding : str or None
+        Delimiter and text encoding of a text file; ``None`` detects them.
     seed : int
         Seed of the simulations, the models and every resampling.
     quick : bool
@@ -100,6 +119,13 @@ class IIDConfig(StudyConfig):
     columns: tuple[str, ...] | None = option(None, "comma-separated feature columns to audit "
                                                    "(default: every column without a role)",
                                              metavar="COL,COL")
+    drop: tuple[str, ...] = option((), "comma-separated columns to leave out of the features",
+                                   metavar="COLS")
+    categorical: tuple[str, ...] = categorical_option()
+    positive: str | None = positive_option("--target")
+    missing: str | None = missing_option()
+    sep: str | None = sep_option()
+    encoding: str | None = encoding_option()
     seed: int = seed_option()
     quick: bool = quick_option("small simulations and few replicates")
     alpha: float = option(0.05, "level of every test after adjustment", gt=0, lt=0.5)
@@ -155,6 +181,30 @@ class IIDConfig(StudyConfig):
         roles = [r for r in (self.target, self.time, self.group, self.split) if r is not None]
         if len(set(roles)) < len(roles):
             raise ConfigError("--target, --time, --group and --split must name different columns")
+        self._check_table_options(roles)
+
+    def _check_table_options(self, roles: list[str]) -> None:
+        """The options about reading a user's table need one, and the feature options must not
+        name a role column (it is not a feature) or contradict each other."""
+        given = {"--drop": self.drop, "--categorical": self.categorical,
+                 "--positive": self.positive, "--missing": self.missing, "--sep": self.sep,
+                 "--encoding": self.encoding}
+        if self.data is None:
+            used = [flag for flag, value in given.items() if value not in (None, ())]
+            if used:
+                raise ConfigError(f"{used[0]} describes your own table: add --data FILE")
+        if self.positive is not None and self.target is None:
+            raise ConfigError("--positive names a value of the --target column: add --target COL")
+        for flag, names in (("--drop", self.drop), ("--categorical", self.categorical)):
+            clash = [name for name in names if name in roles]
+            if clash:
+                raise ConfigError(f"{flag} names {clash[0]!r}, which is the --target, --time, "
+                                  f"--group or --split column, not a feature")
+        both = [name for name in self.drop if name in (self.columns or ())
+                or name in self.categorical]
+        if both:
+            raise ConfigError(f"--drop leaves out {both[0]!r}, which --columns or --categorical "
+                              f"names as a feature")
 
 
 def _check_duration(flag: str, text: str) -> None:

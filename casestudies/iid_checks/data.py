@@ -14,9 +14,24 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from casestudies.errors import DataError
-from casestudies.io import datetime_column, fingerprint_frame, numeric_column, read_table
+from casestudies.errors import ConfigError, DataError
+from casestudies.io import (
+    DELIMITERS,
+    InMemoryTable,
+    datetime_column,
+    fingerprint_frame,
+    numeric_column,
+    read_table,
+)
 from casestudies.rng import stream
+from casestudies.tables import (
+    MAX_DROPPED_SHARE,
+    LabelMapping,
+    MissingReport,
+    binary_labels,
+    encode_features,
+    handle_missing,
+)
 
 # Fewest rows each check needs, in the order they are verified (the largest first); a smaller
 # file is refused naming the check.
@@ -102,6 +117,15 @@ class AuditTable:
     calendar : list of str
         Columns that are deterministic functions of the calendar (day of week and hour):
         their order-based checks show the calendar, not dependence between rows.
+    labels : LabelMapping or None
+        How a two-valued target was read as 0/1.
+    missing : MissingReport or None
+        What the missing-value policy did to the columns used.
+    declared : list of str
+        Integer columns declared categorical (``--categorical``): audited and encoded as
+        categories.
+    dropped : list of str
+        Columns left out of the features with ``--drop``.
     """
 
     name: str
@@ -122,6 +146,10 @@ class AuditTable:
     times: np.ndarray | None = None
     time_unit: str = "rows"
     calendar: list[str] = field(default_factory=list)
+    labels: LabelMapping | None = None
+    missing: MissingReport | None = None
+    declared: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -147,6 +175,79 @@ class AuditTable:
         return columns
 
 
+# How encodings are named in the report: Python's codec names are not what users call them.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "iso8859-1": "Latin-1",
+                  "latin-1": "Latin-1"}
+
+
+@dataclass
+class FileReading:
+    """How a user's table was read.
+
+    Attributes
+    ----------
+    kind : str
+        ``"text"`` (delimited), ``"Parquet"`` or ``"DataFrame"`` (given from Python).
+    delimiter : str or None
+        For text: ``"comma"``, ``"semicolon"``, ``"tab"`` or ``"pipe"``.
+    encoding : str or None
+        For text: the codec that decoded it (``"utf-8-sig"`` reads UTF-8 with or without a
+        byte-order mark, ``"latin-1"`` any byte).
+    byte_order_mark : bool
+        Whether the file starts with a UTF-8 byte-order mark.
+    decimal : str or None
+        For text: the decimal mark, ``"."`` or ``","``.
+    detected : list of str
+        Which of ``"sep"``, ``"encoding"`` and ``"decimal"`` were detected rather than given.
+    """
+
+    kind: str
+    delimiter: str | None = None
+    encoding: str | None = None
+    byte_order_mark: bool = False
+    decimal: str | None = None
+    detected: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One sentence for the report's data section."""
+        if self.kind == "DataFrame":
+            return "The table was given as a DataFrame, so there was no file format to detect."
+        if self.kind == "Parquet":
+            return "The table was read from Parquet, which stores its columns' types."
+        encoding = ENCODING_NAMES.get(str(self.encoding), str(self.encoding))
+        mark = ", after a UTF-8 byte-order mark" if self.byte_order_mark else ""
+        decimals = ", with decimal commas" if self.decimal == "," else ""
+        settings = {"sep": ("delimiter", "--sep"), "encoding": ("encoding", "--encoding"),
+                    "decimal": ("decimal mark", "")}
+        found = [name for key, (name, _) in settings.items() if key in self.detected]
+        given = [flag for key, (_, flag) in settings.items()
+                 if flag and key not in self.detected]
+        how = []
+        if found:
+            how.append(f"the {_listing(found)} {'were' if len(found) > 1 else 'was'} detected")
+        if given:
+            how.append(f"{_listing(given)} {'were' if len(given) > 1 else 'was'} given")
+        return (f"The file was read as {self.delimiter}-separated text in {encoding}{mark}"
+                f"{decimals}; {' and '.join(how)}.")
+
+
+def _listing(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def file_reading(source, frame: pd.DataFrame) -> FileReading:
+    """What :func:`~casestudies.io.read_table` recorded in ``frame.attrs`` about ``source``."""
+    if isinstance(source, InMemoryTable):
+        return FileReading("DataFrame")
+    if "sep" not in frame.attrs:
+        return FileReading("Parquet")
+    return FileReading("text", delimiter=DELIMITERS[frame.attrs["sep"]],
+                       encoding=frame.attrs["encoding"],
+                       byte_order_mark=bool(frame.attrs.get("byte_order_mark", False)),
+                       decimal=frame.attrs["decimal"], detected=list(frame.attrs["detected"]))
+
+
 @dataclass
 class IIDData:
     """What :func:`load_data` returns: the table to audit and, by default, a real series."""
@@ -154,6 +255,7 @@ class IIDData:
     table: AuditTable
     source: str
     fingerprint: str
+    reading: FileReading | None = None  # how the user's file was read
     real_series: AuditTable | None = None
     real_series_span: str | None = None  # first and last year of the real series
     islp: list = field(default_factory=list)  # (AuditTable, description) of the ISLP datasets
@@ -343,15 +445,18 @@ def load_islp() -> list[tuple[AuditTable, str]]:
 def load_data(config) -> IIDData:
     """The data of a run: the user's file if ``config.data`` is set, else the defaults."""
     if config.data is not None:
-        frame = read_table(config.data)
+        frame = read_table(config.data, sep=config.sep, encoding=config.encoding)
+        reading = file_reading(config.data, frame)
         name = str(config.data).replace("\\", "/").rsplit("/", 1)[-1]
         table = prepare_table(frame, name=name, target=config.target, time=config.time,
                               group=config.group, split=config.split, columns=config.columns,
                               max_levels=config.max_levels, time_format=config.time_format,
-                              max_columns=config.max_columns)
+                              max_columns=config.max_columns, drop=config.drop,
+                              categorical=config.categorical, positive=config.positive,
+                              missing=config.missing)
         return IIDData(table=table, source=f"{name} ({len(frame):,} rows, "
                                            f"{frame.shape[1]} columns)",
-                       fingerprint=fingerprint_frame(frame))
+                       fingerprint=fingerprint_frame(frame), reading=reading)
     frame = load_transactions(config.n_customers, config.n_terminals, config.n_days, config.seed)
     table = prepare_table(frame, name="transactions", max_levels=config.max_levels,
                           **TRANSACTION_ROLES)
@@ -395,16 +500,34 @@ def _is_mixed(raw: pd.Series) -> str | None:
     return None
 
 
-def _classify_column(frame: pd.DataFrame, column: str) -> tuple[str, pd.Series | None]:
+def _codes(raw: pd.Series, column: str) -> pd.Series:
+    """A column declared categorical as text levels, missing values kept: whole numbers are
+    written without a decimal part (``3.0``, read from a file with gaps, is the code ``3``), so
+    that a missing code is imputed with the most frequent code rather than a median."""
+    if pd.api.types.is_bool_dtype(raw) or not pd.api.types.is_numeric_dtype(raw):
+        return raw
+    values = raw.to_numpy(dtype=float, na_value=np.nan)
+    present = ~np.isnan(values)
+    whole = np.isfinite(values[present]) & (values[present] == np.round(values[present]))
+    if not whole.all():
+        raise DataError(f"--categorical: column {column!r} holds numbers that are not whole "
+                        f"(e.g. {values[present][~whole][0]:g}), so they are not codes; leave "
+                        f"it out of --categorical")
+    codes = pd.Series(None, index=raw.index, dtype=object)
+    codes[present] = values[present].astype(np.int64).astype(str)
+    return codes
+
+
+def _classify_column(frame: pd.DataFrame, column: str, declared: bool = False
+                     ) -> tuple[str, pd.Series | None]:
     """Kind of a feature column ("numeric", "categorical", "constant", "identifier") and its
-    cleaned values."""
+    cleaned values; a ``declared`` categorical column is categorical whatever its type.
+    Missing values were handled before (:func:`apply_missing`)."""
     raw = frame[column]
-    if raw.isna().any():
-        raise DataError(f"column {column!r} has {int(raw.isna().sum())} missing value(s) (first "
-                        f"at row {int(np.flatnonzero(raw.isna().to_numpy())[0])}); fill or drop "
-                        f"them, or leave the column out with --columns")
     if raw.nunique() <= 1:
         return "constant", None
+    if declared:
+        return "categorical", raw.astype(str)
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         values = numeric_column(frame, column)
         if pd.api.types.is_integer_dtype(raw) and raw.is_unique:
@@ -423,29 +546,88 @@ def _classify_column(frame: pd.DataFrame, column: str) -> tuple[str, pd.Series |
     return "categorical", raw.astype(str)
 
 
-def _target(frame: pd.DataFrame, target: str) -> tuple[pd.Series, str]:
+def _target(frame: pd.DataFrame, target: str, positive: str | None = None
+            ) -> tuple[pd.Series, str, LabelMapping | None]:
+    """The target's values, the task, and for a two-valued target how it was read as 0/1.
+
+    Two values make a classification target, read by :func:`~casestudies.tables.binary_labels`
+    (0/1, booleans, the usual pairs such as yes/no, or ``--positive``); more than two numbers
+    a regression target.
+    """
     raw = frame[target]
-    if raw.isna().any():
-        raise DataError(f"target column {target!r} has {int(raw.isna().sum())} missing "
-                        f"value(s); drop those rows first")
-    levels = pd.unique(raw)
-    if len(levels) < 2:
+    levels = raw.nunique()
+    if levels < 2:
         raise DataError(f"target column {target!r} is constant; nothing to predict")
-    if len(levels) == 2:
-        ordered = sorted(levels, key=str)
-        if set(map(str, ordered)) <= {"0", "1", "0.0", "1.0", "False", "True"}:
-            return numeric_column(frame, target).astype(int), "classification"
-        return (raw == ordered[1]).astype(int), "classification"
+    if levels == 2 or positive is not None:
+        labels, mapping = binary_labels(raw, target, positive)
+        return pd.Series(labels, index=frame.index, name=target), "classification", mapping
     if _is_mixed(raw) is not None or not pd.to_numeric(raw, errors="coerce").notna().all():
-        raise DataError(f"target column {target!r} must be 0/1 or numeric, but it has "
-                        f"{len(levels)} text values; recode it")
-    return numeric_column(frame, target), "regression"
+        raise DataError(f"target column {target!r} must be two-valued or numeric, but it has "
+                        f"{levels} text values; recode it")
+    return numeric_column(frame, target), "regression", None
+
+
+# Role options whose values are never imputed: an invented time, group, split side or target
+# would be analysed as if it had been observed.
+ROLE_FLAGS = ("--target", "--time", "--group", "--split")
+
+
+def apply_missing(frame: pd.DataFrame, roles: dict[str, str | None], features: list[str],
+                  policy: str | None = None) -> tuple[pd.DataFrame, MissingReport]:
+    """Apply the ``--missing`` policy to the role and feature columns, before any other check.
+
+    The policy is :func:`~casestudies.tables.handle_missing`'s, except that the role columns
+    (target, time, group, split) are never imputed: with ``impute``, a missing role value is an
+    error asking for ``--missing drop``; with ``error``, and without a policy when more than
+    :data:`~casestudies.tables.MAX_DROPPED_SHARE` of the rows would be dropped, the error offers
+    ``drop`` only when a role column is among those with gaps.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The user's table.
+    roles : dict of str to str or None
+        Role option (``"--target"`` ...) to its column.
+    features : list of str
+        The candidate feature columns.
+    policy : {None, "error", "drop", "impute"}
+
+    Returns
+    -------
+    frame : DataFrame
+        The rows kept (or the cells filled), index 0..n-1.
+    report : MissingReport
+    """
+    role_columns = {flag: column for flag, column in roles.items() if column is not None}
+    named = {column: f"{flag} {column!r}" for flag, column in role_columns.items()}
+    named |= {column: repr(column) for column in features if column not in named}
+    gaps = {column: int(frame[column].isna().sum()) for column in named}
+    gaps = {column: count for column, count in gaps.items() if count}
+    if any(column in gaps for column in role_columns.values()):
+        rows = len(frame)
+        listing = ", ".join(f"{named[column]} ({count:,} of {rows:,})"
+                            for column, count in gaps.items())
+        if policy == "impute":
+            raise DataError(f"missing values in {listing}: --missing impute fills feature "
+                            f"columns only, because an imputed time, group, split side or target "
+                            f"would be invented data; use --missing drop to drop those rows")
+        if policy == "error":
+            raise DataError(f"missing values in {listing}; use --missing drop (a time, group, "
+                            f"split side or target is never imputed), or fill them in the file")
+        share = float(frame[list(gaps)].isna().any(axis=1).mean())
+        if policy is None and share > MAX_DROPPED_SHARE:
+            raise DataError(f"{share:.0%} of rows have a missing value (in {listing}), more than "
+                            f"the {MAX_DROPPED_SHARE:.0%} dropped by default; use --missing drop "
+                            f"(a time, group, split side or target is never imputed)")
+    if policy == "impute":
+        kept, report = handle_missing(frame, features, policy)
+    else:
+        kept, report = handle_missing(frame, [*role_columns.values(), *features], policy)
+    return kept, report
 
 
 def _split_side(frame: pd.DataFrame, split: str) -> np.ndarray:
     raw = frame[split]
-    if raw.isna().any():
-        raise DataError(f"split column {split!r} has missing values; every row must be on a side")
     levels = sorted(pd.unique(raw), key=str)
     if len(levels) != 2:
         shown = ", ".join(repr(str(v)) for v in levels[:5])
@@ -459,36 +641,59 @@ def _split_side(frame: pd.DataFrame, split: str) -> np.ndarray:
 def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                   time: str | None = None, group: str | None = None, split: str | None = None,
                   columns: tuple[str, ...] | None = None, max_levels: int = 10,
-                  time_format: str | None = None, max_columns: int = 100) -> AuditTable:
+                  time_format: str | None = None, max_columns: int = 100,
+                  drop: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
+                  positive: str | None = None, missing: str | None = None) -> AuditTable:
     """Validate ``frame`` and put it in the audit's shape.
 
-    Rows are sorted by ``time`` (stably; without it the row order is kept). Feature columns are
-    ``columns`` or every column without a role; constant columns and identifiers (all values
-    distinct integers or text) are skipped with a note.
+    The missing-value policy (:func:`apply_missing`) comes first, on the role columns and the
+    candidate features only. Rows are then sorted by ``time`` (stably; without it the row order
+    is kept). Feature columns are ``columns`` or every column without a role, less ``drop``;
+    constant columns and identifiers (all values distinct integers or text) are skipped with a
+    note, and so are columns the models cannot use (see
+    :func:`~casestudies.tables.encode_features`).
 
     Raises
     ------
     DataError
-        Unknown column names, a time column that does not parse or sort, missing values, a
-        column mixing numbers and text, a target that is neither 0/1 nor numeric, a split
+        Unknown column names, missing values the policy does not allow, a time column that does
+        not parse or sort, a column mixing numbers and text, a target that is neither two-valued
+        nor numeric (or two values that are not a recognised pair, without ``positive``), a split
         column without exactly two values, too few rows for a check or on a side.
+    ConfigError
+        ``categorical`` names a column that is not a feature, or ``positive`` is not a value of
+        the target.
     """
     roles = {"--target": target, "--time": time, "--group": group, "--split": split}
-    for option, column in roles.items():
-        if column is not None and column not in frame.columns:
-            raise DataError(f"{option} column {column!r} not found in {name}; available "
-                            f"columns: {', '.join(map(repr, frame.columns[:12]))}")
-    if columns is not None:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            shown = ", ".join(map(repr, frame.columns[:12]))
-            raise DataError(f"--columns: column {', '.join(map(repr, missing))} not found in "
-                            f"{name}; available columns: {shown}")
+    _check_names(frame, name, roles, columns, drop, categorical)
+    role_columns = {c for c in roles.values() if c is not None}
+    candidates = list(columns) if columns is not None else [
+        c for c in frame.columns if c not in role_columns]
+    candidates = [c for c in candidates if c not in role_columns and c not in drop]
+    notes = []
+    if len(candidates) > max_columns:
+        # Every column costs a dozen tests and a share of the multiple-testing budget: a wide
+        # table is audited on its first columns, and says so.
+        notes.append(f"{len(candidates):,} feature columns: the first {max_columns} in file order "
+                     f"were audited and modelled (--max-columns); name others with --columns")
+        candidates = candidates[:max_columns]
+    outside = [c for c in categorical if c not in candidates]
+    if outside:
+        raise ConfigError(f"--categorical names {outside[0]!r}, which is not among the feature "
+                          f"columns audited; add it to --columns or leave it out")
+    empty = [c for c in candidates if frame[c].isna().all()]
+    notes += [f"{column!r} has no values at all and was skipped" for column in empty]
+    candidates = [c for c in candidates if c not in empty]
+    frame = frame.assign(**{c: _codes(frame[c], c) for c in categorical if c in candidates})
+    rows_read = len(frame)
+    frame, missing_report = apply_missing(frame, roles, candidates, missing)
     n = len(frame)
+    after = (f" after dropping {rows_read - n:,} rows with a missing value" if n < rows_read
+             else "")
     for check, needed in MIN_ROWS.items():
         if n < needed:
-            raise DataError(f"too few rows in {name}: the {check} needs at least {needed} rows, "
-                            f"the data has {n}")
+            raise DataError(f"too few rows in {name}{after}: the {check} needs at least {needed} "
+                            f"rows, the data has {n}")
     order_note = "the file's row order"
     times, time_unit, stamps = np.arange(n, dtype=float), "rows", None
     if time is not None:
@@ -506,20 +711,10 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
     else:
         frame = frame.reset_index(drop=True)
 
-    role_columns = {c for c in roles.values() if c is not None}
-    candidates = list(columns) if columns is not None else [
-        c for c in frame.columns if c not in role_columns]
-    candidates = [c for c in candidates if c not in role_columns]
-    numeric, categorical, discrete, notes = [], [], [], []
-    if len(candidates) > max_columns:
-        # Every column costs a dozen tests and a share of the multiple-testing budget: a wide
-        # table is audited on its first columns, and says so.
-        notes.append(f"{len(candidates):,} feature columns: the first {max_columns} in file order "
-                     f"were audited and modelled (--max-columns); name others with --columns")
-        candidates = candidates[:max_columns]
+    numeric, categorical_kept, discrete = [], [], []
     kept = {}
     for column in candidates:
-        kind, values = _classify_column(frame, column)
+        kind, values = _classify_column(frame, column, declared=column in categorical)
         if kind == "identifier" and columns is not None and pd.api.types.is_numeric_dtype(
                 frame[column]):
             # Named with --columns: an integer column with distinct values is a feature after all.
@@ -539,17 +734,15 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                 if values.nunique() <= max_levels:
                     discrete.append(column)
             else:
-                categorical.append(column)
-    task = None
+                categorical_kept.append(column)
+    task, labels = None, None
     if target is not None:
-        kept[target], task = _target(frame, target)
-    if not numeric and not categorical:
+        kept[target], task, labels = _target(frame, target, positive)
+    if not numeric and not categorical_kept:
         raise DataError(f"{name} has no usable feature column (all are constant, identifiers or "
                         f"roles); name them with --columns")
     groups = None
     if group is not None:
-        if frame[group].isna().any():
-            raise DataError(f"group column {group!r} has missing values; give every row a group")
         groups = pd.factorize(frame[group])[0]
     if split is not None:
         is_test = _split_side(frame, split)
@@ -562,14 +755,40 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
             raise DataError(f"too few rows on the {side} side of the split: the two-sample tests "
                             f"need at least {MIN_ROWS_PER_SIDE}, found {count}")
     table = pd.DataFrame(kept)
-    calendar = calendar_columns(table, [c for c in numeric + categorical], stamps)
+    declared = [c for c in categorical if c in categorical_kept]
+    # The models' features: checked here, so that a table whose every feature is an identifier
+    # stops before the long work rather than in the middle of it.
+    _, encoding = encode_features(table, numeric + categorical_kept, declared)
+    if encoding.identifiers:
+        notes.append(f"{', '.join(map(repr, encoding.identifiers))} nearly always differ from "
+                     f"row to row, like identifiers: audited, but left out of the models' "
+                     f"features")
+    calendar = calendar_columns(table, [c for c in numeric + categorical_kept], stamps)
     return AuditTable(
-        name=name, frame=table, numeric=numeric, discrete=discrete, categorical=categorical,
-        target=target, task=task, groups=groups, group_name=group, is_test=is_test,
-        comparison=comparison, order=order_note,
+        name=name, frame=table, numeric=numeric, discrete=discrete,
+        categorical=categorical_kept, target=target, task=task, groups=groups, group_name=group,
+        is_test=is_test, comparison=comparison, order=order_note,
         preview=frame.head(PREVIEW_ROWS), split_by_column=split is not None, notes=notes,
-        times=times, time_unit=time_unit, calendar=calendar,
+        times=times, time_unit=time_unit, calendar=calendar, labels=labels,
+        missing=missing_report, declared=declared, dropped=list(drop),
     )
+
+
+def _check_names(frame: pd.DataFrame, name: str, roles: dict[str, str | None],
+                 columns: tuple[str, ...] | None, drop: tuple[str, ...],
+                 categorical: tuple[str, ...]) -> None:
+    """Raise :class:`DataError` naming the first option that names a column not in ``frame``."""
+    available = ", ".join(map(repr, frame.columns[:12]))
+    for option, column in roles.items():
+        if column is not None and column not in frame.columns:
+            raise DataError(f"{option} column {column!r} not found in {name}; available "
+                            f"columns: {available}")
+    for option, names in (("--columns", columns or ()), ("--drop", drop),
+                          ("--categorical", categorical)):
+        missing = [c for c in names if c not in frame.columns]
+        if missing:
+            raise DataError(f"{option}: column {', '.join(map(repr, missing))} not found in "
+                            f"{name}; available columns: {available}")
 
 
 def calendar_columns(frame: pd.DataFrame, columns: list[str],

@@ -21,6 +21,7 @@ from casestudies.iid_checks.audit import (
     NEAR_TOLERANCE,
     VERDICTS,
     AuditResult,
+    model_features,
     run_audit,
 )
 from casestudies.iid_checks.burnin import (
@@ -41,6 +42,7 @@ from casestudies.iid_checks.data import (
     GALLERY_TRUTH,
     ROW_LEVEL_FEATURES,
     AuditTable,
+    FileReading,
     IIDData,
     gallery_table,
     transaction_windows,
@@ -52,6 +54,12 @@ from casestudies.iid_checks.validation import ValidationResult, check_gap, compa
 from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream
+from casestudies.tables import (
+    MAX_DROPPED_SHARE,
+    EncodingReport,
+    LabelMapping,
+    MissingReport,
+)
 from casestudies.verdicts import Verdict
 
 ASSUMPTIONS = ("independent", "identically distributed", "no leakage")
@@ -136,6 +144,73 @@ class BurnIn:
 
 
 @dataclass
+class DataHandling:
+    """What was done to a user's table before the audit, and the sentences that say so.
+
+    Attributes
+    ----------
+    reading : FileReading
+        Delimiter, encoding and decimal mark, given or detected.
+    labels : LabelMapping or None
+        How a two-valued target was read as 0/1.
+    missing : MissingReport
+        The missing-value policy and the missing cells per column used.
+    rows_read, rows_dropped : int
+        Rows of the file, and rows the policy dropped.
+    features : EncodingReport
+        How the audited columns became the models' features.
+    dropped_columns : list of str
+        Columns left out with ``--drop``.
+    declared_categorical : list of str
+        Integer columns declared categorical with ``--categorical``.
+    sentences : list of str
+        The report's words for all of the above.
+    """
+
+    reading: FileReading
+    labels: LabelMapping | None
+    missing: MissingReport
+    rows_read: int
+    rows_dropped: int
+    features: EncodingReport
+    dropped_columns: list[str]
+    declared_categorical: list[str]
+    sentences: list[str]
+
+
+def _sentence(text: str) -> str:
+    """``text`` (a record's lower-case description) as a sentence."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def data_handling(data: IIDData, table: AuditTable) -> DataHandling | None:
+    """What was done to the user's table (``None`` on the default data), with the sentences
+    the report's data section shows."""
+    if data.reading is None or table.missing is None:
+        return None
+    _, features = model_features(table)
+    missing = table.missing
+    sentences = [data.reading.describe()]
+    if table.labels is not None:
+        sentences.append(_sentence(table.labels.describe()))
+    sentences.append(_sentence(f"missing values: {missing.describe()}"))
+    if table.dropped:
+        sentences.append(_sentence(f"left out of the features with --drop: "
+                                   f"{', '.join(map(repr, table.dropped))}"))
+    if table.declared:
+        sentences.append(_sentence(
+            f"declared categorical with --categorical, so compared with chi-square and one-hot "
+            f"encoded: {', '.join(map(repr, table.declared))}"))
+    models = ("the adversarial classifier and the validation models" if table.target is not None
+              else "the adversarial classifier")
+    sentences.append(_sentence(f"features of {models}: {features.describe()}"))
+    return DataHandling(reading=data.reading, labels=table.labels, missing=missing,
+                        rows_read=missing.rows_before, rows_dropped=missing.rows_dropped,
+                        features=features, dropped_columns=list(table.dropped),
+                        declared_categorical=list(table.declared), sentences=sentences)
+
+
+@dataclass
 class IIDResult(StudyResult):
     """Every number and every conclusion the report shows, as plain data."""
 
@@ -188,6 +263,7 @@ class IIDResult(StudyResult):
     gaps: dict | None = None
     islp: list = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    data_handling: DataHandling | None = None  # what was done to a user's table
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: verdicts per assumption, every check, the gallery, the lag
@@ -431,6 +507,7 @@ def settings() -> dict:
         "sunspot_band_lag": BAND_LAG,
         "adversarial_chance_auc": rules.CHANCE_AUC,
         "adversarial_material_auc": rules.MATERIAL_AUC,
+        "max_dropped_share": MAX_DROPPED_SHARE,
     }
 
 
@@ -677,4 +754,5 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
         prior=prior, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
+        data_handling=data_handling(data, table),
     )
