@@ -209,6 +209,7 @@ class MethodConstants:
     ensemble_members: int
     width_tolerance: float
     resamples: int
+    seasonal_strength_threshold: float = arima.SEASONAL_STRENGTH_THRESHOLD
 
 
 @dataclass
