@@ -733,6 +733,14 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
             verdicts[name] = rules.coverage_below(
                 name, _estimate(rungs[key], f"{far} minus true"), 0.0,
                 "the true model's coverage on the same origins, in the last horizon band")
+    # Only for what was measured: a series without a seasonal measurement keeps its verdicts.
+    measured = transform.amplitude
+    if measured is not None and measured.growth is not None:
+        verdicts["seasonal_amplitude_grows"] = rules.amplitude_grows(
+            "seasonal_amplitude_grows", measured.growth, measured.threshold)
+    if fit.seasonal_strength is not None:
+        verdicts["season_differenced"] = rules.season_differenced(
+            "season_differenced", fit.seasonal_strength, arima.SEASONAL_STRENGTH_THRESHOLD)
     verdicts["arima_residuals_white"] = rules.residuals_pass(
         "arima_residuals_white", checks[f"Ljung-Box p, lag {arima.RESIDUAL_LAGS[-1]}"],
         "Ljung-Box")

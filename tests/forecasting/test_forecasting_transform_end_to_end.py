@@ -57,6 +57,9 @@ def test_auto_transforms_a_multiplicative_monthly_series_by_default(airline_run)
     assert fit["seasonal_order"][3] == 12 and fit["seasonal_order"][1] == 1
     assert fit["seasonal_strength"] >= payload["result"]["constants"][
         "seasonal_strength_threshold"]
+    verdicts = payload["result"]["verdicts"]
+    assert verdicts["user.seasonal_amplitude_grows"]["holds"] is True
+    assert verdicts["user.season_differenced"]["holds"] is True
 
 
 def test_scores_are_on_the_original_scale_and_the_mean_exceeds_the_median(airline_run):
@@ -96,6 +99,8 @@ def test_co2_under_auto_keeps_the_raw_scale_and_says_why(tmp_path):
     payload = json.loads((out / "forecasting.json").read_text())
     transform = payload["result"]["series"][0]["transform"]
     assert transform["requested"] == "auto" and transform["name"] == "none"
+    grows = payload["result"]["verdicts"].get("co2.seasonal_amplitude_grows")
+    assert grows is None or grows["holds"] is False
     html = (out / "forecasting.html").read_text()
     assert "<code>--transform auto</code> kept the raw scale" in html
     assert unexplained_numbers(html, payload) == []

@@ -154,3 +154,15 @@ def test_quantile_crps_matches_closed_forms():
 
 def test_crps_quantiles_of_a_point_mass_is_the_absolute_error():
     assert crps_quantiles(np.full((1, 50), 3.0), np.array([5.0]))[0] == pytest.approx(2.0)
+
+
+def test_transform_and_differencing_verdicts_on_both_sides_of_their_thresholds():
+    from casestudies.forecasting import arima
+    from casestudies.forecasting import verdicts as rules
+
+    threshold = transforms.AMPLITUDE_GROWTH_THRESHOLD
+    assert rules.amplitude_grows("g", threshold * 1.01, threshold).holds
+    assert not rules.amplitude_grows("g", threshold * 0.99, threshold).holds
+    strength = arima.SEASONAL_STRENGTH_THRESHOLD
+    assert rules.season_differenced("d", strength + 0.01, strength).holds
+    assert not rules.season_differenced("d", strength - 0.01, strength).holds
