@@ -36,6 +36,9 @@ SEASONAL_ORDERS = (0, 1)
 # max(0, 1 - var(remainder) / var(seasonal + remainder)), reaches this value: the threshold of
 # Wang, Smith & Hyndman (2006) that R's auto.arima uses for its seasonal-strength test.
 SEASONAL_STRENGTH_THRESHOLD = 0.64
+# Fewest seasons of training data for seasonal orders: the STL decomposition needs two, and a
+# seasonal difference then leaves at least two for the seasonal AR and MA terms to be estimated.
+MIN_SEASONAL_TRAINING = 4
 
 
 def lag_polynomial(coefficients, period: int, sign: float) -> np.ndarray:
@@ -155,10 +158,13 @@ def choose_differencing(train: np.ndarray, level: float = ADF_LEVEL) -> tuple[in
     return (0 if pvalue < level else 1), pvalue
 
 
-def seasonal_arima_period(period: float | None) -> int | None:
-    """The seasonal period of the seasonal ARIMA candidates, or None when they are not tried
-    (see :data:`SEASONAL_ARIMA_PERIODS`)."""
+def seasonal_arima_period(period: float | None, n_train: int | None = None) -> int | None:
+    """The seasonal period of the seasonal ARIMA candidates, or None when they are not tried:
+    the period is not in :data:`SEASONAL_ARIMA_PERIODS`, or ``n_train`` training values hold
+    fewer than :data:`MIN_SEASONAL_TRAINING` seasons."""
     if not period or round(period) != period or int(period) not in SEASONAL_ARIMA_PERIODS:
+        return None
+    if n_train is not None and n_train < MIN_SEASONAL_TRAINING * int(period):
         return None
     return int(period)
 
@@ -289,7 +295,7 @@ def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: i
     On a monthly or quarterly series (:func:`seasonal_arima_period`) seasonal orders join the
     grid: see :func:`select_and_fit_seasonal`.
     """
-    season = seasonal_arima_period(period)
+    season = seasonal_arima_period(period, len(train))
     if season is not None:
         return select_and_fit_seasonal(train, period, season, max_p, max_q)
     d, adf_pvalue = choose_differencing(train)

@@ -50,6 +50,11 @@ def test_seasonal_orders_join_for_monthly_and_quarterly_only(period, expected):
     assert arima.seasonal_arima_period(period) == expected
 
 
+def test_seasonal_orders_need_four_seasons_of_training():
+    assert arima.seasonal_arima_period(12.0, 48) == 12
+    assert arima.seasonal_arima_period(12.0, 47) is None
+
+
 def test_candidates_keep_fourier_terms_only_without_seasonal_differencing():
     undifferenced = arima.seasonal_candidates(1, 0, 12, 3, 1, 1)
     differenced = arima.seasonal_candidates(1, 1, 12, 3, 1, 1)
