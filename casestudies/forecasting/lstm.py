@@ -577,6 +577,8 @@ def _band(key: str, label: str, centre: np.ndarray, halfwidth: dict[float, np.nd
 
 
 def _unchanged(values: np.ndarray) -> np.ndarray:
+    """The identity, for a series modelled on its own scale: returns the same array, so the
+    numbers of an untransformed run are exactly those computed before transforms existed."""
     return values
 
 
