@@ -2,9 +2,10 @@
 
 The model is a regression on a constant (d = 0) or a time trend (d = 1), plus Fourier terms for
 a seasonal series, with ARIMA(p, d, q) errors, fitted by exact Gaussian maximum likelihood with
-statsmodels' state-space ARIMA. The intervals come (1) from statsmodels' analytic forecast
-variance, (2) from our own psi-weights, (3) from simulated future paths, optionally drawing the
-parameters from their asymptotic distribution.
+statsmodels' state-space ARIMA. On a monthly or quarterly series seasonal ARIMA orders
+(p, d, q)(P, D, Q)_s compete with the Fourier terms. The intervals come (1) from statsmodels'
+analytic forecast variance, (2) from our own psi-weights, (3) from simulated future paths,
+optionally drawing the parameters from their asymptotic distribution.
 """
 
 from __future__ import annotations
@@ -23,10 +24,37 @@ from casestudies.progress import progress
 MAX_HARMONICS = 3
 # Significance level of the unit-root test that chooses d.
 ADF_LEVEL = 0.05
+# Periods (steps per year) whose seasonal ARIMA orders join the candidate grid: quarterly and
+# monthly. Weekly (52.18 steps) is not a whole number of steps and daily-within-year periods
+# would put hundreds of entries in the state vector: their seasonality stays with the Fourier
+# terms.
+SEASONAL_ARIMA_PERIODS = (4, 12)
+# Seasonal AR and MA orders searched (P and Q each in this range): one seasonal lag is what
+# monthly and quarterly series usually need, and each extra one adds a season to the state.
+SEASONAL_ORDERS = (0, 1)
+# Seasonal differencing (D = 1) when the seasonal strength of the STL decomposition,
+# max(0, 1 - var(remainder) / var(seasonal + remainder)), reaches this value: the threshold of
+# Wang, Smith & Hyndman (2006) that R's auto.arima uses for its seasonal-strength test.
+SEASONAL_STRENGTH_THRESHOLD = 0.64
+# Fewest seasons of training data for seasonal orders: the STL decomposition needs two, and a
+# seasonal difference then leaves at least two for the seasonal AR and MA terms to be estimated.
+MIN_SEASONAL_TRAINING = 4
 
 
-def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> np.ndarray:
-    """The first ``n_weights`` psi-weights of an ARIMA(p, d, q) process.
+def lag_polynomial(coefficients, period: int, sign: float) -> np.ndarray:
+    """:math:`1 + \\mathrm{sign}\\sum_i c_i B^{i\\,\\mathrm{period}}` as coefficients of
+    :math:`B^0, B^1, \\dots` (sign -1 for an AR polynomial, +1 for an MA one)."""
+    coefficients = np.asarray(coefficients, dtype=float)
+    polynomial = np.zeros(period * coefficients.size + 1)
+    polynomial[0] = 1.0
+    polynomial[period::period] = sign * coefficients
+    return polynomial
+
+
+def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0,
+                seasonal_ar=(), seasonal_ma=(), period: int = 0, seasonal_d: int = 0
+                ) -> np.ndarray:
+    """The first ``n_weights`` psi-weights of an ARIMA(p, d, q)(P, D, Q)_s process.
 
     The process :math:`\\phi(B)(1-B)^d y_t = \\theta(B)\\varepsilon_t` with
     :math:`\\phi(B) = 1 - \\sum_i \\phi_i B^i` and :math:`\\theta(B) = 1 + \\sum_j \\theta_j B^j`
@@ -35,6 +63,11 @@ def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> n
     :math:`\\psi_0 = 1,\\ \\psi_j = \\theta_j + \\sum_{i=1}^{j} \\varphi_i \\psi_{j-i}` where
     :math:`\\varphi` are the coefficients of the expanded autoregressive polynomial
     :math:`\\phi(B)(1-B)^d = 1 - \\sum_i \\varphi_i B^i` (Box & Jenkins, ch. 5).
+
+    A seasonal model multiplies in the seasonal polynomials before the recursion runs: the
+    autoregressive side becomes :math:`\\phi(B)\\Phi(B^s)(1-B)^d(1-B^s)^D` and the moving-average
+    side :math:`\\theta(B)\\Theta(B^s)` (Box & Jenkins, ch. 9), so the same recursion gives the
+    weights of the expanded polynomials.
 
     Parameters
     ----------
@@ -46,12 +79,24 @@ def psi_weights(ar: np.ndarray, ma: np.ndarray, n_weights: int, d: int = 0) -> n
         How many weights, :math:`\\psi_0` to :math:`\\psi_{n-1}`.
     d : int, default 0
         Order of differencing.
+    seasonal_ar, seasonal_ma : array-like, optional
+        :math:`\\Phi_1, \\dots, \\Phi_P` and :math:`\\Theta_1, \\dots, \\Theta_Q`, the
+        coefficients of lags s, 2s, ….
+    period : int, default 0
+        The seasonal period s (0: no seasonal part).
+    seasonal_d : int, default 0
+        Order of seasonal differencing D.
     """
     polynomial = np.r_[1.0, -np.asarray(ar, dtype=float)]
+    theta = np.asarray(ma, dtype=float)
+    if period:
+        polynomial = np.convolve(polynomial, lag_polynomial(seasonal_ar, period, -1.0))
+        for _ in range(seasonal_d):
+            polynomial = np.convolve(polynomial, lag_polynomial([1.0], period, -1.0))
+        theta = np.convolve(np.r_[1.0, theta], lag_polynomial(seasonal_ma, period, 1.0))[1:]
     for _ in range(d):
         polynomial = np.convolve(polynomial, [1.0, -1.0])
     varphi = -polynomial[1:]
-    theta = np.asarray(ma, dtype=float)
     psi = np.zeros(n_weights)
     for j in range(n_weights):
         value = 1.0 if j == 0 else (theta[j - 1] if j - 1 < theta.size else 0.0)
@@ -113,6 +158,36 @@ def choose_differencing(train: np.ndarray, level: float = ADF_LEVEL) -> tuple[in
     return (0 if pvalue < level else 1), pvalue
 
 
+def seasonal_arima_period(period: float | None, n_train: int | None = None) -> int | None:
+    """The seasonal period of the seasonal ARIMA candidates, or None when they are not tried:
+    the period is not in :data:`SEASONAL_ARIMA_PERIODS`, or ``n_train`` training values hold
+    fewer than :data:`MIN_SEASONAL_TRAINING` seasons."""
+    if not period or round(period) != period or int(period) not in SEASONAL_ARIMA_PERIODS:
+        return None
+    if n_train is not None and n_train < MIN_SEASONAL_TRAINING * int(period):
+        return None
+    return int(period)
+
+
+def seasonal_strength(train: np.ndarray, period: int) -> float:
+    """Strength of seasonality :math:`F_S = \\max(0, 1 - \\mathrm{Var}(R_t) /
+    \\mathrm{Var}(S_t + R_t))` from an STL decomposition (Wang, Smith & Hyndman 2006): near 0
+    when the seasonal component is lost in the remainder, near 1 when it dominates."""
+    from statsmodels.tsa.seasonal import STL
+
+    parts = STL(np.asarray(train, dtype=float), period=period).fit()
+    remainder = np.asarray(parts.resid)
+    return float(max(0.0, 1.0 - np.var(remainder) / np.var(np.asarray(parts.seasonal)
+                                                            + remainder)))
+
+
+def trend_for(d: int, seasonal_d: int = 0) -> str:
+    """The deterministic term: a constant without differencing, a linear trend (drift) after
+    one difference of either kind, none after two (a drift there would be a quadratic trend,
+    which auto.arima also leaves out)."""
+    return {0: "c", 1: "t"}.get(d + seasonal_d, "n")
+
+
 @dataclass
 class ArimaFit:
     """The chosen ARIMA model and the AIC grid it was chosen from.
@@ -133,6 +208,12 @@ class ArimaFit:
         Maximum-likelihood estimates by statsmodels name.
     ar, ma : ndarray
         AR and MA coefficients; ``sigma2`` the innovation variance.
+    seasonal_order : (P, D, Q, s)
+        The seasonal part, (0, 0, 0, 0) for none.
+    seasonal_ar, seasonal_ma : ndarray
+        Seasonal AR and MA coefficients (lags s, 2s, …).
+    seasonal_strength : float or None
+        The STL seasonal strength that chose D (None when seasonal orders were not tried).
     """
 
     order: tuple[int, int, int]
@@ -147,33 +228,76 @@ class ArimaFit:
     ma: np.ndarray
     sigma2: float
     results: Any = field(default=None, repr=False, metadata={"json": False})
+    seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)
+    seasonal_ar: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    seasonal_ma: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    seasonal_strength: float | None = None
+
+    @property
+    def label(self) -> str:
+        """The model's name, e.g. ``"ARIMA(0,1,1)(0,1,1)[12]"``; see :func:`model_label`."""
+        return model_label(self.order, self.seasonal_order, self.harmonics)
 
 
-def _model(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str):
+def model_label(order: tuple[int, int, int], seasonal_order: tuple[int, int, int, int],
+                harmonics: int) -> str:
+    """``"ARIMA(1,1,0)"``, ``"ARIMA(0,1,1)(0,1,1)[12]"``, ``"ARIMA(2,0,1) + 3 Fourier pairs"``."""
+    p, d, q = order
+    text = f"ARIMA({p},{d},{q})"
+    big_p, big_d, big_q, period = seasonal_order
+    if period:
+        text += f"({big_p},{big_d},{big_q})[{period}]"
+    return text + (f" + {harmonics} Fourier pairs" if harmonics else "")
+
+
+def fit_psi_weights(fit: ArimaFit, n_weights: int) -> np.ndarray:
+    """The psi-weights of the fitted model, seasonal polynomials expanded."""
+    if not fit.seasonal_order[3]:
+        return psi_weights(fit.ar, fit.ma, n_weights, fit.order[1])
+    _, big_d, _, period = fit.seasonal_order
+    return psi_weights(fit.ar, fit.ma, n_weights, fit.order[1], fit.seasonal_ar,
+                       fit.seasonal_ma, period, big_d)
+
+
+def fit_forecast_variance(fit: ArimaFit, horizon: int) -> np.ndarray:
+    """:func:`forecast_variance` of the fitted model, seasonal polynomials expanded."""
+    return fit.sigma2 * np.cumsum(fit_psi_weights(fit, horizon) ** 2)
+
+
+def _model(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str,
+           seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)):
     from statsmodels.tsa.arima.model import ARIMA
 
-    return ARIMA(endog, exog=exog, order=order, trend=trend)
+    return ARIMA(endog, exog=exog, order=order, trend=trend, seasonal_order=seasonal_order)
 
 
-def _fit(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str):
+def _fit(endog: np.ndarray, exog: np.ndarray | None, order: tuple[int, int, int], trend: str,
+         seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)):
     with warnings.catch_warnings():
         # Starting-value and convergence warnings are recorded in the AIC table instead.
         warnings.simplefilter("ignore")
         # Standard errors are computed for the chosen order only (they cost more than the fit).
-        return _model(endog, exog, order, trend).fit(cov_type="none")
+        return _model(endog, exog, order, trend, seasonal_order).fit(cov_type="none")
 
 
 def condition(fit: ArimaFit, values: np.ndarray, origin: int, params: np.ndarray | None = None):
     """The fitted model (or ``params``) Kalman-filtered on ``values[:origin]``: its forecasts
     are conditional on the data up to the origin, with the parameters held fixed."""
     exog = fourier_terms(origin, fit.period, fit.harmonics)
-    model = _model(values[:origin], exog, fit.order, fit.trend)
+    model = _model(values[:origin], exog, fit.order, fit.trend, fit.seasonal_order)
     return model.filter(fit.results.params if params is None else params, cov_type="none")
 
 
 def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: int
                    ) -> ArimaFit:
-    """Choose d by the ADF test, then (p, q) on the grid 0..max_p × 0..max_q by AIC, and fit."""
+    """Choose d by the ADF test, then (p, q) on the grid 0..max_p × 0..max_q by AIC, and fit.
+
+    On a monthly or quarterly series (:func:`seasonal_arima_period`) seasonal orders join the
+    grid: see :func:`select_and_fit_seasonal`.
+    """
+    season = seasonal_arima_period(period, len(train))
+    if season is not None:
+        return select_and_fit_seasonal(train, period, season, max_p, max_q)
     d, adf_pvalue = choose_differencing(train)
     trend = "c" if d == 0 else "t"
     harmonics = harmonics_for(period)
@@ -202,19 +326,94 @@ def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: i
     chosen = eligible["AIC"].idxmin()
     table["chosen"] = table.index == chosen
     best = fitted[(int(table.loc[chosen, "p"]), int(table.loc[chosen, "q"]))]
+    return _finish(best, d, trend, harmonics, period, adf_pvalue, table)
+
+
+def _finish(best, d: int, trend: str, harmonics: int, period: float | None, adf_pvalue: float,
+            table: pd.DataFrame, seasonal_strength: float | None = None) -> ArimaFit:
+    """The chosen fit with its standard errors, as an :class:`ArimaFit`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         best = best.model.filter(best.params, cov_type="approx")
     names = list(best.model.param_names)
     se = np.sqrt(np.clip(np.diag(best.cov_params()), 0, None))
+    seasonal = tuple(int(v) for v in best.model.seasonal_order)
+    extra = {}
+    if seasonal[3]:
+        extra = {"seasonal_order": seasonal,
+                 "seasonal_ar": np.asarray(best.seasonalarparams, dtype=float),
+                 "seasonal_ma": np.asarray(best.seasonalmaparams, dtype=float),
+                 "seasonal_strength": seasonal_strength}
+    elif seasonal_strength is not None:
+        extra = {"seasonal_strength": seasonal_strength}
     return ArimaFit(
         order=(int(best.model.order[0]), d, int(best.model.order[2])), trend=trend,
         harmonics=harmonics, period=period, adf_pvalue=adf_pvalue, aic_table=table,
         params=dict(zip(names, map(float, best.params), strict=True)),
         param_se=dict(zip(names, map(float, se), strict=True)),
         ar=np.asarray(best.arparams, dtype=float), ma=np.asarray(best.maparams, dtype=float),
-        sigma2=float(best.params[names.index("sigma2")]), results=best,
+        sigma2=float(best.params[names.index("sigma2")]), results=best, **extra,
     )
+
+
+def seasonal_candidates(d: int, seasonal_d: int, season: int, harmonics: int, max_p: int,
+                        max_q: int) -> list[tuple[tuple[int, int, int], tuple, int]]:
+    """The (order, seasonal order, Fourier pairs) candidates of a monthly or quarterly series.
+
+    Without seasonal differencing the Fourier regressions (seasonal order none) and the
+    seasonal ARMA orders with P or Q positive model the same data, so AIC compares them all.
+    With D = 1 the likelihood is of the seasonally differenced series; a Fourier regression
+    without that difference is a model of other data, which AIC cannot rank against it, so
+    only seasonal orders with D = 1 are candidates.
+    """
+    arma = [(p, d, q) for p in range(max_p + 1) for q in range(max_q + 1)]
+    seasonal = [(big_p, seasonal_d, big_q, season) for big_p in SEASONAL_ORDERS
+                for big_q in SEASONAL_ORDERS if seasonal_d or big_p or big_q]
+    fourier = [] if seasonal_d else [(order, (0, 0, 0, 0), harmonics) for order in arma]
+    return fourier + [(order, s_order, 0) for s_order in seasonal for order in arma]
+
+
+def select_and_fit_seasonal(train: np.ndarray, period: float, season: int, max_p: int,
+                            max_q: int) -> ArimaFit:
+    """Seasonal ARIMA orders and Fourier terms on one AIC grid, as auto.arima orders its tests.
+
+    D = 1 when the STL seasonal strength reaches :data:`SEASONAL_STRENGTH_THRESHOLD`; then d
+    by the ADF test on the (seasonally differenced) series; then every candidate of
+    :func:`seasonal_candidates` is fitted and the converged one with the lowest AIC is kept.
+    """
+    strength = seasonal_strength(train, season)
+    seasonal_d = int(strength >= SEASONAL_STRENGTH_THRESHOLD)
+    differenced = train[season:] - train[:-season] if seasonal_d else train
+    d, adf_pvalue = choose_differencing(differenced)
+    trend = trend_for(d, seasonal_d)
+    harmonics = harmonics_for(period)
+    rows, fitted = [], []
+    candidates = seasonal_candidates(d, seasonal_d, season, harmonics, max_p, max_q)
+    for order, s_order, pairs in progress(candidates, desc="ARIMA order grid"):
+        exog = fourier_terms(len(train), period, pairs)
+        row = {"model": model_label(order, s_order, pairs), "p": order[0], "d": d,
+               "q": order[2], "P": s_order[0], "D": s_order[1], "Q": s_order[2],
+               "Fourier pairs": pairs}
+        try:
+            results = _fit(train, exog, order, trend, s_order)
+        except (np.linalg.LinAlgError, ValueError):
+            rows.append({**row, "AIC": np.inf, "converged": False})
+            fitted.append(None)
+            continue
+        rows.append({**row, "AIC": float(results.aic),
+                     "converged": bool(results.mle_retvals.get("converged", True))})
+        fitted.append(results)
+    table = pd.DataFrame(rows)
+    if not np.isfinite(table["AIC"]).any():
+        raise DataError("no ARIMA order on the grid could be fitted to this series; check it "
+                        "for extreme values or a very short training stretch")
+    eligible = table[table["converged"] & np.isfinite(table["AIC"])]
+    if eligible.empty:
+        eligible = table[np.isfinite(table["AIC"])]
+    chosen = int(eligible["AIC"].idxmin())
+    table["chosen"] = table.index == chosen
+    return _finish(fitted[chosen], d, trend, candidates[chosen][2], period, adf_pvalue, table,
+                   seasonal_strength=strength)
 
 
 @dataclass
@@ -241,7 +440,7 @@ def arima_backtest(fit: ArimaFit, values: np.ndarray, origins: np.ndarray, horiz
     futures are simulated from the filtered state.
     """
     exog = fourier_terms(len(values), fit.period, fit.harmonics)
-    var_psi = forecast_variance(fit.ar, fit.ma, fit.sigma2, horizon, fit.order[1])
+    var_psi = fit_forecast_variance(fit, horizon)
     means, variances, samples = [], [], []
     for origin in progress(origins, desc="ARIMA backtest"):
         future = None if exog is None else exog[origin:origin + horizon]
@@ -276,13 +475,17 @@ def true_forecasts(truth, values: np.ndarray, origins: np.ndarray, horizon: int
 
 
 def _admissible(fit: ArimaFit, names: list[str], draw: np.ndarray) -> bool:
-    """A parameter draw with a stationary AR part, an invertible MA part and sigma² > 0."""
-    ar = [draw[i] for i, n in enumerate(names) if n.startswith("ar.")]
-    ma = [draw[i] for i, n in enumerate(names) if n.startswith("ma.")]
+    """A parameter draw with stationary AR parts, invertible MA parts and sigma² > 0 (the
+    seasonal polynomials in :math:`B^s` are checked as polynomials in :math:`B^s`: their roots
+    lie outside the unit circle exactly when those in :math:`B` do)."""
     sigma2 = draw[names.index("sigma2")]
-    ar_roots = np.roots(np.r_[-np.asarray(ar)[::-1], 1.0]) if ar else np.array([])
-    ma_roots = np.roots(np.r_[np.asarray(ma)[::-1], 1.0]) if ma else np.array([])
-    return bool(sigma2 > 0 and np.all(np.abs(ar_roots) > 1) and np.all(np.abs(ma_roots) > 1))
+    roots_outside = True
+    for prefix, sign in (("ar.L", -1.0), ("ma.L", 1.0), ("ar.S.L", -1.0), ("ma.S.L", 1.0)):
+        coefficients = [draw[i] for i, n in enumerate(names) if n.startswith(prefix)]
+        if coefficients:
+            roots = np.roots(np.r_[sign * np.asarray(coefficients)[::-1], 1.0])
+            roots_outside = roots_outside and bool(np.all(np.abs(roots) > 1))
+    return bool(sigma2 > 0 and roots_outside)
 
 
 def parameter_uncertainty_paths(fit: ArimaFit, values: np.ndarray, origin: int, horizon: int,
@@ -344,7 +547,8 @@ def residual_checks(fit: ArimaFit, lags: tuple[int, ...] = RESIDUAL_LAGS) -> dic
 
     resid = residuals_of(fit)
     p, _, q = fit.order
-    box = acorr_ljungbox(resid, lags=list(lags), model_df=p + q)
+    big_p, _, big_q, _ = fit.seasonal_order
+    box = acorr_ljungbox(resid, lags=list(lags), model_df=p + q + big_p + big_q)
     out = {f"Ljung-Box p, lag {lag}": float(box.loc[lag, "lb_pvalue"]) for lag in lags}
     jb = stats.jarque_bera(resid)
     out.update({"Jarque-Bera p": float(jb.pvalue), "skewness": float(stats.skew(resid)),
@@ -354,8 +558,10 @@ def residual_checks(fit: ArimaFit, lags: tuple[int, ...] = RESIDUAL_LAGS) -> dic
 
 
 def residuals_of(fit: ArimaFit) -> np.ndarray:
-    """The fitted model's one-step residuals on the training data, after the start-up."""
-    return np.asarray(fit.results.resid, dtype=float)[fit.order[1] + 10:]
+    """The fitted model's one-step residuals on the training data, after the start-up (which
+    includes a whole season per seasonal difference)."""
+    start = fit.order[1] + fit.seasonal_order[1] * fit.seasonal_order[3] + 10
+    return np.asarray(fit.results.resid, dtype=float)[start:]
 
 
 def residual_bootstrap_errors(fit: ArimaFit, horizon: int, paths: int,
@@ -368,5 +574,4 @@ def residual_bootstrap_errors(fit: ArimaFit, horizon: int, paths: int,
     resid = residuals_of(fit)
     resid = resid - resid.mean()
     shocks = random_state.choice(resid, size=(paths, horizon), replace=True)
-    return signal.lfilter(psi_weights(fit.ar, fit.ma, horizon, fit.order[1]), [1.0], shocks,
-                          axis=1)
+    return signal.lfilter(fit_psi_weights(fit, horizon), [1.0], shocks, axis=1)

@@ -23,6 +23,8 @@ from casestudies.config import (
 from casestudies.errors import ConfigError
 
 SERIES_NAMES = ("arma", "arima", "co2", "elnino")
+# Scales the models can be fitted on (see casestudies.forecasting.transforms).
+TRANSFORM_NAMES = ("none", "log", "boxcox", "auto")
 DEFAULT_SERIES = ("arma", "co2")
 # Shortest automatic LSTM input window, in steps.
 MIN_WINDOW = 48
@@ -76,6 +78,10 @@ class ForecastingConfig(StudyConfig):
         Sampled paths per origin for simulation-based intervals.
     max_p, max_q : int
         The ARMA order grid searched by AIC: p in 0..max_p, q in 0..max_q.
+    transform : str or None
+        The scale the models are fitted on: ``"none"``, ``"log"``, ``"boxcox"`` or ``"auto"``;
+        ``None`` means ``"auto"`` for a user's series and ``"none"`` for the built-in ones
+        (see :meth:`transform_for`).
     seed : int
         Seeds simulation, LSTM initialisation, dropout and path sampling.
     quick : bool
@@ -133,6 +139,15 @@ class ForecastingConfig(StudyConfig):
                              "quantiles)", ge=20, le=MAX_PATHS, quick=40)
     max_p: int = option(2, "largest AR order searched by AIC", flag=False, ge=0, le=5, quick=1)
     max_q: int = option(2, "largest MA order searched by AIC", flag=False, ge=0, le=5, quick=1)
+    # The default differs by source: a user's series gets ``auto``, which keeps the raw scale
+    # unless the seasonal swings grow with the level, while the built-in series keep the raw
+    # scale their documented numbers were measured on (the simulated ones' true distribution is
+    # Gaussian on it, so they keep it even when a transform is asked for).
+    transform: str | None = option(
+        None, "scale the models are fitted on: none, log, boxcox (lambda by Guerrero's method "
+              "on the training part) or auto (Box-Cox when the seasonal swings grow with the "
+              "level); intervals are mapped back to the original scale", choices=TRANSFORM_NAMES,
+        show_default="auto with --data, none for the built-in series")
     seed: int = seed_option()
     quick: bool = quick_option("short horizon, few origins, a tiny LSTM trained for a few "
                                "epochs")
@@ -144,6 +159,12 @@ class ForecastingConfig(StudyConfig):
         """Record which sizing options the user gave: only those are kept on a short series."""
         values["fixed"] = tuple(name for name in SIZING_OPTIONS if name in given)
         return values
+
+    def transform_for(self, user_data: bool) -> str:
+        """The transform asked for a series: ``--transform``, or its default by source."""
+        if self.transform is not None:
+            return self.transform
+        return "auto" if user_data else "none"
 
     @property
     def levels(self) -> tuple[float, float]:

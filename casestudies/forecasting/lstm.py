@@ -36,6 +36,8 @@ from torch import nn
 from casestudies.forecasting.metrics import (
     MethodForecast,
     adaptive_conformal,
+    back_transformed_band,
+    back_transformed_gaussian,
     conformal_quantile,
     crps_gaussian,
     crps_samples,
@@ -566,17 +568,25 @@ def gaussian_forecast(key: str, label: str, mean: np.ndarray, variance: np.ndarr
                           crps=crps_gaussian(mean, sd, actual))
 
 
-def _band(key: str, label: str, centre: np.ndarray, halfwidth: dict[float, np.ndarray]
-          ) -> MethodForecast:
-    return MethodForecast(key, label, "LSTM", centre,
+def _band(key: str, label: str, centre: np.ndarray, halfwidth: dict[float, np.ndarray],
+          inverse=None) -> MethodForecast:
+    band = MethodForecast(key, label, "LSTM", centre,
                           {lv: centre - h for lv, h in halfwidth.items()},
                           {lv: centre + h for lv, h in halfwidth.items()})
+    return band if inverse is None else back_transformed_band(band, inverse)
+
+
+def _unchanged(values: np.ndarray) -> np.ndarray:
+    """The identity, for a series modelled on its own scale: returns the same array, so the
+    numbers of an untransformed run are exactly those computed before transforms existed."""
+    return values
 
 
 def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_origins: np.ndarray,
                      test_origins: np.ndarray, horizon: int, window: int, levels: tuple,
                      hidden: int, dropout: float, max_epochs: int, patience: int,
-                     max_windows: int, paths: int, seed: int) -> LstmRun:
+                     max_windows: int, paths: int, seed: int, inverse=None,
+                     original: np.ndarray | None = None) -> LstmRun:
     """Train the four networks on ``values[:train_end]`` and forecast from every origin.
 
     Parameters
@@ -593,6 +603,14 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     seed : int
         Root of the named streams of every network's weights and batches, and of the path
         sampling of each method (``"gaussian"``, ``"bootstrap"``, ``"dropout"``).
+    inverse : callable, optional
+        When ``values`` are a transform of the series: the increasing map back to the original
+        scale. The networks train and forecast on ``values``; every path, quantile, bound and
+        point is mapped back, and the methods are scored against ``original``. The conformal
+        scores (and so ``conformal_halfwidth``) stay on the transformed scale, where the
+        networks' errors are.
+    original : ndarray, optional
+        The series on its original scale (with ``inverse``).
 
     Returns
     -------
@@ -606,6 +624,9 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     taus = interval_taus(levels)
     position = {tau: i for i, tau in enumerate(taus)}
     actual = values[test_origins[:, None] + np.arange(horizon)[None, :]]
+    back = _unchanged if inverse is None else inverse
+    target = actual if original is None else original[test_origins[:, None]
+                                                      + np.arange(horizon)[None, :]]
     with deterministic_torch(seed):
         nets = train_networks(transform, train_end, window, horizon, taus, hidden, dropout,
                               max_epochs, patience, max_windows, seed)
@@ -631,29 +652,35 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
                                             window)[:, 0, :, 0]
 
     methods = [
-        MethodForecast("lstm_recursive", "LSTM recursive (MSE)", "LSTM", rec_point),
-        MethodForecast("lstm_direct", "LSTM direct (MSE)", "LSTM", direct_point),
+        MethodForecast("lstm_recursive", "LSTM recursive (MSE)", "LSTM", back(rec_point)),
+        MethodForecast("lstm_direct", "LSTM direct (MSE)", "LSTM", back(direct_point)),
         MethodForecast("quantile", "LSTM quantile heads (b)", "LSTM",
-                       quantiles[..., position[0.5]],
-                       {lv: quantiles[..., position[(1 - lv) / 2]] for lv in levels},
-                       {lv: quantiles[..., position[1 - (1 - lv) / 2]] for lv in levels}),
+                       back(quantiles[..., position[0.5]]),
+                       {lv: back(quantiles[..., position[(1 - lv) / 2]]) for lv in levels},
+                       {lv: back(quantiles[..., position[1 - (1 - lv) / 2]]) for lv in levels}),
     ]
     for key, label in (("gaussian", "LSTM Gaussian head, sampled paths (a)"),
                        ("dropout", "LSTM MC dropout (c)")):
-        methods.append(sample_forecast(key, label, samples[key], actual, levels))
+        methods.append(sample_forecast(key, label, back(samples[key]), target, levels))
 
     calibration_actual = values[calibration_origins[:, None] + np.arange(horizon)[None, :]]
     # (c') the dropout spread plus the held-out residual variance of the direct network.
     residual_variance = np.mean((calibration_actual - calibration_point) ** 2, axis=0)
     noisy_mean, noisy_variance = dropout_with_noise(samples["dropout"], residual_variance)
-    methods.append(gaussian_forecast("dropout_noise", "LSTM MC dropout + noise (c')",
-                                     noisy_mean, noisy_variance, actual, levels))
+    if inverse is None:
+        methods.append(gaussian_forecast("dropout_noise", "LSTM MC dropout + noise (c')",
+                                         noisy_mean, noisy_variance, actual, levels))
+    else:
+        methods.append(back_transformed_gaussian(
+            "dropout_noise", "LSTM MC dropout + noise (c')", "LSTM", noisy_mean,
+            noisy_variance, target, levels, inverse))
     methods.append(sample_forecast("bootstrap", "LSTM residual bootstrap (e)",
-                                   samples["bootstrap"], actual, levels))
-    methods.append(sample_forecast("ensemble", "LSTM deep ensemble (f)", samples["ensemble"],
-                                   actual, levels))
+                                   back(samples["bootstrap"]), target, levels))
+    methods.append(sample_forecast("ensemble", "LSTM deep ensemble (f)",
+                                   back(samples["ensemble"]), target, levels))
     halfwidth = split_conformal_halfwidth(calibration_point, calibration_actual, levels)
-    methods.append(_band("conformal", "LSTM split conformal (d)", direct_point, halfwidth))
+    methods.append(_band("conformal", "LSTM split conformal (d)", direct_point, halfwidth,
+                         inverse))
 
     # (d') adaptive conformal: the same scores, with test errors fed back once observed.
     calibration_scores = np.abs(calibration_actual - calibration_point)
@@ -662,7 +689,8 @@ def fit_and_forecast(values: np.ndarray, d: int, train_end: int, calibration_ori
     for level in levels:
         adaptive[level], updates = adaptive_conformal(calibration_scores, test_scores,
                                                       test_origins, 1 - level, ADAPTIVE_STEP)
-    methods.append(_band("adaptive", "LSTM adaptive conformal (d')", direct_point, adaptive))
+    methods.append(_band("adaptive", "LSTM adaptive conformal (d')", direct_point, adaptive,
+                         inverse))
     return LstmRun(methods=methods, window=window, logs=nets.logs,
                    residual_sd=float(np.std(residuals) * transform.sd),
                    conformal_halfwidth=halfwidth, adaptive_updates=updates,

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from casestudies import progress
-from casestudies.forecasting import arima, conformal, evaluation, sizing
+from casestudies.forecasting import arima, conformal, evaluation, sizing, transforms
 from casestudies.forecasting import verdicts as rules
 from casestudies.forecasting.config import ForecastingConfig, calibration_needed
 from casestudies.forecasting.data import (
@@ -34,6 +34,8 @@ from casestudies.forecasting.data import (
 from casestudies.forecasting.metrics import (
     MethodForecast,
     MethodScores,
+    back_transformed_band,
+    back_transformed_gaussian,
     crps_gaussian,
     crps_samples,
     mase_scale,
@@ -108,6 +110,12 @@ class SeriesResult:
     :data:`~casestudies.forecasting.verdicts.RECOMMENDATION_SCORE` among the LSTM interval
     methods, all of them ranked in ``lstm_methods_by_interval_score``), the runner-up, and
     ``verdicts`` (by name, see :func:`series_verdicts`).
+
+    ``transform`` is the scale the models were fitted on and why (the rule's measurement and
+    verdict for ``auto``); with a transform, every interval, path and score is on the original
+    scale, ``arima_median_last`` is ARIMA's back-transformed point forecast (the median) at the
+    last origin and ``arima_mean_last`` its bias-adjusted mean (both None without a transform,
+    where the two coincide with the point forecast).
     """
 
     key: str
@@ -177,6 +185,10 @@ class SeriesResult:
     reading: dict | None = None
     missing: dict | None = None
     training_windows: int | None = None
+    transform: transforms.Transform = field(
+        default_factory=lambda: transforms.Transform("none", "none"))
+    arima_median_last: np.ndarray | None = None
+    arima_mean_last: np.ndarray | None = None
 
     def score(self, key: str) -> MethodScores:
         """The scores of method ``key`` (``"arima"``, ``"conformal"`` …)."""
@@ -201,6 +213,7 @@ class MethodConstants:
     ensemble_members: int
     width_tolerance: float
     resamples: int
+    seasonal_strength_threshold: float = arima.SEASONAL_STRENGTH_THRESHOLD
 
 
 @dataclass
@@ -267,7 +280,11 @@ class ForecastingResult(StudyResult):
 
 
 def _gaussian_method(key: str, label: str, family: str, mean: np.ndarray, variance: np.ndarray,
-                     actual: np.ndarray, levels) -> MethodForecast:
+                     actual: np.ndarray, levels,
+                     transform: transforms.Transform | None = None) -> MethodForecast:
+    if transform is not None and transform.applied:
+        return back_transformed_gaussian(key, label, family, mean, variance, actual, levels,
+                                         transform.inverse)
     lower, upper = {}, {}
     for level in levels:
         lower[level], upper[level] = arima.gaussian_interval(mean, variance, level)
@@ -421,7 +438,8 @@ def _conformal_checks(run, adaptive: MethodScores, level: float, horizon: int,
 
 
 def _simultaneous_methods(fit, psi, forecasts, series, true_psi, truth_moments, level: float,
-                          horizon: int, rng: np.random.Generator
+                          horizon: int, rng: np.random.Generator,
+                          transform: transforms.Transform | None = None
                           ) -> tuple[list[MethodForecast], dict[str, float]]:
     """Bands meant to hold the whole path 1..H: ARIMA's sup-t band (critical value from error
     paths simulated with the fitted psi-weights) and Bonferroni band, and the true model's
@@ -440,8 +458,11 @@ def _simultaneous_methods(fit, psi, forecasts, series, true_psi, truth_moments, 
                           ("arima_bonferroni", "ARIMA Bonferroni band (whole path)",
                            bonferroni)):
         lower, upper = bands.simultaneous_band(mean, variance, c)
-        methods.append(MethodForecast(key, label, "ARIMA", mean, {level: lower},
-                                      {level: upper}))
+        band = MethodForecast(key, label, "ARIMA", mean, {level: lower}, {level: upper})
+        # Built on the modelling scale, the band holds the whole path there exactly when its
+        # increasing back-transform holds it on the original scale.
+        methods.append(band if transform is None or not transform.applied
+                       else back_transformed_band(band, transform.inverse))
     if true_psi is not None:
         true_sup_t = bands.sup_t_critical(
             bands.error_paths(true_psi, series.truth.params[-1], bands.SUP_T_PATHS, rng), level)
@@ -529,10 +550,31 @@ def series_verdicts(comparison: pd.DataFrame, level: float, recommended: str, ru
     return {v.name: v for v in verdicts}
 
 
-def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
-                   ) -> SeriesResult:
+def series_transform(series: Series, config: ForecastingConfig) -> transforms.Transform:
+    """The scale ``series`` is modelled on (:func:`transforms.choose_transform` on its training
+    part). A simulated series keeps its raw scale whatever is asked: its true distribution,
+    which the report compares every method with, is Gaussian on that scale."""
+    requested = config.transform_for(user_data=series.key == "user")
+    if series.truth is not None:
+        if requested == "none":
+            return transforms.Transform("none", "none")
+        return transforms.Transform(requested, "none",
+                                    fallback="a simulated series keeps the scale its true "
+                                             "distribution is Gaussian on")
+    calibration, _test = backtest_origins(series.n, config)
+    return transforms.choose_transform(series.values, int(calibration[0]), series.period,
+                                       requested, series.name)
+
+
+def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
+                   transform: transforms.Transform | None = None) -> SeriesResult:
     """Fit, forecast and score every method on one series, each random part from the
-    series' own named streams (:func:`series_streams`)."""
+    series' own named streams (:func:`series_streams`).
+
+    With a ``transform`` (default: :func:`series_transform`), ARIMA and the LSTMs are fitted
+    to the transformed values and every interval, path and point is mapped back before it is
+    scored against the original values.
+    """
     from casestudies.forecasting import lstm
 
     horizon, levels = config.horizon, config.levels
@@ -543,29 +585,33 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
     actual = values[test[:, None] + np.arange(horizon)[None, :]]
     season = round(series.period) if series.period else 1
     scale = mase_scale(values[:train_end], season)
+    transform = series_transform(series, config) if transform is None else transform
+    modelled = transform.forward(values)
+    back = transform.inverse
 
     progress.status(f"  {series.name}: ARIMA order search and backtest")
     with timer.stage(f"{series.key}: ARIMA"):
-        fit = arima.select_and_fit(values[:train_end], series.period, config.max_p, config.max_q)
-        forecasts = arima.arima_backtest(fit, values, test, horizon, config.paths,
+        fit = arima.select_and_fit(modelled[:train_end], series.period, config.max_p,
+                                   config.max_q)
+        forecasts = arima.arima_backtest(fit, modelled, test, horizon, config.paths,
                                          streams["arima_paths"])
-        parameter_paths = arima.parameter_uncertainty_paths(
-            fit, values, int(test[-1]), horizon, PARAMETER_DRAWS,
-            max(config.paths // 10, 2), streams["parameter_draws"])
+        parameter_paths = back(arima.parameter_uncertainty_paths(
+            fit, modelled, int(test[-1]), horizon, PARAMETER_DRAWS,
+            max(config.paths // 10, 2), streams["parameter_draws"]))
     methods = [
         _gaussian_method("arima", "ARIMA analytic (statsmodels)", "ARIMA", forecasts.mean,
-                         forecasts.var_statsmodels, actual, levels),
+                         forecasts.var_statsmodels, actual, levels, transform),
         _gaussian_method("arima_psi", "ARIMA psi-weights (ours)", "ARIMA", forecasts.mean,
-                         forecasts.var_psi, actual, levels),
-        _sample_method("arima_paths", "ARIMA simulated paths", "ARIMA", forecasts.samples,
+                         forecasts.var_psi, actual, levels, transform),
+        _sample_method("arima_paths", "ARIMA simulated paths", "ARIMA", back(forecasts.samples),
                        actual, levels),
     ]
     # Bootstrapped residuals: the same propagation, shocks resampled from the residuals.
     errors = arima.residual_bootstrap_errors(fit, horizon, config.paths,
                                              streams["arima_residuals"])
     methods.append(_sample_method("arima_residuals", "ARIMA bootstrapped residuals", "ARIMA",
-                                  forecasts.mean[:, :, None] + errors.T[None, :, :], actual,
-                                  levels))
+                                  back(forecasts.mean[:, :, None] + errors.T[None, :, :]),
+                                  actual, levels))
     checks = arima.residual_checks(fit)
     gap = float(np.max(np.abs(forecasts.var_psi / forecasts.var_statsmodels - 1)))
     if series.truth is not None:
@@ -577,10 +623,11 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
     progress.status(f"  {series.name}: training the LSTMs")
     with timer.stage(f"{series.key}: LSTM"):
         run = lstm.fit_and_forecast(
-            values, fit.order[1], train_end, calibration, test, horizon,
+            modelled, fit.order[1], train_end, calibration, test, horizon,
             lstm_window(config, series.period), levels, config.hidden, config.dropout,
             config.max_epochs, config.patience, config.max_windows, config.paths,
-            streams["lstm"])
+            streams["lstm"], **({"inverse": back, "original": values}
+                                if transform.applied else {}))
     methods.extend(run.methods)
     scores = [score_method(m, actual, scale) for m in methods]
 
@@ -605,8 +652,8 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
                           for lv in levels}
     parameter_width = np.diff(
         np.stack(sample_intervals(parameter_paths, level95)), axis=0)[0]
-    analytic_width = np.diff(np.stack(arima.gaussian_interval(
-        forecasts.mean[last], forecasts.var_statsmodels[last], level95)), axis=0)[0]
+    analytic_width = np.diff(np.stack(back(np.stack(arima.gaussian_interval(
+        forecasts.mean[last], forecasts.var_statsmodels[last], level95)))), axis=0)[0]
     showcase = Showcase(
         origin=origin, history_time=time_axis[origin - history_len:origin],
         history=values[origin - history_len:origin],
@@ -616,16 +663,15 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         parameter_paths_width95=parameter_width, parameter_path_count=parameter_paths.shape[1],
         analytic_width95=analytic_width)
 
-    psi = arima.psi_weights(fit.ar, fit.ma, horizon, fit.order[1])
+    psi = arima.fit_psi_weights(fit, horizon)
     truth_gap = None
     if series.truth is not None:
         true_psi = arima.psi_weights(series.truth.ar, series.truth.ma, horizon,
                                      series.truth.order[1])
         truth_gap = float(np.max(np.abs(psi - true_psi)))
     unconditional = None
-    if fit.order[1] == 0:
-        unconditional = float(arima.forecast_variance(fit.ar, fit.ma, fit.sigma2,
-                                                     UNCONDITIONAL_TERMS)[-1])
+    if fit.order[1] == 0 and fit.seasonal_order[1] == 0:
+        unconditional = float(arima.fit_forecast_variance(fit, UNCONDITIONAL_TERMS)[-1])
     if series.time is not None:
         time_range = (str(series.time[0].date()), str(series.time[-1].date()))
         preview = pd.DataFrame({"time": [str(t.date()) for t in series.time[:5]],
@@ -660,7 +706,7 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
     joint_methods, critical = _simultaneous_methods(
         fit, psi, forecasts, series, true_psi if series.truth is not None else None,
         (true_mean, true_var) if series.truth is not None else None, level95, horizon,
-        streams["sup_t"])
+        streams["sup_t"], transform)
     joint_records = [evaluation.origin_record(m, actual) for m in joint_methods]
     joint_rows = evaluation.compare_methods(records + joint_records, resampler, scale, level95,
                                             recommended, truth_key)
@@ -695,6 +741,14 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
             verdicts[name] = rules.coverage_below(
                 name, _estimate(rungs[key], f"{far} minus true"), 0.0,
                 "the true model's coverage on the same origins, in the last horizon band")
+    # Only for what was measured: a series without a seasonal measurement keeps its verdicts.
+    measured = transform.amplitude
+    if measured is not None and measured.growth is not None:
+        verdicts["seasonal_amplitude_grows"] = rules.amplitude_grows(
+            "seasonal_amplitude_grows", measured.growth, measured.threshold)
+    if fit.seasonal_strength is not None:
+        verdicts["season_differenced"] = rules.season_differenced(
+            "season_differenced", fit.seasonal_strength, arima.SEASONAL_STRENGTH_THRESHOLD)
     verdicts["arima_residuals_white"] = rules.residuals_pass(
         "arima_residuals_white", checks[f"Ljung-Box p, lag {arima.RESIDUAL_LAGS[-1]}"],
         "Ljung-Box")
@@ -747,7 +801,11 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer
         conformal_uses_maximum=conformal.finite_sample_rank(len(calibration), level95)
         == len(calibration),
         verdicts=verdicts, reading=series.reading, missing=series.missing,
-        training_windows=train_end - lstm_window(config, series.period) - horizon)
+        training_windows=train_end - lstm_window(config, series.period) - horizon,
+        transform=transform,
+        arima_median_last=back(forecasts.mean[-1]) if transform.applied else None,
+        arima_mean_last=(transform.mean(forecasts.mean[-1], forecasts.var_statsmodels[-1])
+                         if transform.applied else None))
 
 
 def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
@@ -760,11 +818,13 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
     config = sized.config
     timer = StageTimer()
     results = []
+    # Every series' transform first: a log of a negative value stops the run before any fit.
+    scales = [series_transform(series, config) for series in data.series]
     # The Kalman filter's many tiny matrix products run far slower with multithreaded BLAS
     # (thread start-up dominates, and worse on a busy machine): one thread is much faster.
     with threadpool_limits(limits=1):
-        for series in data.series:
-            results.append(analyse_series(series, config, timer))
+        for series, transform in zip(data.series, scales, strict=True):
+            results.append(analyse_series(series, config, timer, transform))
     from casestudies.forecasting import lstm
 
     theory_h = max(config.horizon, THEORY_HORIZON)

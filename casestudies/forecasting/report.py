@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import markupsafe
 import numpy as np
 import pandas as pd
 
@@ -13,7 +14,12 @@ from casestudies.forecasting.arima import gaussian_interval
 from casestudies.forecasting.evaluation import horizon_bands
 from casestudies.forecasting.pipeline import ForecastingResult, SeriesResult
 from casestudies.report import PALETTE, Report, new_figure, user_text
-from casestudies.report.formatting import format_ci, format_percent, format_pvalue
+from casestudies.report.formatting import (
+    format_ci,
+    format_number,
+    format_percent,
+    format_pvalue,
+)
 
 # One colour per method in every figure; the true distribution is the black dashed reference.
 COLOURS = {
@@ -52,6 +58,11 @@ REFERENCES = {
                      "& Economic Statistics 11, 121-135.",
     "gibbs2021": "Gibbs, I. & Candès, E. (2021). Adaptive conformal inference under "
                  "distribution shift. NeurIPS.",
+    "guerrero1993": "Guerrero, V. M. (1993). Time-series analysis supported by power "
+                    "transformations. Journal of Forecasting 12, 37-48.",
+    "wang2006": "Wang, X., Smith, K. A. & Hyndman, R. J. (2006). Characteristic-based "
+                "clustering for time series data. Data Mining and Knowledge Discovery 13, "
+                "335-364.",
 }
 GLOSSARY = {
     "Prediction interval": "An interval meant to hold the next observed value with a stated "
@@ -124,7 +135,13 @@ def figure_fan_arima(series: SeriesResult):
         low, high = show.bands["arima"][level]
         ax.fill_between(future, low, high, color=COLOURS["arima"], alpha=alpha, lw=0,
                         label=f"ARIMA {level}% interval")
-    ax.plot(future, show.points["arima"], color=COLOURS["arima"], label="ARIMA mean")
+    if series.transform.applied:
+        # Back-transformed, the model's mean is the forecast's median; the mean lies above it.
+        ax.plot(future, show.points["arima"], color=COLOURS["arima"], label="ARIMA median")
+        ax.plot(future, series.arima_mean_last, color=COLOURS["arima"], ls="--", lw=1.0,
+                label="ARIMA mean (bias-adjusted)")
+    else:
+        ax.plot(future, show.points["arima"], color=COLOURS["arima"], label="ARIMA mean")
     if "truth" in show.bands:
         low, high = show.bands["truth"]["95"]
         ax.plot(future, low, color=COLOURS["truth"], lw=1.0, ls="--",
@@ -173,10 +190,16 @@ def figure_width(series: SeriesResult, result: ForecastingResult):
             style = "--" if score.key == "truth" else "-"
             ax.plot(h, score.width[0.95], color=COLOURS[score.key], ls=style, lw=1.3,
                     label=score.label)
-    low, high = gaussian_interval(0.0, series.psi_variance, 0.95)
-    predicted = high - low
+    centre = 0.0
+    if series.transform.applied:
+        # On the original scale the width depends on the level: the formula's interval is
+        # drawn around ARIMA's forecast from the last origin and mapped back.
+        centre = series.transform.forward(series.arima_median_last)
+    low, high = gaussian_interval(centre, series.psi_variance, 0.95)
+    predicted = series.transform.inverse(high) - series.transform.inverse(low)
     ax.plot(h, predicted, color=PSI_COLOUR, lw=2.6, alpha=0.45,
-            label=r"psi-weights: $2 \times 1.96\,\hat\sigma\sqrt{\sum_{j<h}\hat\psi_j^2}$")
+            label=r"psi-weights: $2 \times 1.96\,\hat\sigma\sqrt{\sum_{j<h}\hat\psi_j^2}$"
+            + (", mapped back at the last origin" if series.transform.applied else ""))
     ax.plot(h, series.showcase.parameter_paths_width95, color=COLOURS["arima"], ls=":",
             lw=1.3, label="ARIMA + parameter uncertainty (last origin)")
     ax.set_xlabel("horizon h (steps ahead)")
@@ -226,13 +249,135 @@ def figure_theory(result: ForecastingResult):
     return fig
 
 
-def _view(series: SeriesResult) -> dict[str, Any]:
+def _view(series: SeriesResult, constants) -> dict[str, Any]:
     """Lookups the per-series templates use: the series, its scores and labels by method key,
-    its fitted model and its verdicts (no value is computed here)."""
+    its fitted model and its verdicts, and the sentences about the transform and the seasonal
+    model (no value is computed here)."""
     return {"s": series, "sc": {s.key: s.overall for s in series.scores},
             "label": {s.key: s.label for s in series.scores}, "fit": series.arima,
             "v": series.verdicts,
-            "rows": {row["key"]: row for row in series.comparison.to_dict("records")}}
+            "rows": {row["key"]: row for row in series.comparison.to_dict("records")},
+            "seasonal_arima": bool(series.arima.seasonal_order[3]),
+            # Markdown written here from fixed words and numbers (no user text): shown as is.
+            "transform_text": markupsafe.Markup(transform_words(series)),
+            "model_text": markupsafe.Markup(
+                model_choice_words(series, constants.seasonal_strength_threshold))}
+
+
+def aic_caption(series: SeriesResult) -> str:
+    """The caption of the AIC table: what the grid held and what fixed the differencing."""
+    fit = series.arima
+    if fit.seasonal_strength is None:
+        return "the ARMA order grid by AIC, with d fixed by the unit-root test."
+    if fit.aic_table["D"].max() == 1:
+        return ("the seasonal ARIMA orders by AIC, with D fixed by the seasonal strength and d "
+                "by the unit-root test on the seasonally differenced series.")
+    return ("the order grid by AIC: Fourier regressions and seasonal ARMA orders on the same "
+            "data, with d fixed by the unit-root test.")
+
+
+def width_psi_words(series: SeriesResult) -> str:
+    """How the width figure's psi-weight curve relates to ARIMA's analytic width."""
+    if series.transform.applied:
+        return ("thick magenta curve is the psi-weight interval around ARIMA's forecast from "
+                "the last origin, mapped back to the original scale, where the width grows "
+                "with the level: ARIMA's mean width over the origins lies near it, not on it")
+    return "thick magenta curve is the psi-weight formula; ARIMA's analytic width lies on it " \
+           "by construction"
+
+
+def _n(value, digits: int = 3) -> str:
+    return format_number(value, digits)
+
+
+def _measured_words(measured) -> str:
+    """What the amplitude rule of ``--transform auto`` measured, as one sentence."""
+    direction = "grow" if measured.slope > 0 else "shrink"
+    return (f"across the {measured.seasons} complete seasons of the training stretch the "
+            f"seasonal swings {direction} with the level at a log-log slope of "
+            f"{_n(measured.slope)} (0 for swings of one size, 1 for swings in proportion to "
+            f"the level), from a standard deviation of {_n(measured.amplitude_low)} at the "
+            f"lowest seasonal level, {_n(measured.level_low)}, to {_n(measured.amplitude_high)} "
+            f"at the highest, {_n(measured.level_high)}: the slope makes the swings at the top "
+            f"{_n(measured.growth)} times those at the bottom, against a threshold of "
+            f"{_n(measured.threshold)}")
+
+
+def transform_words(series: SeriesResult) -> str:
+    """The data section's account of the scale the models were fitted on (Markdown; empty when
+    the raw scale was kept without anything asked or measured)."""
+    chosen = series.transform
+    asked = f"`--transform {chosen.requested}`"
+    if chosen.fallback:
+        return f"The models were fitted on the raw scale although {asked} was asked: " \
+               f"{chosen.fallback}."
+    if chosen.requested == "none":
+        return ""
+    lead = ""
+    if chosen.amplitude is not None:
+        measured = chosen.amplitude
+        if measured.slope is None:
+            return f"{asked} kept the raw scale: {measured.why_not_measured}."
+        if not measured.grows:
+            return (f"{asked} kept the raw scale: {_measured_words(measured)}, so one interval "
+                    "width serves the whole series.")
+        lead = f"{asked} chose a Box-Cox transform: {_measured_words(measured)}. "
+    if chosen.name == "log":
+        scale = "the logarithm of the series (`--transform log`)"
+    else:
+        low, high = chosen.lambda_bounds
+        log_note = ", the logarithm" if chosen.lam == 0 else ""
+        scale = (f"its Box-Cox transform with $\\lambda = {_n(chosen.lam)}${log_note}, "
+                 f"estimated on the training stretch by Guerrero's method (the λ between "
+                 f"{_n(low)} and {_n(high)} that makes the standard deviation over the mean to "
+                 f"the power 1 − λ most nearly constant across subseries of "
+                 f"{chosen.subseries} values)")
+    horizon = len(series.arima_median_last)
+    return (f"{lead}ARIMA and the LSTMs were fitted to {scale}. Every interval, sampled path and "
+            "quantile was mapped back through the inverse transform and every score is on the "
+            "original scale; the model's own quantities (σ̂, the psi-weight variances, the "
+            "conformal half-widths and the residuals) stay on the transformed scale. The "
+            "inverse is increasing, so each quantile maps to the same quantile: the "
+            "back-transformed point forecast is the **median** of the forecast distribution, "
+            "not its mean. The mean is higher; by the bias adjustment of Hyndman & "
+            "Athanasopoulos (FPP3, section 5.6) ARIMA's forecast from the last origin has, at "
+            f"h = {horizon}, median {_n(series.arima_median_last[-1])} and mean "
+            f"{_n(series.arima_mean_last[-1])} (the whole path of both is in the JSON).")
+
+
+def model_choice_words(series: SeriesResult, threshold: float) -> str:
+    """Which model won the order search of a monthly or quarterly series and why (Markdown;
+    empty when no seasonal ARIMA orders were tried); ``threshold`` is the seasonal strength
+    at which the season is differenced."""
+    fit = series.arima
+    if fit.seasonal_strength is None:
+        return ""
+    table = fit.aic_table
+    ranked = table[table["converged"] & np.isfinite(table["AIC"])].sort_values("AIC")
+    best = table[table["chosen"]].iloc[0]
+    others = ranked[ranked.index != best.name]
+    strength = (f"The STL seasonal strength of the training stretch is "
+                f"{_n(fit.seasonal_strength)}")
+    if best["D"] == 1:
+        why = (f"{strength}, at least the {_n(threshold)} of the auto.arima "
+               "rule, so the season was differenced (D = 1) and d chosen on the seasonally "
+               "differenced series. A Fourier regression does not difference the season: its "
+               "likelihood is of other data, which AIC cannot rank against these, so only "
+               "seasonal orders were candidates.")
+        rival = others.iloc[0] if len(others) else None
+    else:
+        why = (f"{strength}, below the {_n(threshold)} of the auto.arima "
+               "rule, so the season was not differenced; seasonal ARMA orders and Fourier "
+               "terms then model the same data, and AIC ranked them together.")
+        kind = best["Fourier pairs"] > 0
+        rivals = others[(others["Fourier pairs"] > 0) != kind]
+        rival = rivals.iloc[0] if len(rivals) else None
+    won = f" AIC chose {best['model']} (AIC {_n(best['AIC'], 5)})"
+    if rival is not None:
+        won += f" over {rival['model']} (AIC {_n(rival['AIC'], 5)}), the best " + (
+            "other order" if best["D"] == 1 else
+            ("seasonal ARIMA" if best["Fourier pairs"] > 0 else "Fourier regression"))
+    return why + won + "."
 
 
 def _short_label(label: str) -> str:
@@ -363,7 +508,7 @@ def build(result: ForecastingResult) -> Report:
     report = Report(STUDY.name, title=title_for(result.horizon),
                     question=question_for(result.horizon),
                     short_answer=short_answer(result), templates="casestudies.forecasting")
-    per_series = [_view(s) for s in result.series]
+    per_series = [_view(s, result.constants) for s in result.series]
     first = per_series[0]
     common = {"r": result, "c": result.constants, "first": first, "all": per_series,
               "several": len(per_series) > 1,
@@ -408,8 +553,8 @@ def build(result: ForecastingResult) -> Report:
         shown = user_text(series.name)
         has_truth = series.truth_order is not None
         evidence.text("evidence_arima.md", **view, **common)
-        evidence.table(series.arima.aic_table, caption=f"{shown}: the ARMA order grid "
-                       "by AIC, with d fixed by the unit-root test.", digits=5)
+        evidence.table(series.arima.aic_table, caption=f"{shown}: {aic_caption(series)}",
+                       digits=5)
         evidence.figure(figure_fan_arima(series),
                         caption=f"{shown}: ARIMA's {result.horizon}-step fan chart at the "
                                 "last origin. Look at how the band widens with the horizon"
@@ -424,8 +569,7 @@ def build(result: ForecastingResult) -> Report:
                         alt="LSTM point forecasts and LSTM intervals")
         evidence.figure(figure_width(series, result),
                         caption=f"{shown}: mean width of the 95% intervals by horizon. The "
-                                "thick magenta curve is the psi-weight formula; ARIMA's "
-                                "analytic width lies on it by construction, the LSTM methods' "
+                                + width_psi_words(series) + ", the LSTM methods' "
                                 "widths come from training data or calibration errors"
                                 + (", and the true interval is the black dashed line."
                                    if has_truth else "."),

@@ -218,3 +218,24 @@ def residuals_pass(name: str, pvalue: float, test: str) -> Verdict:
                    threshold=RESIDUAL_TEST_LEVEL,
                    rule=f"{test} p-value of the one-step residuals at or above "
                         "RESIDUAL_TEST_LEVEL")
+
+
+def amplitude_grows(name: str, growth: float, threshold: float) -> Verdict:
+    """Whether the seasonal swings grow with the level by at least ``threshold`` (the rule of
+    ``--transform auto``, :data:`~casestudies.forecasting.transforms.AMPLITUDE_GROWTH_THRESHOLD`),
+    ``growth`` being the growth its log-log slope implies across the training stretch."""
+    return Verdict(name=name, holds=bool(growth >= threshold), estimate=float(growth),
+                   threshold=float(threshold),
+                   rule="growth of the seasonal swings from the lowest to the highest seasonal "
+                        "level, implied by the slope of log amplitude on log level, at least "
+                        "AMPLITUDE_GROWTH_THRESHOLD")
+
+
+def season_differenced(name: str, strength: float, threshold: float) -> Verdict:
+    """Whether the STL seasonal strength reaches ``threshold``
+    (:data:`~casestudies.forecasting.arima.SEASONAL_STRENGTH_THRESHOLD`), so that the seasonal
+    ARIMA candidates difference the season (D = 1)."""
+    return Verdict(name=name, holds=bool(strength >= threshold), estimate=float(strength),
+                   threshold=float(threshold),
+                   rule="STL seasonal strength of the training stretch at least "
+                        "SEASONAL_STRENGTH_THRESHOLD (Wang, Smith & Hyndman 2006)")
