@@ -258,11 +258,24 @@ def _read_csv(path: Path, sep: str | None, encoding: str | None = None) -> pd.Da
                                 f"{exc.start} is not {encoding} text; give another --encoding "
                                 f"or leave it out to detect it") from exc
             continue
+        _drop_misread_bom(frame, candidate)
         frame.attrs.update(encoding=candidate, sep=delimiter, decimal=decimal,
                            detected=detected + (["decimal"] if decimal == "," else []))
         return frame
     raise DataError(f"cannot read {path.name}: its text is in none of the encodings "
                     f"{', '.join(ENCODINGS)}")  # unreachable in practice: Latin-1 decodes any byte
+
+
+def _drop_misread_bom(frame: pd.DataFrame, encoding: str) -> None:
+    """Drop a UTF-8 byte-order mark that another encoding read as text (``ï»¿`` in Latin-1) from
+    the first column name: a file saved as UTF-8 with a mark and then edited in a Latin-1 editor
+    starts with one before text that is no longer valid UTF-8."""
+    if codecs.lookup(encoding).name.startswith("utf"):
+        return
+    mark = codecs.BOM_UTF8.decode(encoding, errors="replace")
+    first = str(frame.columns[0]) if frame.shape[1] else ""
+    if first.startswith(mark):
+        frame.columns = [first[len(mark):], *frame.columns[1:]]
 
 
 def _check_unique_names(names: list[str], source: str) -> None:

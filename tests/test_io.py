@@ -259,6 +259,18 @@ def test_a_semicolon_file_with_a_bom_is_read(tmp_path):
     assert frame.attrs["decimal"] == "."
 
 
+def test_a_latin1_file_behind_a_utf8_bom_loses_the_mark(tmp_path):
+    path = tmp_path / "bom-latin.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "ville;montant\nMontréal;1,5\nZürich;2\n".encode("latin-1"))
+    frame = read_table(path)
+    assert list(frame.columns) == ["ville", "montant"]
+    assert frame["ville"].tolist() == ["Montréal", "Zürich"]
+    assert frame.attrs["encoding"] == "latin-1" and frame.attrs["decimal"] == ","
+    plain = tmp_path / "latin.csv"
+    plain.write_bytes("ïx;y\n1;2\n".encode("latin-1"))  # a name that merely starts with ï
+    assert list(read_table(plain).columns) == ["ïx", "y"]
+
+
 def test_quoted_delimiters_do_not_fool_the_detection(tmp_path):
     path = tmp_path / "quoted.csv"
     path.write_text('name,note\n"Smith; John","a; b; c"\n"Doe; Jane","d"\n')
