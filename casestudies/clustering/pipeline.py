@@ -72,6 +72,7 @@ from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate
+from casestudies.tables import IDENTIFIER_UNIQUE_SHARE, MAX_DROPPED_SHARE
 from casestudies.verdicts import Verdict, point_above
 
 KNN_CLASSIFIER_K = 10
@@ -679,6 +680,8 @@ def _constants(config: ClusteringConfig, accuracy_folds: int | None) -> dict[str
         "large_n_exaggeration": LARGE_N_EXAGGERATION, "exaggerate_from": EXAGGERATE_FROM,
         "min_island_share": islands.MIN_ISLAND_SHARE, "min_island_size": islands.MIN_ISLAND_SIZE,
         "quantile_bins": islands.QUANTILE_BINS, "level_neighbours": islands.NEIGHBOURS,
+        "max_dropped_share": MAX_DROPPED_SHARE,
+        "identifier_unique_share": IDENTIFIER_UNIQUE_SHARE,
     }
 
 

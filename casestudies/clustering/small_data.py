@@ -67,10 +67,15 @@ class Adaptation:
 
     def describe(self) -> str:
         """One sentence for the report's data section."""
-        default = ", ".join(f"{v:g}" for v in self.default)
-        used = ", ".join(f"{v:g}" for v in self.used)
+        default = ", ".join(_number(v) for v in self.default)
+        used = ", ".join(_number(v) for v in self.used)
         option = f" ({self.option})" if self.option else ""
         return f"{self.setting}{option}: {used} instead of the default {default}; {self.rule}"
+
+
+def _number(value: float) -> str:
+    """``2,000`` for a whole number, ``7.5`` otherwise."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def largest_perplexity(n_rows: int) -> int:
@@ -115,7 +120,7 @@ def _perplexities(config: ClusteringConfig, n_rows: int) -> tuple[dict, list[Ada
         changes["perplexities"] = sweep
         found.append(Adaptation(
             "perplexity sweep", "--perplexities", list(config.perplexities), list(sweep), limit,
-            f"t-SNE needs 3 x perplexity + 2 rows, so {n_rows} rows allow perplexities up to "
+            f"t-SNE needs 3 x perplexity + 2 rows, so {n_rows:,} rows allow perplexities up to "
             f"{limit}"))
     if config.main_perplexity not in sweep:
         main = max(sweep)
@@ -148,7 +153,7 @@ def _neighbours(config: ClusteringConfig, n_rows: int) -> tuple[dict, list[Adapt
     limit = (rows - 2) // 2
     return {"neighbours": kept}, [Adaptation(
         "neighbourhood sizes k of the scorecard", None, list(config.neighbours), list(kept),
-        limit, f"trustworthiness needs k + 1 below half of the {rows} rows scored")]
+        limit, f"trustworthiness needs k + 1 below half of the {rows:,} rows scored")]
 
 
 def _clusters(config: ClusteringConfig, n_rows: int) -> tuple[dict, list[Adaptation]]:
