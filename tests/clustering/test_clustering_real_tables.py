@@ -5,8 +5,10 @@ a few missing cells (Carseats). Quick mode with the smallest settings; each test
 result says the run did, and that the report says it too."""
 
 import json
+import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import casestudies
@@ -106,3 +108,28 @@ def test_carseats_with_text_columns_codes_an_identifier_and_gaps(tmp_path):
     assert ("dropped 8 of 400 rows with a missing value (default); missing cells per column: "
             "'Income': 8") in text
     assert "left out as identifiers" in text and "integer codes one-hot encoded" in text
+
+
+@pytest.mark.slow
+def test_hostile_names_in_what_the_loader_did_stay_inert(tmp_path):
+    """Column names quoted in the data section's notes (missing cells, identifiers, codes) are
+    shown as text, never as markup."""
+    rng = np.random.default_rng(3)
+    n = 120
+    gaps, ident, code = "<script>zq</script>", "[zq](javascript:alert(1))", "**zq** $\\foo$"
+    table = pd.DataFrame({gaps: rng.normal(size=n), "b": rng.normal(size=n),
+                          ident: [f"id{i}" for i in range(n)],
+                          code: rng.integers(1, 4, n), "_zq_": rng.choice(["u", "v"], n)})
+    table.loc[:2, gaps] = np.nan
+    path = tmp_path / "hostile.csv"
+    table.to_csv(path, index=False)
+    result, text, _ = _run(tmp_path, path, categorical=code)
+    assert result.reading.missing.missing_by_column == {gaps: 3}
+    assert result.preprocessing.identifiers == [ident] and result.preprocessing.codes == [code]
+    html = (tmp_path / "out" / "clustering.html").read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert not [href for href in re.findall(r"""href\s*=\s*["']?([^"' >]*)""", html)
+                if "javascript:" in href]
+    for tag in ("em", "strong", "b"):
+        assert f"<{tag}>zq</{tag}>" not in html
+    assert f"missing cells per column: {gaps!r}: 3" in text
