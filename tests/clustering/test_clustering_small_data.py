@@ -93,3 +93,10 @@ def test_the_smallest_table_that_runs():
 @pytest.mark.parametrize("rows, size", [(47, 5), (60, 6), (149, 14), (150, 15), (2500, 25)])
 def test_islands_may_be_smaller_on_small_tables_only(rows, size):
     assert islands.min_island_size(rows) == size
+
+
+def test_the_smallest_table_follows_the_largest_fixed_neighbourhood():
+    from casestudies.clustering import pipeline, umap_map
+
+    fixed = (pipeline.STABILITY_K, islands.NEIGHBOURS, umap_map.N_NEIGHBOURS)
+    assert max(fixed) == small_data.STABILITY_NEIGHBOURS
