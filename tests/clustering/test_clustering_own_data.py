@@ -179,3 +179,13 @@ def test_real_auto_with_missing_horsepower_imputed_and_origin_as_codes(tmp_path)
     # 301 distinct names of 392 cars: below the identifier share, above the levels one-hot allows.
     assert data.preprocessing.identifiers == [] and data.preprocessing.dropped_many_levels == [
         "name"]
+
+
+def test_a_dataframe_from_python_gets_the_same_policies():
+    table = _table()
+    table.loc[:1, "orders"] = np.nan
+    data = load_data(ClusteringConfig.from_options(data=table, id="customer_id",
+                                                   columns=["orders", "spend", "channel"]))
+    assert data.n_rows == 98 and data.reading.delimiter is None
+    assert data.reading.missing.missing_by_column == {"orders": 2}
+    assert data.preprocessing.one_hot == {"channel": 3}
