@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from casestudies.config import StudyConfig, data_option, option, quick_option, seed_option
+from casestudies.config import (
+    StudyConfig,
+    categorical_option,
+    data_option,
+    encoding_option,
+    missing_option,
+    option,
+    quick_option,
+    seed_option,
+    sep_option,
+)
 from casestudies.errors import ConfigError
 
 DATASETS = ("customers", "digits", "caravan")
@@ -34,6 +45,15 @@ class ClusteringConfig(StudyConfig):
         (used for evaluation only, never as a feature).
     drop_columns : tuple of str
         Further columns to leave out of the features.
+    columns : tuple of str
+        The columns to map (default: every column but the id, label and ``--drop`` columns).
+    categorical : tuple of str
+        Integer columns that are codes, one-hot encoded like text columns.
+    sep, encoding : str or None
+        Delimiter and text encoding of a text ``--data`` file (default: detected).
+    missing : str or None
+        ``"error"``, ``"drop"`` or ``"impute"`` for missing values in the columns used (default:
+        drop the rows when they are at most 5 % of the table, else an error).
     weighting : str
         ``"equal"`` or ``"standardised"``: how one-hot blocks weigh in distances
         (:func:`casestudies.clustering.data.prepare_features`).
@@ -72,6 +92,10 @@ class ClusteringConfig(StudyConfig):
         Seed of the simulator, the subsamples and every embedding.
     quick : bool
         A small, fast run (fewer customers, a shorter sweep, smaller samples).
+    explicit : tuple of str
+        The options the user gave (filled by :meth:`from_options`). On a table too small for a
+        default, the default shrinks (:mod:`casestudies.clustering.small_data`); a value the
+        user gave is never changed, and is an error when the rows cannot support it.
     """
 
     dataset: str = option("customers", "built-in data when --data is not given: simulated "
@@ -89,6 +113,13 @@ class ClusteringConfig(StudyConfig):
     drop_columns: tuple[str, ...] = option((), "comma-separated columns to leave out of the "
                                                "features (e.g. columns known to be noise)",
                                            flag="--drop", metavar="COLS")
+    columns: tuple[str, ...] = option((), "comma-separated columns to map (default: every "
+                                          "column but the --id, --label and --drop columns)",
+                                      metavar="COLS")
+    categorical: tuple[str, ...] = categorical_option()
+    sep: str | None = sep_option()
+    encoding: str | None = encoding_option()
+    missing: str | None = missing_option()
     weighting: str = option("equal", "how categorical columns weigh in distances: 'equal' "
                                      "gives every original column the same share of the squared "
                                      "distance (one-hot blocks divided by the square root of "
@@ -122,6 +153,13 @@ class ClusteringConfig(StudyConfig):
                             "each (-1 for one per core)", flag="--jobs", ge=-1, le=256)
     seed: int = seed_option()
     quick: bool = quick_option("fewer customers, a shorter perplexity sweep, smaller samples")
+    explicit: tuple[str, ...] = ()
+
+    @classmethod
+    def complete(cls, values: dict[str, Any], given: set[str]) -> dict[str, Any]:
+        """Record which options the user gave: only the others adapt to a small table."""
+        values["explicit"] = tuple(sorted(given))
+        return values
 
     @property
     def uses_user_data(self) -> bool:
@@ -141,3 +179,12 @@ class ClusteringConfig(StudyConfig):
             raise ConfigError("--id and --label must be different columns")
         if (self.id_column or self.label_column) and not self.uses_user_data:
             raise ConfigError("--id and --label apply to your own table: add --data PATH")
+        for name in ("columns", "categorical", "sep", "encoding", "missing"):
+            if getattr(self, name) not in (None, ()) and not self.uses_user_data:
+                flag = self.specs()[name].flag
+                raise ConfigError(f"{flag} applies to your own table: add --data PATH")
+        keys = [c for c in (self.id_column, self.label_column, *self.drop_columns) if c]
+        overlap = [c for c in self.columns if c in keys]
+        if overlap:
+            raise ConfigError(f"--columns names {', '.join(repr(c) for c in overlap)}, which "
+                              f"--id, --label or --drop leave out of the features")

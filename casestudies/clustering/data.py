@@ -13,9 +13,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from casestudies.clustering import small_data
 from casestudies.clustering.config import ClusteringConfig
-from casestudies.errors import DataError
-from casestudies.io import fingerprint_arrays, fingerprint_frame, read_table, require_columns
+from casestudies.errors import ConfigError, DataError
+from casestudies.io import (
+    DELIMITERS,
+    fingerprint_arrays,
+    fingerprint_frame,
+    read_table,
+    require_columns,
+    source_name,
+)
+from casestudies.tables import MAX_DROPPED_SHARE, MissingReport, handle_missing, is_identifier
 
 CATEGORIES = ("groceries", "fashion", "electronics", "home", "beauty", "sports", "toys_baby",
               "garden", "books", "pets")
@@ -114,6 +123,8 @@ class ClusteringData:
         The real customers scored beside the simulated ones in the default report.
     companion_note : str or None
         Why the companion is missing (ISLP not installed), for the report.
+    reading : TableReading or None
+        How a user's table was read and cleaned (None for the built-in data).
     """
 
     source: str
@@ -132,6 +143,7 @@ class ClusteringData:
     duplicates_dropped: int = 0
     companion: ClusteringData | None = None
     companion_note: str | None = None
+    reading: TableReading | None = None
 
     @property
     def n_rows(self) -> int:
@@ -148,7 +160,9 @@ class Preprocessing:
     missing_as_level: list[str] = field(default_factory=list)
     dropped_constant: list[str] = field(default_factory=list)
     dropped_many_levels: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)  # id, label and --drop columns
+    excluded: list[str] = field(default_factory=list)  # id, label, --drop, not in --columns
+    identifiers: list[str] = field(default_factory=list)  # (nearly) every value distinct
+    codes: list[str] = field(default_factory=list)  # integer columns encoded as categories
     scaled: bool = True
     weighting: str = "equal"
     feature_columns: list[str] = field(default_factory=list)  # original column of each feature
@@ -272,7 +286,8 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_skewed: bool = True,
-                     scale: bool = True, weighting: str = "equal"
+                     scale: bool = True, weighting: str = "equal",
+                     categorical: tuple[str, ...] = (), identifiers: tuple[str, ...] = ()
                      ) -> tuple[np.ndarray, np.ndarray, list[str], Preprocessing]:
     """Turn a customer table into a numeric feature matrix.
 
@@ -300,6 +315,11 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
         Standardise the columns.
     weighting : {"equal", "standardised"}
         Whether each one-hot block is scaled to the weight of one column (see above).
+    categorical : tuple of str
+        Numeric columns that are codes (a region number): one-hot encoded like text columns.
+    identifiers : tuple of str
+        Columns left out because they name rows rather than describe them (recorded apart
+        from ``exclude``, so that the report can say why).
 
     Returns
     -------
@@ -315,13 +335,14 @@ def prepare_features(frame: pd.DataFrame, exclude: tuple[str, ...] = (), log_ske
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
     record = Preprocessing(excluded=[c for c in exclude if c in frame.columns], scaled=scale,
-                           weighting=weighting)
+                           weighting=weighting, codes=list(categorical),
+                           identifiers=[c for c in identifiers if c in frame.columns])
     blocks: list[pd.DataFrame] = []
     for name in frame.columns:
-        if name in exclude:
+        if name in exclude or name in identifiers:
             continue
         column = frame[name]
-        if _is_numeric(column):
+        if _is_numeric(column) and name not in categorical:
             values = column.astype(float)
             missing = int(values.isna().sum())
             if missing:
@@ -422,43 +443,152 @@ def minimum_rows(config: ClusteringConfig) -> int:
 
 
 def _check_rows(n: int, config: ClusteringConfig, what: str) -> None:
-    need = minimum_rows(config)
-    if n < need:
-        raise DataError(
-            f"{what} has {n} rows but perplexity {max(config.perplexities):g} needs at least "
-            f"{need} (3 x perplexity + 2); lower --perplexities or use more rows")
+    """Refuse a table too small for the run before the long work: fewer rows than any run
+    needs, or an option given that the rows cannot support (see :mod:`small_data`)."""
+    small_data.adapt_to_rows(config, n, what)
+
+
+# How the encodings tried in turn are named in the report.
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "latin-1": "Latin-1",
+                  "iso8859-1": "Latin-1"}
+
+
+@dataclass
+class TableReading:
+    """How a user's table was read and cleaned before its features were built.
+
+    Attributes
+    ----------
+    delimiter, encoding, decimal : str or None
+        The delimiter (``"comma"``, ``"semicolon"``, ``"tab"``, ``"pipe"``), the text encoding
+        and the decimal mark (``"point"`` or ``"comma"``) of a text file; None for Parquet or a
+        DataFrame.
+    detected : list of str
+        Which of ``"sep"``, ``"encoding"`` and ``"decimal"`` were detected rather than given.
+    missing : MissingReport
+        The missing-value policy on the columns used (:func:`casestudies.tables.handle_missing`).
+    key_missing : MissingReport or None
+        With ``--missing impute``: the rows dropped because their id or label was missing
+        (never imputed).
+    """
+
+    delimiter: str | None
+    encoding: str | None
+    decimal: str | None
+    detected: list[str]
+    missing: MissingReport
+    key_missing: MissingReport | None = None
+
+    def dialect_sentence(self) -> str | None:
+        """How the file was read, in words (None for Parquet or a DataFrame)."""
+        if self.delimiter is None:
+            return None
+
+        def how(setting: str, option: str) -> str:
+            return "detected" if setting in self.detected else f"given with {option}"
+
+        encoding = ENCODING_NAMES.get(self.encoding or "", self.encoding)
+        why = ("; the file is not valid UTF-8" if encoding == "Latin-1"
+               and "encoding" in self.detected else "")
+        decimal = " (detected)" if "decimal" in self.detected else ""
+        return (f"read as {self.delimiter}-separated text ({how('sep', '--sep')}), encoding "
+                f"{encoding} ({how('encoding', '--encoding')}{why}), decimal "
+                f"{self.decimal}{decimal}")
+
+    def sentences(self) -> list[str]:
+        """What the loader did, one sentence each, for the report's data section."""
+        found = [self.dialect_sentence()]
+        if self.key_missing is not None and self.key_missing.missing_by_column:
+            cells = ", ".join(f"{name!r}: {count:,}" for name, count
+                              in self.key_missing.missing_by_column.items())
+            found.append(f"dropped {self.key_missing.rows_dropped:,} of "
+                         f"{self.key_missing.rows_before:,} rows whose id or label is missing "
+                         f"(an id or a label is never imputed); missing cells: {cells}")
+        found.append(self.missing.describe())
+        return [sentence for sentence in found if sentence]
+
+
+def _dialect(table: pd.DataFrame) -> dict:
+    """What :func:`casestudies.io.read_table` recorded about a text file's dialect."""
+    attrs = table.attrs
+    if "sep" not in attrs:
+        return {"delimiter": None, "encoding": None, "decimal": None, "detected": []}
+    return {"delimiter": DELIMITERS.get(attrs["sep"], attrs["sep"]),
+            "encoding": attrs["encoding"],
+            "decimal": "comma" if attrs["decimal"] == "," else "point",
+            "detected": list(attrs["detected"])}
+
+
+def _feature_candidates(table: pd.DataFrame, config: ClusteringConfig, keys: list[str]
+                        ) -> tuple[list[str], list[str]]:
+    """The columns to map and the identifier-like columns left out of them.
+
+    A text or integer column whose values are (nearly) all distinct names the rows rather than
+    describing them; one-hot encoded it would become one indicator per row. It is left out with
+    a note unless the user named it in ``--columns`` or ``--categorical``.
+    """
+    chosen = list(config.columns) or [c for c in table.columns
+                                      if c not in keys and c not in config.drop_columns]
+    named = set(config.columns) | set(config.categorical)
+    identifiers = [c for c in chosen if c not in named and is_identifier(table[c])]
+    features = [c for c in chosen if c not in identifiers]
+    unknown = [c for c in config.categorical if c not in features]
+    if unknown:
+        raise ConfigError(f"--categorical names columns that are not features: "
+                          f"{', '.join(repr(c) for c in unknown)}; features are "
+                          f"{', '.join(repr(c) for c in features[:10])}")
+    return features, identifiers
+
+
+def _handle_missing(table: pd.DataFrame, config: ClusteringConfig, features: list[str],
+                    keys: list[str]) -> tuple[pd.DataFrame, MissingReport, MissingReport | None]:
+    """Apply ``--missing`` to the columns used. The id and label are never imputed: with
+    ``--missing impute`` rows missing them are dropped when they are at most the share the
+    default drops, and otherwise the run stops."""
+    if config.missing != "impute" or not keys:
+        table, report = handle_missing(table, features + keys, config.missing)
+        return table, report, None
+    try:
+        table, key_report = handle_missing(table, keys, None)
+    except DataError:
+        counts = ", ".join(f"{c!r} ({int(table[c].isna().sum()):,} of {len(table):,})"
+                           for c in keys if table[c].isna().any())
+        raise DataError(f"more than {MAX_DROPPED_SHARE:.0%} of rows have no id or label "
+                        f"({counts}), which are never imputed; use --missing drop, or run "
+                        f"without --id/--label") from None
+    table, report = handle_missing(table, features, "impute")
+    return table, report, key_report
 
 
 def load_user_table(config: ClusteringConfig) -> ClusteringData:
-    """Read and validate a user's customer table (``--data``, ``--id``, ``--label``, ``--drop``)."""
-    table = read_table(config.data_path)
-    name = str(config.data_path).replace("\\", "/").rsplit("/", 1)[-1]
-    wanted = [c for c in (config.id_column, config.label_column, *config.drop_columns) if c]
-    require_columns(table, wanted, source=name)
+    """Read, clean and check a user's customer table (``--data`` and the options that describe
+    it); refuse it with one line before the long work when the run cannot use it."""
+    table = read_table(config.data_path, sep=config.sep, encoding=config.encoding)
+    raw, dialect = table, _dialect(table)
+    name = source_name(config.data_path)
+    keys = [c for c in (config.id_column, config.label_column) if c]
+    require_columns(table, [*keys, *config.drop_columns, *config.columns, *config.categorical],
+                    source=name)
+    features, identifiers = _feature_candidates(table, config, keys)
+    table, missing, key_missing = _handle_missing(table, config, features, keys)
     if config.id_column:
         ids = table[config.id_column]
-        if ids.isna().any():
-            raise DataError(f"id column {config.id_column!r} has missing values; every row "
-                            f"needs an id")
         duplicated = ids.duplicated()
         if duplicated.any():
             raise DataError(
                 f"id column {config.id_column!r} is not unique: {int(duplicated.sum())} "
                 f"duplicate(s), e.g. {str(ids[duplicated].iloc[0])[:40]!r}; remove duplicate rows")
-    labels = None
-    if config.label_column:
-        raw = table[config.label_column]
-        if raw.isna().any():
-            raise DataError(f"label column {config.label_column!r} has {int(raw.isna().sum())} "
-                            f"missing value(s); fill them or run without --label")
-        labels = raw.astype(str).to_numpy()
+    labels = table[config.label_column].astype(str).to_numpy() if config.label_column else None
     _check_rows(len(table), config, name)
-    features, unscaled, names, record = prepare_features(table, tuple(wanted),
-                                                         weighting=config.weighting)
+    left_out = tuple(c for c in table.columns if c not in features and c not in identifiers)
+    features_matrix, unscaled, names, record = prepare_features(
+        table, left_out, weighting=config.weighting, categorical=config.categorical,
+        identifiers=tuple(identifiers))
     return ClusteringData(
-        source=f"{name} ({len(table):,} rows)", fingerprint=fingerprint_frame(table), kind="user",
-        table=table, features=features, unscaled=unscaled, feature_names=names, labels=labels,
-        label_name=config.label_column, life_stage=None, preprocessing=record)
+        source=f"{name} ({len(table):,} rows)", fingerprint=fingerprint_frame(raw), kind="user",
+        table=table, features=features_matrix, unscaled=unscaled, feature_names=names,
+        labels=labels, label_name=config.label_column, life_stage=None, preprocessing=record,
+        reading=TableReading(**dialect, missing=missing, key_missing=key_missing))
 
 
 def load_customers(config: ClusteringConfig) -> ClusteringData:

@@ -24,13 +24,20 @@ density clusterer's smallest cluster, so that the count of islands does not grow
 specks a reader would not call an island."""
 
 MIN_ISLAND_SIZE = 15
+SMALL_TABLE_ISLANDS = 10
+"""On a table of fewer than ``MIN_ISLAND_SIZE x SMALL_TABLE_ISLANDS`` rows the smallest island is
+a tenth of the rows instead (at least :data:`MIN_SMALL_ISLAND`): 15 points would be a large share
+of such a table, and HDBSCAN would find at most a few islands whatever the map shows."""
+MIN_SMALL_ISLAND = 5
 QUANTILE_BINS = 5  # numeric columns with more distinct values are cut into quintiles
 NEIGHBOURS = 15  # map neighbours of the same-level check
 
 
 def min_island_size(n: int) -> int:
-    """Smallest island HDBSCAN may report among ``n`` points."""
-    return max(MIN_ISLAND_SIZE, int(np.ceil(MIN_ISLAND_SHARE * n)))
+    """Smallest island HDBSCAN may report among ``n`` points (smaller on small tables, see
+    :data:`SMALL_TABLE_ISLANDS`)."""
+    floor = min(MIN_ISLAND_SIZE, max(MIN_SMALL_ISLAND, n // SMALL_TABLE_ISLANDS))
+    return max(floor, int(np.ceil(MIN_ISLAND_SHARE * n)))
 
 
 def find_islands(Y: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from casestudies import progress
-from casestudies.clustering import choosing_k, islands, maps, metrics, scoring
+from casestudies.clustering import choosing_k, islands, maps, metrics, scoring, small_data
 from casestudies.clustering import verdicts as rules
 from casestudies.clustering.config import ClusteringConfig
 from casestudies.clustering.data import (
@@ -31,6 +31,7 @@ from casestudies.clustering.data import (
     SKEW_THRESHOLD,
     ClusteringData,
     Preprocessing,
+    TableReading,
     distance_budget,
     minimum_rows,
 )
@@ -50,6 +51,7 @@ from casestudies.clustering.pitfalls import (
     spread_pitfall,
     trajectory_pitfall,
 )
+from casestudies.clustering.small_data import Adaptation
 from casestudies.clustering.tsne import (
     EARLY_EXAGGERATION,
     EXAGGERATE_FROM,
@@ -70,6 +72,7 @@ from casestudies.provenance import StageTimer
 from casestudies.results import StudyResult
 from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate
+from casestudies.tables import IDENTIFIER_UNIQUE_SHARE, MAX_DROPPED_SHARE
 from casestudies.verdicts import Verdict, point_above
 
 KNN_CLASSIFIER_K = 10
@@ -235,6 +238,16 @@ class ClusteringResult(StudyResult):
     largest_perplexity, max_perplexity, minimum_rows : float, int, int
         The sweep's largest perplexity, the largest perplexity this many rows allow, and the
         rows the checks require.
+    config : ClusteringConfig
+        The settings used: the options given, with the defaults a small table cannot support
+        shrunk (``adaptations`` says which).
+    adaptations : list of Adaptation
+        Each default that shrank to fit the rows, with the value used and why
+        (:mod:`casestudies.clustering.small_data`).
+    smallest_table : int
+        Fewest rows any run accepts.
+    reading : TableReading or None
+        How a user's table was read and cleaned: dialect, missing values per column.
     """
 
     study: ClassVar[str] = "clustering"
@@ -309,6 +322,9 @@ class ClusteringResult(StudyResult):
     edge_choices: list[str]
     duplicates_dropped: int
     group_note: str | None
+    adaptations: list[Adaptation]
+    smallest_table: int
+    reading: TableReading | None
     labels: np.ndarray | None = field(metadata={"json": False})
     life_stage_position: np.ndarray | None = field(metadata={"json": False})
     shepard: dict[str, tuple[np.ndarray, np.ndarray]] = field(metadata={"json": False})
@@ -664,6 +680,8 @@ def _constants(config: ClusteringConfig, accuracy_folds: int | None) -> dict[str
         "large_n_exaggeration": LARGE_N_EXAGGERATION, "exaggerate_from": EXAGGERATE_FROM,
         "min_island_share": islands.MIN_ISLAND_SHARE, "min_island_size": islands.MIN_ISLAND_SIZE,
         "quantile_bins": islands.QUANTILE_BINS, "level_neighbours": islands.NEIGHBOURS,
+        "max_dropped_share": MAX_DROPPED_SHARE,
+        "identifier_unique_share": IDENTIFIER_UNIQUE_SHARE,
     }
 
 
@@ -705,6 +723,8 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
     timer = StageTimer()
     X, labels = data.features, data.labels
     n = X.shape[0]
+    # A small table gets a smaller analysis: the defaults it cannot support shrink (recorded).
+    config, adaptations = small_data.adapt_to_rows(config, n, data.source)
     # On large tables the seed replicates, the placement and the clustering use a random
     # subsample of rows (config), and the scorecard rows are drawn from it.
     work = (np.sort(_rng(config, "subsample").choice(n, size=config.subsample_rows,
@@ -951,6 +971,7 @@ def _run(config: ClusteringConfig, data: ClusteringData) -> ClusteringResult:
                       for row in clustering.itertuples() if row.gmm_at_edge
                       or row.kmeans_at_edge],
         duplicates_dropped=data.duplicates_dropped, group_note=data.group_note,
+        adaptations=adaptations, smallest_table=small_data.MIN_ROWS, reading=data.reading,
         labels=labels, life_stage_position=data.life_stage, shepard=shepard)
 
 

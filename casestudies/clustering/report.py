@@ -353,6 +353,8 @@ def _values(result: ClusteringResult) -> dict:
         default_perplexities=", ".join(f"{p:g}"
                                        for p in result.constants["default_perplexities"]),
         default_main=f"{result.constants['default_main_perplexity']:g}",
+        reading_notes=result.reading.sentences() if result.reading else [],
+        adaptation_notes=[a.describe() for a in result.adaptations],
     )
     if result.sklearn_name:
         name = result.sklearn_name

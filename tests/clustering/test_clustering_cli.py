@@ -34,16 +34,35 @@ def test_missing_file(tmp_path, capsys):
     _fails(tmp_path, capsys, ["--data", str(tmp_path / "nope.csv")], "not found")
 
 
-def test_too_few_rows_for_the_perplexity(tmp_path, capsys):
+@pytest.mark.parametrize("args", [["--perplexities", "5,30"], ["--perplexity", "30"]])
+def test_a_perplexity_given_that_the_rows_cannot_support(tmp_path, capsys, args):
     path = tmp_path / "small.csv"
-    _table(40).to_csv(path, index=False)
+    _table(60).to_csv(path, index=False)
     out = tmp_path / "out"
-    code = main(["clustering", "--data", str(path), "--perplexities", "5,30", "--out", str(out),
-                 "--quiet"])
+    code = main(["clustering", "--data", str(path), *args, "--out", str(out), "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
-    assert "40 rows" in err and "perplexity 30" in err and "92" in err
+    assert "60 rows" in err and "perplexity 30" in err and "92" in err
+    assert "the largest perplexity 60 rows allow is 19" in err and args[0] in err
     assert not out.exists()
+
+
+def test_a_table_below_the_smallest_that_runs(tmp_path, capsys):
+    path = tmp_path / "tiny.csv"
+    _table(46).to_csv(path, index=False)
+    out = tmp_path / "out"
+    code = main(["clustering", "--data", str(path), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "46 rows" in err and "at least 47" in err
+    assert not out.exists()
+
+
+def test_a_metric_sample_given_beyond_the_rows(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    _table(250).to_csv(path, index=False)
+    _fails(tmp_path, capsys, ["--data", str(path), "--metric-sample", "300"],
+           "the largest that works is 250")
 
 
 def test_no_usable_column(tmp_path, capsys):
@@ -53,12 +72,14 @@ def test_no_usable_column(tmp_path, capsys):
     _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "usable feature")
 
 
-def test_missing_numeric_values(tmp_path, capsys):
+def test_many_missing_numeric_values(tmp_path, capsys):
     path = tmp_path / "gaps.csv"
     table = _table()
-    table.loc[7, "spend"] = np.nan
+    table.loc[:35, "spend"] = np.nan  # 36 of 120 rows: 30 %, more than the default drops
     table.to_csv(path, index=False)
-    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "'spend' has 1 missing")
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "'spend' (36 of 120)")
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "--missing")
+    _fails(tmp_path, capsys, ["--data", str(path), "--missing", "error"], "--missing drop")
 
 
 def test_id_not_unique(tmp_path, capsys):
@@ -76,12 +97,14 @@ def test_unknown_columns(tmp_path, capsys):
     _fails(tmp_path, capsys, ["--data", str(path), "--drop", "zip"], "'zip' not found")
 
 
-def test_label_with_missing_values(tmp_path, capsys):
+def test_label_with_many_missing_values_is_never_imputed(tmp_path, capsys):
     path = tmp_path / "t.csv"
     table = _table()
-    table.loc[2, "segment"] = None
+    table.loc[:19, "segment"] = None
     table.to_csv(path, index=False)
-    _fails(tmp_path, capsys, ["--data", str(path), "--label", "segment"], "label column")
+    _fails(tmp_path, capsys, ["--data", str(path), "--label", "segment"], "'segment' (20 of 120)")
+    _fails(tmp_path, capsys, ["--data", str(path), "--label", "segment", "--missing", "impute"],
+           "never imputed")
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -90,6 +113,12 @@ def test_label_with_missing_values(tmp_path, capsys):
     (["--id", "customer_id"], "add --data"),
     (["--customers", "10"], "at least 50"),
     (["--stability-seeds", "1"], "at least 2"),
+    (["--missing", "drop"], "--missing applies to your own table"),
+    (["--sep", ";"], "--sep applies to your own table"),
+    (["--columns", "a,b"], "--columns applies to your own table"),
+    (["--missing", "guess"], "must be one of"),
+    (["--sep", "x"], "--sep must be one of"),
+    (["--encoding", "klingon"], "not a text encoding"),
 ])
 def test_bad_options(tmp_path, capsys, args, expected):
     out = tmp_path / "out"
@@ -99,12 +128,13 @@ def test_bad_options(tmp_path, capsys, args, expected):
     assert not out.exists()
 
 
-def test_id_with_missing_values(tmp_path, capsys):
+def test_id_with_missing_values_under_error(tmp_path, capsys):
     path = tmp_path / "t.csv"
     table = _table()
     table.loc[4, "customer_id"] = None
     table.to_csv(path, index=False)
-    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id"], "missing values")
+    _fails(tmp_path, capsys, ["--data", str(path), "--id", "customer_id", "--missing", "error"],
+           "'customer_id' (1 of 120)")
 
 
 def test_infinite_numeric_value(tmp_path, capsys):
