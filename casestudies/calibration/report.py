@@ -154,7 +154,7 @@ def short_answer(result: CalibrationResult) -> str:
     t_star = _num(result.settings["t_star"])
     model, calibrator = result.focus_model, result.chosen_calibrator
     where = {
-        "yes": f"Block a payment when its {calibrator}-calibrated {model} probability exceeds "
+        "yes": f"Block a payment when its {model} score, calibrated by {calibrator}, exceeds "
                f"t* = {t_star} (cheaper than t* on the raw score beyond noise)",
         "no": f"Block a payment when its raw {model} score exceeds t* = {t_star} "
               f"({calibrator} calibration did not lower the cost)",

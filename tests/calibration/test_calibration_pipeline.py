@@ -248,7 +248,7 @@ def test_every_number_in_the_report_is_in_the_json(tmp_path, capsys, calibration
     # Every clause of the short answer is the wording of a verdict stored in the JSON.
     answer, state = payload["short_answer"], {k: v["holds"] for k, v in verdicts.items()}
     words = {None: "undecided", True: "yes", False: "no"}
-    cost = {"yes": "-calibrated", "no": "did not lower the cost",
+    cost = {"yes": ", calibrated by ", "no": "did not lower the cost",
             "undecided": "their costs differ only within noise"}
     trust = {"yes": "probability? Yes, in the large", "no": "probability? No, not in the large",
              "undecided": "this test block cannot tell"}

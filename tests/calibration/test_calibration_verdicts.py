@@ -197,7 +197,7 @@ def test_short_answer_says_yes_or_no_to_both_parts(result):
                                 calibration_helps_on_test=True,
                                 calibration_hurts_on_test=False,
                                 calibration_lowers_cost_at_t_star=True))
-    assert "-calibrated " in answer and "cheaper than t* on the raw score" in answer
+    assert ", calibrated by " in answer and "cheaper than t* on the raw score" in answer
     assert "No, not in the large, though near t* it is one;" in answer
     assert "helped on the later test block" in answer
     answer = short_answer(_with(result, raw_score_calibrated=None,
