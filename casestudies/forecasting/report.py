@@ -369,14 +369,15 @@ def model_choice_words(series: SeriesResult, threshold: float) -> str:
         rival = others.iloc[0] if len(others) else None
     else:
         same_data = ("seasonal ARMA orders and Fourier terms then model the same data, and AIC "
-                     "ranked them together.")
+                     "ranked them together")
         if fit.overdifferenced is None:
             why = (f"{strength}, below the {_n(threshold)} of the auto.arima "
-                   f"rule, so the season was not differenced; {same_data}")
+                   f"rule, so the season was not differenced; {same_data}.")
         else:
             why = (f"{strength}, at least the {_n(threshold)} of the auto.arima rule, so the "
                    f"season was differenced first (D = 1).{overdifferenced_words(series)} "
-                   f"Without the seasonal difference {same_data}")
+                   f"Without the seasonal difference {same_data} (the table shows "
+                   "that grid).")
         kind = best["Fourier pairs"] > 0
         rivals = others[(others["Fourier pairs"] > 0) != kind]
         rival = rivals.iloc[0] if len(rivals) else None
@@ -406,8 +407,7 @@ def overdifferenced_words(series: SeriesResult) -> str:
             r"$(1 - B^{s})$ and $(1 + \Theta B^{s})$ nearly divide out, so the seasonal "
             "pattern is fixed and the series was over-differenced (Hyndman & Athanasopoulos, "
             "FPP), and a seasonal MA this close to -1 leaves the model nearly non-invertible. "
-            "So the model was chosen again without the seasonal difference, by AIC on that "
-            "common basis (the table shows that grid).")
+            "So the model was chosen again without it.")
 
 
 def psi_match_words(verdict, what: str) -> str:

@@ -171,3 +171,26 @@ def test_stochastic_season_keeps_its_seasonal_difference():
     assert fit.seasonal_order[1] == 1
     assert fit.seasonal_ma.size and fit.seasonal_ma[0] > -(1 - arima.SEASONAL_MA_CANCELS)
     assert not arima.season_cancelled(fit)
+
+
+def _words_for(fit):
+    from types import SimpleNamespace
+
+    from casestudies.forecasting import pipeline, report
+    from casestudies.forecasting import verdicts as rules
+    coefficient = pipeline._seasonal_ma_of_differenced_winner(fit)
+    verdicts = {}
+    if coefficient is not None:
+        verdicts["season_overdifferenced"] = rules.season_overdifferenced(
+            "season_overdifferenced", coefficient, -(1 - arima.SEASONAL_MA_CANCELS))
+    series = SimpleNamespace(arima=fit, verdicts=verdicts)
+    return report.model_choice_words(series, arima.SEASONAL_STRENGTH_THRESHOLD)
+
+
+def test_report_words_follow_the_over_differencing_verdict():
+    fixed = _words_for(arima.select_and_fit(_fixed_season_plus_ar(), 12.0, max_p=1, max_q=0))
+    stochastic = _words_for(arima.select_and_fit(_stochastic_season(), 12.0, max_p=1, max_q=0))
+    assert "over-differenced" in fixed and "chosen again without it" in fixed
+    assert "below the 0.640" not in fixed
+    assert "over-differenced" not in stochastic
+    assert "stochastic enough to be differenced" in stochastic
