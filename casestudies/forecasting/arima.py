@@ -39,6 +39,14 @@ SEASONAL_STRENGTH_THRESHOLD = 0.64
 # Fewest seasons of training data for seasonal orders: the STL decomposition needs two, and a
 # seasonal difference then leaves at least two for the seasonal AR and MA terms to be estimated.
 MIN_SEASONAL_TRAINING = 4
+# A seasonal difference is cancelled by a seasonal MA coefficient near -1: (1 - B^s) and
+# (1 + Theta B^s) then (nearly) divide out, the season is a fixed pattern and the series was
+# over-differenced (Hyndman & Athanasopoulos, FPP). The maximum-likelihood estimate of an MA
+# coefficient whose true value is -1 piles up at or just above -1 (the pile-up effect of
+# Davis & Dunsmuir), so an estimate within 0.1 of -1 is what a cancelled difference looks like,
+# while genuine stochastic seasons (the airline model's Theta is about -0.6) stay well above.
+# At or below -(1 - SEASONAL_MA_CANCELS) the model is chosen again without the difference.
+SEASONAL_MA_CANCELS = 0.1
 
 
 def lag_polynomial(coefficients, period: int, sign: float) -> np.ndarray:
@@ -189,6 +197,25 @@ def trend_for(d: int, seasonal_d: int = 0) -> str:
 
 
 @dataclass
+class OverdifferencedModel:
+    """A seasonally differenced model whose seasonal MA cancels the difference.
+
+    Attributes
+    ----------
+    label : str
+        The model AIC chose with D = 1, e.g. ``"ARIMA(1,0,0)(0,1,1)[12]"``.
+    seasonal_ma : float
+        Its seasonal MA coefficient.
+    threshold : float
+        ``-(1 - SEASONAL_MA_CANCELS)``: at or below it the difference counts as cancelled.
+    """
+
+    label: str
+    seasonal_ma: float
+    threshold: float
+
+
+@dataclass
 class ArimaFit:
     """The chosen ARIMA model and the AIC grid it was chosen from.
 
@@ -214,6 +241,9 @@ class ArimaFit:
         Seasonal AR and MA coefficients (lags s, 2s, …).
     seasonal_strength : float or None
         The STL seasonal strength that chose D (None when seasonal orders were not tried).
+    overdifferenced : OverdifferencedModel or None
+        The D = 1 winner set aside because its seasonal MA cancelled the difference (None when
+        none was).
     """
 
     order: tuple[int, int, int]
@@ -232,6 +262,7 @@ class ArimaFit:
     seasonal_ar: np.ndarray = field(default_factory=lambda: np.zeros(0))
     seasonal_ma: np.ndarray = field(default_factory=lambda: np.zeros(0))
     seasonal_strength: float | None = None
+    overdifferenced: OverdifferencedModel | None = None
 
     @property
     def label(self) -> str:
@@ -373,16 +404,18 @@ def seasonal_candidates(d: int, seasonal_d: int, season: int, harmonics: int, ma
     return fourier + [(order, s_order, 0) for s_order in seasonal for order in arma]
 
 
-def select_and_fit_seasonal(train: np.ndarray, period: float, season: int, max_p: int,
-                            max_q: int) -> ArimaFit:
-    """Seasonal ARIMA orders and Fourier terms on one AIC grid, as auto.arima orders its tests.
+def season_cancelled(fit: ArimaFit) -> bool:
+    """Whether ``fit`` differences the season and its seasonal MA coefficient cancels that
+    difference (at or below ``-(1 - SEASONAL_MA_CANCELS)``)."""
+    return bool(fit.seasonal_order[1] == 1 and fit.seasonal_ma.size
+                and fit.seasonal_ma[0] <= -(1 - SEASONAL_MA_CANCELS))
 
-    D = 1 when the STL seasonal strength reaches :data:`SEASONAL_STRENGTH_THRESHOLD`; then d
-    by the ADF test on the (seasonally differenced) series; then every candidate of
-    :func:`seasonal_candidates` is fitted and the converged one with the lowest AIC is kept.
-    """
-    strength = seasonal_strength(train, season)
-    seasonal_d = int(strength >= SEASONAL_STRENGTH_THRESHOLD)
+
+def _fit_grid(train: np.ndarray, period: float, season: int, seasonal_d: int, max_p: int,
+              max_q: int, strength: float) -> ArimaFit:
+    """Every candidate of :func:`seasonal_candidates` for one seasonal difference ``D``, with d
+    by the ADF test on the (seasonally differenced) series; the converged one with the lowest
+    AIC is returned."""
     differenced = train[season:] - train[:-season] if seasonal_d else train
     d, adf_pvalue = choose_differencing(differenced)
     trend = trend_for(d, seasonal_d)
@@ -414,6 +447,29 @@ def select_and_fit_seasonal(train: np.ndarray, period: float, season: int, max_p
     table["chosen"] = table.index == chosen
     return _finish(fitted[chosen], d, trend, candidates[chosen][2], period, adf_pvalue, table,
                    seasonal_strength=strength)
+
+
+def select_and_fit_seasonal(train: np.ndarray, period: float, season: int, max_p: int,
+                            max_q: int) -> ArimaFit:
+    """Seasonal ARIMA orders and Fourier terms on one AIC grid, as auto.arima orders its tests.
+
+    D = 1 when the STL seasonal strength reaches :data:`SEASONAL_STRENGTH_THRESHOLD`; then d
+    by the ADF test on the (seasonally differenced) series; then every candidate of
+    :func:`seasonal_candidates` is fitted and the converged one with the lowest AIC is kept.
+    When that winner's seasonal MA cancels the difference (:func:`season_cancelled`), the
+    season is a fixed pattern: the model is chosen again among the D = 0 candidates (Fourier
+    regressions and seasonal ARMA), and the cancelled model is kept in ``overdifferenced``.
+    """
+    strength = seasonal_strength(train, season)
+    seasonal_d = int(strength >= SEASONAL_STRENGTH_THRESHOLD)
+    fit = _fit_grid(train, period, season, seasonal_d, max_p, max_q, strength)
+    if not season_cancelled(fit):
+        return fit
+    refit = _fit_grid(train, period, season, 0, max_p, max_q, strength)
+    refit.overdifferenced = OverdifferencedModel(
+        label=fit.label, seasonal_ma=float(fit.seasonal_ma[0]),
+        threshold=float(-(1 - SEASONAL_MA_CANCELS)))
+    return refit
 
 
 @dataclass

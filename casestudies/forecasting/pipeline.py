@@ -214,6 +214,8 @@ class MethodConstants:
     width_tolerance: float
     resamples: int
     seasonal_strength_threshold: float = arima.SEASONAL_STRENGTH_THRESHOLD
+    seasonal_ma_cancels: float = arima.SEASONAL_MA_CANCELS
+    psi_match_tolerance: float = rules.PSI_MATCH_TOLERANCE
 
 
 @dataclass
@@ -493,6 +495,17 @@ def _estimate(row: pd.Series, name: str) -> Estimate:
                     evaluation.CONFIDENCE)
 
 
+def _seasonal_ma_of_differenced_winner(fit: arima.ArimaFit) -> float | None:
+    """The seasonal MA coefficient of the model AIC chose with D = 1: of the set-aside model
+    when the over-differencing rule fired, of the kept one otherwise; None when no seasonally
+    differenced model with a seasonal MA term won."""
+    if fit.overdifferenced is not None:
+        return fit.overdifferenced.seasonal_ma
+    if fit.seasonal_order[1] == 1 and fit.seasonal_ma.size:
+        return float(fit.seasonal_ma[0])
+    return None
+
+
 def series_verdicts(comparison: pd.DataFrame, level: float, recommended: str, runner_up: str,
                     width_ratio: float, chosen_order: tuple[int, int, int],
                     true_order: tuple[int, int, int] | None, unconditional_share: float | None,
@@ -749,6 +762,12 @@ def analyse_series(series: Series, config: ForecastingConfig, timer: StageTimer,
     if fit.seasonal_strength is not None:
         verdicts["season_differenced"] = rules.season_differenced(
             "season_differenced", fit.seasonal_strength, arima.SEASONAL_STRENGTH_THRESHOLD)
+    cancelled = _seasonal_ma_of_differenced_winner(fit)
+    if cancelled is not None:
+        verdicts["season_overdifferenced"] = rules.season_overdifferenced(
+            "season_overdifferenced", cancelled, -(1 - arima.SEASONAL_MA_CANCELS))
+    verdicts["psi_matches_statsmodels"] = rules.psi_matches_statsmodels(
+        "psi_matches_statsmodels", gap, rules.PSI_MATCH_TOLERANCE)
     verdicts["arima_residuals_white"] = rules.residuals_pass(
         "arima_residuals_white", checks[f"Ljung-Box p, lag {arima.RESIDUAL_LAGS[-1]}"],
         "Ljung-Box")
@@ -849,6 +868,9 @@ def run(config: ForecastingConfig, data: ForecastingData) -> ForecastingResult:
             # Study-wide names carry the series, as in "arma.dropout_below_nominal".
             qualified = f"{item.key}.{name}"
             verdicts[qualified] = dataclasses.replace(verdict, name=qualified)
+    verdicts["psi_matches_statsmodels"] = rules.psi_matches_statsmodels(
+        "psi_matches_statsmodels", max(s.psi_max_relative_gap for s in results),
+        rules.PSI_MATCH_TOLERANCE)
     verdicts["dropout_below_nominal_everywhere"] = rules.all_hold(
         "dropout_below_nominal_everywhere",
         [s.verdicts["dropout_below_nominal"] for s in results],

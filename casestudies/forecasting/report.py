@@ -261,7 +261,9 @@ def _view(series: SeriesResult, constants) -> dict[str, Any]:
             # Markdown written here from fixed words and numbers (no user text): shown as is.
             "transform_text": markupsafe.Markup(transform_words(series)),
             "model_text": markupsafe.Markup(
-                model_choice_words(series, constants.seasonal_strength_threshold))}
+                model_choice_words(series, constants.seasonal_strength_threshold)),
+            "psi_text": markupsafe.Markup(psi_match_words(
+                series.verdicts["psi_matches_statsmodels"], "statsmodels' forecast variance"))}
 
 
 def aic_caption(series: SeriesResult) -> str:
@@ -366,9 +368,16 @@ def model_choice_words(series: SeriesResult, threshold: float) -> str:
                "seasonal orders were candidates.")
         rival = others.iloc[0] if len(others) else None
     else:
-        why = (f"{strength}, below the {_n(threshold)} of the auto.arima "
-               "rule, so the season was not differenced; seasonal ARMA orders and Fourier "
-               "terms then model the same data, and AIC ranked them together.")
+        same_data = ("seasonal ARMA orders and Fourier terms then model the same data, and AIC "
+                     "ranked them together")
+        if fit.overdifferenced is None:
+            why = (f"{strength}, below the {_n(threshold)} of the auto.arima "
+                   f"rule, so the season was not differenced; {same_data}.")
+        else:
+            why = (f"{strength}, at least the {_n(threshold)} of the auto.arima rule, so the "
+                   f"season was differenced first (D = 1).{overdifferenced_words(series)} "
+                   f"Without the seasonal difference {same_data} (the table shows "
+                   "that grid).")
         kind = best["Fourier pairs"] > 0
         rivals = others[(others["Fourier pairs"] > 0) != kind]
         rival = rivals.iloc[0] if len(rivals) else None
@@ -377,7 +386,40 @@ def model_choice_words(series: SeriesResult, threshold: float) -> str:
         won += f" over {rival['model']} (AIC {_n(rival['AIC'], 5)}), the best " + (
             "other order" if best["D"] == 1 else
             ("seasonal ARIMA" if best["Fourier pairs"] > 0 else "Fourier regression"))
-    return why + won + "."
+    kept = overdifferenced_words(series) if best["D"] == 1 else ""
+    return why + won + "." + kept
+
+
+def overdifferenced_words(series: SeriesResult) -> str:
+    """What the over-differencing rule found for a seasonally differenced winner (Markdown of
+    fixed words and numbers; empty when no such model won)."""
+    verdict = series.verdicts.get("season_overdifferenced")
+    if verdict is None:
+        return ""
+    coefficient = (f"seasonal MA coefficient {_n(verdict.estimate)}, "
+                   f"{'at or below' if verdict.holds else 'above'} the {_n(verdict.threshold)} "
+                   "at which it counts as cancelling the seasonal difference")
+    if not verdict.holds:
+        return (f" The winner's {coefficient}: the season is stochastic enough to be "
+                "differenced.")
+    rejected = series.arima.overdifferenced.label
+    return (f" But the seasonally differenced winner, {rejected}, had a {coefficient}: "
+            r"$(1 - B^{s})$ and $(1 + \Theta B^{s})$ nearly divide out, so the seasonal "
+            "pattern is fixed and the series was over-differenced (Hyndman & Athanasopoulos, "
+            "FPP), and a seasonal MA this close to -1 leaves the model nearly non-invertible. "
+            "So the model was chosen again without it.")
+
+
+def psi_match_words(verdict, what: str) -> str:
+    """Whether our psi-weight variance equals ``what`` (Markdown of fixed words and numbers)."""
+    if verdict.holds:
+        return (f"equals {what} to a largest relative difference of {_n(verdict.estimate)} "
+                f"(within the tolerance of {_n(verdict.threshold)})")
+    return (f"differs from {what} by up to {format_percent(verdict.estimate)} (more than the "
+            f"tolerance of {_n(verdict.threshold)}): the Kalman filter's state uncertainty at "
+            "the origin has not settled to the infinite-past form the psi-weights assume, as "
+            "happens near a unit MA root, and the intervals scored as ARIMA analytic are "
+            "statsmodels'")
 
 
 def _short_label(label: str) -> str:
@@ -511,6 +553,9 @@ def build(result: ForecastingResult) -> Report:
     per_series = [_view(s, result.constants) for s in result.series]
     first = per_series[0]
     common = {"r": result, "c": result.constants, "first": first, "all": per_series,
+              "psi_run_text": markupsafe.Markup(psi_match_words(
+                  result.verdicts["psi_matches_statsmodels"],
+                  "statsmodels' Kalman-filter forecast variance")),
               "several": len(per_series) > 1,
               "H": result.horizon, "short_answer": report.short_answer,
               # Periods as written by hand (52.18, 12, 7): no trailing zeros.

@@ -239,3 +239,29 @@ def season_differenced(name: str, strength: float, threshold: float) -> Verdict:
                    threshold=float(threshold),
                    rule="STL seasonal strength of the training stretch at least "
                         "SEASONAL_STRENGTH_THRESHOLD (Wang, Smith & Hyndman 2006)")
+
+
+def season_overdifferenced(name: str, seasonal_ma: float, threshold: float) -> Verdict:
+    """Whether the seasonally differenced winner's seasonal MA coefficient is at or below
+    ``threshold`` (``-(1 - SEASONAL_MA_CANCELS)``), cancelling the seasonal difference."""
+    return Verdict(name=name, holds=bool(seasonal_ma <= threshold), estimate=float(seasonal_ma),
+                   threshold=float(threshold),
+                   rule="seasonal MA coefficient of the D = 1 winner at most "
+                        "-(1 - SEASONAL_MA_CANCELS): the difference is cancelled and the "
+                        "model is chosen again among the D = 0 candidates")
+
+
+# Largest relative difference at which our psi-weight variance and statsmodels' Kalman-filter
+# forecast variance count as equal: once the filter's state uncertainty has settled the two are
+# the same formula and differ by rounding (far below this); 1e-3 of the variance is 0.05 % of an
+# interval's width, invisible in any coverage, while an unsettled filter differs by percents.
+PSI_MATCH_TOLERANCE = 1e-3
+
+
+def psi_matches_statsmodels(name: str, relative_gap: float, tolerance: float) -> Verdict:
+    """Whether our psi-weight forecast variance equals statsmodels' Kalman-filter forecast
+    variance to a largest relative difference of at most ``tolerance``."""
+    return Verdict(name=name, holds=bool(relative_gap <= tolerance),
+                   estimate=float(relative_gap), threshold=float(tolerance),
+                   rule="largest |psi-weight variance / statsmodels variance - 1| over origins "
+                        "and horizons at most PSI_MATCH_TOLERANCE")

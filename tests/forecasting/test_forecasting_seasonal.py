@@ -126,3 +126,71 @@ def test_admissible_checks_the_seasonal_polynomials(airline_fit):
     names = ["ar.L1", "ar.S.L12", "sigma2"]
     assert arima._admissible(fit, names, np.array([0.3, -0.5, 1.0]))
     assert not arima._admissible(fit, names, np.array([0.3, -1.2, 1.0]))
+
+
+def _fixed_season_plus_ar(n: int = 180, seed: int = 3) -> np.ndarray:
+    # A seasonal pattern that repeats exactly, plus AR(1) noise: differencing the season
+    # leaves (1 - B^12) applied to stationary noise, which a seasonal MA near -1 undoes.
+    rng = np.random.default_rng(seed)
+    pattern = 5 * np.sin(2 * np.pi * np.arange(12) / 12) + 2 * np.cos(4 * np.pi * np.arange(12)
+                                                                       / 12)
+    noise = np.zeros(n)
+    shocks = rng.normal(0, 1, n)
+    for t in range(1, n):
+        noise[t] = 0.6 * noise[t - 1] + shocks[t]
+    return 20 + np.tile(pattern, n // 12 + 1)[:n] + noise
+
+
+def _stochastic_season(n: int = 180, seed: int = 6, theta: float = -0.4) -> np.ndarray:
+    # (1 - B^12) y_t = (1 + theta B^12) e_t: a season that wanders, started from a fixed
+    # pattern so that it is strong enough to be differenced.
+    rng = np.random.default_rng(seed)
+    shocks = rng.normal(0, 1, n)
+    y = np.zeros(n)
+    y[:12] = 8 * np.sin(2 * np.pi * np.arange(12) / 12)
+    for t in range(12, n):
+        y[t] = y[t - 12] + shocks[t] + theta * shocks[t - 12]
+    return y
+
+
+def test_fixed_season_is_over_differenced_and_chosen_again_without_the_difference():
+    fit = arima.select_and_fit(_fixed_season_plus_ar(), 12.0, max_p=1, max_q=0)
+    assert fit.overdifferenced is not None
+    assert fit.overdifferenced.seasonal_ma <= -(1 - arima.SEASONAL_MA_CANCELS)
+    assert "(0,1,1)[12]" in fit.overdifferenced.label or ",1,1)[12]" in fit.overdifferenced.label
+    # The kept model does not difference the season, and it won the D = 0 grid by AIC.
+    assert fit.seasonal_order[1] == 0
+    assert fit.aic_table["D"].max() == 0
+    eligible = fit.aic_table[fit.aic_table["converged"]]
+    assert fit.aic_table.loc[fit.aic_table["chosen"], "AIC"].item() == eligible["AIC"].min()
+
+
+def test_stochastic_season_keeps_its_seasonal_difference():
+    fit = arima.select_and_fit(_stochastic_season(), 12.0, max_p=1, max_q=0)
+    assert fit.overdifferenced is None
+    assert fit.seasonal_order[1] == 1
+    assert fit.seasonal_ma.size and fit.seasonal_ma[0] > -(1 - arima.SEASONAL_MA_CANCELS)
+    assert not arima.season_cancelled(fit)
+
+
+def _words_for(fit):
+    from types import SimpleNamespace
+
+    from casestudies.forecasting import pipeline, report
+    from casestudies.forecasting import verdicts as rules
+    coefficient = pipeline._seasonal_ma_of_differenced_winner(fit)
+    verdicts = {}
+    if coefficient is not None:
+        verdicts["season_overdifferenced"] = rules.season_overdifferenced(
+            "season_overdifferenced", coefficient, -(1 - arima.SEASONAL_MA_CANCELS))
+    series = SimpleNamespace(arima=fit, verdicts=verdicts)
+    return report.model_choice_words(series, arima.SEASONAL_STRENGTH_THRESHOLD)
+
+
+def test_report_words_follow_the_over_differencing_verdict():
+    fixed = _words_for(arima.select_and_fit(_fixed_season_plus_ar(), 12.0, max_p=1, max_q=0))
+    stochastic = _words_for(arima.select_and_fit(_stochastic_season(), 12.0, max_p=1, max_q=0))
+    assert "over-differenced" in fixed and "chosen again without it" in fixed
+    assert "below the 0.640" not in fixed
+    assert "over-differenced" not in stochastic
+    assert "stochastic enough to be differenced" in stochastic

@@ -166,3 +166,29 @@ def test_transform_and_differencing_verdicts_on_both_sides_of_their_thresholds()
     strength = arima.SEASONAL_STRENGTH_THRESHOLD
     assert rules.season_differenced("d", strength + 0.01, strength).holds
     assert not rules.season_differenced("d", strength - 0.01, strength).holds
+
+
+def test_season_overdifferenced_on_both_sides_of_the_threshold():
+    from casestudies.forecasting import arima
+    from casestudies.forecasting import verdicts as rules
+    threshold = -(1 - arima.SEASONAL_MA_CANCELS)
+    assert rules.season_overdifferenced("o", threshold - 0.01, threshold).holds
+    assert not rules.season_overdifferenced("o", threshold + 0.01, threshold).holds
+
+
+def test_psi_match_on_both_sides_of_the_tolerance():
+    from casestudies.forecasting import verdicts as rules
+    tolerance = rules.PSI_MATCH_TOLERANCE
+    assert rules.psi_matches_statsmodels("m", tolerance / 2, tolerance).holds
+    assert not rules.psi_matches_statsmodels("m", 0.04, tolerance).holds
+
+
+def test_psi_match_words_on_both_sides_of_the_tolerance():
+    from casestudies.forecasting import report
+    from casestudies.forecasting import verdicts as rules
+    tolerance = rules.PSI_MATCH_TOLERANCE
+    close = report.psi_match_words(rules.psi_matches_statsmodels("m", 1e-12, tolerance), "it")
+    far = report.psi_match_words(rules.psi_matches_statsmodels("m", 0.0398, tolerance), "it")
+    assert close.startswith("equals it") and "Kalman" not in close
+    assert far.startswith("differs from it by up to 4.0%")
+    assert "not settled" in far and "statsmodels'" in far
