@@ -448,9 +448,9 @@ def _segment_words(v: dict) -> str:
     if "no" in (t, u) and "yes" not in (t, u):
         return ", but PCA reads the known segments at least as well"
     if "yes" in (t, u):
-        better = "t-SNE" if t == "yes" else "UMAP"
-        return (f", {better} reads the known segments better than PCA and the other map "
-                "is tied with it")
+        better, other, other_state = ("t-SNE", "UMAP", u) if t == "yes" else ("UMAP", "t-SNE", t)
+        how = "does not" if other_state == "no" else "cannot be told apart from PCA"
+        return f", {better} reads the known segments better than PCA ({other} {how})"
     return ", but on this data PCA reads the known segments about as well (a tie within the "\
            "intervals)"
 
@@ -469,10 +469,21 @@ def short_answer(result: ClusteringResult) -> str:
     first = f"{_local_words(v)}{_segment_words(v)}; {_global_words(v)}."
     if first[0].islower() and not first.startswith("t-SNE"):
         first = first[0].upper() + first[1:]
+    return f"{first} {_use_words(v)}"
+
+
+def _use_words(v: dict) -> str:
+    """The advice, recommending a nonlinear map for neighbourhoods only where one kept them
+    measurably better than PCA in this run."""
     distances = (" and distances" if v["pca_keeps_global_better"].state == "yes" else "")
-    use = (f"Use PCA for the axes{distances}, t-SNE or UMAP to look at neighbourhoods, and "
-           "find segments by clustering the data, not a map.")
-    return f"{first} {use}"
+    local = [name for name, key in (("t-SNE", "tsne_keeps_local_better"),
+                                    ("UMAP", "umap_keeps_local_better"))
+             if v[key].state == "yes"]
+    look = (f"{' or '.join(local)} to look at neighbourhoods" if local else
+            "the PCA map for neighbourhoods too (no nonlinear map kept them measurably better "
+            "here)")
+    return (f"Use PCA for the axes{distances}, {look}, and find segments by clustering the "
+            "data, not a map.")
 
 
 def build(result: ClusteringResult) -> Report:

@@ -78,18 +78,24 @@ def test_short_answer_wording_follows_the_verdicts(two_runs):
     assert "t-SNE and UMAP both keep each customer's nearest neighbours better" in answer
     assert "both read the known segments better" in answer
     assert "PCA keeps global distances better" in answer
-    assert "Use PCA for the axes and distances" in answer
+    assert "Use PCA for the axes and distances, t-SNE or UMAP to look at neighbourhoods" in answer
     tie = _with_states(result, tsne_keeps_local_better="yes", umap_keeps_local_better="no",
                        pca_keeps_global_better="undecided",
                        tsne_reads_segments_better="undecided",
                        umap_reads_segments_better="undecided").short_answer
     assert "Only t-SNE keeps nearest neighbours measurably better" in tie
     assert "PCA reads the known segments about as well" in tie and "tie on global" in tie
+    assert "t-SNE to look at neighbourhoods" in tie and "UMAP to look" not in tie
+    one_reads = _with_states(result, tsne_reads_segments_better="no",
+                             umap_reads_segments_better="yes").short_answer
+    assert "UMAP reads the known segments better than PCA (t-SNE does not)" in one_reads
     worse = _with_states(result, tsne_keeps_local_better="no", umap_keeps_local_better="no",
                          pca_keeps_global_better="no", tsne_reads_segments_better="no",
                          umap_reads_segments_better="undecided").short_answer
     assert "Neither t-SNE nor UMAP" in worse and "at least as well" in worse
     assert "Use PCA for the axes," in worse and "axes and distances" not in worse
+    # No nonlinear map kept neighbours better, so none is recommended for them.
+    assert "the PCA map for neighbourhoods too" in worse and "or UMAP to look" not in worse
     assert not any(ch.isdigit() for ch in worse.replace("t-SNE", ""))
 
 
