@@ -175,14 +175,16 @@ def _group_anova(y: np.ndarray, groups: np.ndarray) -> checks.TestResult:
 
 def series_rows(x: np.ndarray, column: str, role: str, groups: np.ndarray | None,
                 max_series: int) -> list[dict]:
-    """Ljung-Box, runs and BDS (on block means when long) of one series in time order, and the
-    ANOVA across groups when there are groups."""
+    """Ljung-Box, runs and BDS (on block means when long; not on a series of fewer than
+    :data:`checks.BDS_MIN_DISTINCT` values) of one series in time order, and the ANOVA across
+    groups when there are groups."""
     rows = [_row("Ljung-Box", column, checks.ljung_box(x),
                  f"h = {checks.ljung_box_lags(len(x))}", role),
             _row("runs", column, checks.runs_test(x), role=role)]
     reduced = checks.block_means(x, max_series)
     note = f"on {len(reduced):,} block means" if len(reduced) < len(x) else ""
-    rows.append(_row("BDS", column, checks.bds_test(reduced), note, role))
+    if len(np.unique(reduced)) >= checks.BDS_MIN_DISTINCT:
+        rows.append(_row("BDS", column, checks.bds_test(reduced), note, role))
     if groups is not None:
         rows.append(_row("ANOVA across groups", column, _group_anova(x, groups), role=role))
     return rows

@@ -496,6 +496,7 @@ def settings() -> dict:
         "ljung_box_max_lags": checks.LJUNG_BOX_MAX_LAGS,
         "ljung_box_rows_per_lag": checks.LJUNG_BOX_ROWS_PER_LAG,
         "bds_dimension": checks.BDS_DIMENSION, "bds_distance": checks.BDS_DISTANCE,
+        "bds_min_distinct": checks.BDS_MIN_DISTINCT,
         "psi_bins": checks.PSI_BINS, "psi_pseudo_count": checks.PSI_PSEUDO_COUNT,
         "psi_degrees_of_freedom": checks.PSI_BINS - 1,
         "strong_phi": strong, "weak_phi": weak,

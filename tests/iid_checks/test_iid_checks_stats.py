@@ -326,3 +326,26 @@ def test_psi_is_about_the_chi_square_form_for_small_shifts(rng):
     a = np.bincount(np.searchsorted(edges, actual, side="right")) / len(actual)
     assert checks.psi(expected, actual).statistic == pytest.approx(
         np.sum((a - e) ** 2 / e), rel=0.05)
+
+
+def test_bds_fails_on_balanced_iid_labels_so_series_rows_leave_it_out():
+    """BDS on IID coin flips rejects far above 5 % (the reason for the rule); imbalanced labels
+    and a three-valued series are the controls that stay near the nominal rate and keep BDS."""
+    from casestudies.iid_checks import audit
+
+    rng = np.random.default_rng(12)
+    replicates, n = 80, 300
+
+    def rejections(draw):
+        return np.mean([checks.bds_test(draw()).p_value < 0.05 for _ in range(replicates)])
+
+    assert rejections(lambda: rng.integers(0, 2, n).astype(float)) > 0.5
+    assert rejections(lambda: rng.poisson(2.0, n).astype(float)) < 0.15
+
+    def tests_of(x):
+        return {row["test"] for row in audit.series_rows(x, "y", "target", None, 1000)}
+
+    assert "BDS" not in tests_of(rng.integers(0, 2, n).astype(float))
+    assert "BDS" in tests_of(rng.integers(0, 3, n).astype(float))
+    assert "BDS" in tests_of(rng.normal(size=n))
+    assert checks.BDS_MIN_DISTINCT == 3
