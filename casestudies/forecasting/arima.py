@@ -319,6 +319,22 @@ def condition(fit: ArimaFit, values: np.ndarray, origin: int, params: np.ndarray
     return model.filter(fit.results.params if params is None else params, cov_type="none")
 
 
+def _lowest_aic(table: pd.DataFrame) -> int:
+    """Row of the candidate ``table`` with the lowest AIC among converged fits (among all fitted
+    ones when none converged); marks it in a ``chosen`` column."""
+    if not np.isfinite(table["AIC"]).any():
+        raise DataError("no ARIMA order on the grid could be fitted to this series; check it "
+                        "for extreme values or a very short training stretch")
+    # An optimiser that stopped early reports a likelihood that is not the maximum: choose
+    # among converged fits, unless none converged.
+    eligible = table[table["converged"] & np.isfinite(table["AIC"])]
+    if eligible.empty:
+        eligible = table[np.isfinite(table["AIC"])]
+    chosen = int(eligible["AIC"].idxmin())
+    table["chosen"] = table.index == chosen
+    return chosen
+
+
 def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: int
                    ) -> ArimaFit:
     """Choose d by the ADF test, then (p, q) on the grid 0..max_p × 0..max_q by AIC, and fit.
@@ -346,16 +362,7 @@ def select_and_fit(train: np.ndarray, period: float | None, max_p: int, max_q: i
         fitted[(p, q)] = results
         rows.append({"p": p, "d": d, "q": q, "AIC": float(results.aic), "converged": converged})
     table = pd.DataFrame(rows)
-    if not np.isfinite(table["AIC"]).any():
-        raise DataError("no ARIMA order on the grid could be fitted to this series; check it "
-                        "for extreme values or a very short training stretch")
-    # An optimiser that stopped early reports a likelihood that is not the maximum: choose
-    # among converged fits, unless none converged.
-    eligible = table[table["converged"] & np.isfinite(table["AIC"])]
-    if eligible.empty:
-        eligible = table[np.isfinite(table["AIC"])]
-    chosen = eligible["AIC"].idxmin()
-    table["chosen"] = table.index == chosen
+    chosen = _lowest_aic(table)
     best = fitted[(int(table.loc[chosen, "p"]), int(table.loc[chosen, "q"]))]
     return _finish(best, d, trend, harmonics, period, adf_pvalue, table)
 
@@ -437,14 +444,7 @@ def _fit_grid(train: np.ndarray, period: float, season: int, seasonal_d: int, ma
                      "converged": bool(results.mle_retvals.get("converged", True))})
         fitted.append(results)
     table = pd.DataFrame(rows)
-    if not np.isfinite(table["AIC"]).any():
-        raise DataError("no ARIMA order on the grid could be fitted to this series; check it "
-                        "for extreme values or a very short training stretch")
-    eligible = table[table["converged"] & np.isfinite(table["AIC"])]
-    if eligible.empty:
-        eligible = table[np.isfinite(table["AIC"])]
-    chosen = int(eligible["AIC"].idxmin())
-    table["chosen"] = table.index == chosen
+    chosen = _lowest_aic(table)
     return _finish(fitted[chosen], d, trend, candidates[chosen][2], period, adf_pvalue, table,
                    seasonal_strength=strength)
 
