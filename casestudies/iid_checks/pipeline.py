@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.errors import DataError
-from casestudies.iid_checks import checks
+from casestudies.iid_checks import checks, null_at_n
 from casestudies.iid_checks import verdicts as rules
 from casestudies.iid_checks.audit import (
     EFFECTS,
@@ -264,6 +264,7 @@ class IIDResult(StudyResult):
     islp: list = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     data_handling: DataHandling | None = None  # what was done to a user's table
+    at_n: dict | None = None  # each check's false-alarm rate and detectable effect at this n
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: verdicts per assumption, every check, the gallery, the lag
@@ -297,6 +298,8 @@ def assumption_table(audit: AuditResult) -> pd.DataFrame:
             "which": "; ".join(f"{r.column}: {r.tests}" for r in violated.itertuples()),
             "context flagged": len(context),
             "underpowered": int(deciding["underpowered"].sum()),
+            "unreliable": int(deciding["unreliable"].sum()),
+            "flags not counted": int((deciding["not counted"] != "").sum()),
         })
     return pd.DataFrame(records)
 
@@ -662,8 +665,9 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         if burn.used > 0:
             with timer.stage("audit without burn-in"):
                 progress.status("auditing without the burn-in")
+                # Only its drift effects are compared: no nulls at n.
                 without = run_audit(full_table, config, config.seed,
-                                    part="data without burn-in")
+                                    part="data without burn-in", null_at_n=False)
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
@@ -691,6 +695,8 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     prior = prior_shift(table, config.bootstrap,
                         stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)
+    verdicts["checks_unreliable_at_this_n"] = rules.unreliable_checks_verdict(audit.checks)
+    verdicts["deciding_checks_too_few_rows"] = rules.too_few_rows_verdict(audit.checks)
     verdicts["warmup_detected"] = rules.burn_in_verdict(burn.detected, len(burn.warmups))
     for entry in islp:
         for assumption in ASSUMPTIONS:
@@ -756,4 +762,5 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         prior=prior, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
         data_handling=data_handling(data, table),
+        at_n=null_at_n.summary(audit.checks, config.alpha),
     )

@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from casestudies.iid_checks import STUDY
-from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.audit import (
+    ASSUMPTION,
+    EFFECTS,
+    TOO_FEW_ROWS,
+    VERDICTS,
+    AuditResult,
+    Correlogram,
+)
+from casestudies.iid_checks.null_at_n import BY_CONSTRUCTION
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
@@ -22,7 +30,7 @@ from casestudies.report import (
     new_figure,
     user_text,
 )
-from casestudies.report.formatting import format_number
+from casestudies.report.formatting import format_ci, format_number
 
 TOP_CHECKS = 25
 # One colour per validation scheme in every figure; the hold-out is the grey reference.
@@ -30,7 +38,8 @@ SCHEME_COLOURS = {"random K-fold": PALETTE[1], "TimeSeriesSplit": PALETTE[0],
                   "GroupKFold": PALETTE[2], "blocked K-fold": PALETTE[3],
                   "group-time split": PALETTE[4], "hold-out": PALETTE[6]}
 VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
-                "no evidence": "—"}
+                "no evidence": "—", VERDICTS[3]: "not counted (unreliable at this n)",
+                TOO_FEW_ROWS: "— (too few rows to see it)"}
 
 
 def _ratio(frame: pd.DataFrame) -> pd.Series:
@@ -138,7 +147,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "small_lb": result.smallest_significant_ljung_box,
         "lags": result.lag_sensitivity.to_dict("records"),
         "s": settings, "is_default": result.config.data is None,
-        "count": _count, "level": _level,
+        "count": _count, "level": _level, "at_n": result.at_n,
         "burn": result.burn_in, "prior": result.prior,
         "without": result.audit_without_burn_in,
         "kpss_range": [_shown(p) for p in settings["kpss_p_range"]],
@@ -308,12 +317,24 @@ def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.Data
         ["context", "order", "ratio"], ascending=[True, True, False])
     if limit is not None:
         frame = frame.head(limit)
+    reading = frame["reading"] if "reading" in frame else frame["verdict"]
     return pd.DataFrame({
         "test": frame["test"], "column": frame["column"], "role": frame["role"],
         "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
         "effect": frame["effect"], "effect size": frame["effect_name"],
-        "verdict": frame["verdict"].map(VERDICT_MARK),
+        "flagged from": frame["detectable"],
+        "false alarms at this n": [_false_alarms(r) for r in frame.itertuples()],
+        "verdict": reading.map(VERDICT_MARK),
     })
+
+
+def _false_alarms(row) -> str:
+    """A check's false-alarm rate at this n with its Wilson interval, or how it is known."""
+    rate = getattr(row, "false_alarm_rate", np.nan)
+    if np.isfinite(rate):
+        return format_ci(rate, row.false_alarm_low, row.false_alarm_high)
+    source = getattr(row, "null_source", "")
+    return {BY_CONSTRUCTION: "alpha by construction"}.get(source, source)
 
 
 def _verdict_table(result: IIDResult) -> pd.DataFrame:
@@ -467,9 +488,15 @@ def build(result: IIDResult) -> Report:
     evidence.table(_checks_table(result.audit),
                    caption=f"{min(TOP_CHECKS, len(result.audit.checks))} of "
                            f"{result.check_counts['total']} checks: deciding ones first, "
-                           "violations first, by effect relative to its threshold; statistics, "
-                           "naive p-values and notes of every check are in the JSON output.",
+                           "violations first, by effect relative to its threshold. *Flagged "
+                           "from*: the smallest effect the check flags beyond chance at this "
+                           "n; *false alarms at this n*: the share of random orders of the "
+                           "same values (KPSS: of stationary AR(1) series) it flags, with its "
+                           "Wilson interval. Statistics, naive p-values and notes of every "
+                           "check are in the JSON output.",
                    pvalues=("p-value", "adjusted p"))
+    if result.at_n is not None:
+        evidence.text("evidence_at_n.md", **ctx)
     drift = _drift_table(result.audit)
     if len(drift):
         alpha = f"{result.config.alpha:g}"
