@@ -8,8 +8,9 @@ mean that the check could not see a material effect. Both are measured here, at 
 
 * **order-based independence checks** (Ljung-Box, runs, ANOVA across groups, Durbin-Watson):
   the null is "the same values in random order". The column's values (the very series the check
-  used) are permuted :data:`NULL_REPLICATES` times, keeping ties, discreteness, skew and heavy
-  tails; every permuted series goes through the check. The share flagged at alpha (before
+  used) are permuted :data:`NULL_REPLICATES` times (fewer on long series, see
+  :func:`replicates_for`), keeping ties, discreteness, skew and heavy tails; every permuted
+  series goes through the check. The share flagged at alpha (before
   adjustment) is the false-alarm rate, with a Wilson interval; the ``1 - alpha`` quantile of
   the check's absolute effect size over the permutations is the smallest effect it flags
   beyond chance (its minimum detectable effect). The checks of one column share the same
@@ -45,11 +46,23 @@ NULL_REPLICATES = 199
 +-3 points (Wilson), and the 0.95 quantile of the effect is an order statistic with 10 draws
 above it."""
 
-BDS_NULL_REPLICATES = 39
-"""Permuted series for BDS, whose statistic compares every pair of values (a few ms per order
-at 2,000 block means even when counted as in :func:`close_pair_counts`): 39 keep its null near
-a tenth of a second per column and still separate a test that flags a fifth of random series
-from one of level 0.05."""
+NULL_CELLS_PER_CHECK = 2_000_000
+"""Most simulated values per column and family of checks: a series longer than
+``NULL_CELLS_PER_CHECK / NULL_REPLICATES`` (10,050 rows) gets fewer replicates, at least
+:data:`MIN_NULL_REPLICATES`, so that the default report's dozen 30,000-row columns cost about
+a second together. Long series are where the asymptotic p-values are closest to exact, so the
+coarser rate there loses least."""
+
+MIN_NULL_REPLICATES = 39
+"""Fewest replicates of a null: at 39 the 99 % band of alpha = 0.05 ends near 0.15, so a check
+that flags a fifth of random series is still told from one of level 0.05."""
+
+BDS_NULL_REPLICATES = 19
+"""Permuted series for BDS, whose statistic compares every pair of values (several ms per
+order at 2,000 block means even counted on ranks, :func:`close_pair_counts`): 19 keep its null
+near a tenth of a second per column. The 99 % band of alpha = 0.05 then ends near 0.21: only a
+gross failure (BDS flagging a quarter or more of random orders, as it does on short series) is
+called unreliable, and its detectable effect is a coarse quantile."""
 
 RELIABILITY_CONFIDENCE = 0.99
 """A check is *unreliable at this n* when its false-alarm rate lies outside the central 99 %
@@ -140,6 +153,12 @@ def reliability(rate: np.ndarray, replicates: np.ndarray, alpha: float
     return band_low, band_high, unreliable, oversized
 
 
+def replicates_for(n: int) -> int:
+    """Replicates of a null on ``n`` values: :data:`NULL_REPLICATES`, fewer for series longer
+    than :data:`NULL_CELLS_PER_CHECK` allows, at least :data:`MIN_NULL_REPLICATES`."""
+    return int(min(NULL_REPLICATES, max(MIN_NULL_REPLICATES, NULL_CELLS_PER_CHECK // max(n, 1))))
+
+
 def _chunks(replicates: int, n: int) -> list[int]:
     """Sizes of the chunks of permuted series, at most :data:`NULL_CELLS` values each."""
     size = max(1, NULL_CELLS // max(n, 1))
@@ -224,11 +243,12 @@ def durbin_watson_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def order_nulls(x: np.ndarray, groups: np.ndarray | None, alpha: float,
                 rng: np.random.Generator, durbin_watson: bool = False,
-                replicates: int = NULL_REPLICATES) -> dict[str, NullAtN]:
+                replicates: int | None = None) -> dict[str, NullAtN]:
     """False-alarm rates and detectable effects of the order-based checks of one series
     (Ljung-Box, runs, the ANOVA across ``groups``, Durbin-Watson when asked), from the same
-    ``replicates`` random orders of its values."""
+    ``replicates`` random orders of its values (default: :func:`replicates_for` its length)."""
     x = np.asarray(x, dtype=float)
+    replicates = replicates or replicates_for(len(x))
     lags = checks.ljung_box_lags(len(x))
     tests = ["Ljung-Box", "runs"] + (["ANOVA across groups"] if groups is not None else []) + (
         ["Durbin-Watson"] if durbin_watson else [])
@@ -267,14 +287,19 @@ def close_pair_counts(ranks: np.ndarray, low: np.ndarray, high: np.ndarray) -> n
     """
     rows, n = ranks.shape
     index = np.arange(rows)[:, None]
-    succ = np.full((rows, n + RANK_BLOCK), n, dtype=np.int64)  # n: no successor
+    succ = np.full((rows, n + RANK_BLOCK), n, dtype=np.int32)  # n: no successor
     succ[index, ranks[:, :-1]] = ranks[:, 1:]
     blocks = -(-n // RANK_BLOCK)
     width = n + 2
     codes = ((index * (blocks + 1) + np.arange(n) // RANK_BLOCK + 1) * width + succ[:, :n])
     counts = np.bincount(codes.ravel(), minlength=rows * (blocks + 1) * width)
     # table[r, j, v] = #{a < j RANK_BLOCK : succ[a] <= v}
-    table = np.cumsum(np.cumsum(counts.reshape(rows, blocks + 1, width), axis=2), axis=1)
+    # Counts stay below n: 16 bits halve the memory the two running sums pass over (up to
+    # 32,767 values; BDS runs on at most max_series block means).
+    dtype = np.int16 if n < np.iinfo(np.int16).max else np.int32
+    table = counts.reshape(rows, blocks + 1, width).astype(dtype)
+    np.cumsum(table, axis=2, out=table)
+    np.cumsum(table, axis=1, out=table)
     table = table.reshape(rows, -1)
     steps = np.arange(RANK_BLOCK)
 
@@ -310,9 +335,9 @@ def bds_rows(x: np.ndarray, orders: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     epsilon = checks.BDS_DISTANCE * x.std(ddof=1)
     order = np.argsort(x, kind="stable")
     ordered = x[order]
-    close = np.abs(ordered[:, None] - ordered) < epsilon  # sorted order: intervals per row
-    low = close.argmax(axis=1)
-    high = n - close[:, ::-1].argmax(axis=1)
+    # In sorted order the values within epsilon of one value form an interval of ranks.
+    low = np.searchsorted(ordered, ordered - epsilon, side="right")
+    high = np.searchsorted(ordered, ordered + epsilon, side="left")
     row_sums = (high - low).astype(float)
     pairs_all = (row_sums.sum() - n) / 2
     c1_full = pairs_all / (n * (n - 1) / 2)
@@ -388,13 +413,15 @@ def segment_share_rows(X: np.ndarray, segments: int = checks.STATIONARITY_SEGMEN
     n = X.shape[1]
     if n < segments:
         return np.zeros(len(X))
-    centred = X - X.mean(axis=1, keepdims=True)
+    # Sums of squares without a centred copy: the rows are simulated around zero, so the
+    # difference of the two sums loses no digits that matter.
+    mean = X.mean(axis=1)
+    total = np.einsum("ij,ij->i", X, X) - n * mean**2
     edges = np.linspace(0, n, segments + 1).astype(int)
     sizes = np.diff(edges)
-    means = np.add.reduceat(centred, edges[:-1], axis=1) / sizes
-    total = np.sum(centred**2, axis=1)
-    return np.where(total > 0, np.sum(sizes * means**2, axis=1) / np.where(total > 0, total, 1),
-                    0.0)
+    means = np.add.reduceat(X, edges[:-1], axis=1) / sizes
+    between = np.sum(sizes * (means - mean[:, None]) ** 2, axis=1)
+    return np.where(total > 0, between / np.where(total > 0, total, 1), 0.0)
 
 
 def persistence(x: np.ndarray) -> float:
@@ -404,12 +431,13 @@ def persistence(x: np.ndarray) -> float:
 
 
 def kpss_null(full: np.ndarray, max_series: int, alpha: float, rng: np.random.Generator,
-              replicates: int = NULL_REPLICATES) -> tuple[NullAtN, float]:
+              replicates: int | None = None) -> tuple[NullAtN, float]:
     """KPSS's false-alarm rate on a stationary AR(1) with the lag-1 autocorrelation of
     ``full`` and its length, reduced to ``max_series`` block means as the audit does, and the
     ``1 - alpha`` quantile of the segment share of those series. Returns the result and the
-    coefficient simulated."""
+    coefficient simulated. ``replicates`` defaults to :func:`replicates_for` the length."""
     phi = persistence(full)
+    replicates = replicates or replicates_for(len(full))
     p_values, shares = [], []
     for rows in _chunks(replicates, len(full)):
         series = stationary_ar1(phi, rows, len(full), rng)
@@ -427,14 +455,14 @@ def summary(checks_frame: pd.DataFrame, alpha: float) -> dict:
 
     frame = checks_frame
     simulated = frame["false_alarm_rate"].notna()
-    band = binomial_band(alpha, NULL_REPLICATES, RELIABILITY_CONFIDENCE)
-    bds_band = binomial_band(alpha, BDS_NULL_REPLICATES, RELIABILITY_CONFIDENCE)
     unreliable = frame[simulated & frame["unreliable"]]
+    counts = frame.loc[simulated & (frame["test"] != "BDS"), "null_replicates"]
     return {
         "replicates": NULL_REPLICATES, "bds_replicates": BDS_NULL_REPLICATES,
+        "min_replicates": MIN_NULL_REPLICATES, "cells": NULL_CELLS_PER_CHECK,
+        "full_up_to": NULL_CELLS_PER_CHECK // NULL_REPLICATES,
+        "fewest_used": int(counts.min()) if len(counts) else 0,
         "confidence": RELIABILITY_CONFIDENCE, "max_persistence": MAX_PERSISTENCE,
-        "band_low": float(band[0]), "band_high": float(band[1]),
-        "bds_band_low": float(bds_band[0]), "bds_band_high": float(bds_band[1]),
         "simulated": int(simulated.sum()),
         "inside": int((simulated & ~frame["unreliable"]).sum()),
         "by_construction": int((frame["null_source"] == BY_CONSTRUCTION).sum()),

@@ -142,6 +142,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "gallery": {e.name: e for e in result.gallery}, "gs": result.gallery_summary,
         "sunspots": sunspots, "sun_lb": result.sunspot_ljung_box,
         "sun_kpss": sunspots.stationarity.get("sunspots") if sunspots else None,
+        "sun_kpss_row": _check_row(sunspots, "ADF + KPSS", "sunspots"),
         "band": result.sunspot_band, "dks": result.discrete_ks,
         "small_ks": result.smallest_significant_ks,
         "small_lb": result.smallest_significant_ljung_box,
@@ -160,6 +161,14 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "gallery_formula": _linear_formula(settings["gallery_coefficients"]),
         "n_features": len(settings["gallery_coefficients"]),
     }
+
+
+def _check_row(audit: AuditResult | None, test: str, column: str) -> dict | None:
+    """The row of one check of an audit, looked up by test and column."""
+    if audit is None:
+        return None
+    rows = audit.checks[(audit.checks["test"] == test) & (audit.checks["column"] == column)]
+    return rows.iloc[0].to_dict() if len(rows) else None
 
 
 REFERENCES = {
@@ -347,6 +356,8 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
                     for state in states],
         "columns and the checks that flag them": v["which"],
         "context columns flagged": v["context flagged"],
+        "too few rows to see it": v["underpowered"],
+        "with a check unreliable at this n": v["unreliable"],
     })
 
 
@@ -484,7 +495,11 @@ def build(result: IIDResult) -> Report:
                            f"{result.multiple_testing.correction} adjustment **and** has an "
                            "effect beyond its threshold. Only deciding columns count (for "
                            "independence: the target and the model's residuals); context "
-                           "columns (features, calendar flags) are counted apart.")
+                           "columns (features, calendar flags) are counted apart. *Too few rows "
+                           "to see it*: deciding columns without a violation none of whose "
+                           "checks could tell a material effect from chance at this n; *with a "
+                           "check unreliable at this n*: deciding columns with a check whose "
+                           "false-alarm rate lies outside the binomial band of alpha.")
     evidence.table(_checks_table(result.audit),
                    caption=f"{min(TOP_CHECKS, len(result.audit.checks))} of "
                            f"{result.check_counts['total']} checks: deciding ones first, "

@@ -115,9 +115,9 @@ def test_ljung_box_on_iid_gaussian_is_reliable():
 
 def test_bds_on_a_short_iid_series_flags_too_often():
     """BDS's normal approximation is far off on 30 IID values: random orders are flagged far
-    more often than alpha, outside the band even with its few replicates."""
+    more often than alpha."""
     x = np.random.default_rng(7).standard_normal(30)
-    result = at_n.bds_null(x, 0.05, np.random.default_rng(8))
+    result = at_n.bds_null(x, 0.05, np.random.default_rng(8), replicates=99)
     _, high, unreliable, oversized = at_n.reliability(
         np.array([result.rate]), np.array([result.replicates]), 0.05)
     assert result.rate > high[0]
@@ -210,3 +210,12 @@ def test_series_rows_carry_the_null_from_their_own_streams():
         at_n.BDS_NULL_REPLICATES, at_n.NULL_REPLICATES]
     assert rows["false_alarm_rate"].tolist() == again["false_alarm_rate"].tolist()
     assert rows["detectable"].tolist() != other["detectable"].tolist()
+
+
+def test_row_helpers_equal_the_single_series_functions():
+    rng = np.random.default_rng(16)
+    X = at_n.stationary_ar1(0.8, 3, 1003, rng)
+    for row, means, share in zip(X, at_n.block_mean_rows(X, 100), at_n.segment_share_rows(X),
+                                 strict=True):
+        assert means == pytest.approx(checks.block_means(row, 100), rel=1e-12)
+        assert share == pytest.approx(checks.segment_share(row), rel=1e-9)
