@@ -104,9 +104,7 @@ def _prune(written: Path, prefix: str, source: str) -> None:
         if path == written:
             continue
         parts = path.stem[len(prefix) + 1:].split("-")
-        if len(parts) != 2:  # another part whose name starts with this one's
-            continue
-        if parts[0] != source:
+        if len(parts) != 2 or parts[0] != source:  # older code (or the older one-key name)
             path.unlink(missing_ok=True)
         else:
             entries.append((path.stat().st_mtime, path))
