@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from casestudies.iid_checks.audit import model_matrix
 from casestudies.iid_checks.data import AuditTable
@@ -71,7 +72,7 @@ early part, whose single gap is capped at :data:`EMBARGO_MAX_SHARE`."""
 
 PROBABILITY_FLOOR = 1e-15  # log loss clips probabilities as scikit-learn's log_loss does
 NEWTON_STEPS = 50  # iterations of the one- and two-parameter logistic fits
-NEWTON_TOLERANCE = 1e-10
+NEWTON_TOLERANCE = 1e-8  # far below the digits shown and the bootstrap's spread
 MIN_SCORED_ROWS = 30  # fewest scored rows per slice for the comparison to run
 
 
@@ -194,7 +195,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _expit(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    return expit(z)  # scipy's: no overflow for large |z|
 
 
 def row_losses(y: np.ndarray, prediction: np.ndarray, task: str) -> np.ndarray:
@@ -222,15 +223,17 @@ def intercept_offset(y: np.ndarray, logits: np.ndarray) -> float:
     return float(d)
 
 
-def calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
+def calibration_slope(y: np.ndarray, p: np.ndarray, logits: np.ndarray | None = None,
+                      start: tuple[float, float] = (0.0, 1.0)) -> float:
     """Slope ``b`` of the logistic regression ``logit P(y = 1) = a + b logit(p)`` (Cox 1958):
     1 for calibrated predictions, below 1 when they are too extreme. Newton-Raphson on the two
-    parameters; ``nan`` with one class or a singular fit."""
+    parameters from ``start`` (``logits``: ``logit(p)`` when already computed); ``nan`` with
+    one class or a singular fit."""
     if len(y) < 3 or y.min() == y.max():
         return np.nan
-    x = _logit(p)
+    x = _logit(p) if logits is None else logits
     design = np.column_stack([np.ones_like(x), x])
-    beta = np.zeros(2)
+    beta = np.array(start, dtype=float)
     for _ in range(NEWTON_STEPS):
         mu = _expit(design @ beta)
         weights = mu * (1 - mu)
@@ -247,8 +250,10 @@ def calibration_slope(y: np.ndarray, p: np.ndarray) -> float:
     return float(beta[1])
 
 
-def _slice_statistics(y: np.ndarray, prediction: np.ndarray, task: str) -> dict[str, float]:
-    """Loss and calibration of one slice (``nan`` when empty)."""
+def _slice_statistics(y: np.ndarray, prediction: np.ndarray, task: str,
+                      logits: np.ndarray | None = None) -> dict[str, float]:
+    """Loss and calibration of one slice (``nan`` when empty); ``logits`` of the predictions
+    may be given to save their computation in every resample."""
     if len(y) == 0:
         return {"loss": np.nan, "calibration": np.nan, "brier": np.nan, "slope": np.nan}
     out = {"loss": float(row_losses(y, prediction, task).mean())}
@@ -256,7 +261,7 @@ def _slice_statistics(y: np.ndarray, prediction: np.ndarray, task: str) -> dict[
         expected = prediction.sum()
         out["calibration"] = float(y.sum() / expected) if expected > 0 else np.nan
         out["brier"] = float(np.mean((y - prediction) ** 2))
-        out["slope"] = calibration_slope(y, prediction)
+        out["slope"] = calibration_slope(y, prediction, logits)
     else:
         out["calibration"] = float(np.mean(y - prediction))
     return out
@@ -346,13 +351,15 @@ def concept_drift(table: AuditTable, config, seed: int, time_gap: float = 0.0,
     late = late_scored == 1.0
     blind_losses = row_losses(y, blind_scored, task)
     aware_losses = row_losses(y, aware_scored, task)
+    early_logits = _logit(early_prediction) if task == "classification" else None
 
     def statistics(index: np.ndarray) -> dict[str, float]:
         out = {}
         for name, mask in (("early", ~late[index]), ("late", late[index])):
             chosen = index[mask]
-            for key, value in _slice_statistics(y[chosen], early_prediction[chosen],
-                                                task).items():
+            logits = None if early_logits is None else early_logits[chosen]
+            for key, value in _slice_statistics(y[chosen], early_prediction[chosen], task,
+                                                logits).items():
                 out[f"{name} {key}"] = value
         out["degradation"] = _ratio(out["late loss"], out["early loss"])
         out["blind"] = float(blind_losses[index].mean())
