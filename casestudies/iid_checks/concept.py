@@ -223,26 +223,37 @@ def intercept_offset(y: np.ndarray, logits: np.ndarray) -> float:
     return float(d)
 
 
-def calibration_slope(y: np.ndarray, p: np.ndarray, logits: np.ndarray | None = None,
-                      start: tuple[float, float] = (0.0, 1.0)) -> float:
+def _log_likelihood(y: np.ndarray, z: np.ndarray) -> float:
+    """Bernoulli log-likelihood of ``y`` at log-odds ``z`` (stable for large ``|z|``)."""
+    return float(np.sum(y * z - np.logaddexp(0.0, z)))
+
+
+def calibration_slope(y: np.ndarray, p: np.ndarray, logits: np.ndarray | None = None
+                      ) -> float:
     """Slope ``b`` of the logistic regression ``logit P(y = 1) = a + b logit(p)`` (Cox 1958):
     1 for calibrated predictions, below 1 when they are too extreme. Newton-Raphson on the two
-    parameters from ``start`` (``logits``: ``logit(p)`` when already computed); ``nan`` with
-    one class or a singular fit."""
+    parameters from zero, halving a step that lowers the likelihood (plain Newton diverges
+    from a poor start when some predictions are near 0 or 1); ``logits`` is ``logit(p)`` when
+    already computed. ``nan`` with one class or a singular fit."""
     if len(y) < 3 or y.min() == y.max():
         return np.nan
     x = _logit(p) if logits is None else logits
     design = np.column_stack([np.ones_like(x), x])
-    beta = np.array(start, dtype=float)
+    beta = np.zeros(2)
+    current = _log_likelihood(y, design @ beta)
     for _ in range(NEWTON_STEPS):
         mu = _expit(design @ beta)
-        weights = mu * (1 - mu)
-        hessian = design.T @ (design * weights[:, None])
+        hessian = design.T @ (design * (mu * (1 - mu))[:, None])
         try:
             step = np.linalg.solve(hessian, design.T @ (y - mu))
         except np.linalg.LinAlgError:
             return np.nan
-        beta += step
+        for _ in range(NEWTON_STEPS):
+            trial = _log_likelihood(y, design @ (beta + step))
+            if trial >= current - NEWTON_TOLERANCE:
+                break
+            step = step / 2
+        beta, current = beta + step, trial
         if not np.all(np.isfinite(beta)):
             return np.nan
         if np.max(np.abs(step)) < NEWTON_TOLERANCE:
@@ -399,7 +410,7 @@ def concept_drift(table: AuditTable, config, seed: int, time_gap: float = 0.0,
     classification = task == "classification"
     return ConceptDrift(
         task=task, loss_name="log loss" if classification else "squared error",
-        calibration_name=("observed / expected positives" if classification
+        calibration_name=("ratio of observed to expected positives" if classification
                           else "mean residual"),
         model=type(model).__name__,
         early=slice_score("early"), late=slice_score("late"),

@@ -76,6 +76,18 @@ def test_calibration_slope_and_offset_match_statsmodels():
     assert np.isnan(calibration_slope(np.zeros(10), np.full(10, 0.5)))
 
 
+def test_calibration_slope_of_overconfident_rare_event_predictions_matches_statsmodels():
+    # Boosted trees on a rare target: many predictions near 0, too extreme by half. Newton
+    # started at the calibrated (0, 1) breaks down on such predictions (a singular Hessian);
+    # the fit must still find the maximum.
+    rng = np.random.default_rng(2)
+    logits = np.concatenate([rng.normal(-9, 4, 3000), rng.normal(2, 3, 60)])
+    y = (rng.random(len(logits)) < 1 / (1 + np.exp(-(0.5 * logits)))).astype(float)
+    p = 1 / (1 + np.exp(-logits))
+    reference = sm.Logit(y, sm.add_constant(logits)).fit(disp=0).params
+    assert calibration_slope(y, p) == pytest.approx(reference[1], rel=1e-5)
+
+
 @pytest.mark.parametrize(("value", "low", "high", "state"), [
     (0.3, 0.1, 0.5, "yes"),  # material and the interval above zero
     (0.01, -0.02, 0.04, "no"),  # the whole interval below the material increase
