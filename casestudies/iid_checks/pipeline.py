@@ -33,6 +33,12 @@ from casestudies.iid_checks.burnin import (
     parse_duration,
 )
 from casestudies.iid_checks.cache import cached
+from casestudies.iid_checks.concept import (
+    MATERIAL_LOSS_INCREASE,
+    SCORED_SHARE,
+    ConceptDrift,
+    concept_drift,
+)
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import (
     AR_COEFFICIENTS,
@@ -259,6 +265,7 @@ class IIDResult(StudyResult):
     audit_without_burn_in: AuditResult | None = None
     burn_in_effects: pd.DataFrame | None = None
     prior: dict | None = None
+    concept: ConceptDrift | None = None  # P(y | x) between the early and the later rows
     calendar: list[str] = field(default_factory=list)
     gaps: dict | None = None
     islp: list = field(default_factory=list)
@@ -490,6 +497,8 @@ def settings() -> dict:
         "warmup_segments": WARMUP_SEGMENTS, "warmup_gap_sd": WARMUP_GAP_SD,
         "warmup_gap_noise": WARMUP_GAP_NOISE, "warmup_tolerance": WARMUP_TOLERANCE,
         "material_relative_change": MATERIAL_RELATIVE_CHANGE,
+        "material_loss_increase": MATERIAL_LOSS_INCREASE,
+        "concept_scored_share": SCORED_SHARE,
         "stationarity_segments": checks.STATIONARITY_SEGMENTS,
         "kpss_p_range": list(checks.KPSS_P_RANGE),
         "near_tolerance": NEAR_TOLERANCE, "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
@@ -653,6 +662,11 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
                 progress.status("comparing validation schemes")
                 validation = compare_validation(table, config, config.seed, part="data",
                                                 time_gap=gaps["total"])
+        concept = None
+        if table.target is not None:
+            with timer.stage("concept drift"):
+                progress.status("measuring concept drift")
+                concept = concept_drift(table, config, config.seed, time_gap=gaps["total"])
         with timer.stage("audit"):
             progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
             residuals = ((validation.residuals, validation.residual_groups)
@@ -700,6 +714,13 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     if prior is not None:
         verdicts["prior_shift"] = rules.prior_shift_verdict(
             prior["change"], f"{prior['blocks']} blocks of consecutive rows per side")
+    if concept is not None:
+        verdicts["concept_drift"] = rules.concept_drift_verdict(concept.loss_increase,
+                                                                concept.clusters)
+        if concept.required_gap > 0:
+            verdicts["concept_gap_meets_rule"] = rules.gap_rule_verdict(
+                concept.gap, concept.required_gap, name="concept_gap_meets_rule",
+                what="the concept-drift comparison")
     testing = multiple_testing(audit, config)
     verdicts["holm_below_kpss_floor"] = rules.holm_floor_verdict(
         testing.holm_first_threshold, testing.kpss_p_floor)
@@ -753,7 +774,7 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
         settings=settings(), verdicts=verdicts, burn_in=burn, audit_without_burn_in=without,
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
-        prior=prior, calendar=list(table.calendar), gaps=gaps, islp=islp,
+        prior=prior, concept=concept, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
         data_handling=data_handling(data, table),
     )

@@ -196,6 +196,33 @@ def prior_shift_verdict(change: Estimate, unit: str) -> Verdict:
                         "the interval lies within it")
 
 
+def concept_drift_verdict(increase: Estimate, unit: str) -> Verdict:
+    """``P(y | x)`` changes materially between the periods: ignoring the period makes the
+    proper score worse (relative increase ``L_blind / L_aware - 1`` on the same scored rows,
+    :func:`~casestudies.iid_checks.concept.concept_drift`) with an interval above zero and a
+    point estimate at least
+    :data:`~casestudies.iid_checks.concept.MATERIAL_LOSS_INCREASE`. It does not when the whole
+    interval lies below that material increase; undecided otherwise."""
+    from casestudies.iid_checks.concept import MATERIAL_LOSS_INCREASE as material
+
+    low, high = increase.low, increase.high
+    if not (math.isfinite(low) and math.isfinite(high)):
+        holds = None
+    elif low > 0 and increase.value >= material:
+        holds = True
+    elif high < material:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name="concept_drift", holds=holds, estimate=float(increase.value),
+                   low=float(low), high=float(high), threshold=material, unit=unit,
+                   confidence=float(increase.confidence),
+                   rule="relative increase of the proper score when the model ignores the "
+                        "period (period-blind with per-period base rates / period-aware - 1, "
+                        "paired on the same scored rows): interval above 0 and estimate at "
+                        "least the material increase; none when the interval lies below it")
+
+
 def burn_in_verdict(detected: float, warmups: int) -> Verdict:
     """Some features warm up: their early level is a construction artefact, and the detected
     burn-in (the latest end of a warm-up) is worth leaving out."""
@@ -217,10 +244,11 @@ def closest_scheme_verdict(closest: str, margin: Estimate | None, unit: str) -> 
                           rule=rule)
 
 
-def gap_rule_verdict(gap_time: float, required: float) -> Verdict:
-    """The time-ordered schemes leave at least the feature window plus the label delay between
-    training and validation rows."""
-    return Verdict(name="gap_meets_rule", holds=bool(gap_time >= required),
+def gap_rule_verdict(gap_time: float, required: float, name: str = "gap_meets_rule",
+                     what: str = "the time-ordered schemes") -> Verdict:
+    """The time-ordered schemes (or ``what`` else, under the verdict ``name``) leave at least
+    the feature window plus the label delay between training and validation rows."""
+    return Verdict(name=name, holds=bool(gap_time >= required),
                    estimate=float(gap_time), threshold=float(required),
-                   rule="gap of the time-ordered schemes at least the longest feature window "
-                        "plus the label delay")
+                   rule=f"gap of {what} at least the longest feature window plus the label "
+                        "delay")
