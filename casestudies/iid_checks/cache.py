@@ -30,7 +30,7 @@ import casestudies
 DATA_OPTIONS = {"data", "target", "time", "time_format", "group", "split", "columns", "burn_in",
                 "feature_window", "label_delay", "gap", "max_columns", "n_customers",
                 "n_terminals", "n_days", "quick", "drop", "categorical", "positive", "missing",
-                "sep", "encoding"}
+                "sep", "encoding", "recorded_at"}
 
 
 def cache_dir() -> Path | None:
