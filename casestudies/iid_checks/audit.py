@@ -495,16 +495,17 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
 
 def target_leakage_rows(table: AuditTable, replicates: int, seed: int, part: str
                         ) -> tuple[list[dict], pd.DataFrame | None, str, pd.DataFrame | None]:
-    """Per numeric feature (with a target): the label in disguise and the fall of its power
-    after the development rows (:func:`~casestudies.iid_checks.leakage.feature_power`); per
-    feature declared with ``--recorded-at``: the rows recorded after their prediction moment.
+    """Per numeric feature (with a target and ``replicates`` > 0): the label in disguise and
+    the fall of its power after the development rows
+    (:func:`~casestudies.iid_checks.leakage.feature_power`); per feature declared with
+    ``--recorded-at``: the rows recorded after their prediction moment.
 
     The interval checks have no p-value: their effect is the lower end of the interval, so
     that a check is a violation exactly when the whole interval lies at or beyond its
     threshold.
     """
     rows = []
-    found = feature_power(table, replicates, seed, part)
+    found = feature_power(table, replicates, seed, part) if replicates > 0 else None
     power, clusters = found if found is not None else (None, "")
     for r in power.itertuples() if power is not None else ():
         level = f"{r.confidence:.0%}"
@@ -598,7 +599,8 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
               part: str = "data",
-              residuals: tuple[np.ndarray, np.ndarray | None] | None = None) -> AuditResult:
+              residuals: tuple[np.ndarray, np.ndarray | None] | None = None,
+              single_feature: bool = True) -> AuditResult:
     """Run every check on ``table`` and adjust the p-values for multiple testing.
 
     Parameters
@@ -618,6 +620,9 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     residuals : tuple of ndarray, optional
         Out-of-fold residuals of the validated model in time order, and their groups (or
         ``None``): their checks decide the independence verdict with the target's.
+    single_feature : bool, default True
+        Run the single-feature leakage checks (:func:`target_leakage_rows`); the recording
+        times declared with ``--recorded-at`` are checked either way.
     """
     rows = independence_rows(table, config.max_series, residuals)
     rows += distribution_rows(table, config,
@@ -631,8 +636,8 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     leakage, leakage_notes = leakage_rows(table, stream(seed, "iid_checks", part,
                                                         "near duplicates"), config.max_rows)
     rows += leakage
-    target_rows, power, power_clusters, late = target_leakage_rows(table, config.bootstrap,
-                                                                   seed, part)
+    target_rows, power, power_clusters, late = target_leakage_rows(
+        table, config.bootstrap if single_feature else 0, seed, part)
     rows += target_rows
     # A test that cannot run on a column (a runs test on a column equal to its median almost
     # everywhere) gives no row rather than a silent "no evidence".

@@ -151,8 +151,10 @@ def feature_power(table: AuditTable, replicates: int, seed: int, part: str
     and its fall, with cluster-bootstrap intervals; ``None`` without a target.
 
     The power on the later rows is oriented by the sign on the development rows, so that a
-    feature whose relation reverses counts as falling. The subsample and the bootstrap draw from
-    the streams ``(seed, "iid_checks", part, "leakage power", ...)``.
+    feature whose relation reverses counts as falling. The fall is left undefined (``nan``) for
+    a feature whose interval on the development rows does not lie above zero. The subsample
+    and the bootstrap draw from the streams ``(seed, "iid_checks", part, "leakage power",
+    ...)``.
 
     Returns
     -------
@@ -191,6 +193,11 @@ def feature_power(table: AuditTable, replicates: int, seed: int, part: str
         later = percentile_interval(sign * point[1][j], sign * draws[1, :, j])
         drop = percentile_interval(early.value - later.value,
                                    sign * (draws[0, :, j] - draws[1, :, j]))
+        if not early.low > 0:
+            # Without power on the development rows there is none to lose, and the sign that
+            # orients the later rows is noise: a relation that appears later would count as a
+            # fall whenever the noise picked the other sign.
+            drop = percentile_interval(np.nan, np.full(0, np.nan))
         records.append({"feature": column, "sign": sign,
                         "early": early.value, "early_low": early.low, "early_high": early.high,
                         "late": later.value, "late_low": later.low, "late_high": later.high,

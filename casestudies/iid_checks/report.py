@@ -400,7 +400,7 @@ def _power_table(audit: AuditResult) -> pd.DataFrame:
     with intervals, and the checks that flag it; most suspicious first."""
     power = audit.power
     flags = _flags(audit.checks, ("label in disguise", "power drop"))
-    order = np.maximum(power["early_low"] / DISGUISED_POWER, power["drop_low"] / MATERIAL_DROP)
+    order = np.fmax(power["early_low"] / DISGUISED_POWER, power["drop_low"] / MATERIAL_DROP)
     power = power.assign(order=order).sort_values("order", ascending=False).head(LEAKAGE_ROWS)
     return pd.DataFrame({
         "feature": power["feature"],

@@ -124,12 +124,17 @@ def test_a_negative_disguise_is_flagged_and_a_reversed_relation_counts_as_a_fall
     frame = pd.DataFrame({"t": np.arange(rows), "minus": -y + 0.01 * rng.normal(size=rows),
                           "reverses": np.where(early, 1.0, -1.0) * y + rng.normal(size=rows),
                           "noise": rng.normal(size=rows), "y": y})
+    # Unrelated early, strongly related later with either sign: power that appears is no fall,
+    # whichever sign the noise of the early rows happens to take.
+    for sign in (1.0, -1.0):
+        frame[f"appears{sign:+.0f}"] = sign * 1.8 * y * ~early + rng.normal(size=rows)
     table = prepare_table(frame, name="signs", target="y", time="t")
     power, _ = feature_power(table, 100, 0, "test")
     by_feature = power.set_index("feature")
     assert by_feature.loc["minus", "sign"] == -1.0
     assert by_feature.loc["minus", "early"] == pytest.approx(1.0)
     assert by_feature.loc["reverses", "late"] < 0 < by_feature.loc["reverses", "early"]
+    assert np.isnan(by_feature.loc[["appears+1", "appears-1"], "drop"]).all()
     flags = _flags(table)
     assert flags == {"minus": "label in disguise", "reverses": "power drop"}
 
