@@ -66,6 +66,7 @@ and every bootstrap replicate costs a pass over the rows per feature."""
 
 CONTROL_ROWS = 2_000
 """Rows of the known-truth control on which the same checks run."""
+CONTROL_PREVALENCE = 0.5  # positive rate of the control's 0/1 target
 CONTROL_SHIFT = 1.8  # honest feature: class means 1.8 SD apart, AUC about 0.9
 CONTROL_NOISE = 0.05  # SD of the noise on the disguised label
 CONTROL_CORRELATION = 0.8  # honest feature of a numeric target
@@ -236,7 +237,7 @@ def simulate_control(task: str, rows: int, seed: int) -> pd.DataFrame:
     early = np.arange(rows) < rows // 2
     noise = rng.normal(size=(rows, 4))
     if task == "classification":
-        y = (rng.random(rows) < 0.5).astype(float)
+        y = (rng.random(rows) < CONTROL_PREVALENCE).astype(float)
         signal = {"honest": CONTROL_SHIFT, "stable": CONTROL_STABLE}
         features = {
             "disguised": y + CONTROL_NOISE * noise[:, 0],

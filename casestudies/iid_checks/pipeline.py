@@ -520,6 +520,7 @@ def settings() -> dict:
         "power_rows": leakage.POWER_ROWS, "leakage_types": dict(leakage.LEAKAGE_TYPES),
         "control_rows": leakage.CONTROL_ROWS, "control_shift": leakage.CONTROL_SHIFT,
         "control_noise": leakage.CONTROL_NOISE,
+        "control_prevalence": leakage.CONTROL_PREVALENCE,
         "control_correlation": leakage.CONTROL_CORRELATION,
         "control_stable": leakage.CONTROL_STABLE,
     }

@@ -587,6 +587,7 @@ def build(result: IIDResult) -> Report:
                                "built to trip, and only by it.",
                        intervals=POWER_INTERVALS)
     if result.audit.late_recordings is not None:
+        evidence.text("evidence_recorded_at.md", **ctx)
         evidence.table(_late_table(result.audit),
                        caption="Features declared with --recorded-at: rows whose value was "
                                "recorded after the row's time, the moment it is predicted.",
