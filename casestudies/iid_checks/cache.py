@@ -33,7 +33,7 @@ import casestudies
 DATA_OPTIONS = {"data", "target", "time", "time_format", "group", "split", "columns", "burn_in",
                 "feature_window", "label_delay", "gap", "max_columns", "n_customers",
                 "n_terminals", "n_days", "quick", "drop", "categorical", "positive", "missing",
-                "sep", "encoding"}
+                "sep", "encoding", "recorded_at"}
 MAX_ENTRIES_PER_PART = 16
 """Entries of one part kept for the current source (one per configuration used): enough for a
 handful of settings in use, small on disk (an entry is well under a megabyte)."""

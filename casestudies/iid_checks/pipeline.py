@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.errors import DataError
-from casestudies.iid_checks import checks
+from casestudies.iid_checks import checks, leakage
 from casestudies.iid_checks import verdicts as rules
 from casestudies.iid_checks.audit import (
     EFFECTS,
@@ -21,6 +21,7 @@ from casestudies.iid_checks.audit import (
     NEAR_TOLERANCE,
     VERDICTS,
     AuditResult,
+    leakage_control,
     model_features,
     run_audit,
 )
@@ -271,6 +272,8 @@ class IIDResult(StudyResult):
     islp: list = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     data_handling: DataHandling | None = None  # what was done to a user's table
+    leakage_control: pd.DataFrame | None = None  # the leakage checks on the known-truth control
+    leakage_features: dict[str, str] = field(default_factory=dict)  # feature each verdict shows
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: verdicts per assumption, every check, the gallery, the lag
@@ -518,7 +521,34 @@ def settings() -> dict:
         "adversarial_chance_auc": rules.CHANCE_AUC,
         "adversarial_material_auc": rules.MATERIAL_AUC,
         "max_dropped_share": MAX_DROPPED_SHARE,
+        "disguised_power": leakage.DISGUISED_POWER, "material_drop": leakage.MATERIAL_DROP,
+        # The same thresholds on the AUC scale (Somers' D = 2 AUC - 1).
+        "disguised_auc": (1 + leakage.DISGUISED_POWER) / 2,
+        "material_drop_auc": leakage.MATERIAL_DROP / 2,
+        "late_recording_tolerance": leakage.LATE_RECORDING_TOLERANCE,
+        "power_rows": leakage.POWER_ROWS, "leakage_types": dict(leakage.LEAKAGE_TYPES),
+        "control_rows": leakage.CONTROL_ROWS, "control_shift": leakage.CONTROL_SHIFT,
+        "control_noise": leakage.CONTROL_NOISE,
+        "control_prevalence": leakage.CONTROL_PREVALENCE,
+        "control_correlation": leakage.CONTROL_CORRELATION,
+        "control_stable": leakage.CONTROL_STABLE,
     }
+
+
+def leakage_verdicts(audit: AuditResult) -> tuple[dict[str, Verdict], dict[str, str]]:
+    """The verdicts of the single-feature and recording-time leakage checks, and per verdict
+    the feature it shows (the most suspicious one)."""
+    found, features = {}, {}
+    pairs = []
+    if audit.power is not None:
+        pairs += [rules.label_in_disguise_verdict(audit.power, audit.power_clusters),
+                  rules.power_drop_verdict(audit.power, audit.power_clusters)]
+    if audit.late_recordings is not None:
+        pairs.append(rules.recorded_after_prediction_verdict(audit.late_recordings))
+    for verdict, feature in pairs:
+        found[verdict.name] = verdict
+        features[verdict.name] = feature
+    return found, features
 
 
 def table_verdicts(audit: AuditResult, validation: ValidationResult | None
@@ -531,6 +561,7 @@ def table_verdicts(audit: AuditResult, validation: ValidationResult | None
         found[verdict.name] = verdict
     if audit.adversarial is not None:
         found |= rules.adversarial_verdicts(audit.adversarial.auc, audit.adversarial.clusters)
+    found |= leakage_verdicts(audit)[0]
     if validation is not None:
         kfold = validation.scheme("random K-fold")
         found["kfold_overstates"] = rules.overstates_verdict(
@@ -676,8 +707,10 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         if burn.used > 0:
             with timer.stage("audit without burn-in"):
                 progress.status("auditing without the burn-in")
+                # Only its drift effects are compared; the single-feature leakage checks are
+                # judged on the rows audited.
                 without = run_audit(full_table, config, config.seed,
-                                    part="data without burn-in")
+                                    part="data without burn-in", single_feature=False)
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
@@ -705,6 +738,11 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     prior = prior_shift(table, config.bootstrap,
                         stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)
+    control = None
+    if audit.power is not None:
+        with timer.stage("leakage control"):
+            control = leakage_control(table.task, config, config.seed)
+        verdicts["leakage_control_separates"] = rules.leakage_control_verdict(control)
     verdicts["warmup_detected"] = rules.burn_in_verdict(burn.detected, len(burn.warmups))
     for entry in islp:
         for assumption in ASSUMPTIONS:
@@ -776,5 +814,6 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
         prior=prior, concept=concept, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
-        data_handling=data_handling(data, table),
+        data_handling=data_handling(data, table), leakage_control=control,
+        leakage_features=leakage_verdicts(audit)[1],
     )

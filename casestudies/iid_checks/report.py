@@ -11,6 +11,7 @@ import pandas as pd
 
 from casestudies.iid_checks import STUDY
 from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.leakage import DISGUISED_POWER, MATERIAL_DROP, TEST_TYPES
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
@@ -150,6 +151,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "ess_factor": _shown(settings["strong_ar1_size_factor"], ".3g"),
         "gallery_formula": _linear_formula(settings["gallery_coefficients"]),
         "n_features": len(settings["gallery_coefficients"]),
+        "control": result.leakage_control,
     }
 
 
@@ -315,8 +317,10 @@ def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.Data
         ["context", "order", "ratio"], ascending=[True, True, False])
     if limit is not None:
         frame = frame.head(limit)
+    kind = frame["leakage_type"].fillna("") if "leakage_type" in frame else ""
     return pd.DataFrame({
-        "test": frame["test"], "column": frame["column"], "role": frame["role"],
+        "test": frame["test"] + np.where(kind != "", " (" + kind + ")", ""),
+        "column": frame["column"], "role": frame["role"],
         "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
         "effect": frame["effect"], "effect size": frame["effect_name"],
         "verdict": frame["verdict"].map(VERDICT_MARK),
@@ -383,8 +387,65 @@ def _burn_in_table(result: IIDResult) -> pd.DataFrame:
 
 def _threshold_table() -> pd.DataFrame:
     return pd.DataFrame([{"check": test, "assumption": ASSUMPTION[test], "effect size": name,
-                          "material from": threshold}
+                          "material from": threshold,
+                          "leakage type": TEST_TYPES.get(test, "")}
                          for test, (name, threshold) in EFFECTS.items()])
+
+
+LEAKAGE_ROWS = 15  # features shown in the single-feature power table, most suspicious first
+
+
+def _flags(checks: pd.DataFrame, tests: tuple[str, ...]) -> pd.Series:
+    """Per column, the checks of ``tests`` that flag it, with their leakage type."""
+    rows = checks[checks["test"].isin(tests) & (checks["verdict"] == VERDICTS[0])]
+    return rows.groupby("column")["test"].agg(
+        lambda names: ", ".join(f"{n} ({TEST_TYPES[n]})" for n in names))
+
+
+def _power_table(audit: AuditResult) -> pd.DataFrame:
+    """Per numeric feature: its rank power on the development and later rows and the fall,
+    with intervals, and the checks that flag it; most suspicious first."""
+    power = audit.power
+    flags = _flags(audit.checks, ("label in disguise", "power drop"))
+    order = np.fmax(power["early_low"] / DISGUISED_POWER, power["drop_low"] / MATERIAL_DROP)
+    power = power.assign(order=order).sort_values("order", ascending=False).head(LEAKAGE_ROWS)
+    return pd.DataFrame({
+        "feature": power["feature"],
+        "power, development rows": power["early"], "e low": power["early_low"],
+        "e high": power["early_high"],
+        "power, later rows": power["late"], "l low": power["late_low"],
+        "l high": power["late_high"],
+        "fall": power["drop"], "f low": power["drop_low"], "f high": power["drop_high"],
+        "flagged": [flags.get(f, "—") for f in power["feature"]],
+    })
+
+
+POWER_INTERVALS = {"power, development rows": ("e low", "e high"),
+                   "power, later rows": ("l low", "l high"), "fall": ("f low", "f high")}
+
+
+def _control_table(control: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "feature": control["feature"],
+        "built to trip": control["truth"].replace("", "none"),
+        "power, development rows": control["early"], "e low": control["early_low"],
+        "e high": control["early_high"],
+        "power, later rows": control["late"], "l low": control["late_low"],
+        "l high": control["late_high"],
+        "fall": control["drop"], "f low": control["drop_low"], "f high": control["drop_high"],
+        "flagged": control["flagged"].replace("", "none"),
+    })
+
+
+def _late_table(audit: AuditResult) -> pd.DataFrame:
+    late = audit.late_recordings
+    flags = _flags(audit.checks, ("recorded after prediction",))
+    return pd.DataFrame({
+        "feature": late["feature"], "rows": late["rows"],
+        "recorded after their time": late["after"], "share": late["share"],
+        f"latest, {late['unit'].iloc[0]} after": late["latest"],
+        "flagged": [flags.get(f, "—") for f in late["feature"]],
+    })
 
 
 def _validation_table(validation) -> pd.DataFrame:
@@ -539,6 +600,29 @@ def build(result: IIDResult) -> Report:
                                "AUC when the feature is shuffled, on "
                                f"{result.audit.adversarial.importance_rows:,} rows held out of "
                                "the classifier's fit.")
+    if result.audit.power is not None or result.audit.late_recordings is not None:
+        evidence.text("evidence_leakage.md", **ctx)
+    if result.audit.power is not None:
+        evidence.table(_power_table(result.audit),
+                       caption="Single-feature power (|Somers' D| for a 0/1 target, Spearman's "
+                               "|rho| for a numeric one; later rows oriented by the sign on the "
+                               "development rows) and its fall, with "
+                               f"{_level(result.audit.power['confidence'].iloc[0])} intervals "
+                               f"over {result.audit.power_clusters}; at most {LEAKAGE_ROWS} "
+                               "features, most suspicious first (every one is in the JSON).",
+                       intervals=POWER_INTERVALS)
+    if result.leakage_control is not None:
+        evidence.table(_control_table(result.leakage_control),
+                       caption="Control: the same checks on a simulated table whose leaks are "
+                               "known. Each feature should be flagged by the check it was "
+                               "built to trip, and only by it.",
+                       intervals=POWER_INTERVALS)
+    if result.audit.late_recordings is not None:
+        evidence.text("evidence_recorded_at.md", **ctx)
+        evidence.table(_late_table(result.audit),
+                       caption="Features declared with --recorded-at: rows whose value was "
+                               "recorded after the row's time, the moment it is predicted.",
+                       percent=("share",))
     if result.validation is not None:
         level = _level(result.validation.holdout.confidence)
         evidence.text("evidence_validation.md", **ctx)

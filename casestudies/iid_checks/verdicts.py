@@ -252,3 +252,82 @@ def gap_rule_verdict(gap_time: float, required: float, name: str = "gap_meets_ru
                    estimate=float(gap_time), threshold=float(required),
                    rule=f"gap of {what} at least the longest feature window plus the label "
                         "delay")
+
+
+def _most_suspicious(states: list[Verdict]) -> Verdict:
+    """The feature verdict whose interval lies highest (lower end first, then the estimate)."""
+    return max(states, key=lambda v: (v.low if v.low is not None and math.isfinite(v.low)
+                                      else -math.inf, v.estimate or -math.inf))
+
+
+def _any_feature(name: str, states: list[Verdict], rule: str) -> tuple[Verdict, str]:
+    """One verdict over features: yes when one of them holds, no when none can (every one is
+    no), undecided otherwise; the estimate and interval are those of the most suspicious
+    feature with that state (each state is named after its feature), which is returned beside
+    it."""
+    if not states:
+        return Verdict(name=name, holds=None, rule=rule + "; no feature could be measured"), ""
+    holds = (True if any(v.holds is True for v in states)
+             else False if all(v.holds is False for v in states) else None)
+    # The feature shown is one that gives the aggregate its state (an undecided one when the
+    # verdict is undecided), and among those the one whose interval lies highest.
+    top = _most_suspicious([v for v in states if v.holds is holds])
+    return Verdict(**{**top.__dict__, "name": name, "holds": holds,
+                      "rule": f"{rule} (shown: {top.name!r})"}), top.name
+
+
+def label_in_disguise_verdict(power: pd.DataFrame, unit: str) -> tuple[Verdict, str]:
+    """Some feature is the label in disguise: the whole interval of its rank power on the
+    development rows lies above :data:`~casestudies.iid_checks.leakage.DISGUISED_POWER`; and
+    the feature whose interval lies highest."""
+    from casestudies.iid_checks.leakage import DISGUISED_POWER
+
+    states = [interval_above(r.feature, Estimate(r.early, r.early_low, r.early_high,
+                                                 r.confidence), DISGUISED_POWER, unit=unit,
+                             rule="") for r in power.itertuples() if math.isfinite(r.early)]
+    return _any_feature("feature_is_label_in_disguise", states,
+                        "a feature whose |rank correlation| with the target on the development "
+                        "rows has its whole interval above the threshold")
+
+
+def power_drop_verdict(power: pd.DataFrame, unit: str) -> tuple[Verdict, str]:
+    """Some feature loses its power after the development rows: the whole paired interval of
+    (early - later) rank power lies above :data:`~casestudies.iid_checks.leakage.MATERIAL_DROP`;
+    and the feature whose fall lies highest."""
+    from casestudies.iid_checks.leakage import MATERIAL_DROP
+
+    states = [interval_above(r.feature, Estimate(r.drop, r.drop_low, r.drop_high,
+                                                 r.confidence), MATERIAL_DROP, unit=unit,
+                             rule="") for r in power.itertuples() if math.isfinite(r.drop)]
+    return _any_feature("feature_power_drops_later", states,
+                        "a feature whose rank correlation with the target falls from the "
+                        "development to the later rows, whole paired interval above the "
+                        "material fall")
+
+
+def recorded_after_prediction_verdict(late: pd.DataFrame) -> tuple[Verdict, str]:
+    """Some feature declared with ``--recorded-at`` was recorded after the prediction moment in
+    at least :data:`~casestudies.iid_checks.leakage.LATE_RECORDING_TOLERANCE` of its rows; and
+    the feature with the largest share."""
+    from casestudies.iid_checks.leakage import LATE_RECORDING_TOLERANCE as tolerance
+
+    rule = ("a feature recorded after its row's time (the prediction moment) in at least the "
+            "tolerated share of rows")
+    if late.empty or not late["share"].notna().any():
+        return Verdict(name="feature_recorded_after_prediction", holds=None, rule=rule), ""
+    top = late.loc[late["share"].idxmax()]
+    return Verdict(name="feature_recorded_after_prediction",
+                   holds=bool(top["share"] >= tolerance), estimate=float(top["share"]),
+                   threshold=tolerance,
+                   rule=f"{rule} (shown: {top['feature']!r})"), str(top["feature"])
+
+
+def leakage_control_verdict(control: pd.DataFrame) -> Verdict:
+    """The single-feature checks separate the control's planted leaks from its honest
+    features: no feature of the known-truth control is flagged wrongly or missed
+    (:data:`MISSED_VIOLATIONS_ALLOWED` errors)."""
+    errors = int((control["flagged"] != control["truth"]).sum())
+    return Verdict(name="leakage_control_separates", holds=errors <= MISSED_VIOLATIONS_ALLOWED,
+                   estimate=float(errors), threshold=float(MISSED_VIOLATIONS_ALLOWED),
+                   rule="control features flagged by a check other than the one they were "
+                        "built to trip, or not flagged, at most the threshold")
