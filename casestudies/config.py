@@ -48,6 +48,7 @@ class Option:
     negate: bool = False
     show_default: str | None = None
     table: bool = False
+    repeat: bool = False
 
     @property
     def has_quick(self) -> bool:
@@ -66,7 +67,8 @@ def option(default: Any, help: str, *, flag: str | bool | None = True, metavar: 
            choices: Iterable[str] | None = None, ge: float | None = None,
            gt: float | None = None, le: float | None = None, lt: float | None = None,
            quick: Any = _NO_QUICK, parse: Callable[[Any], Any] | None = None,
-           negate: bool = False, show_default: str | None = None, table: bool = False) -> Any:
+           negate: bool = False, show_default: str | None = None, table: bool = False,
+           repeat: bool = False) -> Any:
     """A config field that users can set.
 
     Parameters
@@ -94,6 +96,10 @@ def option(default: Any, help: str, *, flag: str | bool | None = True, metavar: 
         The default as the user would type it, when it differs from the stored value.
     table : bool
         The field names a data file; a pandas DataFrame is accepted too (from Python).
+    repeat : bool
+        A list-valued option that may be given several times on the command line, each time
+        adding its values (``--recorded-at a=t1 --recorded-at b=t2``); otherwise the last one
+        given counts, as argparse does.
     """
     if flag is True:
         flag_text = None  # filled in by StudyConfig from the field name
@@ -104,7 +110,7 @@ def option(default: Any, help: str, *, flag: str | bool | None = True, metavar: 
     record = Option(help=help, flag=flag_text, metavar=metavar,
                     choices=tuple(choices) if choices is not None else None, ge=ge, gt=gt, le=le,
                     lt=lt, quick=quick, parse=parse, negate=negate, show_default=show_default,
-                    table=table)
+                    table=table, repeat=repeat)
     return dataclasses.field(default=default, metadata={"option": record})
 
 
@@ -262,9 +268,10 @@ class StudyConfig:
             if metavar is None:
                 metavar = ("{" + ",".join(record.choices) + "}" if record.choices
                            else spec.flag.lstrip("-").upper().replace("-", "_"))
+            extra = {"action": "extend"} if spec.many and record.repeat else {}
             parser.add_argument(spec.flag, dest=spec.name, default=argparse.SUPPRESS,
                                 metavar=metavar, nargs="+" if spec.many else None,
-                                help=text.replace("%", "%%"))
+                                help=text.replace("%", "%%"), **extra)
 
     @classmethod
     def from_arguments(cls, args: argparse.Namespace) -> StudyConfig:

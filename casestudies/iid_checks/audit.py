@@ -24,6 +24,17 @@ from casestudies.iid_checks import checks
 from casestudies.iid_checks import null_at_n as at_n
 from casestudies.iid_checks.data import AuditTable
 from casestudies.iid_checks.dependent import dependent_energy_test, dependent_two_sample
+from casestudies.iid_checks.leakage import (
+    CONTROL_ROWS,
+    CONTROL_TRUTH,
+    DISGUISED_POWER,
+    LATE_RECORDING_TOLERANCE,
+    MATERIAL_DROP,
+    TEST_TYPES,
+    control_table,
+    feature_power,
+    late_recordings,
+)
 from casestudies.iid_checks.resampling import bootstrap_clusters
 from casestudies.progress import progress
 from casestudies.rng import stream, stream_seed
@@ -50,6 +61,11 @@ EFFECTS = {
     "exact duplicates": ("share of test rows", 0.01),
     "near duplicates": ("share of test rows beyond chance", 0.01),
     "groups on both sides": ("share of test rows", 0.01),
+    "label in disguise": ("lower end of the 95% interval of |rank correlation| with the "
+                          "target on the development rows", DISGUISED_POWER),
+    "power drop": ("lower end of the 95% interval of the fall in rank correlation, "
+                   "development to later rows", MATERIAL_DROP),
+    "recorded after prediction": ("share of rows", LATE_RECORDING_TOLERANCE),
 }
 ASSUMPTION = {
     "Ljung-Box": "independent", "runs": "independent", "Durbin-Watson": "independent",
@@ -59,7 +75,8 @@ ASSUMPTION = {
     "energy distance": "identically distributed", "adversarial AUC": "identically distributed",
     "ADF + KPSS": "identically distributed",
     "exact duplicates": "no leakage", "near duplicates": "no leakage",
-    "groups on both sides": "no leakage",
+    "groups on both sides": "no leakage", "label in disguise": "no leakage",
+    "power drop": "no leakage", "recorded after prediction": "no leakage",
 }
 ROLES = ("target", "residuals", "feature", "calendar", "table")
 """What a checked column is. The independence verdict that decides about cross-validation
@@ -70,8 +87,12 @@ assumption: their autocorrelation and drift are the calendar's."""
 DECIDING_ROLES = {
     "independent": ("target", "residuals"),
     "identically distributed": ("target", "feature", "table"),
-    "no leakage": ("table",),
+    "no leakage": ("table", "feature"),
 }
+CONTEXT_TESTS = {"power drop"}
+"""Checks that never decide a verdict: a feature whose power falls after the development rows
+may have been built with the label there (leakage), but concept drift, or a narrower range of
+the feature later, lowers its power just as well."""
 NEAR_TOLERANCE = 0.01  # RMS difference per standardised feature below which rows are "near"
 NEAR_DENSITY_NEIGHBOURS = 5  # neighbours that measure the local density of the other side
 MAX_NEAR_QUERIES = 5_000
@@ -133,6 +154,9 @@ class AuditResult:
     stationarity: dict[str, checks.Stationarity] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     columns: pd.DataFrame | None = None  # one verdict per column and assumption
+    power: pd.DataFrame | None = None  # single-feature power per side (with a target)
+    power_clusters: str = ""  # what the intervals of the power resampled
+    late_recordings: pd.DataFrame | None = None  # per feature declared with --recorded-at
 
     def violated(self, assumption: str) -> bool:
         rows = self.checks[(self.checks["assumption"] == assumption) & self.checks["decides"]]
@@ -152,7 +176,8 @@ def _row(test: str, column: str, result: checks.TestResult, note: str = "",
     elif null_source is None:
         null_source = at_n.NOT_SIMULATED if np.isfinite(result.p_value) else ""
     return {"assumption": assumption, "test": test, "column": column, "role": role,
-            "decides": role in DECIDING_ROLES[assumption],
+            "decides": role in DECIDING_ROLES[assumption] and test not in CONTEXT_TESTS,
+            "leakage_type": TEST_TYPES.get(test, ""),
             "statistic": result.statistic, "p_value": result.p_value, "naive_p_value": naive_p,
             "effect": result.effect, "effect_name": name, "threshold": threshold,
             "detectable": detectable,
@@ -506,6 +531,40 @@ def _near_duplicates(table: AuditTable, exact: np.ndarray, rng: np.random.Genera
                 f"{chance.sum():,.1f} expected by chance{note}", "table")
 
 
+def target_leakage_rows(table: AuditTable, replicates: int, seed: int, part: str
+                        ) -> tuple[list[dict], pd.DataFrame | None, str, pd.DataFrame | None]:
+    """Per numeric feature (with a target and ``replicates`` > 0): the label in disguise and
+    the fall of its power after the development rows
+    (:func:`~casestudies.iid_checks.leakage.feature_power`); per feature declared with
+    ``--recorded-at``: the rows recorded after their prediction moment.
+
+    The interval checks have no p-value: their effect is the lower end of the interval, so
+    that a check is a violation exactly when the whole interval lies at or beyond its
+    threshold.
+    """
+    rows = []
+    found = feature_power(table, replicates, seed, part) if replicates > 0 else None
+    power, clusters = found if found is not None else (None, "")
+    for r in power.itertuples() if power is not None else ():
+        level = f"{r.confidence:.0%}"
+        rows.append(_row("label in disguise", r.feature,
+                         checks.TestResult(r.early, np.nan, max(r.early_low, 0.0)),
+                         f"{r.early:.3f} ({level} interval {r.early_low:.3f} to "
+                         f"{r.early_high:.3f}) on {r.rows_early:,} development rows, over "
+                         f"{clusters}"))
+        rows.append(_row("power drop", r.feature,
+                         checks.TestResult(r.drop, np.nan, max(r.drop_low, 0.0)),
+                         f"{r.early:.3f} early, {r.late:.3f} later: fall {r.drop:.3f} "
+                         f"({level} interval {r.drop_low:.3f} to {r.drop_high:.3f}), over "
+                         f"{clusters}"))
+    late = late_recordings(table) if table.recorded_at else None
+    for r in late.itertuples() if late is not None else ():
+        rows.append(_row("recorded after prediction", r.feature,
+                         checks.TestResult(float(r.after), np.nan, r.share),
+                         f"{r.after:,} of {r.rows:,} rows recorded after their time"))
+    return rows, power, clusters, late
+
+
 def stationarity_rows(table: AuditTable, alpha: float, max_series: int,
                       nulls: at_n.NullStreams | None = None
                       ) -> tuple[list[dict], dict[str, checks.Stationarity]]:
@@ -577,13 +636,16 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     """One verdict per column and assumption, combining its checks: violated when any of them
     is a violation. ``tests`` names the checks that flag it."""
     records = []
-    for (assumption, column), rows in frame.groupby(["assumption", "column"], sort=False):
+    # A column's deciding and context checks of one assumption are judged apart (a feature's
+    # "label in disguise" decides about leakage, its "power drop" is context).
+    for (assumption, column, decides), rows in frame.groupby(["assumption", "column", "decides"],
+                                                             sort=False):
         flagged = rows[rows["verdict"] == "violation"]
         unreliable = (rows["unreliable"].astype(bool) if "unreliable" in rows
                       else pd.Series(False, index=rows.index))
         records.append({
             "assumption": assumption, "column": column, "role": rows["role"].iloc[0],
-            "decides": bool(rows["decides"].iloc[0]), "checks": len(rows),
+            "decides": bool(decides), "checks": len(rows),
             "violated": len(flagged) > 0,
             "small effect": bool((rows["verdict"] == VERDICTS[1]).any()) and flagged.empty,
             # No violation, and no test of the column could have flagged a material effect at
@@ -603,7 +665,7 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
 def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
               part: str = "data",
               residuals: tuple[np.ndarray, np.ndarray | None] | None = None,
-              null_at_n: bool = True) -> AuditResult:
+              single_feature: bool = True, null_at_n: bool = True) -> AuditResult:
     """Run every check on ``table`` and adjust the p-values for multiple testing.
 
     Parameters
@@ -623,6 +685,9 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     residuals : tuple of ndarray, optional
         Out-of-fold residuals of the validated model in time order, and their groups (or
         ``None``): their checks decide the independence verdict with the target's.
+    single_feature : bool, default True
+        Run the single-feature leakage checks (:func:`target_leakage_rows`); the recording
+        times declared with ``--recorded-at`` are checked either way.
     null_at_n : bool, default True
         Simulate each series check's false-alarm rate and detectable effect at this n
         (:mod:`~casestudies.iid_checks.null_at_n`), from the streams
@@ -641,6 +706,9 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     leakage, leakage_notes = leakage_rows(table, stream(seed, "iid_checks", part,
                                                         "near duplicates"), config.max_rows)
     rows += leakage
+    target_rows, power, power_clusters, late = target_leakage_rows(
+        table, config.bootstrap if single_feature else 0, seed, part)
+    rows += target_rows
     # A test that cannot run on a column (a runs test on a column equal to its median almost
     # everywhere) gives no row rather than a silent "no evidence".
     rows = [r for r in rows if np.isfinite(r["statistic"])]
@@ -650,4 +718,18 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     return AuditResult(name=table.name, rows=len(table.frame), checks=frame,
                        correction=config.correction, alpha=config.alpha, correlograms=grams,
                        adversarial=found, stationarity=readings,
-                       notes=list(table.notes) + leakage_notes, columns=column_verdicts(frame))
+                       notes=list(table.notes) + leakage_notes, columns=column_verdicts(frame),
+                       power=power, power_clusters=power_clusters, late_recordings=late)
+
+
+def leakage_control(task: str, config, seed: int) -> pd.DataFrame:
+    """The single-feature leakage checks on the known-truth control
+    (:func:`~casestudies.iid_checks.leakage.simulate_control`) of ``task``: per feature its
+    powers, the check it was built to trip (``truth``, "" for none) and the checks that flag it
+    (``flagged``), judged by the same rule as on the data."""
+    table = control_table(task, CONTROL_ROWS, seed)
+    rows, power, _, _ = target_leakage_rows(table, config.bootstrap, seed, "leakage control")
+    frame = adjust(pd.DataFrame(rows), config.alpha, config.correction)
+    flagged = frame[frame["verdict"] == VERDICTS[0]].groupby("column")["test"].agg(", ".join)
+    return power.assign(truth=power["feature"].map(CONTROL_TRUTH),
+                        flagged=[flagged.get(f, "") for f in power["feature"]])

@@ -9,6 +9,9 @@ helper it calls, never reads a stale result), as a pickle in the user's cache di
 * ``$CASESTUDIES_CACHE_DIR`` when set (an empty value turns the cache off), else
 * ``$XDG_CACHE_HOME/casestudies``, else ``~/.cache/casestudies``.
 
+Entries written by another version of the source can never be read again, so writing an entry
+removes them, and keeps at most :data:`MAX_ENTRIES_PER_PART` of one part (the newest).
+
 A cached object is the object computed, pickled: a report built from it is identical to one
 built without the cache (only the stage timings of the provenance differ).
 """
@@ -30,7 +33,10 @@ import casestudies
 DATA_OPTIONS = {"data", "target", "time", "time_format", "group", "split", "columns", "burn_in",
                 "feature_window", "label_delay", "gap", "max_columns", "n_customers",
                 "n_terminals", "n_days", "quick", "drop", "categorical", "positive", "missing",
-                "sep", "encoding"}
+                "sep", "encoding", "recorded_at"}
+MAX_ENTRIES_PER_PART = 16
+"""Entries of one part kept for the current source (one per configuration used): enough for a
+handful of settings in use, small on disk (an entry is well under a megabyte)."""
 
 
 def cache_dir() -> Path | None:
@@ -69,7 +75,9 @@ def cached(part: str, config: Any, compute: Callable[[], Any]) -> tuple[Any, boo
     directory = cache_dir()
     if directory is None:
         return compute(), False
-    path = directory / "iid_checks" / f"{part.replace(' ', '_')}-{cache_key(part, config)}.pkl"
+    prefix = part.replace(" ", "_")
+    source = _source_digest()
+    path = directory / "iid_checks" / f"{prefix}-{source}-{cache_key(part, config)}.pkl"
     try:
         with path.open("rb") as handle:
             return pickle.load(handle), True
@@ -82,6 +90,23 @@ def cached(part: str, config: Any, compute: Callable[[], Any]) -> tuple[Any, boo
         with temporary.open("wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(path)
+        _prune(path, prefix, source)
     except OSError:
         pass
     return value, False
+
+
+def _prune(written: Path, prefix: str, source: str) -> None:
+    """Remove the entries of part ``prefix`` written by other source versions, and all but the
+    newest :data:`MAX_ENTRIES_PER_PART` of the current one (``written``, just stored, stays)."""
+    entries = []
+    for path in written.parent.glob(f"{prefix}-*.pkl"):
+        if path == written:
+            continue
+        parts = path.stem[len(prefix) + 1:].split("-")
+        if len(parts) != 2 or parts[0] != source:  # older code (or the older one-key name)
+            path.unlink(missing_ok=True)
+        else:
+            entries.append((path.stat().st_mtime, path))
+    for _, path in sorted(entries, reverse=True)[MAX_ENTRIES_PER_PART - 1:]:
+        path.unlink(missing_ok=True)

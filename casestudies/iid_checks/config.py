@@ -99,6 +99,10 @@ class IIDConfig(StudyConfig):
         The longest window a feature looks back over and the delay before a label is known:
         time-ordered validation leaves their sum as a gap between training and validation
         rows. ``None``: 30 and 7 days on the default transactions, 0 on a user's file.
+    recorded_at : tuple of str
+        ``FEATURE=TIME_COLUMN`` pairs: the column holding when each row's value of the feature
+        was recorded. A value recorded after the row's time (its prediction moment) could not
+        have been used to predict it.
     n_customers, n_terminals, n_days : int
         Size of the default transaction simulation.
     """
@@ -166,6 +170,11 @@ class IIDConfig(StudyConfig):
                                         metavar="DURATION")
     label_delay: str | None = option(None, "delay before a label is known (default: 7D on the "
                                            "default data, 0 otherwise)", metavar="DURATION")
+    recorded_at: tuple[str, ...] = option((), "FEATURE=TIME_COLUMN: the column holding when "
+                                              "each row's value of FEATURE was recorded; rows "
+                                              "recorded after their --time are flagged "
+                                              "(repeatable, or comma-separated)",
+                                          metavar="COL=TIME_COL", repeat=True)
     n_customers: int = option(360, "simulated customers", flag=False, ge=20, quick=120)
     n_terminals: int = option(800, "simulated terminals", flag=False, ge=20, quick=300)
     n_days: int = option(150, "simulated days", flag=False, ge=14, quick=100)
@@ -182,13 +191,43 @@ class IIDConfig(StudyConfig):
         if len(set(roles)) < len(roles):
             raise ConfigError("--target, --time, --group and --split must name different columns")
         self._check_table_options(roles)
+        self._check_recorded_at(roles)
+
+    @property
+    def recorded_pairs(self) -> dict[str, str]:
+        """``--recorded-at`` as feature -> column of its recording times."""
+        pairs = (item.partition("=") for item in self.recorded_at)
+        return {feature.strip(): column.strip() for feature, _, column in pairs}
+
+    def _check_recorded_at(self, roles: list[str]) -> None:
+        """Each ``--recorded-at`` item is ``FEATURE=TIME_COLUMN`` with two names, one per
+        feature; the feature is not a role column; the times are compared with ``--time``."""
+        if not self.recorded_at:
+            return
+        seen = set()
+        for item in self.recorded_at:
+            feature, _, column = (part.strip() for part in item.partition("="))
+            if "=" not in item or not feature or not column:
+                raise ConfigError(f"--recorded-at {item!r} must be FEATURE=TIME_COLUMN, e.g. "
+                                  f"balance=balance_updated_at")
+            if feature in seen:
+                raise ConfigError(f"--recorded-at names {feature!r} twice")
+            seen.add(feature)
+            if feature in roles:
+                raise ConfigError(f"--recorded-at names {feature!r}, which is the --target, "
+                                  f"--time, --group or --split column, not a feature")
+            if feature in self.drop:
+                raise ConfigError(f"--recorded-at names {feature!r}, which --drop leaves out")
+        if self.time is None:
+            raise ConfigError("--recorded-at compares recording times with each row's "
+                              "prediction moment: add --time COL")
 
     def _check_table_options(self, roles: list[str]) -> None:
         """The options about reading a user's table need one, and the feature options must not
         name a role column (it is not a feature) or contradict each other."""
         given = {"--drop": self.drop, "--categorical": self.categorical,
                  "--positive": self.positive, "--missing": self.missing, "--sep": self.sep,
-                 "--encoding": self.encoding}
+                 "--encoding": self.encoding, "--recorded-at": self.recorded_at}
         if self.data is None:
             used = [flag for flag, value in given.items() if value not in (None, ())]
             if used:

@@ -126,6 +126,9 @@ class AuditTable:
         categories.
     dropped : list of str
         Columns left out of the features with ``--drop``.
+    recorded_at : dict of str to ndarray
+        For the features named with ``--recorded-at``: when each row's value was recorded, in
+        the unit and origin of :attr:`times`.
     """
 
     name: str
@@ -150,6 +153,7 @@ class AuditTable:
     missing: MissingReport | None = None
     declared: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    recorded_at: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def features(self) -> list[str]:
@@ -164,7 +168,8 @@ class AuditTable:
         is_test = self.is_test[keep] if self.split_by_column else np.arange(n) >= n // 2
         return replace(self, frame=self.frame[keep].reset_index(drop=True),
                        groups=None if self.groups is None else self.groups[keep],
-                       is_test=is_test, times=times[keep], notes=list(self.notes))
+                       is_test=is_test, times=times[keep], notes=list(self.notes),
+                       recorded_at={c: v[keep] for c, v in self.recorded_at.items()})
 
     @property
     def series_columns(self) -> list[str]:
@@ -453,7 +458,7 @@ def load_data(config) -> IIDData:
                               max_levels=config.max_levels, time_format=config.time_format,
                               max_columns=config.max_columns, drop=config.drop,
                               categorical=config.categorical, positive=config.positive,
-                              missing=config.missing)
+                              missing=config.missing, recorded_at=config.recorded_pairs)
         return IIDData(table=table, source=f"{name} ({len(frame):,} rows, "
                                            f"{frame.shape[1]} columns)",
                        fingerprint=fingerprint_frame(frame), reading=reading)
@@ -643,7 +648,8 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                   columns: tuple[str, ...] | None = None, max_levels: int = 10,
                   time_format: str | None = None, max_columns: int = 100,
                   drop: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
-                  positive: str | None = None, missing: str | None = None) -> AuditTable:
+                  positive: str | None = None, missing: str | None = None,
+                  recorded_at: dict[str, str] | None = None) -> AuditTable:
     """Validate ``frame`` and put it in the audit's shape.
 
     The missing-value policy (:func:`apply_missing`) comes first, on the role columns and the
@@ -661,12 +667,15 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
         nor numeric (or two values that are not a recognised pair, without ``positive``), a split
         column without exactly two values, too few rows for a check or on a side.
     ConfigError
-        ``categorical`` names a column that is not a feature, or ``positive`` is not a value of
-        the target.
+        ``categorical`` or ``recorded_at`` names a column that is not a feature, or
+        ``positive`` is not a value of the target.
     """
     roles = {"--target": target, "--time": time, "--group": group, "--split": split}
+    recorded_at = dict(recorded_at or {})
     _check_names(frame, name, roles, columns, drop, categorical)
-    role_columns = {c for c in roles.values() if c is not None}
+    _check_recorded_names(frame, name, recorded_at, roles)
+    # A recording-time column describes a feature; it is never a feature itself.
+    role_columns = {c for c in [*roles.values(), *recorded_at.values()] if c is not None}
     candidates = list(columns) if columns is not None else [
         c for c in frame.columns if c not in role_columns]
     candidates = [c for c in candidates if c not in role_columns and c not in drop]
@@ -686,7 +695,9 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
     candidates = [c for c in candidates if c not in empty]
     frame = frame.assign(**{c: _codes(frame[c], c) for c in categorical if c in candidates})
     rows_read = len(frame)
-    frame, missing_report = apply_missing(frame, roles, candidates, missing)
+    frame, missing_report = apply_missing(
+        frame, roles | {f"--recorded-at {feature}": column
+                        for feature, column in recorded_at.items()}, candidates, missing)
     n = len(frame)
     after = (f" after dropping {rows_read - n:,} rows with a missing value" if n < rows_read
              else "")
@@ -735,6 +746,12 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
                     discrete.append(column)
             else:
                 categorical_kept.append(column)
+    unknown = [f for f in recorded_at if f not in numeric and f not in categorical_kept]
+    if unknown:
+        raise ConfigError(f"--recorded-at names {unknown[0]!r}, which is not among the feature "
+                          f"columns audited (it is skipped, or not a feature); leave it out")
+    recorded = {feature: _recorded_times(frame, feature, column, time, stamps)
+                for feature, column in recorded_at.items()}
     task, labels = None, None
     if target is not None:
         kept[target], task, labels = _target(frame, target, positive)
@@ -770,8 +787,62 @@ def prepare_table(frame: pd.DataFrame, *, name: str, target: str | None = None,
         is_test=is_test, comparison=comparison, order=order_note,
         preview=frame.head(PREVIEW_ROWS), split_by_column=split is not None, notes=notes,
         times=times, time_unit=time_unit, calendar=calendar, labels=labels,
-        missing=missing_report, declared=declared, dropped=list(drop),
+        missing=missing_report, declared=declared, dropped=list(drop), recorded_at=recorded,
     )
+
+
+def _check_recorded_names(frame: pd.DataFrame, name: str, recorded_at: dict[str, str],
+                          roles: dict[str, str | None]) -> None:
+    """Raise :class:`DataError` when a ``--recorded-at`` feature or time column is not in
+    ``frame``, or the time column is a role column other than ``--time``; ConfigError without
+    a ``--time`` column to compare with."""
+    if recorded_at and roles["--time"] is None:
+        raise ConfigError("--recorded-at compares recording times with each row's prediction "
+                          "moment: add --time COL")
+    available = ", ".join(map(repr, frame.columns[:12]))
+    for feature, column in recorded_at.items():
+        for kind, named in (("feature", feature), ("time column", column)):
+            if named not in frame.columns:
+                raise DataError(f"--recorded-at {kind} {named!r} not found in {name}; available "
+                                f"columns: {available}")
+        clash = [flag for flag, role in roles.items() if role == column and flag != "--time"]
+        if clash:
+            raise DataError(f"--recorded-at {feature}={column}: {column!r} is the {clash[0]} "
+                            f"column, not a recording time")
+
+
+def _recorded_times(frame: pd.DataFrame, feature: str, column: str, time: str,
+                    stamps: pd.DatetimeIndex | None) -> np.ndarray:
+    """When each row's value of ``feature`` was recorded (``frame[column]``, rows already in
+    time order), in the unit and origin of the table's times: days since the first row when
+    ``--time`` holds dates, the column's own numbers when it holds numbers.
+
+    Raises
+    ------
+    DataError
+        The column is not a time of the same kind as ``--time`` (dates for dates, numbers for
+        numbers).
+    """
+    raw = frame[column]
+    numbers = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
+    prefix = f"--recorded-at {feature}={column}:"
+    if stamps is None:
+        if not numbers:
+            raise DataError(f"{prefix} {column!r} must hold numbers like the --time column "
+                            f"{time!r}, e.g. {str(raw.iloc[0])[:40]!r} is not one")
+        return numeric_column(frame, column).to_numpy(dtype=float)
+    if numbers:
+        raise DataError(f"{prefix} {column!r} holds numbers, but the --time column {time!r} "
+                        f"holds dates; give dates such as 2024-01-31 13:45")
+    try:
+        recorded = pd.DatetimeIndex(datetime_column(frame, column))
+        seconds = (recorded - stamps[0]).total_seconds().to_numpy(dtype=float)
+    except DataError as error:
+        raise DataError(f"{prefix} {error}") from None
+    except (TypeError, ValueError):
+        raise DataError(f"{prefix} {column!r} and the --time column {time!r} cannot be "
+                        f"compared (one has a time zone, the other not)") from None
+    return seconds / SECONDS_PER_DAY
 
 
 def _check_names(frame: pd.DataFrame, name: str, roles: dict[str, str | None],

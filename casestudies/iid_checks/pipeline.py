@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.errors import DataError
-from casestudies.iid_checks import checks, null_at_n
+from casestudies.iid_checks import checks, leakage, null_at_n
 from casestudies.iid_checks import verdicts as rules
 from casestudies.iid_checks.audit import (
     EFFECTS,
@@ -21,6 +21,7 @@ from casestudies.iid_checks.audit import (
     NEAR_TOLERANCE,
     VERDICTS,
     AuditResult,
+    leakage_control,
     model_features,
     run_audit,
 )
@@ -33,6 +34,12 @@ from casestudies.iid_checks.burnin import (
     parse_duration,
 )
 from casestudies.iid_checks.cache import cached
+from casestudies.iid_checks.concept import (
+    MATERIAL_LOSS_INCREASE,
+    SCORED_SHARE,
+    ConceptDrift,
+    concept_drift,
+)
 from casestudies.iid_checks.config import IIDConfig
 from casestudies.iid_checks.data import (
     AR_COEFFICIENTS,
@@ -259,11 +266,14 @@ class IIDResult(StudyResult):
     audit_without_burn_in: AuditResult | None = None
     burn_in_effects: pd.DataFrame | None = None
     prior: dict | None = None
+    concept: ConceptDrift | None = None  # P(y | x) between the early and the later rows
     calendar: list[str] = field(default_factory=list)
     gaps: dict | None = None
     islp: list = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     data_handling: DataHandling | None = None  # what was done to a user's table
+    leakage_control: pd.DataFrame | None = None  # the leakage checks on the known-truth control
+    leakage_features: dict[str, str] = field(default_factory=dict)  # feature each verdict shows
     at_n: dict | None = None  # each check's false-alarm rate and detectable effect at this n
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -493,6 +503,8 @@ def settings() -> dict:
         "warmup_segments": WARMUP_SEGMENTS, "warmup_gap_sd": WARMUP_GAP_SD,
         "warmup_gap_noise": WARMUP_GAP_NOISE, "warmup_tolerance": WARMUP_TOLERANCE,
         "material_relative_change": MATERIAL_RELATIVE_CHANGE,
+        "material_loss_increase": MATERIAL_LOSS_INCREASE,
+        "concept_scored_share": SCORED_SHARE,
         "stationarity_segments": checks.STATIONARITY_SEGMENTS,
         "kpss_p_range": list(checks.KPSS_P_RANGE),
         "near_tolerance": NEAR_TOLERANCE, "near_neighbours": NEAR_DENSITY_NEIGHBOURS,
@@ -512,7 +524,34 @@ def settings() -> dict:
         "adversarial_chance_auc": rules.CHANCE_AUC,
         "adversarial_material_auc": rules.MATERIAL_AUC,
         "max_dropped_share": MAX_DROPPED_SHARE,
+        "disguised_power": leakage.DISGUISED_POWER, "material_drop": leakage.MATERIAL_DROP,
+        # The same thresholds on the AUC scale (Somers' D = 2 AUC - 1).
+        "disguised_auc": (1 + leakage.DISGUISED_POWER) / 2,
+        "material_drop_auc": leakage.MATERIAL_DROP / 2,
+        "late_recording_tolerance": leakage.LATE_RECORDING_TOLERANCE,
+        "power_rows": leakage.POWER_ROWS, "leakage_types": dict(leakage.LEAKAGE_TYPES),
+        "control_rows": leakage.CONTROL_ROWS, "control_shift": leakage.CONTROL_SHIFT,
+        "control_noise": leakage.CONTROL_NOISE,
+        "control_prevalence": leakage.CONTROL_PREVALENCE,
+        "control_correlation": leakage.CONTROL_CORRELATION,
+        "control_stable": leakage.CONTROL_STABLE,
     }
+
+
+def leakage_verdicts(audit: AuditResult) -> tuple[dict[str, Verdict], dict[str, str]]:
+    """The verdicts of the single-feature and recording-time leakage checks, and per verdict
+    the feature it shows (the most suspicious one)."""
+    found, features = {}, {}
+    pairs = []
+    if audit.power is not None:
+        pairs += [rules.label_in_disguise_verdict(audit.power, audit.power_clusters),
+                  rules.power_drop_verdict(audit.power, audit.power_clusters)]
+    if audit.late_recordings is not None:
+        pairs.append(rules.recorded_after_prediction_verdict(audit.late_recordings))
+    for verdict, feature in pairs:
+        found[verdict.name] = verdict
+        features[verdict.name] = feature
+    return found, features
 
 
 def table_verdicts(audit: AuditResult, validation: ValidationResult | None
@@ -525,6 +564,7 @@ def table_verdicts(audit: AuditResult, validation: ValidationResult | None
         found[verdict.name] = verdict
     if audit.adversarial is not None:
         found |= rules.adversarial_verdicts(audit.adversarial.auc, audit.adversarial.clusters)
+    found |= leakage_verdicts(audit)[0]
     if validation is not None:
         kfold = validation.scheme("random K-fold")
         found["kfold_overstates"] = rules.overstates_verdict(
@@ -656,6 +696,11 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
                 progress.status("comparing validation schemes")
                 validation = compare_validation(table, config, config.seed, part="data",
                                                 time_gap=gaps["total"])
+        concept = None
+        if table.target is not None:
+            with timer.stage("concept drift"):
+                progress.status("measuring concept drift")
+                concept = concept_drift(table, config, config.seed, time_gap=gaps["total"])
         with timer.stage("audit"):
             progress.status(f"auditing {table.name}: {len(table.frame):,} rows")
             residuals = ((validation.residuals, validation.residual_groups)
@@ -665,9 +710,11 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         if burn.used > 0:
             with timer.stage("audit without burn-in"):
                 progress.status("auditing without the burn-in")
-                # Only its drift effects are compared: no nulls at n.
+                # Only its drift effects are compared; the single-feature leakage checks are
+                # judged on the rows audited, and no nulls at n are simulated.
                 without = run_audit(full_table, config, config.seed,
-                                    part="data without burn-in", null_at_n=False)
+                                    part="data without burn-in", single_feature=False,
+                                    null_at_n=False)
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
@@ -698,6 +745,11 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     verdicts = table_verdicts(audit, validation)
     verdicts["checks_unreliable_at_this_n"] = rules.unreliable_checks_verdict(audit.checks)
     verdicts["deciding_checks_too_few_rows"] = rules.too_few_rows_verdict(audit.checks)
+    control = None
+    if audit.power is not None:
+        with timer.stage("leakage control"):
+            control = leakage_control(table.task, config, config.seed)
+        verdicts["leakage_control_separates"] = rules.leakage_control_verdict(control)
     verdicts["warmup_detected"] = rules.burn_in_verdict(burn.detected, len(burn.warmups))
     for entry in islp:
         for assumption in ASSUMPTIONS:
@@ -707,6 +759,13 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     if prior is not None:
         verdicts["prior_shift"] = rules.prior_shift_verdict(
             prior["change"], f"{prior['blocks']} blocks of consecutive rows per side")
+    if concept is not None:
+        verdicts["concept_drift"] = rules.concept_drift_verdict(concept.loss_increase,
+                                                                concept.clusters)
+        if concept.required_gap > 0:
+            verdicts["concept_gap_meets_rule"] = rules.gap_rule_verdict(
+                concept.gap, concept.required_gap, name="concept_gap_meets_rule",
+                what="the concept-drift comparison")
     testing = multiple_testing(audit, config)
     verdicts["holm_below_kpss_floor"] = rules.holm_floor_verdict(
         testing.holm_first_threshold, testing.kpss_p_floor)
@@ -760,8 +819,9 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         discrete_ks=dks, lag_sensitivity=lags, lag_rows=SENSITIVITY_ROWS,
         settings=settings(), verdicts=verdicts, burn_in=burn, audit_without_burn_in=without,
         burn_in_effects=burn_in_effects(audit, without) if without is not None else None,
-        prior=prior, calendar=list(table.calendar), gaps=gaps, islp=islp,
+        prior=prior, concept=concept, calendar=list(table.calendar), gaps=gaps, islp=islp,
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
-        data_handling=data_handling(data, table),
+        data_handling=data_handling(data, table), leakage_control=control,
+        leakage_features=leakage_verdicts(audit)[1],
         at_n=null_at_n.summary(audit.checks, config.alpha),
     )

@@ -18,6 +18,7 @@ from casestudies.iid_checks.audit import (
     AuditResult,
     Correlogram,
 )
+from casestudies.iid_checks.leakage import DISGUISED_POWER, MATERIAL_DROP, TEST_TYPES
 from casestudies.iid_checks.null_at_n import BY_CONSTRUCTION
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
@@ -149,7 +150,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "lags": result.lag_sensitivity.to_dict("records"),
         "s": settings, "is_default": result.config.data is None,
         "count": _count, "level": _level, "at_n": result.at_n,
-        "burn": result.burn_in, "prior": result.prior,
+        "burn": result.burn_in, "prior": result.prior, "concept": result.concept,
         "without": result.audit_without_burn_in,
         "kpss_range": [_shown(p) for p in settings["kpss_p_range"]],
         "near_tolerance": _shown(settings["near_tolerance"]),
@@ -160,6 +161,7 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "ess_factor": _shown(settings["strong_ar1_size_factor"], ".3g"),
         "gallery_formula": _linear_formula(settings["gallery_coefficients"]),
         "n_features": len(settings["gallery_coefficients"]),
+        "control": result.leakage_control,
     }
 
 
@@ -194,6 +196,13 @@ REFERENCES = {
                 "Scandinavian Journal of Statistics 6(2), 65-70.",
     "james2023": "James, G., Witten, D., Hastie, T., Tibshirani, R. & Taylor, J. (2023). An "
                  "Introduction to Statistical Learning with Applications in Python. Springer.",
+    "gama2014": "Gama, J., Žliobaitė, I., Bifet, A., Pechenizkiy, M. & Bouchachia, A. (2014). A "
+                "survey on concept drift adaptation. ACM Computing Surveys 46(4), 44.",
+    "saerens2002": "Saerens, M., Latinne, P. & Decaestecker, C. (2002). Adjusting the outputs of "
+                   "a classifier to new a priori probabilities: a simple procedure. Neural "
+                   "Computation 14(1), 21-41.",
+    "cox1958": "Cox, D. R. (1958). Two further applications of a model for binary regression. "
+               "Biometrika 45(3/4), 562-565.",
     "lopezdeprado2018": "López de Prado, M. (2018). Advances in Financial Machine Learning, "
                         "chapter 7 (purged and embargoed cross-validation). Wiley.",
 }
@@ -327,8 +336,10 @@ def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.Data
     if limit is not None:
         frame = frame.head(limit)
     reading = frame["reading"] if "reading" in frame else frame["verdict"]
+    kind = frame["leakage_type"].fillna("") if "leakage_type" in frame else ""
     return pd.DataFrame({
-        "test": frame["test"], "column": frame["column"], "role": frame["role"],
+        "test": frame["test"] + np.where(kind != "", " (" + kind + ")", ""),
+        "column": frame["column"], "role": frame["role"],
         "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
         "effect": frame["effect"], "effect size": frame["effect_name"],
         "flagged from": frame["detectable"],
@@ -408,8 +419,65 @@ def _burn_in_table(result: IIDResult) -> pd.DataFrame:
 
 def _threshold_table() -> pd.DataFrame:
     return pd.DataFrame([{"check": test, "assumption": ASSUMPTION[test], "effect size": name,
-                          "material from": threshold}
+                          "material from": threshold,
+                          "leakage type": TEST_TYPES.get(test, "")}
                          for test, (name, threshold) in EFFECTS.items()])
+
+
+LEAKAGE_ROWS = 15  # features shown in the single-feature power table, most suspicious first
+
+
+def _flags(checks: pd.DataFrame, tests: tuple[str, ...]) -> pd.Series:
+    """Per column, the checks of ``tests`` that flag it, with their leakage type."""
+    rows = checks[checks["test"].isin(tests) & (checks["verdict"] == VERDICTS[0])]
+    return rows.groupby("column")["test"].agg(
+        lambda names: ", ".join(f"{n} ({TEST_TYPES[n]})" for n in names))
+
+
+def _power_table(audit: AuditResult) -> pd.DataFrame:
+    """Per numeric feature: its rank power on the development and later rows and the fall,
+    with intervals, and the checks that flag it; most suspicious first."""
+    power = audit.power
+    flags = _flags(audit.checks, ("label in disguise", "power drop"))
+    order = np.fmax(power["early_low"] / DISGUISED_POWER, power["drop_low"] / MATERIAL_DROP)
+    power = power.assign(order=order).sort_values("order", ascending=False).head(LEAKAGE_ROWS)
+    return pd.DataFrame({
+        "feature": power["feature"],
+        "power, development rows": power["early"], "e low": power["early_low"],
+        "e high": power["early_high"],
+        "power, later rows": power["late"], "l low": power["late_low"],
+        "l high": power["late_high"],
+        "fall": power["drop"], "f low": power["drop_low"], "f high": power["drop_high"],
+        "flagged": [flags.get(f, "—") for f in power["feature"]],
+    })
+
+
+POWER_INTERVALS = {"power, development rows": ("e low", "e high"),
+                   "power, later rows": ("l low", "l high"), "fall": ("f low", "f high")}
+
+
+def _control_table(control: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "feature": control["feature"],
+        "built to trip": control["truth"].replace("", "none"),
+        "power, development rows": control["early"], "e low": control["early_low"],
+        "e high": control["early_high"],
+        "power, later rows": control["late"], "l low": control["late_low"],
+        "l high": control["late_high"],
+        "fall": control["drop"], "f low": control["drop_low"], "f high": control["drop_high"],
+        "flagged": control["flagged"].replace("", "none"),
+    })
+
+
+def _late_table(audit: AuditResult) -> pd.DataFrame:
+    late = audit.late_recordings
+    flags = _flags(audit.checks, ("recorded after prediction",))
+    return pd.DataFrame({
+        "feature": late["feature"], "rows": late["rows"],
+        "recorded after their time": late["after"], "share": late["share"],
+        f"latest, {late['unit'].iloc[0]} after": late["latest"],
+        "flagged": [flags.get(f, "—") for f in late["feature"]],
+    })
 
 
 def _validation_table(validation) -> pd.DataFrame:
@@ -424,6 +492,30 @@ def _validation_table(validation) -> pd.DataFrame:
                  f"score {level} CI": (f"{validation.holdout.low:.3f} to "
                                        f"{validation.holdout.high:.3f}"),
                  "optimism": 0.0, f"optimism {level} CI": ""})
+    return pd.DataFrame(rows)
+
+
+def _concept_table(concept) -> pd.DataFrame:
+    """The early model on the held-out early slice and on the later scored rows: proper score
+    and calibration, each with its interval."""
+    level = _level(concept.early.loss.confidence)
+
+    def shown(estimate) -> str:
+        return f"{estimate.low:.3f} to {estimate.high:.3f}"
+
+    rows = []
+    for name, scores in (("held-out early slice", concept.early),
+                         ("later rows", concept.late)):
+        row = {"rows scored": name, "rows": scores.rows, concept.loss_name: scores.loss.value,
+               f"{level} CI": shown(scores.loss)}
+        if scores.brier is not None:
+            row |= {"Brier score": scores.brier.value, f"Brier {level} CI": shown(scores.brier)}
+        row |= {concept.calibration_name: scores.calibration.value,
+                f"calibration {level} CI": shown(scores.calibration)}
+        if scores.slope is not None:
+            row |= {"calibration slope": scores.slope.value,
+                    f"slope {level} CI": shown(scores.slope)}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -550,6 +642,29 @@ def build(result: IIDResult) -> Report:
                                "AUC when the feature is shuffled, on "
                                f"{result.audit.adversarial.importance_rows:,} rows held out of "
                                "the classifier's fit.")
+    if result.audit.power is not None or result.audit.late_recordings is not None:
+        evidence.text("evidence_leakage.md", **ctx)
+    if result.audit.power is not None:
+        evidence.table(_power_table(result.audit),
+                       caption="Single-feature power (|Somers' D| for a 0/1 target, Spearman's "
+                               "|rho| for a numeric one; later rows oriented by the sign on the "
+                               "development rows) and its fall, with "
+                               f"{_level(result.audit.power['confidence'].iloc[0])} intervals "
+                               f"over {result.audit.power_clusters}; at most {LEAKAGE_ROWS} "
+                               "features, most suspicious first (every one is in the JSON).",
+                       intervals=POWER_INTERVALS)
+    if result.leakage_control is not None:
+        evidence.table(_control_table(result.leakage_control),
+                       caption="Control: the same checks on a simulated table whose leaks are "
+                               "known. Each feature should be flagged by the check it was "
+                               "built to trip, and only by it.",
+                       intervals=POWER_INTERVALS)
+    if result.audit.late_recordings is not None:
+        evidence.text("evidence_recorded_at.md", **ctx)
+        evidence.table(_late_table(result.audit),
+                       caption="Features declared with --recorded-at: rows whose value was "
+                               "recorded after the row's time, the moment it is predicted.",
+                       percent=("share",))
     if result.validation is not None:
         level = _level(result.validation.holdout.confidence)
         evidence.text("evidence_validation.md", **ctx)
@@ -561,6 +676,15 @@ def build(result: IIDResult) -> Report:
                         caption=f"Score per validation scheme with {level} intervals; the dashed "
                                 "line is the hold-out. A scheme right of it overstates.",
                         alt="Dot plot of validation scores with confidence intervals")
+    if result.concept is not None:
+        evidence.text("evidence_concept.md", **ctx)
+        evidence.table(_concept_table(result.concept),
+                       caption="The model fitted on the early training rows, scored on the "
+                               "held-out end of the early rows and on the end of the later "
+                               f"rows, with {_level(result.concept.early.loss.confidence)} "
+                               f"intervals resampling {result.concept.clusters}. This mixes "
+                               "covariate, prior and concept drift; the period-blind against "
+                               "period-aware comparison above separates the concept.")
     if result.real_series is not None:
         evidence.text("evidence_real.md", **ctx)
         evidence.table(_checks_table(result.real_series, None),

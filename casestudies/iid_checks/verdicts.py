@@ -196,6 +196,33 @@ def prior_shift_verdict(change: Estimate, unit: str) -> Verdict:
                         "the interval lies within it")
 
 
+def concept_drift_verdict(increase: Estimate, unit: str) -> Verdict:
+    """``P(y | x)`` changes materially between the periods: ignoring the period makes the
+    proper score worse (relative increase ``L_blind / L_aware - 1`` on the same scored rows,
+    :func:`~casestudies.iid_checks.concept.concept_drift`) with an interval above zero and a
+    point estimate at least
+    :data:`~casestudies.iid_checks.concept.MATERIAL_LOSS_INCREASE`. It does not when the whole
+    interval lies below that material increase; undecided otherwise."""
+    from casestudies.iid_checks.concept import MATERIAL_LOSS_INCREASE as material
+
+    low, high = increase.low, increase.high
+    if not (math.isfinite(low) and math.isfinite(high)):
+        holds = None
+    elif low > 0 and increase.value >= material:
+        holds = True
+    elif high < material:
+        holds = False
+    else:
+        holds = None
+    return Verdict(name="concept_drift", holds=holds, estimate=float(increase.value),
+                   low=float(low), high=float(high), threshold=material, unit=unit,
+                   confidence=float(increase.confidence),
+                   rule="relative increase of the proper score when the model ignores the "
+                        "period (period-blind with per-period base rates / period-aware - 1, "
+                        "paired on the same scored rows): interval above 0 and estimate at "
+                        "least the material increase; none when the interval lies below it")
+
+
 def burn_in_verdict(detected: float, warmups: int) -> Verdict:
     """Some features warm up: their early level is a construction artefact, and the detected
     burn-in (the latest end of a warm-up) is worth leaving out."""
@@ -217,13 +244,93 @@ def closest_scheme_verdict(closest: str, margin: Estimate | None, unit: str) -> 
                           rule=rule)
 
 
-def gap_rule_verdict(gap_time: float, required: float) -> Verdict:
-    """The time-ordered schemes leave at least the feature window plus the label delay between
-    training and validation rows."""
-    return Verdict(name="gap_meets_rule", holds=bool(gap_time >= required),
+def gap_rule_verdict(gap_time: float, required: float, name: str = "gap_meets_rule",
+                     what: str = "the time-ordered schemes") -> Verdict:
+    """The time-ordered schemes (or ``what`` else, under the verdict ``name``) leave at least
+    the feature window plus the label delay between training and validation rows."""
+    return Verdict(name=name, holds=bool(gap_time >= required),
                    estimate=float(gap_time), threshold=float(required),
-                   rule="gap of the time-ordered schemes at least the longest feature window "
-                        "plus the label delay")
+                   rule=f"gap of {what} at least the longest feature window plus the label "
+                        "delay")
+
+
+def _most_suspicious(states: list[Verdict]) -> Verdict:
+    """The feature verdict whose interval lies highest (lower end first, then the estimate)."""
+    return max(states, key=lambda v: (v.low if v.low is not None and math.isfinite(v.low)
+                                      else -math.inf, v.estimate or -math.inf))
+
+
+def _any_feature(name: str, states: list[Verdict], rule: str) -> tuple[Verdict, str]:
+    """One verdict over features: yes when one of them holds, no when none can (every one is
+    no), undecided otherwise; the estimate and interval are those of the most suspicious
+    feature with that state (each state is named after its feature), which is returned beside
+    it."""
+    if not states:
+        return Verdict(name=name, holds=None, rule=rule + "; no feature could be measured"), ""
+    holds = (True if any(v.holds is True for v in states)
+             else False if all(v.holds is False for v in states) else None)
+    # The feature shown is one that gives the aggregate its state (an undecided one when the
+    # verdict is undecided), and among those the one whose interval lies highest.
+    top = _most_suspicious([v for v in states if v.holds is holds])
+    return Verdict(**{**top.__dict__, "name": name, "holds": holds,
+                      "rule": f"{rule} (shown: {top.name!r})"}), top.name
+
+
+def label_in_disguise_verdict(power: pd.DataFrame, unit: str) -> tuple[Verdict, str]:
+    """Some feature is the label in disguise: the whole interval of its rank power on the
+    development rows lies above :data:`~casestudies.iid_checks.leakage.DISGUISED_POWER`; and
+    the feature whose interval lies highest."""
+    from casestudies.iid_checks.leakage import DISGUISED_POWER
+
+    states = [interval_above(r.feature, Estimate(r.early, r.early_low, r.early_high,
+                                                 r.confidence), DISGUISED_POWER, unit=unit,
+                             rule="") for r in power.itertuples() if math.isfinite(r.early)]
+    return _any_feature("feature_is_label_in_disguise", states,
+                        "a feature whose |rank correlation| with the target on the development "
+                        "rows has its whole interval above the threshold")
+
+
+def power_drop_verdict(power: pd.DataFrame, unit: str) -> tuple[Verdict, str]:
+    """Some feature loses its power after the development rows: the whole paired interval of
+    (early - later) rank power lies above :data:`~casestudies.iid_checks.leakage.MATERIAL_DROP`;
+    and the feature whose fall lies highest."""
+    from casestudies.iid_checks.leakage import MATERIAL_DROP
+
+    states = [interval_above(r.feature, Estimate(r.drop, r.drop_low, r.drop_high,
+                                                 r.confidence), MATERIAL_DROP, unit=unit,
+                             rule="") for r in power.itertuples() if math.isfinite(r.drop)]
+    return _any_feature("feature_power_drops_later", states,
+                        "a feature whose rank correlation with the target falls from the "
+                        "development to the later rows, whole paired interval above the "
+                        "material fall")
+
+
+def recorded_after_prediction_verdict(late: pd.DataFrame) -> tuple[Verdict, str]:
+    """Some feature declared with ``--recorded-at`` was recorded after the prediction moment in
+    at least :data:`~casestudies.iid_checks.leakage.LATE_RECORDING_TOLERANCE` of its rows; and
+    the feature with the largest share."""
+    from casestudies.iid_checks.leakage import LATE_RECORDING_TOLERANCE as tolerance
+
+    rule = ("a feature recorded after its row's time (the prediction moment) in at least the "
+            "tolerated share of rows")
+    if late.empty or not late["share"].notna().any():
+        return Verdict(name="feature_recorded_after_prediction", holds=None, rule=rule), ""
+    top = late.loc[late["share"].idxmax()]
+    return Verdict(name="feature_recorded_after_prediction",
+                   holds=bool(top["share"] >= tolerance), estimate=float(top["share"]),
+                   threshold=tolerance,
+                   rule=f"{rule} (shown: {top['feature']!r})"), str(top["feature"])
+
+
+def leakage_control_verdict(control: pd.DataFrame) -> Verdict:
+    """The single-feature checks separate the control's planted leaks from its honest
+    features: no feature of the known-truth control is flagged wrongly or missed
+    (:data:`MISSED_VIOLATIONS_ALLOWED` errors)."""
+    errors = int((control["flagged"] != control["truth"]).sum())
+    return Verdict(name="leakage_control_separates", holds=errors <= MISSED_VIOLATIONS_ALLOWED,
+                   estimate=float(errors), threshold=float(MISSED_VIOLATIONS_ALLOWED),
+                   rule="control features flagged by a check other than the one they were "
+                        "built to trip, or not flagged, at most the threshold")
 
 
 UNRELIABLE_CHECKS_ALLOWED = 0

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import matplotlib
-from matplotlib.dates import AutoDateLocator
+from matplotlib.dates import HOURLY, MINUTELY, MONTHLY, SECONDLY, AutoDateLocator
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.text import Text
@@ -211,6 +211,12 @@ def _thin_out_ticks(fig: Figure) -> None:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
         elif isinstance(locator, AutoDateLocator):
             locator.maxticks = dict.fromkeys(locator.maxticks, 5)
+            locator.minticks = 3
+            # With at most five ticks, a span just short of three coarser units (35 months,
+            # say) needs a step of a whole coarser unit, which the default steps lack.
+            for unit, step in ((MONTHLY, 12), (HOURLY, 24), (MINUTELY, 60), (SECONDLY, 60)):
+                if step not in locator.intervald[unit]:
+                    locator.intervald[unit] = [*locator.intervald[unit], step]
 
 
 _LOCATION_NAMES = {code: name for name, code in Legend.codes.items()}

@@ -29,7 +29,8 @@ def test_default_report_quick(quick_report):
         "independent", "identically distributed", "no leakage"]
     for name in ("violates_independence", "violates_identical_distribution",
                  "violates_no_leakage", "kfold_overstates", "sides_differ_materially",
-                 "gallery_finds_every_violation", "gallery_raises_false_alarms"):
+                 "gallery_finds_every_violation", "gallery_raises_false_alarms",
+                 "concept_drift"):
         assert result["verdicts"][name]["name"] == name
     kfold_verdict = result["verdicts"]["kfold_overstates"]
     assert kfold_verdict["unit"] == result["validation"]["clusters"]

@@ -357,6 +357,29 @@ def test_cached_gallery_is_the_gallery_computed(tmp_path, monkeypatch):
     assert off is False
 
 
+def test_cache_removes_entries_of_other_source_versions_and_keeps_the_newest(tmp_path,
+                                                                          monkeypatch):
+    """Entries of an older source can never be read again: writing removes them; of the
+    current source at most MAX_ENTRIES_PER_PART stay; other parts are left alone."""
+    from casestudies.iid_checks import cache
+
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", str(tmp_path))
+    folder = tmp_path / "iid_checks"
+    monkeypatch.setattr(cache, "_source_digest", lambda: "0ld")
+    cache.cached("gallery", IIDConfig(seed=0), lambda: "old")
+    cache.cached("size and power", IIDConfig(seed=0), lambda: "other part")
+    monkeypatch.setattr(cache, "_source_digest", lambda: "new")
+    for seed in range(cache.MAX_ENTRIES_PER_PART + 3):
+        value, hit = cache.cached("gallery", IIDConfig(seed=seed), lambda seed=seed: seed)
+        assert (value, hit) == (seed, False)
+    names = sorted(p.name for p in folder.glob("gallery-*.pkl"))
+    assert len(names) == cache.MAX_ENTRIES_PER_PART
+    assert all(name.startswith("gallery-new-") for name in names)
+    assert len(list(folder.glob("size_and_power-0ld-*.pkl"))) == 1
+    last = cache.MAX_ENTRIES_PER_PART + 2
+    assert cache.cached("gallery", IIDConfig(seed=last), lambda: None) == (last, True)
+
+
 def test_auc_of_codes_matches_scikit_learn_with_ties():
     from sklearn.metrics import roc_auc_score
 

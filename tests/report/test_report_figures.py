@@ -140,3 +140,26 @@ def test_narrow_layout_drops_empty_cells_of_the_grid():
     narrow_layout(fig)
     assert len(fig.axes) == 5
     assert sorted(ax.get_subplotspec().rowspan.start for ax in fig.axes) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("months", [30, 35, 50, 59, 61, 200])
+def test_narrow_layout_thins_date_ticks_without_a_locator_warning(months):
+    """Five ticks at most on a phone: spans just short of the next coarser unit (months before
+    years) need a step of a whole coarser unit, which matplotlib's default steps lack."""
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from casestudies.report.figures import narrow_layout
+
+    fig, ax = new_figure(7, 4)
+    days = pd.date_range("2000-01-01", periods=months, freq="MS")
+    ax.plot(days, np.arange(months))
+    narrow_layout(fig)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = figure_to_svg(fig)
+    low, high = ax.get_xlim()
+    inside = [x for x in ax.get_xticks() if low <= x <= high]
+    assert 2 <= len(inside) <= 6 and "<svg" in svg  # maxticks 5: at most five steps
