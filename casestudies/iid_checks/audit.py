@@ -21,6 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 from statsmodels.tsa.stattools import acf, pacf
 
 from casestudies.iid_checks import checks
+from casestudies.iid_checks import null_at_n as at_n
 from casestudies.iid_checks.data import AuditTable
 from casestudies.iid_checks.dependent import dependent_energy_test, dependent_two_sample
 from casestudies.iid_checks.leakage import (
@@ -103,7 +104,16 @@ permutations, and each permutation costs a pass over the rows."""
 IMPORTANCE_ROWS = 5_000  # at most this many held-out rows measure permutation importance
 IMPORTANCE_HELD_OUT = 0.5  # share of the rows held out of the importance model's fit
 ACF_COLUMNS = 4
-VERDICTS = ("violation", "significant, small effect", "no evidence")
+VERDICTS = ("violation", "significant, small effect", "no evidence",
+            "not counted: test unreliable at this n")
+"""Verdict of one check. The last is a significant check whose false-alarm rate at this n
+lies above the binomial band of alpha (:func:`~casestudies.iid_checks.null_at_n.reliability`):
+a test that flags random orders of the same values too often gives no evidence when it flags.
+"""
+TOO_FEW_ROWS = "too few rows to see it"
+"""Reading of a check without evidence whose detectable effect (the smallest effect it flags
+beyond chance at this n) exceeds its material threshold: "no evidence" is then no evidence of
+absence."""
 
 
 @dataclass
@@ -154,15 +164,28 @@ class AuditResult:
 
 
 def _row(test: str, column: str, result: checks.TestResult, note: str = "",
-         role: str = "feature", naive_p: float = np.nan, detectable: float = np.nan) -> dict:
+         role: str = "feature", naive_p: float = np.nan, detectable: float = np.nan,
+         null: at_n.NullAtN | None = None, null_source: str | None = None) -> dict:
+    """One check's row. ``null`` is its simulated behaviour at this n (false-alarm rate and
+    detectable effect); without it, ``null_source`` says why there is none (alpha by
+    construction, not simulated; by default "not simulated" for a check with a p-value)."""
     name, threshold = EFFECTS[test]
     assumption = ASSUMPTION[test]
+    if null is not None:
+        detectable, null_source = null.detectable, null.source
+    elif null_source is None:
+        null_source = at_n.NOT_SIMULATED if np.isfinite(result.p_value) else ""
     return {"assumption": assumption, "test": test, "column": column, "role": role,
             "decides": role in DECIDING_ROLES[assumption] and test not in CONTEXT_TESTS,
             "leakage_type": TEST_TYPES.get(test, ""),
             "statistic": result.statistic, "p_value": result.p_value, "naive_p_value": naive_p,
             "effect": result.effect, "effect_name": name, "threshold": threshold,
-            "detectable": detectable, "note": note}
+            "detectable": detectable,
+            "false_alarm_rate": null.rate if null is not None else np.nan,
+            "false_alarm_low": null.low if null is not None else np.nan,
+            "false_alarm_high": null.high if null is not None else np.nan,
+            "null_replicates": null.replicates if null is not None else 0,
+            "null_source": null_source, "note": note}
 
 
 def _role(table: AuditTable, column: str) -> str:
@@ -199,28 +222,43 @@ def _group_anova(y: np.ndarray, groups: np.ndarray) -> checks.TestResult:
 
 
 def series_rows(x: np.ndarray, column: str, role: str, groups: np.ndarray | None,
-                max_series: int) -> list[dict]:
+                max_series: int, nulls: at_n.NullStreams | None = None,
+                durbin_watson: bool = False) -> list[dict]:
     """Ljung-Box, runs and BDS (on block means when long; not on a series of fewer than
-    :data:`checks.BDS_MIN_DISTINCT` values) of one series in time order, and the ANOVA across
-    groups when there are groups."""
+    :data:`checks.BDS_MIN_DISTINCT` values) of one series in time order, the ANOVA across
+    groups when there are groups, and Durbin-Watson when asked (residuals).
+
+    With ``nulls``, each check's false-alarm rate and detectable effect at this n come from
+    random orders of the same values (:mod:`~casestudies.iid_checks.null_at_n`), drawn from
+    the column's own streams."""
+    found = (at_n.order_nulls(x, groups, nulls.alpha, nulls.rng(column, "order"),
+                              durbin_watson) if nulls is not None else {})
     rows = [_row("Ljung-Box", column, checks.ljung_box(x),
-                 f"h = {checks.ljung_box_lags(len(x))}", role),
-            _row("runs", column, checks.runs_test(x), role=role)]
+                 f"h = {checks.ljung_box_lags(len(x))}", role, null=found.get("Ljung-Box")),
+            _row("runs", column, checks.runs_test(x), role=role, null=found.get("runs"))]
     reduced = checks.block_means(x, max_series)
     note = f"on {len(reduced):,} block means" if len(reduced) < len(x) else ""
     if len(np.unique(reduced)) >= checks.BDS_MIN_DISTINCT:
-        rows.append(_row("BDS", column, checks.bds_test(reduced), note, role))
+        bds_null = (at_n.bds_null(reduced, nulls.alpha, nulls.rng(column, "BDS"))
+                    if nulls is not None else None)
+        rows.append(_row("BDS", column, checks.bds_test(reduced), note, role, null=bds_null))
     if groups is not None:
-        rows.append(_row("ANOVA across groups", column, _group_anova(x, groups), role=role))
+        rows.append(_row("ANOVA across groups", column, _group_anova(x, groups), role=role,
+                         null=found.get("ANOVA across groups")))
+    if durbin_watson:
+        rows.append(_row("Durbin-Watson", column, checks.durbin_watson_test(x),
+                         "residuals of the validated model, random K-fold", role,
+                         null=found.get("Durbin-Watson")))
     return rows
 
 
 def independence_rows(table: AuditTable, max_series: int,
-                      residuals: tuple[np.ndarray, np.ndarray | None] | None = None
-                      ) -> list[dict]:
+                      residuals: tuple[np.ndarray, np.ndarray | None] | None = None,
+                      nulls: at_n.NullStreams | None = None) -> list[dict]:
     """Order-based checks of every series (features as context, calendar columns flagged),
     of the target, and of the model's out-of-fold ``residuals`` (values in time order and
-    their groups), with Durbin-Watson on the residuals."""
+    their groups), with Durbin-Watson on the residuals; with ``nulls``, each with its
+    behaviour at this n."""
     rows = []
     frame = table.frame
     columns = list(table.series_columns)
@@ -228,13 +266,11 @@ def independence_rows(table: AuditTable, max_series: int,
         columns.append(table.target)
     for column in columns:
         rows += series_rows(frame[column].to_numpy(dtype=float), column, _role(table, column),
-                            table.groups, max_series)
+                            table.groups, max_series, nulls)
     if residuals is not None:
         values, groups = residuals
-        rows += series_rows(values, "out-of-fold residuals", "residuals", groups, max_series)
-        rows.append(_row("Durbin-Watson", "out-of-fold residuals",
-                         checks.durbin_watson_test(values),
-                         "residuals of the validated model, random K-fold", "residuals"))
+        rows += series_rows(values, "out-of-fold residuals", "residuals", groups, max_series,
+                            nulls, durbin_watson=True)
     return rows
 
 
@@ -268,7 +304,8 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
             rows.append(_row("chi-square", column,
                              checks.TestResult(chi.statistic, result.p_values["chi-square"],
                                                chi.effect), note, role,
-                             result.naive_p_values["chi-square"], detectable))
+                             result.naive_p_values["chi-square"], detectable,
+                             null_source=at_n.BY_CONSTRUCTION))
             continue
         full = dependent_two_sample(values, test, discrete=False, permutations=0, rng=rng,
                                     max_rows=len(values), block=1)
@@ -278,16 +315,16 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
                                            result.p_values["Kolmogorov-Smirnov"],
                                            stat["Kolmogorov-Smirnov"]), note, role,
                          full.naive_p_values["Kolmogorov-Smirnov"],
-                         critical["Kolmogorov-Smirnov"]))
+                         critical["Kolmogorov-Smirnov"], null_source=at_n.BY_CONSTRUCTION))
         rows.append(_row("Wasserstein", column,
                          checks.TestResult(stat["Wasserstein"], result.p_values["Wasserstein"],
                                            stat["Wasserstein"]), note, role,
-                         detectable=critical["Wasserstein"]))
+                         detectable=critical["Wasserstein"], null_source=at_n.BY_CONSTRUCTION))
         psi = checks.psi(values[~test].astype(float), values[test].astype(float))
         rows.append(_row("PSI", column,
                          checks.TestResult(psi.statistic, result.p_values["PSI"], psi.effect),
                          note + f"; {checks.PSI_BINS} bins, point masses apart", role,
-                         psi.p_value, critical["PSI"]))
+                         psi.p_value, critical["PSI"], null_source=at_n.BY_CONSTRUCTION))
     modelled = [c for c in table.numeric if c not in table.calendar]
     if modelled:
         numeric = frame[modelled].to_numpy(dtype=float)
@@ -300,7 +337,8 @@ def distribution_rows(table: AuditTable, config, rng: np.random.Generator) -> li
                                               config.permutations, rng)
         note = (f"{len(thinned):,} rows (every {step}th), block {block:,}, "
                 f"{config.permutations} permutations")
-        rows.append(_row("energy distance", "numeric features", result, note, "table", naive))
+        rows.append(_row("energy distance", "numeric features", result, note, "table", naive,
+                         null_source=at_n.BY_CONSTRUCTION))
     return rows
 
 
@@ -527,12 +565,15 @@ def target_leakage_rows(table: AuditTable, replicates: int, seed: int, part: str
     return rows, power, clusters, late
 
 
-def stationarity_rows(table: AuditTable, alpha: float, max_series: int
+def stationarity_rows(table: AuditTable, alpha: float, max_series: int,
+                      nulls: at_n.NullStreams | None = None
                       ) -> tuple[list[dict], dict[str, checks.Stationarity]]:
     """ADF + KPSS with a constant and with a constant and trend per series (block means of
     long series). The row's p-value is the constant KPSS's (null: a constant level), its effect
     the share of variance between segments of the full series; like every check it is a
-    violation only when significant after adjustment and material."""
+    violation only when significant after adjustment and material. With ``nulls``, KPSS's
+    false-alarm rate on a stationary AR(1) with the column's persistence at its length
+    (:func:`~casestudies.iid_checks.null_at_n.kpss_null`)."""
     rows, results = [], {}
     for column in table.series_columns:
         full = table.frame[column].to_numpy(dtype=float)
@@ -543,10 +584,14 @@ def stationarity_rows(table: AuditTable, alpha: float, max_series: int
         results[column] = result
         note = (f"{result.reading}; with trend: {result.trend.reading}"
                 + (f"; on {len(x):,} block means" if len(x) < len(full) else ""))
+        null = None
+        if nulls is not None:
+            null, phi = at_n.kpss_null(full, max_series, alpha, nulls.rng(column, "KPSS"))
+            note += f"; KPSS null: AR(1) with coefficient {phi:.3f}"
         rows.append(_row("ADF + KPSS", column,
                          checks.TestResult(result.level.kpss_statistic,
                                            result.level.kpss_p_value, share), note,
-                         _role(table, column)))
+                         _role(table, column), null=null))
     return rows, results
 
 
@@ -569,8 +614,21 @@ def adjust(frame: pd.DataFrame, alpha: float, correction: str) -> pd.DataFrame:
     significant = np.where(tested, adjusted < alpha, True)
     verdict = np.where(significant & material, VERDICTS[0],
                        np.where(significant & tested, VERDICTS[1], VERDICTS[2]))
+    missing = np.full(len(frame), np.nan)
+    band_low, band_high, unreliable, oversized = at_n.reliability(
+        frame.get("false_alarm_rate", missing), frame.get("null_replicates", missing), alpha)
+    # A flag (significant, material or not) of a test that flags random orders of the same
+    # values too often at this n is not evidence.
+    verdict = np.where(oversized & significant & tested, VERDICTS[3], verdict)
+    with np.errstate(invalid="ignore"):
+        underpowered = (frame.get("detectable", missing) > frame["threshold"]).to_numpy()
     frame["material"] = material
     frame["verdict"] = verdict
+    frame["band_low"], frame["band_high"] = band_low, band_high
+    frame["unreliable"], frame["oversized"] = unreliable, oversized
+    frame["underpowered"] = underpowered
+    frame["reading"] = np.where((verdict == VERDICTS[2]) & underpowered & tested,
+                                TOO_FEW_ROWS, verdict)
     return frame
 
 
@@ -583,6 +641,8 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
     for (assumption, column, decides), rows in frame.groupby(["assumption", "column", "decides"],
                                                              sort=False):
         flagged = rows[rows["verdict"] == "violation"]
+        unreliable = (rows["unreliable"].astype(bool) if "unreliable" in rows
+                      else pd.Series(False, index=rows.index))
         records.append({
             "assumption": assumption, "column": column, "role": rows["role"].iloc[0],
             "decides": bool(decides), "checks": len(rows),
@@ -593,6 +653,11 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
             "underpowered": bool(flagged.empty and "detectable" in rows
                                  and (rows["detectable"] > rows["threshold"]).all()),
             "tests": ", ".join(flagged["test"]),
+            # Checks whose false-alarm rate at this n lies outside the binomial band of alpha,
+            # and flags not counted because the test flags random orders too often.
+            "unreliable": bool(unreliable.any()),
+            "unreliable tests": ", ".join(rows.loc[unreliable, "test"]),
+            "not counted": ", ".join(rows.loc[rows["verdict"] == VERDICTS[3], "test"]),
         })
     return pd.DataFrame(records)
 
@@ -600,7 +665,7 @@ def column_verdicts(frame: pd.DataFrame) -> pd.DataFrame:
 def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
               part: str = "data",
               residuals: tuple[np.ndarray, np.ndarray | None] | None = None,
-              single_feature: bool = True) -> AuditResult:
+              single_feature: bool = True, null_at_n: bool = True) -> AuditResult:
     """Run every check on ``table`` and adjust the p-values for multiple testing.
 
     Parameters
@@ -623,11 +688,16 @@ def run_audit(table: AuditTable, config, seed: int, adversarial: bool = True,
     single_feature : bool, default True
         Run the single-feature leakage checks (:func:`target_leakage_rows`); the recording
         times declared with ``--recorded-at`` are checked either way.
+    null_at_n : bool, default True
+        Simulate each series check's false-alarm rate and detectable effect at this n
+        (:mod:`~casestudies.iid_checks.null_at_n`), from the streams
+        ``(seed, "iid_checks", part, "null at n", column, family)``.
     """
-    rows = independence_rows(table, config.max_series, residuals)
+    nulls = at_n.NullStreams(seed, part, config.alpha) if null_at_n else None
+    rows = independence_rows(table, config.max_series, residuals, nulls)
     rows += distribution_rows(table, config,
                               stream(seed, "iid_checks", part, "two-sample tests"))
-    stationarity, readings = stationarity_rows(table, config.alpha, config.max_series)
+    stationarity, readings = stationarity_rows(table, config.alpha, config.max_series, nulls)
     rows += stationarity
     found = None
     if adversarial:

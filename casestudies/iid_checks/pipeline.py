@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from casestudies import progress
 from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.errors import DataError
-from casestudies.iid_checks import checks, leakage
+from casestudies.iid_checks import checks, leakage, null_at_n
 from casestudies.iid_checks import verdicts as rules
 from casestudies.iid_checks.audit import (
     EFFECTS,
@@ -274,6 +274,7 @@ class IIDResult(StudyResult):
     data_handling: DataHandling | None = None  # what was done to a user's table
     leakage_control: pd.DataFrame | None = None  # the leakage checks on the known-truth control
     leakage_features: dict[str, str] = field(default_factory=dict)  # feature each verdict shows
+    at_n: dict | None = None  # each check's false-alarm rate and detectable effect at this n
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The main tables: verdicts per assumption, every check, the gallery, the lag
@@ -307,6 +308,8 @@ def assumption_table(audit: AuditResult) -> pd.DataFrame:
             "which": "; ".join(f"{r.column}: {r.tests}" for r in violated.itertuples()),
             "context flagged": len(context),
             "underpowered": int(deciding["underpowered"].sum()),
+            "unreliable": int(deciding["unreliable"].sum()),
+            "flags not counted": int((deciding["not counted"] != "").sum()),
         })
     return pd.DataFrame(records)
 
@@ -708,9 +711,10 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
             with timer.stage("audit without burn-in"):
                 progress.status("auditing without the burn-in")
                 # Only its drift effects are compared; the single-feature leakage checks are
-                # judged on the rows audited.
+                # judged on the rows audited, and no nulls at n are simulated.
                 without = run_audit(full_table, config, config.seed,
-                                    part="data without burn-in", single_feature=False)
+                                    part="data without burn-in", single_feature=False,
+                                    null_at_n=False)
         real_series = None
         if data.real_series is not None:
             with timer.stage("real series"):
@@ -720,8 +724,9 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         if data.islp:
             with timer.stage("ISLP datasets"):
                 for islp_table, description in data.islp:
+                    # Shown by their verdicts only: no nulls at n, which would cost seconds.
                     islp_audit = run_audit(islp_table, config, config.seed, adversarial=False,
-                                           part=f"ISLP {islp_table.name}")
+                                           part=f"ISLP {islp_table.name}", null_at_n=False)
                     islp.append({"name": islp_table.name, "description": description,
                                  "rows": len(islp_table.frame), "target": islp_table.target,
                                  "calendar": list(islp_table.calendar),
@@ -738,6 +743,8 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     prior = prior_shift(table, config.bootstrap,
                         stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)
+    verdicts["checks_unreliable_at_this_n"] = rules.unreliable_checks_verdict(audit.checks)
+    verdicts["deciding_checks_too_few_rows"] = rules.too_few_rows_verdict(audit.checks)
     control = None
     if audit.power is not None:
         with timer.stage("leakage control"):
@@ -816,4 +823,5 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
         trace=_trace(table, trace_columns), stage_seconds=dict(timer.seconds),
         data_handling=data_handling(data, table), leakage_control=control,
         leakage_features=leakage_verdicts(audit)[1],
+        at_n=null_at_n.summary(audit.checks, config.alpha),
     )

@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 
 from casestudies.iid_checks import STUDY
-from casestudies.iid_checks.audit import ASSUMPTION, EFFECTS, VERDICTS, AuditResult, Correlogram
+from casestudies.iid_checks.audit import (
+    ASSUMPTION,
+    EFFECTS,
+    TOO_FEW_ROWS,
+    VERDICTS,
+    AuditResult,
+    Correlogram,
+)
 from casestudies.iid_checks.leakage import DISGUISED_POWER, MATERIAL_DROP, TEST_TYPES
+from casestudies.iid_checks.null_at_n import BY_CONSTRUCTION
 from casestudies.iid_checks.pipeline import IIDResult
 from casestudies.iid_checks.simulation import SIMULATED_TESTS
 from casestudies.iid_checks.verdicts import ASSUMPTION_VERDICTS
@@ -23,7 +31,7 @@ from casestudies.report import (
     new_figure,
     user_text,
 )
-from casestudies.report.formatting import format_number
+from casestudies.report.formatting import format_ci, format_number
 
 TOP_CHECKS = 25
 # One colour per validation scheme in every figure; the hold-out is the grey reference.
@@ -31,7 +39,8 @@ SCHEME_COLOURS = {"random K-fold": PALETTE[1], "TimeSeriesSplit": PALETTE[0],
                   "GroupKFold": PALETTE[2], "blocked K-fold": PALETTE[3],
                   "group-time split": PALETTE[4], "hold-out": PALETTE[6]}
 VERDICT_MARK = {"violation": "violation", "significant, small effect": "small effect",
-                "no evidence": "—"}
+                "no evidence": "—", VERDICTS[3]: "not counted (unreliable at this n)",
+                TOO_FEW_ROWS: "— (too few rows to see it)"}
 
 
 def _ratio(frame: pd.DataFrame) -> pd.Series:
@@ -134,12 +143,13 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "gallery": {e.name: e for e in result.gallery}, "gs": result.gallery_summary,
         "sunspots": sunspots, "sun_lb": result.sunspot_ljung_box,
         "sun_kpss": sunspots.stationarity.get("sunspots") if sunspots else None,
+        "sun_kpss_row": _check_row(sunspots, "ADF + KPSS", "sunspots"),
         "band": result.sunspot_band, "dks": result.discrete_ks,
         "small_ks": result.smallest_significant_ks,
         "small_lb": result.smallest_significant_ljung_box,
         "lags": result.lag_sensitivity.to_dict("records"),
         "s": settings, "is_default": result.config.data is None,
-        "count": _count, "level": _level,
+        "count": _count, "level": _level, "at_n": result.at_n,
         "burn": result.burn_in, "prior": result.prior, "concept": result.concept,
         "without": result.audit_without_burn_in,
         "kpss_range": [_shown(p) for p in settings["kpss_p_range"]],
@@ -153,6 +163,14 @@ def _context(result: IIDResult) -> dict[str, Any]:
         "n_features": len(settings["gallery_coefficients"]),
         "control": result.leakage_control,
     }
+
+
+def _check_row(audit: AuditResult | None, test: str, column: str) -> dict | None:
+    """The row of one check of an audit, looked up by test and column."""
+    if audit is None:
+        return None
+    rows = audit.checks[(audit.checks["test"] == test) & (audit.checks["column"] == column)]
+    return rows.iloc[0].to_dict() if len(rows) else None
 
 
 REFERENCES = {
@@ -317,14 +335,26 @@ def _checks_table(audit: AuditResult, limit: int | None = TOP_CHECKS) -> pd.Data
         ["context", "order", "ratio"], ascending=[True, True, False])
     if limit is not None:
         frame = frame.head(limit)
+    reading = frame["reading"] if "reading" in frame else frame["verdict"]
     kind = frame["leakage_type"].fillna("") if "leakage_type" in frame else ""
     return pd.DataFrame({
         "test": frame["test"] + np.where(kind != "", " (" + kind + ")", ""),
         "column": frame["column"], "role": frame["role"],
         "p-value": frame["p_value"], "adjusted p": frame["p_adjusted"],
         "effect": frame["effect"], "effect size": frame["effect_name"],
-        "verdict": frame["verdict"].map(VERDICT_MARK),
+        "flagged from": frame["detectable"],
+        "false alarms at this n": [_false_alarms(r) for r in frame.itertuples()],
+        "verdict": reading.map(VERDICT_MARK),
     })
+
+
+def _false_alarms(row) -> str:
+    """A check's false-alarm rate at this n with its Wilson interval, or how it is known."""
+    rate = getattr(row, "false_alarm_rate", np.nan)
+    if np.isfinite(rate):
+        return format_ci(rate, row.false_alarm_low, row.false_alarm_high)
+    source = getattr(row, "null_source", "")
+    return {BY_CONSTRUCTION: "alpha by construction"}.get(source, source)
 
 
 def _verdict_table(result: IIDResult) -> pd.DataFrame:
@@ -337,6 +367,8 @@ def _verdict_table(result: IIDResult) -> pd.DataFrame:
                     for state in states],
         "columns and the checks that flag them": v["which"],
         "context columns flagged": v["context flagged"],
+        "too few rows to see it": v["underpowered"],
+        "with a check unreliable at this n": v["unreliable"],
     })
 
 
@@ -555,13 +587,23 @@ def build(result: IIDResult) -> Report:
                            f"{result.multiple_testing.correction} adjustment **and** has an "
                            "effect beyond its threshold. Only deciding columns count (for "
                            "independence: the target and the model's residuals); context "
-                           "columns (features, calendar flags) are counted apart.")
+                           "columns (features, calendar flags) are counted apart. *Too few rows "
+                           "to see it*: deciding columns without a violation none of whose "
+                           "checks could tell a material effect from chance at this n; *with a "
+                           "check unreliable at this n*: deciding columns with a check whose "
+                           "false-alarm rate lies outside the binomial band of alpha.")
     evidence.table(_checks_table(result.audit),
                    caption=f"{min(TOP_CHECKS, len(result.audit.checks))} of "
                            f"{result.check_counts['total']} checks: deciding ones first, "
-                           "violations first, by effect relative to its threshold; statistics, "
-                           "naive p-values and notes of every check are in the JSON output.",
+                           "violations first, by effect relative to its threshold. *Flagged "
+                           "from*: the smallest effect the check flags beyond chance at this "
+                           "n; *false alarms at this n*: the share of random orders of the "
+                           "same values (KPSS: of stationary AR(1) series) it flags, with its "
+                           "Wilson interval. Statistics, naive p-values and notes of every "
+                           "check are in the JSON output.",
                    pvalues=("p-value", "adjusted p"))
+    if result.at_n is not None:
+        evidence.text("evidence_at_n.md", **ctx)
     drift = _drift_table(result.audit)
     if len(drift):
         alpha = f"{result.config.alpha:g}"

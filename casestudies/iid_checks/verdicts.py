@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from casestudies.iid_checks.audit import EFFECTS
+from casestudies.iid_checks.audit import EFFECTS, TOO_FEW_ROWS
 from casestudies.stats import Estimate
 from casestudies.verdicts import Verdict, interval_above, interval_below
 
@@ -331,3 +331,44 @@ def leakage_control_verdict(control: pd.DataFrame) -> Verdict:
                    estimate=float(errors), threshold=float(MISSED_VIOLATIONS_ALLOWED),
                    rule="control features flagged by a check other than the one they were "
                         "built to trip, or not flagged, at most the threshold")
+
+
+UNRELIABLE_CHECKS_ALLOWED = 0
+"""A check whose false-alarm rate at this n lies outside the binomial band of alpha (see
+:func:`~casestudies.iid_checks.null_at_n.reliability`) is worth stating even when it is one:
+its flags, or its silences, do not mean what its level says."""
+
+TOO_FEW_ROWS_ALLOWED = 0
+"""Likewise one deciding check that finds no evidence but could not have told a material
+effect from chance at this n changes what its "no evidence" means."""
+
+
+def unreliable_checks_verdict(checks_frame: pd.DataFrame) -> Verdict:
+    """Some checks are unreliable at this n: more than :data:`UNRELIABLE_CHECKS_ALLOWED` of the
+    checks whose null was simulated flag random orders of the same values (or a stationary
+    AR(1), for KPSS) at a rate outside the binomial band of alpha. Undecided when no null was
+    simulated."""
+    simulated = checks_frame["false_alarm_rate"].notna()
+    rule = ("at least one check's false-alarm rate at this n, simulated on the column's own "
+            "values, lies outside the binomial band of alpha (estimate: how many)")
+    if not simulated.any():
+        return Verdict(name="checks_unreliable_at_this_n", holds=None, rule=rule)
+    count = int(checks_frame.loc[simulated, "unreliable"].sum())
+    return Verdict(name="checks_unreliable_at_this_n",
+                   holds=count > UNRELIABLE_CHECKS_ALLOWED, estimate=float(count),
+                   threshold=float(UNRELIABLE_CHECKS_ALLOWED), rule=rule)
+
+
+def too_few_rows_verdict(checks_frame: pd.DataFrame) -> Verdict:
+    """Some deciding checks find no evidence only because they could not see a material
+    effect: more than :data:`TOO_FEW_ROWS_ALLOWED` deciding checks without evidence have a
+    detectable effect above their material threshold. Undecided when no deciding check has a
+    detectable effect."""
+    deciding = checks_frame[checks_frame["decides"] & checks_frame["detectable"].notna()]
+    rule = ("at least one deciding check without evidence has a detectable effect at this n "
+            "above its material threshold (estimate: how many)")
+    if deciding.empty:
+        return Verdict(name="deciding_checks_too_few_rows", holds=None, rule=rule)
+    count = int((deciding["reading"] == TOO_FEW_ROWS).sum())
+    return Verdict(name="deciding_checks_too_few_rows", holds=count > TOO_FEW_ROWS_ALLOWED,
+                   estimate=float(count), threshold=float(TOO_FEW_ROWS_ALLOWED), rule=rule)
