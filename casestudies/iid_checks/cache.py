@@ -69,21 +69,48 @@ def cache_key(part: str, config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _entry(part: str, config: Any) -> tuple[Path, str, str] | None:
+    """Path of the entry of ``part`` under ``config``, its part prefix and source digest;
+    ``None`` when the cache is turned off."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    prefix = part.replace(" ", "_")
+    source = _source_digest()
+    return directory / "iid_checks" / f"{prefix}-{source}-{cache_key(part, config)}.pkl", \
+        prefix, source
+
+
+def has_entry(part: str, config: Any) -> bool:
+    """Whether an entry of ``part`` under ``config`` is stored (without reading it)."""
+    entry = _entry(part, config)
+    return entry is not None and entry[0].is_file()
+
+
+def stored(part: str, config: Any) -> tuple[Any, bool]:
+    """The stored result of ``part`` under ``config`` and ``True``, or ``(None, False)`` when
+    there is none (or the cache is off or unreadable)."""
+    entry = _entry(part, config)
+    if entry is None:
+        return None, False
+    try:
+        with entry[0].open("rb") as handle:
+            return pickle.load(handle), True
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None, False
+
+
 def cached(part: str, config: Any, compute: Callable[[], Any]) -> tuple[Any, bool]:
     """``compute()``, or its stored result for this ``part`` and ``config``; and whether it
     came from the cache. A cache that cannot be read or written is ignored."""
-    directory = cache_dir()
-    if directory is None:
-        return compute(), False
-    prefix = part.replace(" ", "_")
-    source = _source_digest()
-    path = directory / "iid_checks" / f"{prefix}-{source}-{cache_key(part, config)}.pkl"
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle), True
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
+    value, hit = stored(part, config)
+    if hit:
+        return value, True
     value = compute()
+    entry = _entry(part, config)
+    if entry is None:
+        return value, False
+    path, prefix, source = entry
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")

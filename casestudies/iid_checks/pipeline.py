@@ -3,6 +3,8 @@ known-truth gallery and the size and power of the checks. No I/O, no HTML."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -33,7 +35,7 @@ from casestudies.iid_checks.burnin import (
     detect_warmups,
     parse_duration,
 )
-from casestudies.iid_checks.cache import cached
+from casestudies.iid_checks.cache import cached, has_entry
 from casestudies.iid_checks.concept import (
     MATERIAL_LOSS_INCREASE,
     SCORED_SHARE,
@@ -76,6 +78,8 @@ SENSITIVITY_LAGS = (1, 2, 5, 10, 20, 50)
 SENSITIVITY_ROWS = 150  # a short series, where the choice of h matters most
 BAND_LAG = 10  # lag at which the white-noise and Bartlett bands of the sunspots are compared
 ADF_FLAG = "ADF (flags if not rejected)"
+# The gallery and the simulation run in a second process when there is a core for it.
+MIN_CORES_ALONGSIDE = 2
 
 
 @dataclass
@@ -677,6 +681,62 @@ def time_gap(table: AuditTable, config: IIDConfig, default_data: bool) -> dict:
     return {"window": window, "delay": delay, "total": window + delay, "unit": table.time_unit}
 
 
+def data_independent_parts(config: IIDConfig
+                            ) -> tuple[list[GalleryEntry], SizePower | None, dict[str, float]]:
+    """The known-truth gallery and the size-and-power simulation, read from the cache or
+    computed and stored, and the seconds each took. Neither reads the audited table."""
+    timer = StageTimer()
+    with threadpool_limits(1):
+        with timer.stage("gallery"):
+            entries, _ = cached("gallery", config, lambda: run_gallery(GALLERY, config))
+        simulation = None
+        if config.replicates > 0:
+            with timer.stage("size and power"):
+                simulation, _ = cached("size and power", config, lambda: size_and_power(
+                    config.replicates, config.sim_rows, config.alpha, config.seed))
+    return entries, simulation, timer.seconds
+
+
+def _quietly(config: IIDConfig):
+    """:func:`data_independent_parts` in a second process, whose progress bars would write over
+    those of the audit."""
+    progress.set_quiet(True)
+    return data_independent_parts(config)
+
+
+class Alongside:
+    """:func:`data_independent_parts` running in a second process while the table is audited.
+
+    With an empty cache they take about half of a default run, read nothing of the user's
+    table, and draw from their own named streams, so a second core computes the same objects
+    at the same time. The process is started with ``spawn`` (a fresh interpreter: no locks or
+    thread pools copied mid-use) and ended by :meth:`close`, also when the audit fails.
+    """
+
+    def __init__(self, config: IIDConfig) -> None:
+        self._pool = multiprocessing.get_context("spawn").Pool(processes=1)
+        self._pending = self._pool.apply_async(_quietly, (config,))
+
+    def result(self) -> tuple[list[GalleryEntry], SizePower | None, dict[str, float]]:
+        """Wait for the parts and return them (an error in the second process is raised)."""
+        return self._pending.get()
+
+    def close(self) -> None:
+        """End the second process, finished or not."""
+        self._pool.terminate()
+        self._pool.join()
+
+
+def start_alongside(config: IIDConfig) -> Alongside | None:
+    """Start the gallery and the simulation in a second process when one of them is not in the
+    cache and the machine has a second core; ``None`` when computing them here costs less."""
+    missing = not has_entry("gallery", config) or (
+        config.replicates > 0 and not has_entry("size and power", config))
+    if not missing or (os.cpu_count() or 1) < MIN_CORES_ALONGSIDE:
+        return None
+    return Alongside(config)
+
+
 def run(config: IIDConfig, data: IIDData) -> IIDResult:
     """Audit ``data.table`` (and the real series), run the gallery and the simulation.
 
@@ -688,6 +748,18 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
     table, burn = apply_burn_in(full_table, config)
     gaps = time_gap(table, config, config.data is None)
     check_gap(table, config)
+    alongside = start_alongside(config)
+    try:
+        return _run(config, data, table, full_table, burn, gaps, timer, alongside)
+    finally:
+        if alongside is not None:
+            alongside.close()
+
+
+def _run(config: IIDConfig, data: IIDData, table: AuditTable, full_table: AuditTable,
+         burn: BurnIn, gaps: dict, timer: StageTimer, alongside: Alongside | None
+         ) -> IIDResult:
+    """The stages of :func:`run` after the burn-in and the gap are settled."""
     # Models here are small: threads cost more than they save and oversubscribe shared machines.
     with threadpool_limits(1):
         validation = None
@@ -732,14 +804,14 @@ def run(config: IIDConfig, data: IIDData) -> IIDResult:
                                  "calendar": list(islp_table.calendar),
                                  "assumptions": assumption_table(islp_audit),
                                  "audit": islp_audit})
-        with timer.stage("gallery"):
-            entries, _ = cached("gallery", config,
-                                         lambda: run_gallery(GALLERY, config))
-        simulation = None
-        if config.replicates > 0:
-            with timer.stage("size and power"):
-                simulation, _ = cached("size and power", config, lambda: size_and_power(
-                    config.replicates, config.sim_rows, config.alpha, config.seed))
+        if alongside is not None:
+            progress.status("waiting for the known-truth gallery and the simulation")
+            entries, simulation, seconds = alongside.result()
+            # Their seconds overlap those of the stages above.
+            seconds = {f"{stage} (second process)": value for stage, value in seconds.items()}
+        else:
+            entries, simulation, seconds = data_independent_parts(config)
+        timer.seconds.update(seconds)
     prior = prior_shift(table, config.bootstrap,
                         stream(config.seed, "iid_checks", "data", "prior shift"))
     verdicts = table_verdicts(audit, validation)

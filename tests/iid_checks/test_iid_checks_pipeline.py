@@ -357,6 +357,34 @@ def test_cached_gallery_is_the_gallery_computed(tmp_path, monkeypatch):
     assert off is False
 
 
+@pytest.mark.slow
+def test_gallery_and_simulation_in_a_second_process_are_those_computed_here(tmp_path,
+                                                                           monkeypatch):
+    """The second process computes the same objects (their own named streams), stores them,
+    and is not started when both are stored or when there is one core."""
+    from casestudies.iid_checks import pipeline
+    from casestudies.io import to_jsonable
+
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", str(tmp_path / "alongside"))
+    config = IIDConfig(quick=True, replicates=3, permutations=19, bootstrap=20,
+                       max_energy_rows=100, gallery_rows=120)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 1)
+    assert pipeline.start_alongside(config) is None
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    alongside = pipeline.start_alongside(config)
+    assert alongside is not None
+    try:
+        there = alongside.result()
+    finally:
+        alongside.close()
+    assert pipeline.start_alongside(config) is None  # both stored now
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", "")
+    here = pipeline.data_independent_parts(config)
+    assert [entry.name for entry in there[0]] == list(pipeline.GALLERY)
+    assert to_jsonable(there[:2]) == to_jsonable(here[:2])
+    assert set(there[2]) == {"gallery", "size and power"}
+
+
 def test_cache_removes_entries_of_other_source_versions_and_keeps_the_newest(tmp_path,
                                                                           monkeypatch):
     """Entries of an older source can never be read again: writing removes them; of the
