@@ -97,3 +97,14 @@ def test_short_answer_follows_the_kfold_verdict(quick_report):
 def test_answer_box_holds_at_most_eight_numbers(quick_report):
     html, _ = quick_report
     assert len(answer_box_numbers(html)) <= 8
+
+
+@pytest.mark.slow
+def test_answer_box_names_the_concept_drift_verdict(quick_report):
+    html, payload = quick_report
+    state = payload["result"]["verdicts"]["concept_drift"]["holds"]
+    words = {True: "concept drift</strong>", False: "no concept drift",
+             None: "cannot tell concept drift from none"}
+    box = html[html.index("Short answer"):html.index("60-second answer")]
+    for holds, text in words.items():
+        assert (text in box) == (holds is state)
