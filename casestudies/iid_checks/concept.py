@@ -52,7 +52,12 @@ from scipy.special import expit
 from casestudies.iid_checks.audit import model_matrix
 from casestudies.iid_checks.data import AuditTable
 from casestudies.iid_checks.resampling import bootstrap_clusters
-from casestudies.iid_checks.validation import EMBARGO_MAX_SHARE, _make_model, _predict
+from casestudies.iid_checks.validation import (
+    EMBARGO_MAX_SHARE,
+    _make_model,
+    _predict,
+    model_rows,
+)
 from casestudies.rng import stream, stream_seed
 from casestudies.stats import Estimate, cluster_bootstrap, percentile_interval
 
@@ -314,13 +319,7 @@ def concept_drift(table: AuditTable, config, seed: int, time_gap: float = 0.0,
     if table.target is None or table.split_by_column:
         return None
     task = table.task
-    rows = np.arange(len(table.frame))
-    subsampled = len(rows) > config.max_rows
-    if subsampled:
-        rng = stream(seed, "iid_checks", part, "concept drift", "subsample")
-        rows = np.sort(rng.choice(rows, config.max_rows, replace=False))
-    times = (table.times[rows] if table.times is not None
-             else np.arange(len(rows), dtype=float))
+    rows, times, subsampled = model_rows(table, config.max_rows, seed, part, "concept drift")
     is_late = table.is_test[rows]
     parts, gap = drift_layout(times, is_late, time_gap)
     y_all = table.frame[table.target].to_numpy(dtype=float)[rows]

@@ -87,6 +87,21 @@ def model_seed(seed: int, part: str, unit: str) -> int:
     return stream_seed(seed, "iid_checks", part, "validation", unit)
 
 
+def model_rows(table: AuditTable, max_rows: int, seed: int, part: str, stage: str
+               ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Rows the models of ``stage`` use, in time order: all of them, or ``max_rows`` drawn
+    from the stream ``(part, stage, "subsample")``; their times (positions without a time
+    column); and whether they were subsampled."""
+    rows = np.arange(len(table.frame))
+    subsampled = len(rows) > max_rows
+    if subsampled:
+        subsample = stream(seed, "iid_checks", part, stage, "subsample")
+        rows = np.sort(subsample.choice(rows, max_rows, replace=False))
+    times = (table.times[rows] if table.times is not None
+             else np.arange(len(rows), dtype=float))
+    return rows, times, subsampled
+
+
 def _make_model(task: str, seed: int):
     params = dict(max_iter=MODEL_ITERATIONS, random_state=seed,
                   categorical_features="from_dtype")
@@ -260,13 +275,7 @@ def compare_validation(table: AuditTable, config, seed: int, part: str = "data",
     """
     if table.target is None:
         raise ValueError("the validation comparison needs a target")
-    rows = np.arange(len(table.frame))
-    subsampled = len(rows) > config.max_rows
-    if subsampled:
-        subsample = stream(seed, "iid_checks", part, "validation", "subsample")
-        rows = np.sort(subsample.choice(rows, config.max_rows, replace=False))
-    times = (table.times[rows] if table.times is not None
-             else np.arange(len(rows), dtype=float))
+    rows, times, subsampled = model_rows(table, config.max_rows, seed, part, "validation")
     embargo = 0
     if table.split_by_column:
         is_holdout = table.is_test[rows]
