@@ -3,7 +3,6 @@ known-truth gallery and the size and power of the checks. No I/O, no HTML."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -17,6 +16,7 @@ from casestudies.calibration.data import WINDOWS_DAYS
 from casestudies.errors import DataError
 from casestudies.iid_checks import checks, leakage, null_at_n
 from casestudies.iid_checks import verdicts as rules
+from casestudies.iid_checks.alongside import Alongside, can_start
 from casestudies.iid_checks.audit import (
     EFFECTS,
     NEAR_DENSITY_NEIGHBOURS,
@@ -697,42 +697,12 @@ def data_independent_parts(config: IIDConfig
     return entries, simulation, timer.seconds
 
 
-def _quietly(config: IIDConfig):
-    """:func:`data_independent_parts` in a second process, whose progress bars would write over
-    those of the audit."""
-    progress.set_quiet(True)
-    return data_independent_parts(config)
-
-
-class Alongside:
-    """:func:`data_independent_parts` running in a second process while the table is audited.
-
-    With an empty cache they take about half of a default run, read nothing of the user's
-    table, and draw from their own named streams, so a second core computes the same objects
-    at the same time. The process is started with ``spawn`` (a fresh interpreter: no locks or
-    thread pools copied mid-use) and ended by :meth:`close`, also when the audit fails.
-    """
-
-    def __init__(self, config: IIDConfig) -> None:
-        self._pool = multiprocessing.get_context("spawn").Pool(processes=1)
-        self._pending = self._pool.apply_async(_quietly, (config,))
-
-    def result(self) -> tuple[list[GalleryEntry], SizePower | None, dict[str, float]]:
-        """Wait for the parts and return them (an error in the second process is raised)."""
-        return self._pending.get()
-
-    def close(self) -> None:
-        """End the second process, finished or not."""
-        self._pool.terminate()
-        self._pool.join()
-
-
 def start_alongside(config: IIDConfig) -> Alongside | None:
     """Start the gallery and the simulation in a second process when one of them is not in the
     cache and the machine has a second core; ``None`` when computing them here costs less."""
     missing = not has_entry("gallery", config) or (
         config.replicates > 0 and not has_entry("size and power", config))
-    if not missing or (os.cpu_count() or 1) < MIN_CORES_ALONGSIDE:
+    if not missing or (os.cpu_count() or 1) < MIN_CORES_ALONGSIDE or not can_start():
         return None
     return Alongside(config)
 

@@ -360,23 +360,39 @@ def test_cached_gallery_is_the_gallery_computed(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_gallery_and_simulation_in_a_second_process_are_those_computed_here(tmp_path,
                                                                            monkeypatch):
-    """The second process computes the same objects (their own named streams), stores them,
-    and is not started when both are stored or when there is one core."""
+    """The second process computes the same objects (their own named streams) and stores them;
+    it is not started when both are stored or when there is one core; and it runs when the
+    caller's code was piped in (a main module that cannot be imported again)."""
+    import pickle
+    import subprocess
+    import sys
+
     from casestudies.iid_checks import pipeline
     from casestudies.io import to_jsonable
 
-    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", str(tmp_path / "alongside"))
-    config = IIDConfig(quick=True, replicates=3, permutations=19, bootstrap=20,
-                       max_energy_rows=100, gallery_rows=120)
+    cache = tmp_path / "alongside"
+    monkeypatch.setenv("CASESTUDIES_CACHE_DIR", str(cache))
+    settings = dict(quick=True, replicates=3, permutations=19, bootstrap=20,
+                    max_energy_rows=100, gallery_rows=120)
+    config = IIDConfig(**settings)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 1)
     assert pipeline.start_alongside(config) is None
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
-    alongside = pipeline.start_alongside(config)
-    assert alongside is not None
-    try:
-        there = alongside.result()
-    finally:
-        alongside.close()
+    script = f"""
+import pickle, sys
+from casestudies.iid_checks import pipeline
+from casestudies.iid_checks.config import IIDConfig
+alongside = pipeline.start_alongside(IIDConfig(**{settings!r}))
+assert alongside is not None
+try:
+    parts = alongside.result()
+finally:
+    alongside.close()
+sys.stdout.buffer.write(pickle.dumps(parts))
+"""
+    done = subprocess.run([sys.executable, "-"], input=script.encode(), capture_output=True,
+                          timeout=600, check=True)
+    there = pickle.loads(done.stdout)
     assert pipeline.start_alongside(config) is None  # both stored now
     monkeypatch.setenv("CASESTUDIES_CACHE_DIR", "")
     here = pipeline.data_independent_parts(config)
@@ -384,6 +400,16 @@ def test_gallery_and_simulation_in_a_second_process_are_those_computed_here(tmp_
     assert to_jsonable(there[:2]) == to_jsonable(here[:2])
     assert set(there[2]) == {"gallery", "size and power"}
 
+
+def test_a_failing_second_process_raises_its_last_line_and_leaves_nothing(tmp_path):
+    from casestudies.iid_checks.alongside import Alongside
+
+    alongside = Alongside("not a configuration")
+    folder = alongside._folder
+    with pytest.raises(RuntimeError, match="gallery and simulation process failed: .*Error"):
+        alongside.result()
+    alongside.close()
+    assert not folder.exists()
 
 def test_cache_removes_entries_of_other_source_versions_and_keeps_the_newest(tmp_path,
                                                                           monkeypatch):
