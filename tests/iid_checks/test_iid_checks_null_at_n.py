@@ -219,3 +219,21 @@ def test_row_helpers_equal_the_single_series_functions():
                                  strict=True):
         assert means == pytest.approx(checks.block_means(row, 100), rel=1e-12)
         assert share == pytest.approx(checks.segment_share(row), rel=1e-9)
+
+
+def test_a_series_longer_than_the_cap_is_simulated_on_a_subsample_and_rescaled(monkeypatch):
+    """Beyond MAX_NULL_ROWS the null runs on m values and the detectable effect is scaled by
+    sqrt(m / n): it then agrees with the null simulated on the whole series (effects shrink as
+    1 / sqrt(n) under the null); the ANOVA is left out (its groups would shrink)."""
+    rng = np.random.default_rng(7)
+    n, m = 8_000, 2_000
+    x = rng.standard_t(5, n)
+    groups = rng.integers(0, 100, n)
+    whole = at_n.order_nulls(x, groups, 0.05, np.random.default_rng(1), replicates=199)
+    monkeypatch.setattr(at_n, "MAX_NULL_ROWS", m)
+    capped = at_n.order_nulls(x, groups, 0.05, np.random.default_rng(1), replicates=199)
+    assert set(capped) == {"Ljung-Box", "runs"} and "ANOVA across groups" in whole
+    for test in capped:
+        assert capped[test].detectable == pytest.approx(whole[test].detectable, rel=0.15)
+        assert "sqrt(2,000 / n)" in capped[test].source
+        assert 0.01 <= capped[test].rate <= 0.10
