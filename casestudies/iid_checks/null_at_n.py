@@ -477,6 +477,10 @@ def summary(checks_frame: pd.DataFrame, alpha: float) -> dict:
     simulated = frame["false_alarm_rate"].notna()
     unreliable = frame[simulated & frame["unreliable"]]
     counts = frame.loc[simulated & (frame["test"] != "BDS"), "null_replicates"]
+    subsampled = frame["null_source"] == PERMUTED_SUBSAMPLE.format(m=MAX_NULL_ROWS)
+    not_simulated = set(frame.loc[frame["null_source"] == NOT_SIMULATED, "test"])
+    # On series past the cap the ANOVA is left out on purpose (MAX_NULL_ROWS), not for cost.
+    anova_capped = bool(subsampled.any()) and "ANOVA across groups" in not_simulated
     return {
         "replicates": NULL_REPLICATES, "bds_replicates": BDS_NULL_REPLICATES,
         "min_replicates": MIN_NULL_REPLICATES, "cells": NULL_CELLS_PER_CHECK,
@@ -486,7 +490,10 @@ def summary(checks_frame: pd.DataFrame, alpha: float) -> dict:
         "simulated": int(simulated.sum()),
         "inside": int((simulated & ~frame["unreliable"]).sum()),
         "by_construction": int((frame["null_source"] == BY_CONSTRUCTION).sum()),
-        "not_simulated": sorted(set(frame.loc[frame["null_source"] == NOT_SIMULATED, "test"])),
+        "not_simulated": sorted(not_simulated - ({"ANOVA across groups"} if anova_capped
+                                                 else set())),
+        "subsampled": int(subsampled.sum()), "max_rows": MAX_NULL_ROWS,
+        "anova_capped": anova_capped,
         "unreliable": [{"test": r.test, "column": r.column, "rate": float(r.false_alarm_rate),
                         "low": float(r.false_alarm_low), "high": float(r.false_alarm_high),
                         "too_often": bool(r.oversized)} for r in unreliable.itertuples()],

@@ -237,3 +237,21 @@ def test_a_series_longer_than_the_cap_is_simulated_on_a_subsample_and_rescaled(m
         assert capped[test].detectable == pytest.approx(whole[test].detectable, rel=0.15)
         assert "sqrt(2,000 / n)" in capped[test].source
         assert 0.01 <= capped[test].rate <= 0.10
+
+
+def test_the_summary_says_which_series_were_simulated_on_a_subsample(monkeypatch):
+    """Past the cap the report's words name the subsample and give the ANOVA its own reason,
+    not the model-refit one of the adversarial AUC and near duplicates."""
+    from casestudies.iid_checks.audit import run_audit
+    from casestudies.iid_checks.config import IIDConfig
+    from casestudies.iid_checks.data import gallery_table
+
+    config = IIDConfig(quick=True, permutations=19, bootstrap=20, max_energy_rows=100)
+    table = gallery_table("grouped", 300, 0, config.max_levels)
+    before = at_n.summary(run_audit(table, config, 0, part="cap").checks, 0.05)
+    monkeypatch.setattr(at_n, "MAX_NULL_ROWS", 200)
+    after = at_n.summary(run_audit(table, config, 0, part="cap").checks, 0.05)
+    assert before["subsampled"] == 0 and not before["anova_capped"]
+    assert after["subsampled"] > 0 and after["anova_capped"]
+    assert "ANOVA across groups" not in after["not_simulated"]
+    assert after["max_rows"] == 200
