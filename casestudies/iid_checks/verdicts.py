@@ -172,6 +172,23 @@ def holm_floor_verdict(holm_threshold: float, floor: float) -> Verdict:
                    rule="alpha / m below the KPSS p-value floor")
 
 
+def _material_change(change: Estimate, material: float, increase_only: bool) -> bool | None:
+    """Whether ``change`` is a material change: ``True`` when its interval excludes zero and
+    its estimate is at least ``material`` in size; ``False`` when the whole interval lies
+    within ``material`` of zero (below ``material`` when only an increase counts); ``None``
+    otherwise, and without a finite interval."""
+    low, high = change.low, change.high
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    if increase_only:
+        if low > 0 and change.value >= material:
+            return True
+        return False if high < material else None
+    if (low > 0 or high < 0) and abs(change.value) >= material:
+        return True
+    return False if -material < low and high < material else None
+
+
 def prior_shift_verdict(change: Estimate, unit: str) -> Verdict:
     """The positive rate of a 0/1 target shifts materially between the sides: its relative
     change has an interval that excludes zero and a point estimate at least
@@ -180,14 +197,7 @@ def prior_shift_verdict(change: Estimate, unit: str) -> Verdict:
     from casestudies.iid_checks.drift import MATERIAL_RELATIVE_CHANGE as material
 
     low, high = change.low, change.high
-    if not (math.isfinite(low) and math.isfinite(high)):
-        holds = None
-    elif (low > 0 or high < 0) and abs(change.value) >= material:
-        holds = True
-    elif -material < low and high < material:
-        holds = False
-    else:
-        holds = None
+    holds = _material_change(change, material, increase_only=False)
     return Verdict(name="prior_shift", holds=holds, estimate=float(change.value),
                    low=float(low), high=float(high), threshold=material, unit=unit,
                    confidence=float(change.confidence),
@@ -206,14 +216,7 @@ def concept_drift_verdict(increase: Estimate, unit: str) -> Verdict:
     from casestudies.iid_checks.concept import MATERIAL_LOSS_INCREASE as material
 
     low, high = increase.low, increase.high
-    if not (math.isfinite(low) and math.isfinite(high)):
-        holds = None
-    elif low > 0 and increase.value >= material:
-        holds = True
-    elif high < material:
-        holds = False
-    else:
-        holds = None
+    holds = _material_change(increase, material, increase_only=True)
     return Verdict(name="concept_drift", holds=holds, estimate=float(increase.value),
                    low=float(low), high=float(high), threshold=material, unit=unit,
                    confidence=float(increase.confidence),
